@@ -1,0 +1,531 @@
+//! Accounts and their users: lookup, registration, credentials and profile updates.
+//! Relationships (follows, blocks, mutes) live in `relationships`.
+
+pub mod relationships;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgPool};
+
+use crate::config::Config;
+use crate::error::{Error, Result, is_unique_violation};
+use crate::time;
+
+pub const MAX_DISPLAY_NAME: usize = 30;
+pub const MAX_NOTE: usize = 500;
+pub const MAX_FIELDS: usize = 4;
+pub const MAX_FIELD_LENGTH: usize = 255;
+const MAX_USERNAME: usize = 30;
+const RESERVED_USERNAMES: &[&str] =
+    &["admin", "support", "help", "root", "webmaster", "administrator", "mod", "moderator"];
+
+/// An account row with its counters (from `account_stats`).
+#[derive(Debug, Clone, FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub domain: Option<String>,
+    pub display_name: String,
+    pub note: String,
+    pub locked: bool,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub hide_collections: Option<bool>,
+    pub actor_type: Option<String>,
+    pub fields: Option<serde_json::Value>,
+    pub uri: String,
+    pub url: Option<String>,
+    pub memorial: bool,
+    pub suspended_at: Option<NaiveDateTime>,
+    pub silenced_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<NaiveDateTime>,
+}
+
+impl Account {
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+    pub fn is_bot(&self) -> bool {
+        matches!(self.actor_type.as_deref(), Some("Service" | "Application"))
+    }
+    pub fn is_group(&self) -> bool {
+        self.actor_type.as_deref() == Some("Group")
+    }
+    /// `alice` for local accounts, `alice@example.com` for remote ones.
+    pub fn acct(&self) -> String {
+        match &self.domain {
+            None => self.username.clone(),
+            Some(d) => format!("{}@{d}", self.username),
+        }
+    }
+    pub fn profile_url(&self, config: &Config) -> String {
+        match &self.url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!("{}/@{}", config.base_url(), self.username),
+        }
+    }
+    pub fn actor_uri(&self, config: &Config) -> String {
+        if self.uri.is_empty() { format!("{}/users/{}", config.base_url(), self.username) } else { self.uri.clone() }
+    }
+    /// Profile fields as stored: `[{"name","value","verified_at"}]`.
+    pub fn field_list(&self) -> Vec<Field> {
+        self.fields.as_ref().and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub verified_at: Option<String>,
+}
+
+pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_name, a.note, a.locked, a.discoverable,
+        a.indexable, a.hide_collections, a.actor_type, a.fields, a.uri, a.url, a.memorial, a.suspended_at,
+        a.silenced_at, a.created_at,
+        COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
+        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at
+   FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id";
+
+pub async fn find(db: &PgPool, id: i64) -> Result<Option<Account>> {
+    Ok(sqlx::query_as::<_, Account>(AssertSqlSafe(format!("{ACCOUNT_SELECT} WHERE a.id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// A visible account or 404: suspended accounts are not shown.
+pub async fn get(db: &PgPool, id: i64) -> Result<Account> {
+    find(db, id).await?.filter(|a| a.suspended_at.is_none()).ok_or(Error::NotFound)
+}
+
+pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Account>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, Account>(AssertSqlSafe(format!("{ACCOUNT_SELECT} WHERE a.id = ANY($1)")))
+        .bind(ids)
+        .fetch_all(db)
+        .await?)
+}
+
+/// Accounts in the order of `ids` (missing ones skipped).
+pub async fn find_ordered(db: &PgPool, ids: &[i64]) -> Result<Vec<Account>> {
+    let mut found = find_many(db, ids).await?;
+    found.sort_by_key(|a| ids.iter().position(|id| *id == a.id).unwrap_or(usize::MAX));
+    Ok(found)
+}
+
+pub async fn find_local(db: &PgPool, username: &str) -> Result<Option<Account>> {
+    Ok(sqlx::query_as::<_, Account>(AssertSqlSafe(format!(
+        "{ACCOUNT_SELECT} WHERE lower(a.username) = lower($1) AND a.domain IS NULL"
+    )))
+    .bind(username)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Resolves `alice`, `@alice`, `alice@<local domain>` or `alice@remote` among known accounts.
+pub async fn lookup_acct(db: &PgPool, config: &Config, acct: &str) -> Result<Option<Account>> {
+    let acct = acct.trim().trim_start_matches('@');
+    let (username, domain) = match acct.split_once('@') {
+        Some((u, d)) => (u, Some(d)),
+        None => (acct, None),
+    };
+    let local = domain
+        .is_none_or(|d| d.eq_ignore_ascii_case(&config.local_domain) || d.eq_ignore_ascii_case(&config.web_domain));
+    if local {
+        return find_local(db, username).await;
+    }
+    Ok(sqlx::query_as::<_, Account>(AssertSqlSafe(format!(
+        "{ACCOUNT_SELECT} WHERE lower(a.username) = lower($1) AND lower(a.domain) = lower($2)"
+    )))
+    .bind(username)
+    .bind(domain)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The signed-in user's own record.
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub encrypted_password: String,
+    pub settings: Option<String>,
+    pub locale: Option<String>,
+    pub chosen_languages: Option<Vec<String>>,
+    pub disabled: bool,
+    pub approved: bool,
+    pub confirmed_at: Option<NaiveDateTime>,
+}
+
+/// Posting and reading preferences kept in `users.settings` (JSON text, Mastodon's keys).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserSettings {
+    #[serde(default)]
+    pub default_privacy: Option<String>,
+    #[serde(default)]
+    pub default_sensitive: Option<bool>,
+    #[serde(default)]
+    pub default_language: Option<String>,
+    #[serde(default)]
+    pub expand_spoilers: Option<bool>,
+    #[serde(default)]
+    pub display_media: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl User {
+    pub fn settings(&self) -> UserSettings {
+        self.settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    }
+    pub fn default_privacy(&self) -> String {
+        self.settings().default_privacy.unwrap_or_else(|| "public".into())
+    }
+}
+
+const USER_SELECT: &str = "SELECT id, account_id, email, encrypted_password, settings, locale, chosen_languages,
+        disabled, approved, confirmed_at FROM users";
+
+pub async fn user_by_account(db: &PgPool, account_id: i64) -> Result<Option<User>> {
+    Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("{USER_SELECT} WHERE account_id = $1")))
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Finds a user by e-mail or username and checks the password (bcrypt, Devise-compatible).
+pub async fn authenticate_user(db: &PgPool, login: &str, password: &str) -> Result<Option<User>> {
+    let user = sqlx::query_as::<_, User>(AssertSqlSafe(format!(
+        "{USER_SELECT} WHERE lower(email) = lower($1)
+            OR account_id = (SELECT id FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL)
+          LIMIT 1"
+    )))
+    .bind(login.trim())
+    .fetch_optional(db)
+    .await?;
+    let Some(user) = user else { return Ok(None) };
+    let hash = user.encrypted_password.clone();
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+        .await
+        .map_err(Error::internal)?;
+    Ok((ok && !user.disabled).then_some(user))
+}
+
+pub struct Registration<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub agreement: bool,
+    pub locale: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub application_id: Option<i64>,
+}
+
+fn detail(errors: &mut serde_json::Map<String, serde_json::Value>, attr: &str, code: &str, description: &str) {
+    let entry = errors.entry(attr.to_string()).or_insert_with(|| json!([]));
+    if let Some(list) = entry.as_array_mut() {
+        list.push(json!({ "error": code, "description": description }));
+    }
+}
+
+fn invalid(errors: serde_json::Map<String, serde_json::Value>) -> Error {
+    let message = errors
+        .iter()
+        .flat_map(|(attr, list)| {
+            let label = match attr.as_str() {
+                "agreement" => "Agreement".to_string(),
+                other => {
+                    let mut c = other.chars();
+                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                }
+            };
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.get("description").and_then(|v| v.as_str()))
+                .map(move |d| format!("{label} {d}"))
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Error::Invalid { message: format!("Validation failed: {message}"), details: serde_json::Value::Object(errors) }
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty() && !domain.is_empty() && !domain.starts_with('.') && !email.contains(char::is_whitespace)
+}
+
+/// A new RSA-2048 key pair as PEM (PKCS#1 private, SPKI public), as Mastodon stores it.
+pub fn generate_keypair() -> Result<(String, String)> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(Error::internal)?;
+    let private_pem = private.to_pkcs1_pem(LineEnding::LF).map_err(Error::internal)?.to_string();
+    let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(Error::internal)?;
+    Ok((private_pem, public_pem))
+}
+
+/// Creates a confirmed, approved local account and its user (registrations are open and
+/// e-mail confirmation is off). Validation errors come back with Mastodon's `details`.
+pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
+    let username = reg.username.trim();
+    let email = reg.email.trim();
+    let mut errors = serde_json::Map::new();
+    if username.is_empty() {
+        detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
+    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        detail(&mut errors, "username", "ERR_INVALID", "must contain only letters, numbers and underscores");
+    } else if username.len() > MAX_USERNAME {
+        detail(&mut errors, "username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
+    } else if RESERVED_USERNAMES.contains(&username.to_ascii_lowercase().as_str()) {
+        detail(&mut errors, "username", "ERR_RESERVED", "is reserved");
+    } else if find_local(db, username).await?.is_some() {
+        detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
+    }
+    if email.is_empty() {
+        detail(&mut errors, "email", "ERR_BLANK", "can't be blank");
+    } else if !valid_email(email) {
+        detail(&mut errors, "email", "ERR_INVALID", "is invalid");
+    } else if sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))")
+        .bind(email)
+        .fetch_one(db)
+        .await?
+    {
+        detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
+    }
+    let password_len = reg.password.chars().count();
+    if password_len == 0 {
+        detail(&mut errors, "password", "ERR_BLANK", "can't be blank");
+    } else if password_len < 8 {
+        detail(&mut errors, "password", "ERR_TOO_SHORT", "is too short (minimum is 8 characters)");
+    } else if reg.password.len() > 72 {
+        detail(&mut errors, "password", "ERR_TOO_LONG", "is too long (maximum is 72 characters)");
+    }
+    if !reg.agreement {
+        detail(&mut errors, "agreement", "ERR_ACCEPTED", "must be accepted");
+    }
+    if let Some(locale) = reg.locale
+        && !(locale.len() <= 10 && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        detail(&mut errors, "locale", "ERR_INCLUSION", "is not included in the list");
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+
+    let password = reg.password.to_string();
+    let (hash, keys) = tokio::task::spawn_blocking(move || (bcrypt::hash(password, 10), generate_keypair()))
+        .await
+        .map_err(Error::internal)?;
+    let hash = hash.map_err(Error::internal)?;
+    let (private_key, public_key) = keys?;
+
+    let mut tx = db.begin().await?;
+    let now = time::now();
+    let base = config.base_url();
+    let created = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO accounts (username, display_name, private_key, public_key, created_at, updated_at, url,
+                inbox_url, outbox_url, shared_inbox_url, followers_url, following_url, actor_type, discoverable, indexable)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, 'Person', true, false) RETURNING id",
+    )
+    .bind(username)
+    .bind(reg.display_name.unwrap_or(""))
+    .bind(&private_key)
+    .bind(&public_key)
+    .bind(now)
+    .bind(format!("{base}/@{username}"))
+    .bind(format!("{base}/users/{username}/inbox"))
+    .bind(format!("{base}/users/{username}/outbox"))
+    .bind(format!("{base}/inbox"))
+    .bind(format!("{base}/users/{username}/followers"))
+    .bind(format!("{base}/users/{username}/following"))
+    .fetch_one(&mut *tx)
+    .await;
+    let account_id = match created {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            let mut errors = serde_json::Map::new();
+            detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
+            return Err(invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    sqlx::query("INSERT INTO account_stats (account_id, created_at, updated_at) VALUES ($1, $2, $2)")
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let user = sqlx::query_as::<_, User>(
+        "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
+                locale, created_by_application_id, settings)
+         VALUES ($1, $2, $3, $4, $4, $4, true, $5, $6, '{}')
+         RETURNING id, account_id, email, encrypted_password, settings, locale, chosen_languages, disabled, approved, confirmed_at",
+    )
+    .bind(email)
+    .bind(hash)
+    .bind(account_id)
+    .bind(now)
+    .bind(reg.locale)
+    .bind(reg.application_id)
+    .fetch_one(&mut *tx)
+    .await;
+    let user = match user {
+        Ok(u) => u,
+        Err(e) if is_unique_violation(&e) => {
+            let mut errors = serde_json::Map::new();
+            detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
+            return Err(invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Changes from `PATCH /api/v1/accounts/update_credentials`; `None` leaves a value alone.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
+    pub hide_collections: Option<bool>,
+    pub fields: Option<Vec<Field>>,
+    pub privacy: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+pub async fn update_profile(db: &PgPool, account_id: i64, changes: ProfileChanges) -> Result<()> {
+    if let Some(name) = &changes.display_name
+        && name.chars().count() > MAX_DISPLAY_NAME
+    {
+        return Err(Error::validation(format!("Display name is too long (maximum is {MAX_DISPLAY_NAME} characters)")));
+    }
+    if let Some(note) = &changes.note
+        && note.chars().count() > MAX_NOTE
+    {
+        return Err(Error::validation(format!("Note is too long (maximum is {MAX_NOTE} characters)")));
+    }
+    if let Some(fields) = &changes.fields {
+        if fields.len() > MAX_FIELDS {
+            return Err(Error::validation(format!("Fields is too long (maximum is {MAX_FIELDS} fields)")));
+        }
+        if fields
+            .iter()
+            .any(|f| f.name.chars().count() > MAX_FIELD_LENGTH || f.value.chars().count() > MAX_FIELD_LENGTH)
+        {
+            return Err(Error::validation("Fields is invalid"));
+        }
+    }
+    if let Some(p) = &changes.privacy
+        && !matches!(p.as_str(), "public" | "unlisted" | "private")
+    {
+        return Err(Error::validation("Default privacy is not included in the list"));
+    }
+    let mut tx = db.begin().await?;
+    let fields_json = changes.fields.as_ref().map(|f| serde_json::to_value(f).unwrap_or_default());
+    sqlx::query(
+        "UPDATE accounts SET display_name = COALESCE($2, display_name), note = COALESCE($3, note),
+                locked = COALESCE($4, locked),
+                actor_type = CASE WHEN $5::boolean IS NULL THEN actor_type WHEN $5 THEN 'Service' ELSE 'Person' END,
+                discoverable = COALESCE($6, discoverable), indexable = COALESCE($7, indexable),
+                hide_collections = COALESCE($8, hide_collections), fields = COALESCE($9, fields),
+                updated_at = $10
+          WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(&changes.display_name)
+    .bind(&changes.note)
+    .bind(changes.locked)
+    .bind(changes.bot)
+    .bind(changes.discoverable)
+    .bind(changes.indexable)
+    .bind(changes.hide_collections)
+    .bind(fields_json)
+    .bind(time::now())
+    .execute(&mut *tx)
+    .await?;
+    if changes.privacy.is_some() || changes.sensitive.is_some() || changes.language.is_some() {
+        let user =
+            sqlx::query_scalar::<_, Option<String>>("SELECT settings FROM users WHERE account_id = $1 FOR UPDATE")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+        let mut settings: UserSettings = user.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        if changes.privacy.is_some() {
+            settings.default_privacy = changes.privacy;
+        }
+        if changes.sensitive.is_some() {
+            settings.default_sensitive = changes.sensitive;
+        }
+        if let Some(lang) = changes.language {
+            settings.default_language = (!lang.is_empty()).then_some(lang);
+        }
+        sqlx::query("UPDATE users SET settings = $2, updated_at = $3 WHERE account_id = $1")
+            .bind(account_id)
+            .bind(serde_json::to_string(&settings).map_err(Error::internal)?)
+            .bind(time::now())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds `delta` to one counter in `account_stats`, creating the row if needed.
+pub async fn bump_stat(conn: &mut sqlx::PgConnection, account_id: i64, counter: Counter, delta: i64) -> Result<()> {
+    let column = counter.column();
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO account_stats (account_id, {column}, created_at, updated_at)
+         VALUES ($1, GREATEST($2, 0), now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (account_id) DO UPDATE
+            SET {column} = GREATEST(account_stats.{column} + $2, 0), updated_at = EXCLUDED.updated_at"
+    )))
+    .bind(account_id)
+    .bind(delta)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Followers,
+    Following,
+    Statuses,
+}
+
+impl Counter {
+    fn column(self) -> &'static str {
+        match self {
+            Counter::Followers => "followers_count",
+            Counter::Following => "following_count",
+            Counter::Statuses => "statuses_count",
+        }
+    }
+}
+
+/// Number of pending follow requests (shown in `source.follow_requests_count`).
+pub async fn follow_requests_count(db: &PgPool, account_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM follow_requests WHERE target_account_id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?)
+}

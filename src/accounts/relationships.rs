@@ -1,0 +1,394 @@
+//! Follows, follow requests, blocks and mutes between accounts, and the `Relationship`
+//! view of them. Each change keeps counters, notifications and home feeds consistent.
+
+use chrono::NaiveDateTime;
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgPool};
+
+use crate::accounts::{self, Account, Counter};
+use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
+use crate::notifications::{self, NotificationType};
+use crate::pagination::Page;
+use crate::{AppState, time};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Relationship {
+    pub id: i64,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub muting_expires_at: Option<NaiveDateTime>,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+}
+
+/// The viewer's relationships to each of `ids`, in that order (one query).
+pub async fn relationships(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<Vec<Relationship>> {
+    Ok(sqlx::query_as::<_, Relationship>(
+        "SELECT t.id,
+                f.id IS NOT NULL AS following,
+                COALESCE(f.show_reblogs, fr.show_reblogs, false) AS showing_reblogs,
+                COALESCE(f.notify, fr.notify, false) AS notifying,
+                COALESCE(f.languages, fr.languages) AS languages,
+                EXISTS (SELECT 1 FROM follows WHERE account_id = t.id AND target_account_id = $1) AS followed_by,
+                EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = t.id) AS blocking,
+                EXISTS (SELECT 1 FROM blocks WHERE account_id = t.id AND target_account_id = $1) AS blocked_by,
+                m.id IS NOT NULL AS muting,
+                COALESCE(m.hide_notifications, false) AS muting_notifications,
+                m.expires_at AS muting_expires_at,
+                fr.id IS NOT NULL AS requested,
+                EXISTS (SELECT 1 FROM follow_requests WHERE account_id = t.id AND target_account_id = $1) AS requested_by,
+                EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.id = t.id
+                         WHERE d.account_id = $1 AND d.domain = a.domain) AS domain_blocking
+           FROM unnest($2::bigint[]) WITH ORDINALITY AS t(id, ord)
+           LEFT JOIN follows f ON f.account_id = $1 AND f.target_account_id = t.id
+           LEFT JOIN follow_requests fr ON fr.account_id = $1 AND fr.target_account_id = t.id
+           LEFT JOIN mutes m ON m.account_id = $1 AND m.target_account_id = t.id
+                AND (m.expires_at IS NULL OR m.expires_at > now() AT TIME ZONE 'UTC')
+          ORDER BY t.ord",
+    )
+    .bind(viewer)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn relationship(db: &PgPool, viewer: i64, target: i64) -> Result<Relationship> {
+    relationships(db, viewer, &[target]).await?.into_iter().next().ok_or(Error::NotFound)
+}
+
+/// True if either account blocks the other.
+pub async fn blocked_either_way(db: &PgPool, a: i64, b: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_account_id = $2)
+                                            OR (account_id = $2 AND target_account_id = $1))",
+    )
+    .bind(a)
+    .bind(b)
+    .fetch_one(db)
+    .await?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FollowOptions {
+    pub reblogs: Option<bool>,
+    pub notify: Option<bool>,
+    pub languages: Option<Vec<String>>,
+}
+
+/// Follows `target` (or asks to, if it is locked). Repeating a follow updates its options.
+pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowOptions) -> Result<()> {
+    let db = &state.db.primary;
+    let target = accounts::get(db, target_id).await?;
+    if target.id == source {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    if blocked_either_way(db, source, target.id).await? {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let languages = opts.languages.clone().filter(|l| !l.is_empty());
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE follows SET show_reblogs = COALESCE($3, show_reblogs), notify = COALESCE($4, notify),
+                languages = CASE WHEN $6 THEN $5 ELSE languages END, updated_at = now() AT TIME ZONE 'UTC'
+          WHERE account_id = $1 AND target_account_id = $2",
+    )
+    .bind(source)
+    .bind(target.id)
+    .bind(opts.reblogs)
+    .bind(opts.notify)
+    .bind(&languages)
+    .bind(opts.languages.is_some())
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() > 0 {
+        tx.commit().await?;
+        return Ok(());
+    }
+    if target.locked || !target.is_local() {
+        let request_id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, created_at, updated_at)
+             VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $6)
+             ON CONFLICT (account_id, target_account_id) DO UPDATE
+                SET show_reblogs = COALESCE($3, follow_requests.show_reblogs),
+                    notify = COALESCE($4, follow_requests.notify), updated_at = $6
+             RETURNING (CASE WHEN xmax = 0 THEN id END)",
+        )
+        .bind(source)
+        .bind(target.id)
+        .bind(opts.reblogs)
+        .bind(opts.notify)
+        .bind(&languages)
+        .bind(time::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if let Some(id) = request_id {
+            notifications::notify(state, target.id, source, NotificationType::FollowRequest, id).await?;
+        }
+        return Ok(());
+    }
+    let follow_id = create_follow(&mut tx, source, target.id, &opts).await?;
+    tx.commit().await?;
+    if let Some(follow_id) = follow_id {
+        notifications::notify(state, target.id, source, NotificationType::Follow, follow_id).await?;
+        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target.id, into_account_id: source }).await?;
+    }
+    Ok(())
+}
+
+/// Inserts the follow and bumps both counters; `None` if it already existed.
+async fn create_follow(
+    tx: &mut sqlx::PgConnection,
+    source: i64,
+    target: i64,
+    opts: &FollowOptions,
+) -> Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify, languages, created_at, updated_at)
+         VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $6)
+         ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING id",
+    )
+    .bind(source)
+    .bind(target)
+    .bind(opts.reblogs)
+    .bind(opts.notify)
+    .bind(opts.languages.clone().filter(|l| !l.is_empty()))
+    .bind(time::now())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if id.is_some() {
+        accounts::bump_stat(tx, source, Counter::Following, 1).await?;
+        accounts::bump_stat(tx, target, Counter::Followers, 1).await?;
+    }
+    Ok(id)
+}
+
+/// Removes a follow (and any pending request) from `source` to `target`.
+pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let mut tx = db.begin().await?;
+    let removed = remove_follow(&mut tx, source, target).await?;
+    sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if removed {
+        jobs::enqueue(db, Job::UnmergeFromHome { from_account_id: target, into_account_id: source }).await?;
+    }
+    Ok(())
+}
+
+async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) -> Result<bool> {
+    let removed = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        > 0;
+    if removed {
+        accounts::bump_stat(tx, source, Counter::Following, -1).await?;
+        accounts::bump_stat(tx, target, Counter::Followers, -1).await?;
+    }
+    Ok(removed)
+}
+
+/// `show_reblogs`, `notify` and `languages` as stored on a follow request.
+type StoredFollowOptions = (Option<bool>, Option<bool>, Option<Vec<String>>);
+
+/// Accepts a pending follow request from `requester` to `target`.
+pub async fn authorize_follow_request(state: &AppState, target: i64, requester: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let mut tx = db.begin().await?;
+    let request: Option<StoredFollowOptions> = sqlx::query_as(
+        "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2
+         RETURNING show_reblogs, notify, languages",
+    )
+    .bind(requester)
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((reblogs, notify, languages)) = request else { return Err(Error::NotFound) };
+    let opts = FollowOptions { reblogs, notify, languages };
+    let follow_id = create_follow(&mut tx, requester, target, &opts).await?;
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
+        .bind(target)
+        .bind(requester)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if follow_id.is_some() {
+        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: requester }).await?;
+    }
+    Ok(())
+}
+
+pub async fn reject_follow_request(state: &AppState, target: i64, requester: i64) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
+    let removed = sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
+        .bind(requester)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(Error::NotFound);
+    }
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
+        .bind(target)
+        .bind(requester)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Blocks `target`: ends follows and requests both ways and clears the home feed.
+pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let target = accounts::get(db, target_id).await?;
+    if target.id == source {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let mut tx = db.begin().await?;
+    remove_follow(&mut tx, source, target.id).await?;
+    remove_follow(&mut tx, target.id, source).await?;
+    sqlx::query(
+        "DELETE FROM follow_requests WHERE (account_id = $1 AND target_account_id = $2)
+                                        OR (account_id = $2 AND target_account_id = $1)",
+    )
+    .bind(source)
+    .bind(target.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO blocks (account_id, target_account_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (account_id, target_account_id) DO NOTHING",
+    )
+    .bind(source)
+    .bind(target.id)
+    .bind(time::now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    jobs::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
+    jobs::enqueue(db, Job::ClearFromHome { account_id: target.id, target_account_id: source }).await?;
+    Ok(())
+}
+
+pub async fn unblock(state: &AppState, source: i64, target: i64) -> Result<()> {
+    accounts::get(&state.db.primary, target).await?;
+    sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .execute(&state.db.primary)
+        .await?;
+    Ok(())
+}
+
+/// Mutes `target` (optionally hiding notifications, optionally for `duration` seconds).
+pub async fn mute(
+    state: &AppState,
+    source: i64,
+    target_id: i64,
+    notifications: bool,
+    duration: Option<i64>,
+) -> Result<()> {
+    let db = &state.db.primary;
+    let target = accounts::get(db, target_id).await?;
+    if target.id == source {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let expires_at = duration.filter(|d| *d > 0).map(|d| time::now() + chrono::Duration::seconds(d));
+    sqlx::query(
+        "INSERT INTO mutes (account_id, target_account_id, hide_notifications, expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (account_id, target_account_id) DO UPDATE
+            SET hide_notifications = $3, expires_at = $4, updated_at = $5",
+    )
+    .bind(source)
+    .bind(target.id)
+    .bind(notifications)
+    .bind(expires_at)
+    .bind(time::now())
+    .execute(db)
+    .await?;
+    jobs::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
+    Ok(())
+}
+
+pub async fn unmute(state: &AppState, source: i64, target: i64) -> Result<()> {
+    let db = &state.db.primary;
+    accounts::get(db, target).await?;
+    let removed = sqlx::query("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let following: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)")
+            .bind(source)
+            .bind(target)
+            .fetch_one(db)
+            .await?;
+    if removed > 0 && following {
+        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: source }).await?;
+    }
+    Ok(())
+}
+
+/// Which list of accounts to page through, keyed by the id of the joining row.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountList {
+    Followers(i64),
+    Following(i64),
+    Blocks(i64),
+    Mutes(i64),
+    FollowRequests(i64),
+}
+
+/// A page of accounts with the cursor (row id) each was found under, newest first.
+pub async fn list_accounts(db: &PgPool, list: AccountList, page: &Page) -> Result<Vec<(i64, Account)>> {
+    let (table, owner_col, account_col, owner, extra) = match list {
+        AccountList::Followers(id) => ("follows", "target_account_id", "account_id", id, ""),
+        AccountList::Following(id) => ("follows", "account_id", "target_account_id", id, ""),
+        AccountList::Blocks(id) => ("blocks", "account_id", "target_account_id", id, ""),
+        AccountList::Mutes(id) => (
+            "mutes",
+            "account_id",
+            "target_account_id",
+            id,
+            "AND (r.expires_at IS NULL OR r.expires_at > now() AT TIME ZONE 'UTC')",
+        ),
+        AccountList::FollowRequests(id) => ("follow_requests", "target_account_id", "account_id", id, ""),
+    };
+    let rows: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT r.id, r.{account_col} FROM {table} r JOIN accounts a ON a.id = r.{account_col}
+          WHERE r.{owner_col} = $1 AND a.suspended_at IS NULL {extra} {}",
+        page.sql("r.id", 2)
+    )))
+    .bind(owner)
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .fetch_all(db)
+    .await?;
+    let rows = page.in_order(rows, |(id, _)| *id);
+    let accounts = accounts::find_many(db, &rows.iter().map(|(_, a)| *a).collect::<Vec<_>>()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(cursor, account_id)| accounts.iter().find(|a| a.id == account_id).map(|a| (cursor, a.clone())))
+        .collect())
+}

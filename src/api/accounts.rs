@@ -1,0 +1,406 @@
+//! `/api/v1/accounts` and the relationship endpoints (follow requests, blocks, mutes).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::auth::{Auth, MaybeAuth};
+use super::links::json_page;
+use super::params::{Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
+use super::{render_account_list, render_statuses};
+use crate::AppState;
+use crate::accounts::relationships::{self, AccountList, FollowOptions};
+use crate::accounts::{self, Field, ProfileChanges, Registration};
+use crate::entities;
+use crate::error::{Error, Result};
+use crate::oauth;
+use crate::pagination::{Page, PageParams};
+use crate::statuses::timelines::{self, AccountStatusOptions};
+
+type State = web::Data<AppState>;
+
+#[derive(Deserialize)]
+pub struct RegisterParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    password: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    agreement: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    locale: Option<String>,
+}
+
+/// `POST /api/v1/accounts`: sign up with an app token; returns a user token at once.
+pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams>) -> Result<HttpResponse> {
+    auth.require("write:accounts")?;
+    if !state.config.registrations_open || state.config.single_user_mode {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let Some(application_id) = auth.token.application_id else {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    };
+    let app = oauth::application_by_id(&state.db.primary, application_id).await?.ok_or_else(Error::invalid_token)?;
+    let user = accounts::register(
+        &state.db.primary,
+        &state.config,
+        Registration {
+            username: p.username.as_deref().unwrap_or(""),
+            email: p.email.as_deref().unwrap_or(""),
+            password: p.password.as_deref().unwrap_or(""),
+            agreement: p.agreement.unwrap_or(false),
+            locale: p.locale.as_deref(),
+            display_name: None,
+            application_id: Some(application_id),
+        },
+    )
+    .await?;
+    let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
+    Ok(HttpResponse::Ok().json(entities::token(&token.token, &app.scopes().to_db(), &token.created_at)))
+}
+
+async fn credential_json(state: &AppState, account_id: i64) -> Result<Value> {
+    let db = &state.db.primary;
+    let account = accounts::get(db, account_id).await?;
+    let user = accounts::user_by_account(db, account_id).await?.ok_or(Error::NotFound)?;
+    let requests = accounts::follow_requests_count(db, account_id).await?;
+    Ok(entities::credential_account(&account, &user, requests, &state.config))
+}
+
+pub async fn verify_credentials(state: State, auth: Auth) -> Result<HttpResponse> {
+    auth.require_any(&["read:accounts", "profile"])?;
+    let viewer = auth.viewer()?;
+    Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SourceParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    privacy: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    language: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct UpdateParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    note: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    locked: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    bot: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    discoverable: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    indexable: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    hide_collections: Option<bool>,
+    #[serde(default, deserialize_with = "hash_list")]
+    fields_attributes: Option<Vec<Map<String, Value>>>,
+    #[serde(default)]
+    source: Option<SourceParams>,
+}
+
+fn field_text(map: &Map<String, Value>, key: &str) -> String {
+    match map.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+pub async fn update_credentials(state: State, auth: Auth, Params(p): Params<UpdateParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let source = p.source.unwrap_or_default();
+    let fields = p.fields_attributes.map(|list| {
+        list.iter()
+            .map(|f| Field { name: field_text(f, "name"), value: field_text(f, "value"), verified_at: None })
+            .filter(|f| !(f.name.is_empty() && f.value.is_empty()))
+            .collect()
+    });
+    let changes = ProfileChanges {
+        display_name: p.display_name,
+        note: p.note,
+        locked: p.locked,
+        bot: p.bot,
+        discoverable: p.discoverable,
+        indexable: p.indexable,
+        hide_collections: p.hide_collections,
+        fields,
+        privacy: source.privacy,
+        sensitive: source.sensitive,
+        language: source.language,
+    };
+    accounts::update_profile(&state.db.primary, viewer.account_id, changes).await?;
+    Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
+}
+
+pub async fn show(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
+    auth.viewer("read:accounts")?;
+    let account = accounts::get(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::account(&account, &state.config)))
+}
+
+#[derive(Deserialize)]
+pub struct IdsParams {
+    #[serde(default, deserialize_with = "string_list")]
+    id: Vec<String>,
+}
+
+/// `GET /api/v1/accounts?id[]=…`.
+pub async fn index(state: State, auth: MaybeAuth, Params(p): Params<IdsParams>) -> Result<HttpResponse> {
+    auth.viewer("read:accounts")?;
+    let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).take(40).collect();
+    let found = accounts::find_ordered(&state.db.primary, &ids).await?;
+    let rendered: Vec<Value> =
+        found.iter().filter(|a| a.suspended_at.is_none()).map(|a| entities::account(a, &state.config)).collect();
+    Ok(HttpResponse::Ok().json(rendered))
+}
+
+#[derive(Deserialize)]
+pub struct LookupParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    acct: Option<String>,
+}
+
+pub async fn lookup(state: State, auth: MaybeAuth, Params(p): Params<LookupParams>) -> Result<HttpResponse> {
+    auth.viewer("read:accounts")?;
+    let acct = p.acct.filter(|a| !a.trim().is_empty()).ok_or(Error::NotFound)?;
+    let account = accounts::lookup_acct(&state.db.primary, &state.config, &acct)
+        .await?
+        .filter(|a| a.suspended_at.is_none())
+        .ok_or(Error::NotFound)?;
+    Ok(HttpResponse::Ok().json(entities::account(&account, &state.config)))
+}
+
+#[derive(Deserialize)]
+pub struct StatusListParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "opt_bool")]
+    only_media: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    exclude_replies: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    exclude_reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    pinned: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    tagged: Option<String>,
+}
+
+pub async fn statuses(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(p): Params<StatusListParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let account = accounts::get(&state.db.primary, path_id(&id)?).await?;
+    let opts = AccountStatusOptions {
+        only_media: p.only_media.unwrap_or(false),
+        exclude_replies: p.exclude_replies.unwrap_or(false),
+        exclude_reblogs: p.exclude_reblogs.unwrap_or(false),
+        pinned: p.pinned.unwrap_or(false),
+        tagged: p.tagged.filter(|t| !t.is_empty()).map(|t| crate::statuses::text::normalize_hashtag(&t)),
+    };
+    let page = Page::new(&p.page, 20, 40);
+    let ids = timelines::account(&state.db.primary, viewer, account.id, &opts, &page).await?;
+    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+}
+
+async fn account_list(
+    state: &AppState,
+    req: &HttpRequest,
+    list: AccountList,
+    page: PageParams,
+) -> Result<HttpResponse> {
+    let page = Page::new(&page, 40, 80);
+    let rows = relationships::list_accounts(&state.db.primary, list, &page).await?;
+    let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
+    Ok(json_page(state, req, &cursors, render_account_list(state, &rows)))
+}
+
+/// Followers or following: hidden from others when the account hides its collections.
+async fn collection(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: String,
+    page: PageParams,
+    followers: bool,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:accounts")?;
+    let account = accounts::get(&state.db.primary, path_id(&id)?).await?;
+    if account.hide_collections == Some(true) && viewer != Some(account.id) {
+        return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
+    }
+    if let Some(v) = viewer
+        && relationships::blocked_either_way(&state.db.primary, v, account.id).await?
+    {
+        return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
+    }
+    let list = if followers { AccountList::Followers(account.id) } else { AccountList::Following(account.id) };
+    account_list(&state, &req, list, page).await
+}
+
+pub async fn followers(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    collection(state, auth, req, id.into_inner(), page, true).await
+}
+
+pub async fn following(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    collection(state, auth, req, id.into_inner(), page, false).await
+}
+
+async fn relationship_json(state: &AppState, viewer: i64, target: i64) -> Result<HttpResponse> {
+    let r = relationships::relationship(&state.db.primary, viewer, target).await?;
+    Ok(HttpResponse::Ok().json(entities::relationship(&r)))
+}
+
+#[derive(Deserialize)]
+pub struct FollowParams {
+    #[serde(default, deserialize_with = "opt_bool")]
+    reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    notify: Option<bool>,
+    #[serde(default)]
+    languages: Option<Value>,
+}
+
+pub async fn follow(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<FollowParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:follows")?;
+    let target = path_id(&id)?;
+    let languages = p.languages.map(|v| match v {
+        Value::Array(items) => items.into_iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        Value::String(s) if !s.is_empty() => vec![s],
+        _ => Vec::new(),
+    });
+    let opts = FollowOptions { reblogs: p.reblogs, notify: p.notify, languages };
+    relationships::follow(&state, viewer.account_id, target, opts).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+pub async fn unfollow(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:follows")?;
+    let target = accounts::get(&state.db.primary, path_id(&id)?).await?;
+    relationships::unfollow(&state, viewer.account_id, target.id).await?;
+    relationship_json(&state, viewer.account_id, target.id).await
+}
+
+pub async fn block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:blocks")?;
+    let target = path_id(&id)?;
+    relationships::block(&state, viewer.account_id, target).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+pub async fn unblock(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:blocks")?;
+    let target = path_id(&id)?;
+    relationships::unblock(&state, viewer.account_id, target).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+#[derive(Deserialize)]
+pub struct MuteParams {
+    #[serde(default, deserialize_with = "opt_bool")]
+    notifications: Option<bool>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    duration: Option<i64>,
+}
+
+pub async fn mute(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<MuteParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:mutes")?;
+    let target = path_id(&id)?;
+    relationships::mute(&state, viewer.account_id, target, p.notifications.unwrap_or(true), p.duration).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+pub async fn unmute(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:mutes")?;
+    let target = path_id(&id)?;
+    relationships::unmute(&state, viewer.account_id, target).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+pub async fn relationships(state: State, auth: Auth, Params(p): Params<IdsParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:follows")?;
+    let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).collect();
+    let existing: Vec<i64> = accounts::find_many(&state.db.primary, &ids).await?.iter().map(|a| a.id).collect();
+    let ids: Vec<i64> = ids.into_iter().filter(|id| existing.contains(id)).collect();
+    let rels = relationships::relationships(&state.db.primary, viewer.account_id, &ids).await?;
+    Ok(HttpResponse::Ok().json(rels.iter().map(entities::relationship).collect::<Vec<_>>()))
+}
+
+pub async fn follow_requests(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:follows")?;
+    account_list(&state, &req, AccountList::FollowRequests(viewer.account_id), page).await
+}
+
+pub async fn authorize_follow_request(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:follows")?;
+    let requester = path_id(&id)?;
+    relationships::authorize_follow_request(&state, viewer.account_id, requester).await?;
+    relationship_json(&state, viewer.account_id, requester).await
+}
+
+pub async fn reject_follow_request(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:follows")?;
+    let requester = path_id(&id)?;
+    relationships::reject_follow_request(&state, viewer.account_id, requester).await?;
+    relationship_json(&state, viewer.account_id, requester).await
+}
+
+pub async fn blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:blocks")?;
+    account_list(&state, &req, AccountList::Blocks(viewer.account_id), page).await
+}
+
+pub async fn mutes(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:mutes")?;
+    account_list(&state, &req, AccountList::Mutes(viewer.account_id), page).await
+}

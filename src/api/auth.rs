@@ -1,0 +1,133 @@
+//! Bearer-token authentication for API requests, and scope checks.
+//! `Auth` requires a valid token; `MaybeAuth` accepts anonymous requests but still
+//! rejects a token that is present and invalid, as Doorkeeper does.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::{Error, Result};
+use crate::oauth::{self, AccessToken};
+use crate::{AppState, jobs};
+
+/// A request made with a valid access token.
+pub struct Auth {
+    pub token: AccessToken,
+}
+
+/// The signed-in account behind a user token.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub token_id: i64,
+    pub application_id: Option<i64>,
+}
+
+impl Auth {
+    /// Checks that the token permits `scope` (403 otherwise).
+    pub fn require(&self, scope: &str) -> Result<()> {
+        if self.token.scopes().permits(scope) { Ok(()) } else { Err(Error::outside_scopes()) }
+    }
+
+    /// Like `require`, accepting any of several scopes.
+    pub fn require_any(&self, scopes: &[&str]) -> Result<()> {
+        let held = self.token.scopes();
+        if scopes.iter().any(|s| held.permits(s)) { Ok(()) } else { Err(Error::outside_scopes()) }
+    }
+
+    /// The user behind the token; app-only tokens get 422 as in Mastodon.
+    pub fn viewer(&self) -> Result<Viewer> {
+        match (self.token.account_id, self.token.resource_owner_id) {
+            (Some(account_id), Some(user_id)) => {
+                Ok(Viewer { account_id, user_id, token_id: self.token.id, application_id: self.token.application_id })
+            }
+            _ => Err(Error::user_required()),
+        }
+    }
+
+    /// Scope check plus user: the usual preamble of an authenticated endpoint.
+    pub fn user(&self, scope: &str) -> Result<Viewer> {
+        self.require(scope)?;
+        self.viewer()
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let mut parts = value.splitn(2, ' ');
+        if parts.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {
+            return parts.next().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        }
+    }
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "access_token" || k == "bearer_token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| !t.is_empty())
+}
+
+async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
+    let token = oauth::authenticate(&state.db.primary, &bearer).await?.ok_or_else(Error::invalid_token)?;
+    if token.resource_owner_id.is_some() {
+        if token.user_disabled == Some(true) || token.account_suspended == Some(true) {
+            return Err(Error::Forbidden("Your login is currently disabled".into()));
+        }
+        let stale = token.current_sign_in_at.is_none_or(|at| crate::time::now() - at > chrono::Duration::hours(24));
+        if let (true, Some(user_id), Some(account_id)) = (stale, token.resource_owner_id, token.account_id)
+            && oauth::touch_user(&state.db.primary, user_id, state.config.user_active_days).await?
+        {
+            // Back after the active window: the feed was not kept up to date meanwhile.
+            jobs::enqueue(&state.db.primary, jobs::Job::RegenerateHome { account_id }).await?;
+        }
+    }
+    Ok(Auth { token })
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| Error::internal("application state missing"))
+}
+
+impl FromRequest for Auth {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let bearer = bearer(req);
+        Box::pin(async move {
+            let bearer = bearer.ok_or_else(Error::invalid_token)?;
+            load(state?, bearer).await
+        })
+    }
+}
+
+/// An optional token: `None` for anonymous requests.
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl MaybeAuth {
+    /// The viewer's account id if signed in with a user token permitting `scope`.
+    pub fn viewer(&self, scope: &str) -> Result<Option<i64>> {
+        match &self.0 {
+            None => Ok(None),
+            Some(auth) if auth.token.account_id.is_none() => Ok(None),
+            Some(auth) => Ok(Some(auth.user(scope)?.account_id)),
+        }
+    }
+}
+
+impl FromRequest for MaybeAuth {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let bearer = bearer(req);
+        Box::pin(async move {
+            match bearer {
+                None => Ok(MaybeAuth(None)),
+                Some(bearer) => Ok(MaybeAuth(Some(load(state?, bearer).await?))),
+            }
+        })
+    }
+}

@@ -1,0 +1,143 @@
+//! HTTP handlers, grouped as Mastodon groups its API. Handlers stay thin: parse
+//! parameters, check scopes, call a domain function, render an entity.
+
+pub mod accounts;
+pub mod auth;
+pub mod instance;
+pub mod links;
+pub mod notifications;
+pub mod oauth;
+pub mod params;
+pub mod statuses;
+pub mod timelines;
+
+use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::accounts::Account;
+use crate::error::{Error, Result};
+use crate::statuses::hydrate;
+use crate::{AppState, entities};
+
+/// One rendered status for `viewer` (404 if it cannot be rendered).
+pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Result<Value> {
+    let bundle = hydrate::load(&state.db.primary, &[id], viewer).await?;
+    entities::status(id, &bundle, &state.config).ok_or(Error::NotFound)
+}
+
+/// Statuses already authorized for `viewer`, rendered in the given order.
+pub async fn render_statuses(state: &AppState, ids: &[i64], viewer: Option<i64>) -> Result<Vec<Value>> {
+    let bundle = hydrate::load(&state.db.replica, ids, viewer).await?;
+    Ok(entities::statuses(ids, &bundle, &state.config))
+}
+
+pub fn render_account_list(state: &AppState, rows: &[(i64, Account)]) -> Vec<Value> {
+    rows.iter().map(|(_, a)| entities::account(a, &state.config)).collect()
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error": "Record not found" }))
+}
+
+/// Every route of the web process.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use web::{delete, get, patch, post, put, resource as r};
+    cfg.service(r("/health").route(get().to(instance::health)))
+        .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
+        .service(r("/nodeinfo/2.0").route(get().to(instance::nodeinfo)))
+        .service(r("/.well-known/oauth-authorization-server").route(get().to(oauth::server_metadata)))
+        .service(r("/oauth/authorize").route(get().to(oauth::authorize_page)).route(post().to(oauth::authorize)))
+        .service(r("/oauth/token").route(post().to(oauth::token)))
+        .service(r("/oauth/revoke").route(post().to(oauth::revoke)))
+        .service(
+            web::scope("/api/v1")
+                .service(r("/instance").route(get().to(instance::v1)))
+                .service(r("/instance/peers").route(get().to(instance::peers)))
+                .service(r("/instance/activity").route(get().to(instance::activity)))
+                .service(r("/instance/rules").route(get().to(instance::empty_list)))
+                .service(r("/custom_emojis").route(get().to(instance::empty_list)))
+                .service(r("/preferences").route(get().to(instance::preferences)))
+                .service(r("/apps").route(post().to(oauth::create_app)))
+                .service(r("/apps/verify_credentials").route(get().to(oauth::verify_app)))
+                .service(r("/accounts").route(post().to(accounts::register)).route(get().to(accounts::index)))
+                .service(r("/accounts/verify_credentials").route(get().to(accounts::verify_credentials)))
+                .service(r("/accounts/update_credentials").route(patch().to(accounts::update_credentials)))
+                .service(r("/accounts/lookup").route(get().to(accounts::lookup)))
+                .service(r("/accounts/relationships").route(get().to(accounts::relationships)))
+                .service(r("/accounts/{id}").route(get().to(accounts::show)))
+                .service(r("/accounts/{id}/statuses").route(get().to(accounts::statuses)))
+                .service(r("/accounts/{id}/followers").route(get().to(accounts::followers)))
+                .service(r("/accounts/{id}/following").route(get().to(accounts::following)))
+                .service(r("/accounts/{id}/follow").route(post().to(accounts::follow)))
+                .service(r("/accounts/{id}/unfollow").route(post().to(accounts::unfollow)))
+                .service(r("/accounts/{id}/block").route(post().to(accounts::block)))
+                .service(r("/accounts/{id}/unblock").route(post().to(accounts::unblock)))
+                .service(r("/accounts/{id}/mute").route(post().to(accounts::mute)))
+                .service(r("/accounts/{id}/unmute").route(post().to(accounts::unmute)))
+                .service(r("/follow_requests").route(get().to(accounts::follow_requests)))
+                .service(r("/follow_requests/{id}/authorize").route(post().to(accounts::authorize_follow_request)))
+                .service(r("/follow_requests/{id}/reject").route(post().to(accounts::reject_follow_request)))
+                .service(r("/blocks").route(get().to(accounts::blocks)))
+                .service(r("/mutes").route(get().to(accounts::mutes)))
+                .service(r("/statuses").route(post().to(statuses::create)).route(get().to(statuses::index)))
+                .service(
+                    r("/statuses/{id}")
+                        .route(get().to(statuses::show))
+                        .route(delete().to(statuses::destroy))
+                        .route(put().to(statuses::update)),
+                )
+                .service(r("/statuses/{id}/context").route(get().to(statuses::context)))
+                .service(r("/statuses/{id}/history").route(get().to(statuses::history)))
+                .service(r("/statuses/{id}/source").route(get().to(statuses::source)))
+                .service(r("/statuses/{id}/favourite").route(post().to(statuses::favourite)))
+                .service(r("/statuses/{id}/unfavourite").route(post().to(statuses::unfavourite)))
+                .service(r("/statuses/{id}/reblog").route(post().to(statuses::reblog)))
+                .service(r("/statuses/{id}/unreblog").route(post().to(statuses::unreblog)))
+                .service(r("/statuses/{id}/bookmark").route(post().to(statuses::bookmark)))
+                .service(r("/statuses/{id}/unbookmark").route(post().to(statuses::unbookmark)))
+                .service(r("/statuses/{id}/pin").route(post().to(statuses::pin)))
+                .service(r("/statuses/{id}/unpin").route(post().to(statuses::unpin)))
+                .service(r("/statuses/{id}/favourited_by").route(get().to(statuses::favourited_by)))
+                .service(r("/statuses/{id}/reblogged_by").route(get().to(statuses::reblogged_by)))
+                .service(r("/favourites").route(get().to(statuses::favourites)))
+                .service(r("/bookmarks").route(get().to(statuses::bookmarks)))
+                .service(r("/timelines/home").route(get().to(timelines::home)))
+                .service(r("/timelines/public").route(get().to(timelines::public)))
+                .service(r("/timelines/tag/{hashtag}").route(get().to(timelines::tag)))
+                .service(r("/notifications").route(get().to(notifications::index)))
+                .service(r("/notifications/clear").route(post().to(notifications::clear)))
+                .service(r("/notifications/unread_count").route(get().to(notifications::unread_count)))
+                .service(r("/notifications/{id}").route(get().to(notifications::show)))
+                .service(r("/notifications/{id}/dismiss").route(post().to(notifications::dismiss))),
+        )
+        .service(
+            web::scope("/api/v2")
+                .service(r("/instance").route(get().to(instance::v2)))
+                .service(r("/notifications").route(get().to(notifications::grouped)))
+                .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),
+        )
+        .default_service(web::to(not_found));
+}
+
+/// The web process's server: routes plus Mastodon's conventions (trailing slashes
+/// accepted, API responses not cached by proxies, JSON errors for malformed input).
+/// Await the returned server to run it.
+pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(state);
+    Ok(actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| Error::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| Error::bad_request(e.to_string()).into()))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Cache-Control", "private, no-store"))
+                    .add(("Vary", "Authorization, Origin")),
+            )
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .configure(configure)
+    })
+    .listen(listener)?
+    .run())
+}

@@ -1,0 +1,298 @@
+//! `/api/v1/statuses`: post, read, edit, delete and interact.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::{Auth, MaybeAuth};
+use super::links::json_page;
+use super::params::{Params, opt_bool, opt_string, path_id, string_list};
+use super::{render_account_list, render_status, render_statuses};
+use crate::AppState;
+use crate::accounts;
+use crate::entities;
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageParams};
+use crate::statuses::hydrate;
+use crate::statuses::interactions;
+use crate::statuses::posting::{self, NewStatus, StatusChanges};
+use crate::statuses::{self, timelines};
+
+type State = web::Data<AppState>;
+
+#[derive(Deserialize)]
+pub struct StatusParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    language: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<Value>,
+    #[serde(default, deserialize_with = "opt_string")]
+    scheduled_at: Option<String>,
+}
+
+fn media_ids(raw: &[String]) -> Result<Vec<i64>> {
+    raw.iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| Error::validation("Media attachments are invalid")))
+        .collect()
+}
+
+pub async fn create(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<StatusParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:statuses")?;
+    if p.poll.as_ref().is_some_and(|v| !v.is_null()) {
+        return Err(Error::validation("Polls are not supported by this server yet"));
+    }
+    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(Error::validation("Scheduled statuses are not supported by this server yet"));
+    }
+    let author = accounts::get(&state.db.primary, viewer.account_id).await?;
+    let user =
+        accounts::user_by_account(&state.db.primary, viewer.account_id).await?.ok_or_else(Error::invalid_token)?;
+    let in_reply_to_id = match p.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(raw) => Some(path_id(raw)?),
+        None => None,
+    };
+    let new = NewStatus {
+        text: p.status.unwrap_or_default(),
+        spoiler_text: p.spoiler_text.unwrap_or_default(),
+        visibility: p.visibility,
+        sensitive: p.sensitive,
+        language: p.language,
+        in_reply_to_id,
+        media_ids: media_ids(&p.media_ids)?,
+        idempotency_key: req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string),
+        application_id: viewer.application_id,
+    };
+    let id = posting::post(&state, &author, &user, new).await?;
+    Ok(HttpResponse::Ok().json(render_status(&state, id, Some(viewer.account_id)).await?))
+}
+
+pub async fn show(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let status = statuses::find_visible(&state.db.primary, path_id(&id)?, viewer).await?;
+    Ok(HttpResponse::Ok().json(render_status(&state, status.id, viewer).await?))
+}
+
+#[derive(Deserialize)]
+pub struct IdsParams {
+    #[serde(default, deserialize_with = "string_list")]
+    id: Vec<String>,
+}
+
+/// `GET /api/v1/statuses?id[]=…`: the visible ones, in the order asked.
+pub async fn index(state: State, auth: MaybeAuth, Params(p): Params<IdsParams>) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).take(20).collect();
+    let visible = statuses::filter_visible(&state.db.primary, &ids, viewer).await?;
+    let ids: Vec<i64> = ids.into_iter().filter(|id| visible.contains(id)).collect();
+    Ok(HttpResponse::Ok().json(render_statuses(&state, &ids, viewer).await?))
+}
+
+pub async fn destroy(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:statuses")?;
+    let status = statuses::find_own(&state.db.primary, path_id(&id)?, viewer.account_id).await?;
+    let mut body = render_status(&state, status.id, Some(viewer.account_id)).await?;
+    body["text"] = Value::String(status.text.clone());
+    posting::remove(&state, &status).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub async fn update(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<StatusParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:statuses")?;
+    let author = accounts::get(&state.db.primary, viewer.account_id).await?;
+    let changes = StatusChanges {
+        text: p.status.unwrap_or_default(),
+        spoiler_text: p.spoiler_text.unwrap_or_default(),
+        sensitive: p.sensitive,
+        language: p.language,
+        media_ids: media_ids(&p.media_ids)?,
+    };
+    let id = path_id(&id)?;
+    posting::edit(&state, &author, id, changes).await?;
+    Ok(HttpResponse::Ok().json(render_status(&state, id, Some(viewer.account_id)).await?))
+}
+
+pub async fn history(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let status = statuses::find_visible(&state.db.primary, path_id(&id)?, viewer).await?;
+    let edits = posting::history(&state.db.primary, &status).await?;
+    let bundle = hydrate::load(&state.db.primary, &[status.id], viewer).await?;
+    Ok(HttpResponse::Ok().json(entities::status_edits(&status, &edits, &bundle, &state.config)))
+}
+
+pub async fn source(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:statuses")?;
+    let status = statuses::find_own(&state.db.primary, path_id(&id)?, viewer.account_id).await?;
+    Ok(HttpResponse::Ok().json(entities::status_source(&status)))
+}
+
+pub async fn context(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let status = statuses::find_visible(&state.db.primary, path_id(&id)?, viewer).await?;
+    let (ancestors, descendants) = timelines::context(&state.db.primary, viewer, &status).await?;
+    let all: Vec<i64> = ancestors.iter().chain(descendants.iter()).copied().collect();
+    let bundle = hydrate::load(&state.db.primary, &all, viewer).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "ancestors": entities::statuses(&ancestors, &bundle, &state.config),
+        "descendants": entities::statuses(&descendants, &bundle, &state.config),
+    })))
+}
+
+/// The status after an interaction, rendered for the acting viewer.
+async fn after(state: &AppState, id: i64, viewer: i64) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(render_status(state, id, Some(viewer)).await?))
+}
+
+pub async fn favourite(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:favourites")?;
+    let id = path_id(&id)?;
+    interactions::favourite(&state, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn unfavourite(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:favourites")?;
+    let id = path_id(&id)?;
+    interactions::unfavourite(&state, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn bookmark(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:bookmarks")?;
+    let id = path_id(&id)?;
+    interactions::bookmark(&state.db.primary, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn unbookmark(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:bookmarks")?;
+    let id = path_id(&id)?;
+    interactions::unbookmark(&state.db.primary, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn pin(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let id = path_id(&id)?;
+    interactions::pin(&state.db.primary, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn unpin(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let id = path_id(&id)?;
+    interactions::unpin(&state.db.primary, viewer.account_id, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+#[derive(Deserialize)]
+pub struct ReblogParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    visibility: Option<String>,
+}
+
+pub async fn reblog(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<ReblogParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:statuses")?;
+    let account = accounts::get(&state.db.primary, viewer.account_id).await?;
+    let user =
+        accounts::user_by_account(&state.db.primary, viewer.account_id).await?.ok_or_else(Error::invalid_token)?;
+    let reblog_id = posting::reblog(&state, &account, &user, path_id(&id)?, p.visibility.as_deref()).await?;
+    after(&state, reblog_id, viewer.account_id).await
+}
+
+pub async fn unreblog(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:statuses")?;
+    let account = accounts::get(&state.db.primary, viewer.account_id).await?;
+    let id = path_id(&id)?;
+    posting::unreblog(&state, &account, id).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+async fn interacted_by(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: String,
+    page: PageParams,
+    reblogs: bool,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:accounts")?;
+    let page = Page::new(&page, 40, 80);
+    let rows = interactions::interacted_by(&state.db.primary, path_id(&id)?, viewer, reblogs, &page).await?;
+    let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
+    Ok(json_page(&state, &req, &cursors, render_account_list(&state, &rows)))
+}
+
+pub async fn favourited_by(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    interacted_by(state, auth, req, id.into_inner(), page, false).await
+}
+
+pub async fn reblogged_by(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    interacted_by(state, auth, req, id.into_inner(), page, true).await
+}
+
+async fn saved(state: State, auth: Auth, req: HttpRequest, page: PageParams, bookmarks: bool) -> Result<HttpResponse> {
+    let viewer = auth.user(if bookmarks { "read:bookmarks" } else { "read:favourites" })?;
+    let page = Page::new(&page, 20, 40);
+    let rows = interactions::saved_statuses(&state.db.primary, viewer.account_id, bookmarks, &page).await?;
+    let ids: Vec<i64> = rows.iter().map(|(_, s)| *s).collect();
+    let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
+    Ok(json_page(&state, &req, &cursors, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
+}
+
+pub async fn favourites(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    saved(state, auth, req, page, false).await
+}
+
+pub async fn bookmarks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    saved(state, auth, req, page, true).await
+}

@@ -1,0 +1,96 @@
+//! `/api/v1/timelines/{home,public,tag/:hashtag}`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::auth::{Auth, MaybeAuth};
+use super::links::json_page;
+use super::params::{Params, opt_bool, string_list};
+use super::render_statuses;
+use crate::AppState;
+use crate::error::Result;
+use crate::feeds;
+use crate::pagination::{Page, PageParams};
+use crate::statuses::text::normalize_hashtag;
+use crate::statuses::timelines::{self, PublicOptions, TagOptions};
+
+type State = web::Data<AppState>;
+
+pub async fn home(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:statuses")?;
+    let page = Page::new(&page, 20, 40);
+    let ids = feeds::read_home(&state, viewer.account_id, &page).await?;
+    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PublicParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "opt_bool")]
+    local: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    remote: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    only_media: Option<bool>,
+}
+
+impl PublicParams {
+    fn options(&self) -> PublicOptions {
+        PublicOptions {
+            local: self.local.unwrap_or(false),
+            remote: self.remote.unwrap_or(false),
+            only_media: self.only_media.unwrap_or(false),
+        }
+    }
+}
+
+pub async fn public(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    Params(p): Params<PublicParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let page = Page::new(&p.page, 20, 40);
+    let ids = timelines::public(&state.db.replica, viewer, &p.options(), &page).await?;
+    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+}
+
+#[derive(Deserialize)]
+pub struct TagParams {
+    #[serde(flatten)]
+    public: PublicParams,
+    #[serde(default, deserialize_with = "string_list")]
+    any: Vec<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    all: Vec<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    none: Vec<String>,
+}
+
+pub async fn tag(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    hashtag: web::Path<String>,
+    Params(p): Params<TagParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?;
+    let page = Page::new(&p.public.page, 20, 40);
+    let normalize = |list: &[String]| list.iter().map(|t| normalize_hashtag(t)).filter(|t| !t.is_empty()).collect();
+    let opts = TagOptions {
+        any: normalize(&p.any),
+        all: normalize(&p.all),
+        none: normalize(&p.none),
+        public: p.public.options(),
+    };
+    let name = normalize_hashtag(&hashtag);
+    let ids = timelines::tag(&state.db.replica, viewer, &name, &opts, &page).await?;
+    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+}

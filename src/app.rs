@@ -1,0 +1,22 @@
+//! The state every process shares: configuration, database pools, Redis.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::redis_pool::Redis;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub redis: Redis,
+}
+
+impl AppState {
+    pub async fn connect(config: Config) -> crate::Result<Self> {
+        let db = Db::connect(&config).await?;
+        let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
+        Ok(AppState { config: Arc::new(config), db, redis })
+    }
+}

@@ -1,0 +1,180 @@
+//! The `ferrodon` command: the web process, database setup, and tootctl-like admin
+//! commands under `ferrodon ctl`.
+
+use std::io::Write;
+
+use clap::{Args, Parser, Subcommand};
+use rand::RngCore;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::{AppState, accounts, db, feeds};
+
+pub const DEMO_PASSWORD: &str = "ferrodon-demo-password";
+const DEMO_ACCOUNTS: &[&str] = &["alice", "bob", "charlie"];
+
+#[derive(Parser)]
+#[command(name = "ferrodon", version, about = "A Mastodon-compatible server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the REST API, OAuth and web pages (BIND:PORT, default 127.0.0.1:3000).
+    Web,
+    /// Database setup and migrations.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Administration commands (like Mastodon's tootctl).
+    #[command(subcommand)]
+    Ctl(CtlCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Create the database if it is missing, then migrate it.
+    Setup,
+    /// Apply pending migrations.
+    Migrate,
+    /// Create the demo accounts alice, bob and charlie (idempotent).
+    Seed,
+}
+
+#[derive(Subcommand)]
+pub enum CtlCommand {
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AccountsCommand {
+    /// Create a local account; prints the generated password.
+    Create(CreateAccount),
+}
+
+#[derive(Args)]
+pub struct CreateAccount {
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+}
+
+#[derive(Subcommand)]
+pub enum FeedsCommand {
+    /// Rebuild home feeds from the database, for one user or all active ones.
+    Build {
+        username: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete every feed from Redis.
+    Clear,
+}
+
+pub async fn run(cli: Cli, config: Config) -> Result<()> {
+    match cli.command {
+        Command::Web => {
+            let state = AppState::connect(config).await?;
+            let address = format!("{}:{}", state.config.bind, state.config.port);
+            let listener =
+                std::net::TcpListener::bind(&address).map_err(|e| Error::internal(format!("{address}: {e}")))?;
+            tracing::info!("web listening on http://{address}");
+            crate::api::server(state, listener).map_err(Error::internal)?.await.map_err(Error::internal)
+        }
+        Command::Db(DbCommand::Setup) => {
+            if db::create_database_if_missing(&config.database_url).await? {
+                println!("created database");
+            }
+            migrate(&config).await
+        }
+        Command::Db(DbCommand::Migrate) => migrate(&config).await,
+        Command::Db(DbCommand::Seed) => {
+            let state = AppState::connect(config).await?;
+            seed(&state).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Create(args))) => {
+            let state = AppState::connect(config).await?;
+            let mut bytes = [0u8; 16];
+            rand::rng().fill_bytes(&mut bytes);
+            let password = hex::encode(bytes);
+            accounts::register(&state.db.primary, &state.config, registration(&args.username, &args.email, &password))
+                .await?;
+            println!("OK\nNew password: {password}");
+            Ok(())
+        }
+        Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all })) => {
+            let state = AppState::connect(config).await?;
+            build_feeds(&state, username, all).await
+        }
+        Command::Ctl(CtlCommand::Feeds(FeedsCommand::Clear)) => {
+            let state = AppState::connect(config).await?;
+            let deleted = feeds::clear_all(&state).await?;
+            println!("OK, removed {deleted} feed keys");
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> Result<()> {
+    let pool =
+        sqlx::PgPool::connect_with(db::connect_options(&config.database_url, config.prepared_statements)?).await?;
+    db::MIGRATOR.run(&pool).await.map_err(Error::internal)?;
+    println!("database is up to date");
+    Ok(())
+}
+
+fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> accounts::Registration<'a> {
+    accounts::Registration {
+        username,
+        email,
+        password,
+        agreement: true,
+        locale: Some("en"),
+        display_name: None,
+        application_id: None,
+    }
+}
+
+async fn seed(state: &AppState) -> Result<()> {
+    for name in DEMO_ACCOUNTS {
+        if accounts::find_local(&state.db.primary, name).await?.is_some() {
+            println!("{name}: exists");
+            continue;
+        }
+        let email = format!("{name}@localhost");
+        accounts::register(&state.db.primary, &state.config, registration(name, &email, DEMO_PASSWORD)).await?;
+        println!("{name}: created ({email} / {DEMO_PASSWORD})");
+    }
+    Ok(())
+}
+
+async fn build_feeds(state: &AppState, username: Option<String>, all: bool) -> Result<()> {
+    let ids: Vec<i64> = match (username, all) {
+        (Some(name), false) => {
+            let account = accounts::find_local(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
+            vec![account.id]
+        }
+        (None, true) => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM users WHERE NOT disabled
+                AND current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $1::int) ORDER BY id",
+            )
+            .bind(state.config.user_active_days as i32)
+            .fetch_all(&state.db.primary)
+            .await?
+        }
+        _ => return Err(Error::bad_request("give a username or --all")),
+    };
+    let total = ids.len();
+    for (done, id) in ids.into_iter().enumerate() {
+        feeds::populate_home(state, id).await?;
+        print!("\rfeeds build: {}/{total}", done + 1);
+        let _ = std::io::stdout().flush();
+    }
+    println!("\nOK");
+    Ok(())
+}

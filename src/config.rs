@@ -1,0 +1,287 @@
+//! Configuration from Mastodon's environment variables (and a `.env.production` file).
+//!
+//! Every variable is read through one lookup function so tests can pass their own map.
+//! A malformed value stops the process at start with a message naming the variable.
+
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RailsEnv {
+    Production,
+    Development,
+    Test,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: RailsEnv,
+    /// The handle domain (`@user@LOCAL_DOMAIN`).
+    pub local_domain: String,
+    /// Where the web interface and API are served.
+    pub web_domain: String,
+    pub https: bool,
+    pub database_url: String,
+    pub replica_database_url: Option<String>,
+    pub db_pool: u32,
+    pub prepared_statements: bool,
+    pub redis_url: String,
+    /// ferrodon-only: a prefix for every Redis key and channel, so several instances (tests)
+    /// can share one Redis. Empty by default, which is Mastodon's layout.
+    pub redis_key_prefix: String,
+    pub secret_key_base: String,
+    pub bind: String,
+    pub port: u16,
+    pub streaming_port: u16,
+    pub streaming_api_base_url: Option<String>,
+    /// The OAuth password grant (`grant_type=password`): on in development and test.
+    pub password_grant: bool,
+    pub registrations_open: bool,
+    pub user_active_days: i64,
+    pub single_user_mode: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn var(lookup: Lookup, name: &str) -> Option<String> {
+    lookup(name).filter(|v| !v.is_empty())
+}
+
+fn flag(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(lookup, name) {
+        None => Ok(default),
+        Some(v) => match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError { name, message: format!("expected true or false, got {v:?}") }),
+        },
+    }
+}
+
+fn number<T: std::str::FromStr>(lookup: Lookup, name: &'static str, default: T) -> Result<T, ConfigError> {
+    match var(lookup, name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError { name, message: format!("expected a number, got {v:?}") }),
+    }
+}
+
+fn checked_url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, ConfigError> {
+    match url::Url::parse(&value) {
+        Ok(u) if schemes.contains(&u.scheme()) => Ok(value),
+        _ => Err(ConfigError { name, message: format!("expected a {} URL, got {value:?}", schemes.join("/")) }),
+    }
+}
+
+/// `postgres://user:pass@host:port/name` from the `<prefix>DB_*` variables.
+fn database_url_from_parts(lookup: Lookup, prefix: &str, fallback: Option<Lookup>) -> Result<String, ConfigError> {
+    let get = |suffix: &str, default: &str| -> String {
+        var(lookup, &format!("{prefix}{suffix}"))
+            .or_else(|| fallback.and_then(|f| var(f, suffix)))
+            .unwrap_or_else(|| default.to_string())
+    };
+    let host = get("DB_HOST", "localhost");
+    let port = get("DB_PORT", "5432");
+    if port.parse::<u16>().is_err() {
+        return Err(ConfigError { name: "DB_PORT", message: format!("expected a port number, got {port:?}") });
+    }
+    let name = get("DB_NAME", "mastodon_production");
+    let user = get("DB_USER", "mastodon");
+    let pass = get("DB_PASS", "");
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let auth = if pass.is_empty() { enc(&user) } else { format!("{}:{}", enc(&user), enc(&pass)) };
+    Ok(format!("postgres://{auth}@{host}:{port}/{}", enc(&name)))
+}
+
+fn redis_url(lookup: Lookup) -> Result<String, ConfigError> {
+    if let Some(url) = var(lookup, "REDIS_URL") {
+        return checked_url("REDIS_URL", url, &["redis", "rediss", "unix"]);
+    }
+    let host = var(lookup, "REDIS_HOST").unwrap_or_else(|| "localhost".into());
+    let port: u16 = number(lookup, "REDIS_PORT", 6379)?;
+    let db: u32 = number(lookup, "REDIS_DB", 0)?;
+    let auth = match (var(lookup, "REDIS_USER"), var(lookup, "REDIS_PASSWORD")) {
+        (Some(u), Some(p)) => format!("{u}:{p}@"),
+        (None, Some(p)) => format!(":{p}@"),
+        _ => String::new(),
+    };
+    Ok(format!("redis://{auth}{host}:{port}/{db}"))
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env.production` (or the file named by
+    /// `FERRODON_ENV_FILE`) without overriding variables that are already set.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let file = std::env::var("FERRODON_ENV_FILE").unwrap_or_else(|_| ".env.production".into());
+        if std::path::Path::new(&file).exists() {
+            dotenvy::from_filename(&file)
+                .map_err(|e| ConfigError { name: "FERRODON_ENV_FILE", message: format!("{file}: {e}") })?;
+        }
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| map.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let env = match var(lookup, "RAILS_ENV").as_deref() {
+            None | Some("production") => RailsEnv::Production,
+            Some("development") => RailsEnv::Development,
+            Some("test") => RailsEnv::Test,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "RAILS_ENV",
+                    message: format!("expected production, development or test, got {other:?}"),
+                });
+            }
+        };
+        let production = env == RailsEnv::Production;
+
+        let local_domain = match var(lookup, "LOCAL_DOMAIN") {
+            Some(d) => d,
+            None if production => {
+                return Err(ConfigError { name: "LOCAL_DOMAIN", message: "must be set in production".into() });
+            }
+            None => "localhost:3000".into(),
+        };
+        if local_domain.contains('/') || local_domain.contains('@') || local_domain.contains(' ') {
+            return Err(ConfigError {
+                name: "LOCAL_DOMAIN",
+                message: format!("expected a host name, got {local_domain:?}"),
+            });
+        }
+        let web_domain = var(lookup, "WEB_DOMAIN").unwrap_or_else(|| local_domain.clone());
+        let https = flag(lookup, "LOCAL_HTTPS", production)?;
+
+        let database_url = match var(lookup, "DATABASE_URL") {
+            Some(url) => checked_url("DATABASE_URL", url, &["postgres", "postgresql"])?,
+            None => database_url_from_parts(lookup, "", None)?,
+        };
+        let replica_database_url = if let Some(url) = var(lookup, "REPLICA_DATABASE_URL") {
+            Some(checked_url("REPLICA_DATABASE_URL", url, &["postgres", "postgresql"])?)
+        } else if var(lookup, "REPLICA_DB_NAME").is_some() || var(lookup, "REPLICA_DB_HOST").is_some() {
+            Some(database_url_from_parts(lookup, "REPLICA_", Some(lookup))?)
+        } else {
+            None
+        };
+
+        let secret_key_base = match var(lookup, "SECRET_KEY_BASE") {
+            Some(s) => s,
+            None if production => {
+                return Err(ConfigError { name: "SECRET_KEY_BASE", message: "must be set in production".into() });
+            }
+            None => "ferrodon-development-secret-not-for-production".into(),
+        };
+
+        let port: u16 = number(lookup, "PORT", 3000)?;
+        let streaming_port: u16 = number(lookup, "STREAMING_PORT", 4000)?;
+        let bind = var(lookup, "BIND").unwrap_or_else(|| "127.0.0.1".into());
+        if bind.parse::<std::net::IpAddr>().is_err() && bind != "localhost" {
+            return Err(ConfigError { name: "BIND", message: format!("expected an IP address, got {bind:?}") });
+        }
+        let streaming_api_base_url = match var(lookup, "STREAMING_API_BASE_URL") {
+            Some(u) => Some(checked_url("STREAMING_API_BASE_URL", u, &["ws", "wss", "http", "https"])?),
+            None => None,
+        };
+
+        Ok(Config {
+            env,
+            local_domain,
+            web_domain,
+            https,
+            database_url,
+            replica_database_url,
+            db_pool: number(lookup, "DB_POOL", 10)?,
+            prepared_statements: flag(lookup, "PREPARED_STATEMENTS", true)?,
+            redis_url: redis_url(lookup)?,
+            redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX").unwrap_or_default(),
+            secret_key_base,
+            bind,
+            port,
+            streaming_port,
+            streaming_api_base_url,
+            password_grant: flag(lookup, "FERRODON_PASSWORD_GRANT", !production)?,
+            registrations_open: flag(lookup, "FERRODON_REGISTRATIONS_OPEN", true)?,
+            user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
+            single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
+        })
+    }
+
+    /// `https://example.com` — the base of every URL we hand out.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.web_domain)
+    }
+
+    pub fn streaming_url(&self) -> String {
+        match &self.streaming_api_base_url {
+            Some(u) => u.clone(),
+            None => format!("{}://{}", if self.https { "wss" } else { "ws" }, self.web_domain),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn development_defaults() -> Result<(), ConfigError> {
+        let c = config(&[("RAILS_ENV", "development")])?;
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.streaming_port, 4000);
+        assert_eq!(c.local_domain, "localhost:3000");
+        assert!(c.password_grant);
+        assert_eq!(c.database_url, "postgres://mastodon@localhost:5432/mastodon_production");
+        Ok(())
+    }
+
+    #[test]
+    fn production_requires_domain_and_secret() {
+        assert_eq!(config(&[]).err().map(|e| e.name), Some("LOCAL_DOMAIN"));
+        assert_eq!(config(&[("LOCAL_DOMAIN", "example.com")]).err().map(|e| e.name), Some("SECRET_KEY_BASE"));
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        let base = [("RAILS_ENV", "development")];
+        for (name, value) in [
+            ("PORT", "eighty"),
+            ("DB_PORT", "x"),
+            ("PREPARED_STATEMENTS", "maybe"),
+            ("REDIS_URL", "http://nope"),
+            ("DATABASE_URL", "mysql://x"),
+            ("BIND", "not an ip"),
+            ("DB_POOL", "-1"),
+        ] {
+            let err = config(&[base[0], (name, value)]).err();
+            assert_eq!(err.map(|e| e.name), Some(name), "{name}={value}");
+        }
+        assert_eq!(config(&[("RAILS_ENV", "staging")]).err().map(|e| e.name), Some("RAILS_ENV"));
+    }
+
+    #[test]
+    fn database_and_replica_from_parts() -> Result<(), ConfigError> {
+        let c = config(&[
+            ("RAILS_ENV", "test"),
+            ("DB_HOST", "db"),
+            ("DB_USER", "m"),
+            ("DB_PASS", "p@ss"),
+            ("DB_NAME", "mast"),
+            ("REPLICA_DB_HOST", "replica"),
+        ])?;
+        assert_eq!(c.database_url, "postgres://m:p%40ss@db:5432/mast");
+        assert_eq!(c.replica_database_url.as_deref(), Some("postgres://m:p%40ss@replica:5432/mast"));
+        Ok(())
+    }
+}

@@ -1,0 +1,66 @@
+//! PostgreSQL pools: the primary for writes, and a read replica (or the primary again when
+//! none is configured) for the read paths Mastodon sends to its replica.
+
+use sqlx::AssertSqlSafe;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+use crate::config::Config;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub primary: PgPool,
+    /// Read-only work that may lag behind the primary (home timeline hydration, fan-out reads).
+    pub replica: PgPool,
+}
+
+pub fn connect_options(url: &str, prepared_statements: bool) -> Result<PgConnectOptions, sqlx::Error> {
+    let mut options = PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+    if !prepared_statements {
+        // Behind PgBouncer in transaction mode: do not keep named statements around.
+        options = options.statement_cache_capacity(0);
+    }
+    Ok(options)
+}
+
+async fn pool(url: &str, config: &Config) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.db_pool.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(connect_options(url, config.prepared_statements)?)
+        .await
+}
+
+impl Db {
+    pub async fn connect(config: &Config) -> Result<Self, sqlx::Error> {
+        let primary = pool(&config.database_url, config).await?;
+        let replica = match &config.replica_database_url {
+            Some(url) => pool(url, config).await?,
+            None => primary.clone(),
+        };
+        Ok(Db { primary, replica })
+    }
+}
+
+/// Creates the database named in `url` if it does not exist (connecting to `postgres`).
+pub async fn create_database_if_missing(url: &str) -> Result<bool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let name = options.get_database().unwrap_or("postgres").to_string();
+    let admin = options.clone().database("postgres");
+    let mut conn = admin.connect().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""))))
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(!exists)
+}

@@ -1,0 +1,101 @@
+//! The one error policy: domain code returns `Error`; the HTTP layer turns it into
+//! Mastodon's status code and `{"error": "..."}` body. Internal failures are logged and
+//! never leak details to the client.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 404: unknown records and records the viewer may not see (never reveal which).
+    #[error("Record not found")]
+    NotFound,
+    /// 401: missing, unknown or revoked token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: outside the token's scopes, or forbidden for this account.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 422: validation failures ("Validation failed: Text can't be blank").
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 422 with Mastodon's per-attribute `details` (registration).
+    #[error("{message}")]
+    Invalid { message: String, details: serde_json::Value },
+    /// 400: malformed parameters.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 410: gone (disabled features).
+    #[error("{0}")]
+    Gone(String),
+    #[error("Too many requests")]
+    TooManyRequests,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("redis error: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis pool error: {0}")]
+    RedisPool(#[from] deadpool_redis::PoolError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn validation(message: impl std::fmt::Display) -> Self {
+        Error::Unprocessable(format!("Validation failed: {message}"))
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::BadRequest(message.into())
+    }
+    pub fn invalid_token() -> Self {
+        Error::Unauthorized("The access token is invalid".into())
+    }
+    pub fn outside_scopes() -> Self {
+        Error::Forbidden("This action is outside the authorized scopes".into())
+    }
+    pub fn user_required() -> Self {
+        Error::Unprocessable("This method requires an authenticated user".into())
+    }
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Error::Internal(message.to_string())
+    }
+}
+
+/// True when a database error is a unique-constraint violation (a concurrent duplicate).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unprocessable(_) | Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Gone(_) => StatusCode::GONE,
+            Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Error::Database(_) | Error::Redis(_) | Error::RedisPool(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "There was a server error".to_string()
+        } else {
+            self.to_string()
+        };
+        match self {
+            Error::Invalid { details, .. } => {
+                HttpResponse::build(status).json(serde_json::json!({ "error": message, "details": details }))
+            }
+            _ => HttpResponse::build(status).json(serde_json::json!({ "error": message })),
+        }
+    }
+}

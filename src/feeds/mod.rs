@@ -1,0 +1,329 @@
+//! Home feeds in Redis with Mastodon's layout (`feed:home:<id>` sorted sets, reblog
+//! aggregation, 800 items) and the straightforward fan-out that writes them: followers
+//! in keyset batches, Mastodon's push-time filters applied set-wise in SQL, one pipeline
+//! of script calls per batch. PostgreSQL stays the truth; a missing feed is rebuilt.
+
+use sqlx::AssertSqlSafe;
+use std::sync::LazyLock;
+
+use redis::Script;
+use sqlx::PgPool;
+
+use crate::AppState;
+use crate::error::Result;
+use crate::pagination::Page;
+use crate::statuses::{self, Status, Visibility};
+
+pub const MAX_ITEMS: i64 = 800;
+pub const REBLOG_FALLOFF: i64 = 80;
+/// Statuses taken from one account when merging it into a feed (`MAX_ITEMS / 4`).
+const MERGE_LIMIT: i64 = MAX_ITEMS / 4;
+/// Statuses a regenerated feed starts with (`MAX_ITEMS / 2`).
+const POPULATE_LIMIT: i64 = MAX_ITEMS / 2;
+const FANOUT_BATCH: i64 = 1000;
+
+static ADD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("add.lua")));
+static REMOVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("remove.lua")));
+
+pub fn home_key(state: &AppState, account_id: i64) -> String {
+    state.redis.key(format!("feed:home:{account_id}"))
+}
+
+fn reblogs_key(feed_key: &str) -> String {
+    format!("{feed_key}:reblogs")
+}
+
+/// Pushes `status` into the home feeds of `receivers` in one pipeline.
+pub async fn push_to_homes(state: &AppState, status: &Status, receivers: &[i64]) -> Result<()> {
+    if receivers.is_empty() {
+        return Ok(());
+    }
+    let original = status.reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
+    let mut pipe = redis::pipe();
+    for receiver in receivers {
+        let feed = home_key(state, *receiver);
+        let mut invocation = ADD.key(&feed);
+        invocation.key(reblogs_key(&feed)).arg(status.id).arg(&original).arg(MAX_ITEMS).arg(REBLOG_FALLOFF);
+        pipe.invoke_script(&invocation).ignore();
+    }
+    let mut conn = state.redis.conn().await?;
+    // Load the script first so the pipeline's EVALSHA calls find it.
+    let _: String = ADD.prepare_invoke().load_async(&mut conn).await?;
+    let _: () = pipe.query_async(&mut conn).await?;
+    Ok(())
+}
+
+/// Removes a status from the home feeds of `receivers`.
+pub async fn unpush_from_homes(
+    state: &AppState,
+    status_id: i64,
+    reblog_of_id: Option<i64>,
+    receivers: &[i64],
+) -> Result<()> {
+    if receivers.is_empty() {
+        return Ok(());
+    }
+    let original = reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
+    let mut conn = state.redis.conn().await?;
+    let _: String = REMOVE.prepare_invoke().load_async(&mut conn).await?;
+    let mut pipe = redis::pipe();
+    for receiver in receivers {
+        let feed = home_key(state, *receiver);
+        let mut invocation = REMOVE.key(&feed);
+        invocation.key(reblogs_key(&feed)).arg(status_id).arg(&original);
+        pipe.invoke_script(&invocation).ignore();
+    }
+    let _: () = pipe.query_async(&mut conn).await?;
+    Ok(())
+}
+
+/// Mastodon's `filter_from_home` for many (status, receiver) pairs at once: returns the
+/// pairs that should be pushed. `$1` status ids, `$2` receiver account ids.
+const HOME_FILTER: &str = "
+SELECT s.id, r.id
+  FROM statuses s
+ CROSS JOIN unnest($2::bigint[]) AS r(id)
+  LEFT JOIN statuses o ON o.id = s.reblog_of_id
+  LEFT JOIN follows f ON f.account_id = r.id AND f.target_account_id = s.account_id
+ WHERE s.id = ANY($1) AND s.deleted_at IS NULL
+   AND (s.account_id = r.id OR (
+        NOT (s.reply AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id IS NULL))
+    AND (f.languages IS NULL OR s.language IS NULL OR s.language = ANY(f.languages))
+    AND NOT (s.reblog_of_id IS NOT NULL AND o.id IS NULL)
+    AND NOT EXISTS (
+          SELECT 1 FROM (SELECT target_account_id AS t FROM blocks WHERE account_id = r.id
+                         UNION ALL
+                         SELECT target_account_id FROM mutes WHERE account_id = r.id
+                            AND (expires_at IS NULL OR expires_at > now() AT TIME ZONE 'UTC')) x
+           WHERE x.t = s.account_id OR x.t = o.account_id
+              OR x.t IN (SELECT m.account_id FROM mentions m WHERE m.status_id IN (s.id, o.id)))
+    AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = r.id)
+    AND (NOT s.reply OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = r.id
+         OR EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = r.id AND f2.target_account_id = s.in_reply_to_account_id))
+    AND (s.reblog_of_id IS NULL OR (
+             COALESCE(f.show_reblogs, true)
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = o.account_id AND b.target_account_id = r.id)
+         AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts oa ON oa.id = o.account_id
+                          WHERE d.account_id = r.id AND d.domain = oa.domain)))
+   ))";
+
+async fn passing_pairs(db: &PgPool, status_ids: &[i64], receivers: &[i64]) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(HOME_FILTER).bind(status_ids).bind(receivers).fetch_all(db).await?)
+}
+
+/// Fan-out on write: the author's own feed and every active local follower's feed
+/// (only mentioned followers for direct statuses).
+pub async fn distribute(state: &AppState, status_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let Some(status) = statuses::find_many(db, &[status_id]).await?.into_iter().next() else { return Ok(()) };
+    let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
+        .bind(status.account_id)
+        .fetch_one(db)
+        .await?;
+    if author_local {
+        push_to_homes(state, &status, &[status.account_id]).await?;
+    }
+    let mentioned_only = status.visibility() >= Visibility::Direct;
+    let mut after: i64 = 0;
+    loop {
+        let batch: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT f.id, f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id
+              WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
+                AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
+                AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
+              ORDER BY f.id LIMIT $6",
+        )
+        .bind(status.account_id)
+        .bind(after)
+        .bind(state.config.user_active_days as i32)
+        .bind(mentioned_only)
+        .bind(status.id)
+        .bind(FANOUT_BATCH)
+        .fetch_all(&state.db.replica)
+        .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.0;
+        let followers: Vec<i64> = batch.iter().map(|(_, a)| *a).collect();
+        let receivers: Vec<i64> =
+            passing_pairs(db, &[status.id], &followers).await?.into_iter().map(|(_, r)| r).collect();
+        push_to_homes(state, &status, &receivers).await?;
+        if (batch.len() as i64) < FANOUT_BATCH {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Pushes the statuses that pass the home filter, oldest first (so aggregation sees
+/// originals before their reblogs).
+async fn push_statuses(state: &AppState, receiver: i64, status_ids: &[i64]) -> Result<()> {
+    let db = &state.db.primary;
+    let pairs = passing_pairs(db, status_ids, &[receiver]).await?;
+    let passing: Vec<i64> = pairs.into_iter().map(|(s, _)| s).collect();
+    let mut found = statuses::find_many(db, &passing).await?;
+    found.sort_unstable_by_key(|s| s.id);
+    for status in found {
+        push_to_homes(state, &status, &[receiver]).await?;
+    }
+    Ok(())
+}
+
+/// On follow (or unmute): the followed account's recent statuses join the follower's feed.
+pub async fn merge_into_home(state: &AppState, from_account: i64, into_account: i64) -> Result<()> {
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT s.id FROM statuses s WHERE s.account_id = $1 AND s.visibility IN (0, 1, 2) AND {}
+          ORDER BY s.id DESC LIMIT $3",
+        statuses::visible_sql("s", "$2")
+    )))
+    .bind(from_account)
+    .bind(into_account)
+    .bind(MERGE_LIMIT)
+    .fetch_all(&state.db.replica)
+    .await?;
+    push_statuses(state, into_account, &ids).await
+}
+
+/// Status ids in a feed authored by (or reblogging) `account`, or mentioning it when
+/// `with_mentions` (block and mute clear those too).
+async fn feed_entries_involving(
+    state: &AppState,
+    receiver: i64,
+    account: i64,
+    with_mentions: bool,
+) -> Result<Vec<(i64, Option<i64>)>> {
+    let mut conn = state.redis.conn().await?;
+    let members: Vec<i64> =
+        redis::cmd("ZRANGE").arg(home_key(state, receiver)).arg(0).arg(-1).query_async(&mut conn).await?;
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.reblog_of_id FROM statuses s LEFT JOIN statuses o ON o.id = s.reblog_of_id
+          WHERE s.id = ANY($1) AND (s.account_id = $2 OR o.account_id = $2
+             OR ($3 AND EXISTS (SELECT 1 FROM mentions m WHERE m.status_id IN (s.id, o.id) AND m.account_id = $2)))",
+    )
+    .bind(&members)
+    .bind(account)
+    .bind(with_mentions)
+    .fetch_all(&state.db.primary)
+    .await?)
+}
+
+/// On unfollow: the unfollowed account's statuses (and its reblogs) leave the feed.
+pub async fn unmerge_from_home(state: &AppState, from_account: i64, into_account: i64) -> Result<()> {
+    for (id, original) in feed_entries_involving(state, into_account, from_account, false).await? {
+        unpush_from_homes(state, id, original, &[into_account]).await?;
+    }
+    Ok(())
+}
+
+/// On block or mute: statuses by, reblogging, or mentioning the target leave the feed.
+pub async fn clear_from_home(state: &AppState, account: i64, target: i64) -> Result<()> {
+    for (id, original) in feed_entries_involving(state, account, target, true).await? {
+        unpush_from_homes(state, id, original, &[account]).await?;
+    }
+    Ok(())
+}
+
+/// On delete: remove from the author's and every local follower's feed. The status row is
+/// already gone, so the caller passes what it was.
+pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, reblog_of_id: Option<i64>) -> Result<()> {
+    let mut receivers: Vec<i64> = sqlx::query_scalar(
+        "SELECT f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id WHERE f.target_account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&state.db.primary)
+    .await?;
+    receivers.push(account_id);
+    for chunk in receivers.chunks(FANOUT_BATCH as usize) {
+        unpush_from_homes(state, status_id, reblog_of_id, chunk).await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds a home feed from PostgreSQL: the account's own and followed accounts'
+/// recent statuses, through the same filters as fan-out.
+pub async fn populate_home(state: &AppState, account_id: i64) -> Result<()> {
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT s.id FROM statuses s
+          WHERE (s.account_id = $1 OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))
+            AND (s.visibility IN (0, 1, 2) OR s.account_id = $1
+                 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = $1))
+            AND {}
+          ORDER BY s.id DESC LIMIT $2",
+        statuses::visible_sql("s", "$1")
+    )))
+    .bind(account_id)
+    .bind(POPULATE_LIMIT)
+    .fetch_all(&state.db.replica)
+    .await?;
+    push_statuses(state, account_id, &ids).await
+}
+
+/// A page of a home feed: status ids, newest first, still visible to the owner.
+pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result<Vec<i64>> {
+    let key = home_key(state, account_id);
+    let mut conn = state.redis.conn().await?;
+    let exists: bool = redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await?;
+    if !exists {
+        drop(conn);
+        populate_home(state, account_id).await?;
+        conn = state.redis.conn().await?;
+    }
+    let open = |id: Option<i64>, inf: &str| id.map(|i| format!("({i}")).unwrap_or_else(|| inf.to_string());
+    let ids: Vec<i64> = match page.min_id {
+        Some(min) => {
+            redis::cmd("ZRANGEBYSCORE")
+                .arg(&key)
+                .arg(format!("({min}"))
+                .arg(open(page.max_id, "+inf"))
+                .arg("LIMIT")
+                .arg(0)
+                .arg(page.limit)
+                .query_async(&mut conn)
+                .await?
+        }
+        None => {
+            redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&key)
+                .arg(open(page.max_id, "+inf"))
+                .arg(open(page.since_id, "-inf"))
+                .arg("LIMIT")
+                .arg(0)
+                .arg(page.limit)
+                .query_async(&mut conn)
+                .await?
+        }
+    };
+    let visible = statuses::filter_visible(&state.db.replica, &ids, Some(account_id)).await?;
+    let mut ids: Vec<i64> = ids.into_iter().filter(|id| visible.contains(id)).collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(ids)
+}
+
+/// Deletes every feed key (for `ferrodon ctl feeds clear`).
+pub async fn clear_all(state: &AppState) -> Result<u64> {
+    let mut conn = state.redis.conn().await?;
+    let pattern = state.redis.key("feed:*");
+    let mut cursor: u64 = 0;
+    let mut deleted = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            deleted += keys.len() as u64;
+            let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,29 @@
+//! ferrodon: a Mastodon-compatible server. This library is shared by every process
+//! (web, streaming, workers, CLI); each domain lives in its own module.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod feeds;
+pub mod instance;
+pub mod jobs;
+pub mod notifications;
+pub mod oauth;
+pub mod pagination;
+pub mod redis_pool;
+pub mod statuses;
+pub mod time;
+
+pub use app::AppState;
+pub use error::{Error, Result};
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

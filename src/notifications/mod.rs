@@ -1,0 +1,236 @@
+//! Notifications: created by the actions that cause them (after Mastodon's NotifyService
+//! filters), listed plain (v1) or grouped (v2).
+
+use chrono::NaiveDateTime;
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgPool};
+
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::pagination::Page;
+use crate::time;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationType {
+    Mention,
+    Status,
+    Reblog,
+    Follow,
+    FollowRequest,
+    Favourite,
+    Update,
+}
+
+impl NotificationType {
+    pub const ALL: [&'static str; 7] =
+        ["mention", "status", "reblog", "follow", "follow_request", "favourite", "update"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationType::Mention => "mention",
+            NotificationType::Status => "status",
+            NotificationType::Reblog => "reblog",
+            NotificationType::Follow => "follow",
+            NotificationType::FollowRequest => "follow_request",
+            NotificationType::Favourite => "favourite",
+            NotificationType::Update => "update",
+        }
+    }
+    /// The polymorphic `activity_type` column: which table `activity_id` points into.
+    fn activity_type(self) -> &'static str {
+        match self {
+            NotificationType::Mention => "Mention",
+            NotificationType::Status | NotificationType::Reblog | NotificationType::Update => "Status",
+            NotificationType::Follow => "Follow",
+            NotificationType::FollowRequest => "FollowRequest",
+            NotificationType::Favourite => "Favourite",
+        }
+    }
+    /// Types that `/api/v2/notifications` may fold together.
+    pub fn groupable(name: &str) -> bool {
+        matches!(name, "favourite" | "reblog" | "follow")
+    }
+}
+
+/// Creates a notification unless the recipient would not want it: from themselves,
+/// from an account they block or mute with notifications hidden, or from one that blocks
+/// them. Only local accounts (with a user) are notified.
+pub async fn notify(
+    state: &AppState,
+    recipient: i64,
+    from: i64,
+    kind: NotificationType,
+    activity_id: i64,
+) -> Result<Option<i64>> {
+    if recipient == from {
+        return Ok(None);
+    }
+    let db = &state.db.primary;
+    let now = time::now();
+    let group_key = match kind {
+        NotificationType::Favourite | NotificationType::Reblog => {
+            let status_id = target_status_of(db, kind, activity_id).await?;
+            Some(format!("{}-{}-{}", kind.as_str(), status_id.unwrap_or(0), now.and_utc().timestamp() / 3600))
+        }
+        NotificationType::Follow => Some(format!("follow-{}", now.and_utc().timestamp() / 3600)),
+        _ => None,
+    };
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type, group_key)
+         SELECT $1, $2, $3, $3, $4, $5, $6, $7
+          WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND NOT disabled)
+            AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
+                                                  OR (account_id = $5 AND target_account_id = $4))
+            AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $4 AND target_account_id = $5 AND hide_notifications
+                              AND (expires_at IS NULL OR expires_at > $3))
+         RETURNING id",
+    )
+    .bind(activity_id)
+    .bind(kind.activity_type())
+    .bind(now)
+    .bind(recipient)
+    .bind(from)
+    .bind(kind.as_str())
+    .bind(group_key)
+    .fetch_optional(db)
+    .await?;
+    Ok(id)
+}
+
+async fn target_status_of(db: &PgPool, kind: NotificationType, activity_id: i64) -> Result<Option<i64>> {
+    let sql = match kind {
+        NotificationType::Favourite => "SELECT status_id FROM favourites WHERE id = $1",
+        NotificationType::Reblog => "SELECT reblog_of_id FROM statuses WHERE id = $1",
+        _ => return Ok(Some(activity_id)),
+    };
+    Ok(sqlx::query_scalar::<_, Option<i64>>(sql).bind(activity_id).fetch_optional(db).await?.flatten())
+}
+
+/// The status a notification is about, derived from its activity.
+const STATUS_OF_ACTIVITY: &str = "CASE n.activity_type
+    WHEN 'Mention' THEN (SELECT m.status_id FROM mentions m WHERE m.id = n.activity_id)
+    WHEN 'Favourite' THEN (SELECT f.status_id FROM favourites f WHERE f.id = n.activity_id)
+    WHEN 'Status' THEN (CASE WHEN n.type = 'reblog'
+                             THEN (SELECT r.reblog_of_id FROM statuses r WHERE r.id = n.activity_id)
+                             ELSE n.activity_id END)
+  END";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Notification {
+    pub id: i64,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub from_account_id: i64,
+    pub status_id: Option<i64>,
+    pub group_key: Option<String>,
+}
+
+impl Notification {
+    /// Mastodon's rendered group key: stored for groupable types, `ungrouped-<id>` otherwise.
+    pub fn group_key(&self) -> String {
+        self.group_key.clone().unwrap_or_else(|| format!("ungrouped-{}", self.id))
+    }
+    pub fn needs_status(&self) -> bool {
+        matches!(self.kind.as_str(), "mention" | "status" | "reblog" | "favourite" | "update" | "poll")
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub types: Vec<String>,
+    pub exclude_types: Vec<String>,
+    pub from_account_id: Option<i64>,
+}
+
+const NOTIFICATION_SELECT: &str = "SELECT n.id, n.type, n.created_at, n.from_account_id, n.group_key";
+
+pub async fn list(db: &PgPool, account_id: i64, filter: &Filter, page: &Page) -> Result<Vec<Notification>> {
+    let types: Vec<String> = if filter.types.is_empty() { Vec::new() } else { filter.types.clone() };
+    let rows = sqlx::query_as::<_, Notification>(AssertSqlSafe(format!(
+        "{NOTIFICATION_SELECT}, {STATUS_OF_ACTIVITY} AS status_id FROM notifications n
+          WHERE n.account_id = $1 AND NOT n.filtered
+            AND (cardinality($5::text[]) = 0 OR n.type = ANY($5))
+            AND NOT (n.type = ANY($6))
+            AND ($7::bigint IS NULL OR n.from_account_id = $7)
+            {}",
+        page.sql("n.id", 2)
+    )))
+    .bind(account_id)
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .bind(&types)
+    .bind(&filter.exclude_types)
+    .bind(filter.from_account_id)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |n| n.id))
+}
+
+pub async fn get(db: &PgPool, account_id: i64, id: i64) -> Result<Notification> {
+    sqlx::query_as::<_, Notification>(AssertSqlSafe(format!(
+        "{NOTIFICATION_SELECT}, {STATUS_OF_ACTIVITY} AS status_id FROM notifications n WHERE n.account_id = $1 AND n.id = $2"
+    )))
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+pub async fn dismiss(db: &PgPool, account_id: i64, id: i64) -> Result<()> {
+    let removed = sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected();
+    if removed == 0 { Err(Error::NotFound) } else { Ok(()) }
+}
+
+/// Dismisses every notification in a group (`POST /api/v2/notifications/:group_key/dismiss`).
+pub async fn dismiss_group(db: &PgPool, account_id: i64, group_key: &str) -> Result<()> {
+    if let Some(id) = group_key.strip_prefix("ungrouped-").and_then(|s| s.parse::<i64>().ok()) {
+        return dismiss(db, account_id, id).await;
+    }
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND group_key = $2")
+        .bind(account_id)
+        .bind(group_key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear(db: &PgPool, account_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1").bind(account_id).execute(db).await?;
+    Ok(())
+}
+
+/// Notifications newer than the user's `notifications` read marker, capped at `limit`.
+pub async fn unread_count(db: &PgPool, user_id: i64, account_id: i64, limit: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM notifications n
+           WHERE n.account_id = $1 AND NOT n.filtered
+             AND n.id > COALESCE((SELECT last_read_id FROM markers WHERE user_id = $2 AND timeline = 'notifications'), 0)
+           LIMIT $3) unread",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(limit)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Removes the notifications caused by an activity that no longer exists.
+pub async fn remove_for_activity(conn: &mut sqlx::PgConnection, activity_type: &str, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM notifications WHERE activity_type = $1 AND activity_id = ANY($2)")
+        .bind(activity_type)
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

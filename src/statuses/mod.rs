@@ -1,0 +1,178 @@
+//! Statuses: posting, editing, deleting, interactions, and — in one place — the rule for
+//! who may see what. Every read path goes through `visible_sql` or `find_visible`, so a
+//! private or direct status cannot leak through an endpoint that forgot a check.
+
+pub mod hydrate;
+pub mod interactions;
+pub mod posting;
+pub mod text;
+pub mod timelines;
+
+use chrono::NaiveDateTime;
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgPool};
+
+use crate::error::{Error, Result};
+
+pub const MAX_CHARACTERS: usize = 500;
+pub const MAX_MEDIA_ATTACHMENTS: usize = 4;
+pub const CHARACTERS_RESERVED_PER_URL: usize = 23;
+pub const MAX_PINNED: i64 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Visibility {
+    Public = 0,
+    Unlisted = 1,
+    Private = 2,
+    Direct = 3,
+    Limited = 4,
+}
+
+impl Visibility {
+    pub fn from_db(v: i32) -> Visibility {
+        match v {
+            0 => Visibility::Public,
+            1 => Visibility::Unlisted,
+            2 => Visibility::Private,
+            3 => Visibility::Direct,
+            _ => Visibility::Limited,
+        }
+    }
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            "private" => Some(Visibility::Private),
+            "direct" => Some(Visibility::Direct),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+            Visibility::Direct => "direct",
+            Visibility::Limited => "limited",
+        }
+    }
+    pub fn db(self) -> i32 {
+        self as i32
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Status {
+    pub id: i64,
+    pub uri: Option<String>,
+    pub url: Option<String>,
+    pub text: String,
+    pub spoiler_text: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub sensitive: bool,
+    pub visibility: i32,
+    pub reply: bool,
+    pub language: Option<String>,
+    pub conversation_id: Option<i64>,
+    pub local: Option<bool>,
+    pub account_id: i64,
+    pub application_id: Option<i64>,
+}
+
+impl Status {
+    pub fn visibility(&self) -> Visibility {
+        Visibility::from_db(self.visibility)
+    }
+    pub fn is_local(&self) -> bool {
+        self.local.unwrap_or(false) || self.uri.is_none()
+    }
+}
+
+pub const STATUS_COLUMNS: &str = "s.id, s.uri, s.url, s.text, s.spoiler_text, s.created_at, s.updated_at, s.edited_at,
+    s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, s.sensitive, s.visibility, s.reply, s.language,
+    s.conversation_id, s.local, s.account_id, s.application_id";
+
+/// SQL that is true when the viewer bound at `$viewer` (NULL for anonymous) may see status
+/// `alias`: not deleted, author not suspended, no block either way, and the visibility
+/// rules (public/unlisted: anyone; private: author, followers, mentioned; direct: author
+/// and mentioned). A reblog is visible only if its original is.
+pub fn visible_sql(alias: &str, viewer: &str) -> String {
+    let own = own_visibility_sql(alias, viewer);
+    let original = own_visibility_sql("orig", viewer);
+    format!(
+        "({own} AND ({alias}.reblog_of_id IS NULL OR EXISTS (
+            SELECT 1 FROM statuses orig WHERE orig.id = {alias}.reblog_of_id AND {original})))"
+    )
+}
+
+fn own_visibility_sql(s: &str, v: &str) -> String {
+    format!(
+        "({s}.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = {s}.account_id AND sa.suspended_at IS NOT NULL)
+          AND ({s}.visibility IN (0, 1)
+               OR {s}.account_id = {v}
+               OR ({s}.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf
+                        WHERE vf.account_id = {v} AND vf.target_account_id = {s}.account_id))
+               OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = {v}))
+          AND ({v}::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM blocks vb
+                 WHERE (vb.account_id = {v} AND vb.target_account_id = {s}.account_id)
+                    OR (vb.account_id = {s}.account_id AND vb.target_account_id = {v}))))"
+    )
+}
+
+/// A status the viewer may see, or 404 (whether it is missing or hidden).
+pub async fn find_visible(db: &PgPool, id: i64, viewer: Option<i64>) -> Result<Status> {
+    sqlx::query_as::<_, Status>(AssertSqlSafe(format!(
+        "SELECT {STATUS_COLUMNS} FROM statuses s WHERE s.id = $1 AND {}",
+        visible_sql("s", "$2")
+    )))
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// Of `ids`, the ones the viewer may see (any order).
+pub async fn filter_visible(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT s.id FROM statuses s WHERE s.id = ANY($1) AND {}",
+        visible_sql("s", "$2")
+    )))
+    .bind(ids)
+    .bind(viewer)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A status owned by `account_id` (for edit, delete, pin), or 404.
+pub async fn find_own(db: &PgPool, id: i64, account_id: i64) -> Result<Status> {
+    sqlx::query_as::<_, Status>(AssertSqlSafe(format!(
+        "SELECT {STATUS_COLUMNS} FROM statuses s WHERE s.id = $1 AND s.account_id = $2 AND s.deleted_at IS NULL"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Status>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, Status>(AssertSqlSafe(format!(
+        "SELECT {STATUS_COLUMNS} FROM statuses s WHERE s.id = ANY($1)"
+    )))
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}

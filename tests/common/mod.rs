@@ -1,0 +1,308 @@
+//! Test harness: each test gets its own PostgreSQL database (migrated from scratch), its
+//! own Redis key prefix, and a real web server on a loopback port; requests go over HTTP
+//! with reqwest. Every JSON response is recorded (when FERRODON_API_RECORD_DIR is set)
+//! so `tests/client/openapi_check.py` can validate it against Mastodon's OpenAPI.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ferrodon::AppState;
+use ferrodon::config::Config;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn database_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+fn url_with_database(base: &str, name: &str) -> String {
+    let mut url = url::Url::parse(base).expect("TEST_DATABASE_URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// A fresh, migrated database; dropped when the guard goes away.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        let name = unique_name("ferrodon_test");
+        let admin = sqlx::PgPool::connect(&database_url()).await.expect("connect to TEST_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let url = url_with_database(&database_url(), &name);
+        let pool = sqlx::PgPool::connect(&url).await.expect("connect to test database");
+        ferrodon::db::MIGRATOR.run(&pool).await.expect("migrate");
+        pool.close().await;
+        TestDatabase { name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // A separate runtime: Drop may run inside or outside one.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(admin) = sqlx::PgPool::connect(&database_url()).await {
+                    let _ =
+                        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                            .execute(&admin)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    pub fn link(&self) -> Option<String> {
+        self.headers.get("link").and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        assert!(self.status.is_success(), "expected success, got {}: {}", self.status, self.text);
+        self.body
+    }
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        if !self.status.is_success() && self.body.is_object() {
+            assert!(self.body["error"].is_string(), "error responses carry {{\"error\": …}}: {}", self.text);
+        }
+        self.body
+    }
+    pub fn ids(&self) -> Vec<String> {
+        self.body
+            .as_array()
+            .map(|a| a.iter().map(|v| v["id"].as_str().unwrap_or_default().to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A running instance: its database, Redis prefix, state (for draining jobs) and URL.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    server: actix_web::dev::ServerHandle,
+    pub db: TestDatabase,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub token: String,
+    pub id: String,
+    pub username: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDatabase::create().await;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut vars: HashMap<String, String> = [
+            ("RAILS_ENV", "test".to_string()),
+            ("LOCAL_DOMAIN", format!("127.0.0.1:{port}")),
+            ("LOCAL_HTTPS", "false".into()),
+            ("DATABASE_URL", db.url.clone()),
+            ("REDIS_URL", redis_url()),
+            ("FERRODON_REDIS_PREFIX", format!("{}:", unique_name("test"))),
+            ("DB_POOL", "5".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_map(&vars).expect("config");
+        let state = AppState::connect(config).await.expect("state");
+        let server_state = state.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = ferrodon::api::server(server_state, listener).expect("server");
+                let _ = tx.send(server.handle());
+                let _ = server.await;
+            });
+        });
+        let server = rx.recv().expect("server handle");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { base: format!("http://127.0.0.1:{port}"), state, client, server, db }
+    }
+
+    /// Runs every queued job to completion (fan-out, merges, feed removals).
+    pub async fn drain_jobs(&self) -> usize {
+        let queues: Vec<String> = ferrodon::jobs::QUEUES.iter().map(|q| q.to_string()).collect();
+        ferrodon::jobs::drain(&self.state, &queues).await.expect("jobs run")
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Body>) -> Response {
+        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        match body {
+            Some(Body::Json(v)) => req = req.json(&v),
+            Some(Body::Form(pairs)) => req = req.form(&pairs),
+            Some(Body::Raw(content_type, bytes)) => req = req.header("content-type", content_type).body(bytes),
+            None => {}
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        record(&method, path, status, &headers, &body);
+        Response { status, headers, body, text }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token, Some(Body::Json(body))).await
+    }
+    pub async fn post_form(&self, path: &str, token: Option<&str>, pairs: &[(&str, &str)]) -> Response {
+        let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.request(Method::POST, path, token, Some(Body::Form(pairs))).await
+    }
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::PUT, path, token, Some(Body::Json(body))).await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::PATCH, path, token, Some(Body::Json(body))).await
+    }
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token, None).await
+    }
+
+    /// Registers an app with all user scopes and returns (client_id, client_secret).
+    pub async fn app(&self, scopes: &str) -> (String, String) {
+        let app = self
+            .post(
+                "/api/v1/apps",
+                None,
+                json!({ "client_name": "test", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes }),
+            )
+            .await
+            .ok();
+        (app["client_id"].as_str().unwrap().to_string(), app["client_secret"].as_str().unwrap().to_string())
+    }
+
+    /// Signs up through the API (app token, then `POST /api/v1/accounts`).
+    pub async fn register(&self, username: &str) -> User {
+        let (id, secret) = self.app("read write follow push").await;
+        let app_token = self
+            .post_form(
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("scope", "read write follow push"),
+                ],
+            )
+            .await
+            .ok();
+        let token = self
+            .post(
+                "/api/v1/accounts",
+                app_token["access_token"].as_str(),
+                json!({ "username": username, "email": format!("{username}@example.test"), "password": "correct horse battery", "agreement": true, "locale": "en" }),
+            )
+            .await
+            .ok();
+        let token = token["access_token"].as_str().unwrap().to_string();
+        let me = self.get("/api/v1/accounts/verify_credentials", Some(&token)).await.ok();
+        User { token, id: me["id"].as_str().unwrap().to_string(), username: username.to_string() }
+    }
+
+    /// Posts a status as `user` (JSON body) and returns the rendered status.
+    pub async fn post_status(&self, user: &User, body: Value) -> Value {
+        self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
+    }
+
+    pub async fn follow(&self, follower: &User, target: &User) -> Value {
+        let rel =
+            self.post(&format!("/api/v1/accounts/{}/follow", target.id), Some(&follower.token), json!({})).await.ok();
+        self.drain_jobs().await;
+        rel
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(handle.stop(false));
+            }
+        })
+        .join();
+    }
+}
+
+pub enum Body {
+    Json(Value),
+    Form(Vec<(String, String)>),
+    Raw(&'static str, Vec<u8>),
+}
+
+/// Appends the exchange to `$FERRODON_API_RECORD_DIR/<test binary>.jsonl`.
+fn record(method: &Method, path: &str, status: StatusCode, headers: &HeaderMap, body: &Value) {
+    let Ok(dir) = std::env::var("FERRODON_API_RECORD_DIR") else { return };
+    let is_json =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
+    if !is_json {
+        return;
+    }
+    let _ = std::fs::create_dir_all(&dir);
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
+        .unwrap_or_default();
+    let path_only = path.split('?').next().unwrap_or(path);
+    let line = json!({ "method": method.as_str(), "path": path_only, "status": status.as_u16(), "body": body });
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(format!("{dir}/{exe}.jsonl")) {
+        let _ = writeln!(f, "{line}");
+    }
+}
