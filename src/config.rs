@@ -78,6 +78,10 @@ fn checked_url(name: &'static str, value: String, schemes: &[&str]) -> Result<St
     }
 }
 
+/// Characters escaped in the user, password and database name of a built URL.
+const URL_COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'-').remove(b'.').remove(b'~');
+
 /// `postgres://user:pass@host:port/name` from the `<prefix>DB_*` variables.
 fn database_url_from_parts(lookup: Lookup, prefix: &str, fallback: Option<Lookup>) -> Result<String, ConfigError> {
     let get = |suffix: &str, default: &str| -> String {
@@ -93,7 +97,7 @@ fn database_url_from_parts(lookup: Lookup, prefix: &str, fallback: Option<Lookup
     let name = get("DB_NAME", "mastodon_production");
     let user = get("DB_USER", "mastodon");
     let pass = get("DB_PASS", "");
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, URL_COMPONENT).to_string();
     let auth = if pass.is_empty() { enc(&user) } else { format!("{}:{}", enc(&user), enc(&pass)) };
     Ok(format!("postgres://{auth}@{host}:{port}/{}", enc(&name)))
 }

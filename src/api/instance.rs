@@ -198,3 +198,14 @@ pub async fn nodeinfo(state: State) -> Result<HttpResponse> {
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("OK")
 }
+
+/// The default avatar and header images (nginx serves `public/` directly in production).
+pub async fn missing_avatar() -> HttpResponse {
+    static PNG: &[u8] = include_bytes!("../../public/avatars/original/missing.png");
+    HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "public, max-age=2419200")).body(PNG)
+}
+
+pub async fn missing_header() -> HttpResponse {
+    static PNG: &[u8] = include_bytes!("../../public/headers/original/missing.png");
+    HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "public, max-age=2419200")).body(PNG)
+}

@@ -44,12 +44,15 @@ async fn not_found() -> HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post, put, resource as r};
     cfg.service(r("/health").route(get().to(instance::health)))
+        .service(r("/avatars/original/missing.png").route(get().to(instance::missing_avatar)))
+        .service(r("/headers/original/missing.png").route(get().to(instance::missing_header)))
         .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
         .service(r("/nodeinfo/2.0").route(get().to(instance::nodeinfo)))
         .service(r("/.well-known/oauth-authorization-server").route(get().to(oauth::server_metadata)))
         .service(r("/oauth/authorize").route(get().to(oauth::authorize_page)).route(post().to(oauth::authorize)))
         .service(r("/oauth/token").route(post().to(oauth::token)))
         .service(r("/oauth/revoke").route(post().to(oauth::revoke)))
+        .service(r("/oauth/userinfo").route(get().to(oauth::userinfo)).route(post().to(oauth::userinfo)))
         .service(
             web::scope("/api/v1")
                 .service(r("/instance").route(get().to(instance::v1)))

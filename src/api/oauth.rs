@@ -394,6 +394,7 @@ pub async fn server_metadata(state: State) -> HttpResponse {
         "token_endpoint": format!("{base}/oauth/token"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "scopes_supported": oauth::scopes::ALL,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -401,4 +402,20 @@ pub async fn server_metadata(state: State) -> HttpResponse {
         "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }))
+}
+
+/// `GET /oauth/userinfo` (OpenID Connect): who the token belongs to.
+pub async fn userinfo(state: State, auth: Auth) -> Result<HttpResponse> {
+    auth.require_any(&["profile", "read:accounts"])?;
+    let viewer = auth.viewer()?;
+    let account = accounts::get(&state.db.primary, viewer.account_id).await?;
+    let rendered = entities::account(&account, &state.config);
+    Ok(HttpResponse::Ok().json(json!({
+        "iss": format!("{}/", state.config.base_url()),
+        "sub": rendered["uri"],
+        "name": account.display_name,
+        "preferred_username": account.username,
+        "profile": rendered["url"],
+        "picture": rendered["avatar"],
+    })))
 }

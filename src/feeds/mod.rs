@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use crate::AppState;
 use crate::error::Result;
+use crate::notifications::{self, NotificationType};
 use crate::pagination::Page;
 use crate::statuses::{self, Status, Visibility};
 
@@ -112,8 +113,9 @@ async fn passing_pairs(db: &PgPool, status_ids: &[i64], receivers: &[i64]) -> Re
 }
 
 /// Fan-out on write: the author's own feed and every active local follower's feed
-/// (only mentioned followers for direct statuses).
-pub async fn distribute(state: &AppState, status_id: i64) -> Result<()> {
+/// (only mentioned followers for direct statuses). Followers who asked to be notified
+/// (`follows.notify`) get a `status` notification for new original posts.
+pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Result<()> {
     let db = &state.db.primary;
     let Some(status) = statuses::find_many(db, &[status_id]).await?.into_iter().next() else { return Ok(()) };
     let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
@@ -124,10 +126,12 @@ pub async fn distribute(state: &AppState, status_id: i64) -> Result<()> {
         push_to_homes(state, &status, &[status.account_id]).await?;
     }
     let mentioned_only = status.visibility() >= Visibility::Direct;
+    let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
+    let notifies_followers = status.reblog_of_id.is_none() && !reply_to_other;
     let mut after: i64 = 0;
     loop {
-        let batch: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT f.id, f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id
+        let batch: Vec<(i64, i64, bool)> = sqlx::query_as(
+            "SELECT f.id, f.account_id, f.notify FROM follows f JOIN users u ON u.account_id = f.account_id
               WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
                 AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
                 AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
@@ -143,10 +147,15 @@ pub async fn distribute(state: &AppState, status_id: i64) -> Result<()> {
         .await?;
         let Some(last) = batch.last() else { break };
         after = last.0;
-        let followers: Vec<i64> = batch.iter().map(|(_, a)| *a).collect();
+        let followers: Vec<i64> = batch.iter().map(|(_, a, _)| *a).collect();
         let receivers: Vec<i64> =
             passing_pairs(db, &[status.id], &followers).await?.into_iter().map(|(_, r)| r).collect();
         push_to_homes(state, &status, &receivers).await?;
+        if notifies_followers && !update {
+            for (_, follower, _) in batch.iter().filter(|(_, f, notify)| *notify && receivers.contains(f)) {
+                notifications::notify(state, *follower, status.account_id, NotificationType::Status, status.id).await?;
+            }
+        }
         if (batch.len() as i64) < FANOUT_BATCH {
             break;
         }

@@ -66,7 +66,7 @@ impl Job {
 
     async fn perform(self, state: &AppState) -> Result<()> {
         match self {
-            Job::Distribute { status_id, .. } => feeds::distribute(state, status_id).await,
+            Job::Distribute { status_id, update } => feeds::distribute(state, status_id, update).await,
             Job::MergeIntoHome { from_account_id, into_account_id } => {
                 feeds::merge_into_home(state, from_account_id, into_account_id).await
             }
