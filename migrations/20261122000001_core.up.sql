@@ -444,3 +444,24 @@ CREATE TABLE markers (
   updated_at timestamp without time zone NOT NULL
 );
 CREATE UNIQUE INDEX index_markers_on_user_id_and_timeline ON markers (user_id, timeline);
+
+CREATE TABLE lists (
+  id bigserial PRIMARY KEY,
+  account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  title character varying NOT NULL DEFAULT '',
+  created_at timestamp without time zone NOT NULL,
+  updated_at timestamp without time zone NOT NULL,
+  replies_policy integer NOT NULL DEFAULT 0,
+  exclusive boolean NOT NULL DEFAULT false
+);
+CREATE INDEX index_lists_on_account_id ON lists (account_id);
+
+CREATE TABLE list_accounts (
+  id bigserial PRIMARY KEY,
+  list_id bigint NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+  account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  follow_id bigint REFERENCES follows (id) ON DELETE CASCADE,
+  follow_request_id bigint REFERENCES follow_requests (id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX index_list_accounts_on_account_id_and_list_id ON list_accounts (account_id, list_id);
+CREATE INDEX index_list_accounts_on_list_id_and_account_id ON list_accounts (list_id, account_id);

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod feeds;
 pub mod instance;
 pub mod jobs;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{Auth, MaybeAuth};
-use super::links::json_page;
+use super::links::json_page_limited;
 use super::params::{Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
 use crate::AppState;
@@ -213,7 +213,7 @@ pub async fn statuses(
     };
     let page = Page::new(&p.page, 20, 40);
     let ids = timelines::account(&state.db.primary, viewer, account.id, &opts, &page).await?;
-    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+    Ok(json_page_limited(&state, &req, &ids, page.limit, render_statuses(&state, &ids, viewer).await?))
 }
 
 async fn account_list(
@@ -225,7 +225,7 @@ async fn account_list(
     let page = Page::new(&page, 40, 80);
     let rows = relationships::list_accounts(&state.db.primary, list, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-    Ok(json_page(state, req, &cursors, render_account_list(state, &rows)))
+    Ok(json_page_limited(state, req, &cursors, page.limit, render_account_list(state, &rows)))
 }
 
 /// Followers or following: hidden from others when the account hides its collections.

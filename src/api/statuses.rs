@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::{Auth, MaybeAuth};
-use super::links::json_page;
+use super::links::json_page_limited;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
 use super::{render_account_list, render_status, render_statuses};
 use crate::AppState;
@@ -247,7 +247,7 @@ async fn interacted_by(
     let page = Page::new(&page, 40, 80);
     let rows = interactions::interacted_by(&state.db.primary, path_id(&id)?, viewer, reblogs, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-    Ok(json_page(&state, &req, &cursors, render_account_list(&state, &rows)))
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, render_account_list(&state, &rows)))
 }
 
 pub async fn favourited_by(
@@ -276,7 +276,13 @@ async fn saved(state: State, auth: Auth, req: HttpRequest, page: PageParams, boo
     let rows = interactions::saved_statuses(&state.db.primary, viewer.account_id, bookmarks, &page).await?;
     let ids: Vec<i64> = rows.iter().map(|(_, s)| *s).collect();
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-    Ok(json_page(&state, &req, &cursors, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
+    Ok(json_page_limited(
+        &state,
+        &req,
+        &cursors,
+        page.limit,
+        render_statuses(&state, &ids, Some(viewer.account_id)).await?,
+    ))
 }
 
 pub async fn favourites(

@@ -9,11 +9,11 @@ use std::sync::LazyLock;
 use redis::Script;
 use sqlx::PgPool;
 
-use crate::AppState;
 use crate::error::Result;
 use crate::notifications::{self, NotificationType};
 use crate::pagination::Page;
 use crate::statuses::{self, Status, Visibility};
+use crate::{AppState, events};
 
 pub const MAX_ITEMS: i64 = 800;
 pub const REBLOG_FALLOFF: i64 = 80;
@@ -124,6 +124,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Resul
         .await?;
     if author_local {
         push_to_homes(state, &status, &[status.account_id]).await?;
+        events::status_to_homes(state, &status, &[status.account_id], update).await?;
     }
     let mentioned_only = status.visibility() >= Visibility::Direct;
     let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
@@ -151,6 +152,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Resul
         let receivers: Vec<i64> =
             passing_pairs(db, &[status.id], &followers).await?.into_iter().map(|(_, r)| r).collect();
         push_to_homes(state, &status, &receivers).await?;
+        events::status_to_homes(state, &status, &receivers, update).await?;
         if notifies_followers && !update {
             for (_, follower, _) in batch.iter().filter(|(_, f, notify)| *notify && receivers.contains(f)) {
                 notifications::notify(state, *follower, status.account_id, NotificationType::Status, status.id).await?;
@@ -160,7 +162,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Resul
             break;
         }
     }
-    Ok(())
+    events::status_to_public(state, &status, update).await
 }
 
 /// Pushes the statuses that pass the home filter, oldest first (so aggregation sees
@@ -244,6 +246,13 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
     .fetch_all(&state.db.primary)
     .await?;
     receivers.push(account_id);
+    let channels: Vec<String> = receivers.iter().map(|r| events::user_channel(*r)).collect();
+    let listening = events::subscribed(state, &channels).await?;
+    for (receiver, listening) in receivers.iter().zip(listening) {
+        if listening {
+            events::publish(state, &events::user_channel(*receiver), "delete", status_id.to_string().into()).await?;
+        }
+    }
     for chunk in receivers.chunks(FANOUT_BATCH as usize) {
         unpush_from_homes(state, status_id, reblog_of_id, chunk).await?;
     }

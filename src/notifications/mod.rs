@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::AppState;
 use crate::error::{Error, Result};
 use crate::pagination::Page;
 use crate::time;
+use crate::{AppState, events};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationType {
@@ -94,6 +94,9 @@ pub async fn notify(
     .bind(group_key)
     .fetch_optional(db)
     .await?;
+    if let Some(id) = id {
+        events::notification(state, recipient, id).await?;
+    }
     Ok(id)
 }
 

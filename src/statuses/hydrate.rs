@@ -122,19 +122,42 @@ pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<Statu
         bundle.applications = apps.into_iter().map(|a| (a.id, a)).collect();
     }
     if let Some(viewer) = viewer {
-        bundle.flags = ViewerFlags {
-            favourited: id_set(db, "SELECT status_id FROM favourites WHERE account_id = $1 AND status_id = ANY($2)", viewer, &all_ids).await?,
-            reblogged: id_set(
-                db,
-                "SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id = ANY($2) AND deleted_at IS NULL",
-                viewer,
-                &all_ids,
-            )
-            .await?,
-            bookmarked: id_set(db, "SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id = ANY($2)", viewer, &all_ids).await?,
-            pinned: id_set(db, "SELECT status_id FROM status_pins WHERE account_id = $1 AND status_id = ANY($2)", viewer, &all_ids).await?,
-        };
+        bundle.flags = viewer_flags(db, viewer, &all_ids).await?;
     }
     bundle.statuses = rows.into_iter().map(|s| (s.id, s)).collect();
     Ok(bundle)
+}
+
+/// The viewer's favourites, reblogs, bookmarks and pins among `ids`.
+pub async fn viewer_flags(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<ViewerFlags> {
+    Ok(ViewerFlags {
+        favourited: id_set(
+            db,
+            "SELECT status_id FROM favourites WHERE account_id = $1 AND status_id = ANY($2)",
+            viewer,
+            ids,
+        )
+        .await?,
+        reblogged: id_set(
+            db,
+            "SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id = ANY($2) AND deleted_at IS NULL",
+            viewer,
+            ids,
+        )
+        .await?,
+        bookmarked: id_set(
+            db,
+            "SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id = ANY($2)",
+            viewer,
+            ids,
+        )
+        .await?,
+        pinned: id_set(
+            db,
+            "SELECT status_id FROM status_pins WHERE account_id = $1 AND status_id = ANY($2)",
+            viewer,
+            ids,
+        )
+        .await?,
+    })
 }

@@ -12,7 +12,7 @@ use crate::jobs::{self, Job};
 use crate::notifications::{self, NotificationType};
 use crate::statuses::text::{self, MentionToken, ResolvedMention};
 use crate::statuses::{self, MAX_CHARACTERS, Status, Visibility};
-use crate::{AppState, time};
+use crate::{AppState, events, time};
 
 /// Idempotency keys are remembered for an hour, as Mastodon does.
 const IDEMPOTENCY_TTL_SECONDS: u64 = 3600;
@@ -500,12 +500,18 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
     if status.visibility() != Visibility::Direct || status.reblog_of_id.is_some() {
         accounts::bump_stat(&mut tx, status.account_id, Counter::Statuses, -1).await?;
     }
+    let tags: Vec<String> = sqlx::query_scalar(
+        "SELECT t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = $1",
+    )
+    .bind(status.id)
+    .fetch_all(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM statuses WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
     for (id, (account_id, reblog_of_id)) in removed {
         jobs::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
     }
     tx.commit().await?;
-    Ok(())
+    events::status_deleted(state, status, &tags).await
 }
 
 /// The mention resolver used when rendering stored text: mentions of this status by name.

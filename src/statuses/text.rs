@@ -23,6 +23,7 @@
 //! the rest of the pattern; backtracking over domain names is done by an
 //! explicit search in the same order a backtracking engine would use.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -331,6 +332,8 @@ struct Scanner<'a> {
     /// For each char boundary, the end of the run of label characters
     /// (domain characters, `-`, `_`) starting there.
     label_run_end: Vec<usize>,
+    /// Memo for `first_domain_end`, keyed by start position.
+    first_domain_memo: RefCell<HashMap<usize, Option<usize>>>,
 }
 
 impl<'a> Scanner<'a> {
@@ -343,7 +346,7 @@ impl<'a> Scanner<'a> {
                 *slot = value;
             }
         }
-        Self { text, label_run_end }
+        Self { text, label_run_end, first_domain_memo: RefCell::new(HashMap::new()) }
     }
 
     fn char_at(&self, i: usize) -> Option<char> {
@@ -366,6 +369,18 @@ impl<'a> Scanner<'a> {
         self.text.get(start..).unwrap_or("")
     }
 
+    /// End of the label starting at `start` when it is a valid sub-domain
+    /// label (starts and ends with a domain character) followed by a dot.
+    fn dotted_label_end(&self, start: usize) -> Option<usize> {
+        let end = self.label_run_end.get(start).copied().unwrap_or(start);
+        let label = self.slice(start, end);
+        let ok = end > start
+            && self.char_at(end) == Some('.')
+            && label.chars().next().is_some_and(is_domain_char)
+            && label.chars().next_back().is_some_and(is_domain_char);
+        ok.then_some(end)
+    }
+
     /// Tries the domain grammar at `start` and reports each possible end of
     /// the domain, in the order a backtracking matcher would try them, to
     /// `accept`; returns the first end accepted.
@@ -373,26 +388,17 @@ impl<'a> Scanner<'a> {
     /// A domain is any number of sub-domain labels (which may contain `_`),
     /// a second-level label (which may not), each followed by a dot, then a
     /// known TLD not directly followed by `[0-9a-z@+-]`, or a punycode TLD.
+    /// The greedy sub-domain repetition means the readings that use the most
+    /// labels come first.
     fn domain_end(&self, start: usize, mut accept: impl FnMut(usize) -> bool) -> Option<usize> {
         let mut labels = Vec::new();
         let mut at = start;
-        loop {
-            let end = self.label_run_end.get(at).copied().unwrap_or(at);
-            if end > at && self.char_at(end) == Some('.') {
-                labels.push((at, end));
-                at = end + 1;
-            } else {
-                break;
-            }
+        while let Some(end) = self.dotted_label_end(at) {
+            labels.push((at, end));
+            at = end + 1;
         }
-        let label_ok = |&(s, e): &(usize, usize)| {
-            let label = self.slice(s, e);
-            label.chars().next().is_some_and(is_domain_char) && label.chars().next_back().is_some_and(is_domain_char)
-        };
-        let subdomains = labels.iter().take_while(|l| label_ok(l)).count();
-        for k in (0..=subdomains).rev() {
-            let Some(&(s, e)) = labels.get(k) else { continue };
-            if !label_ok(&(s, e)) || self.slice(s, e).contains('_') {
+        for &(s, e) in labels.iter().rev() {
+            if self.slice(s, e).contains('_') {
                 continue;
             }
             if let Some(end) = self.tld_end(e + 1, &mut accept) {
@@ -400,6 +406,33 @@ impl<'a> Scanner<'a> {
             }
         }
         None
+    }
+
+    /// `domain_end` accepting the first reading, memoized: the answer for a
+    /// label is the answer for the label after it, or else the label's own
+    /// reading, so each chain of dotted labels is examined once.
+    fn first_domain_end(&self, start: usize) -> Option<usize> {
+        let mut chain = Vec::new();
+        let mut at = start;
+        let mut result = loop {
+            if let Some(&known) = self.first_domain_memo.borrow().get(&at) {
+                break known;
+            }
+            match self.dotted_label_end(at) {
+                Some(end) => {
+                    chain.push((at, end));
+                    at = end + 1;
+                }
+                None => break None,
+            }
+        };
+        for &(s, e) in chain.iter().rev() {
+            if result.is_none() && !self.slice(s, e).contains('_') {
+                result = self.tld_end(e + 1, &mut |_| true);
+            }
+            self.first_domain_memo.borrow_mut().insert(s, result);
+        }
+        result
     }
 
     fn tld_end(&self, start: usize, accept: &mut impl FnMut(usize) -> bool) -> Option<usize> {
@@ -439,11 +472,11 @@ impl<'a> Scanner<'a> {
         let rest = self.rest(start);
         if let Some(scheme_len) = URL_SCHEMES.iter().find_map(|s| match_ignore_case(rest, s)) {
             let host = start + scheme_len;
-            if let Some(end) = self.domain_end(host, |_| true) {
+            if let Some(end) = self.first_domain_end(host) {
                 return Some(self.url_tail(start, (host, end), true));
             }
         }
-        let end = self.domain_end(start, |_| true)?;
+        let end = self.first_domain_end(start)?;
         Some(self.url_tail(start, (start, end), false))
     }
 
@@ -576,11 +609,11 @@ impl<'a> Scanner<'a> {
             bodies.push(after_scheme);
             for body in bodies {
                 if let Some(host) = self.xmpp_node_end(body)
-                    && let Some(end) = self.domain_end(host, |_| true)
+                    && let Some(end) = self.first_domain_end(host)
                 {
                     return Some(self.xmpp_tail(end));
                 }
-                if let Some(end) = self.domain_end(body, |_| true) {
+                if let Some(end) = self.first_domain_end(body) {
                     return Some(self.xmpp_tail(end));
                 }
             }

@@ -1,13 +1,7 @@
-//! `ferrodon-streaming`: the streaming API process. This first version answers the health
-//! check on STREAMING_PORT; the WebSocket and SSE streams arrive with the streaming issue.
+//! `ferrodon-streaming`: the streaming API process, listening on BIND:STREAMING_PORT
+//! (default 127.0.0.1:4000).
 
-use actix_web::{App, HttpResponse, HttpServer, web};
-
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("OK")
-}
-
-#[actix_web::main]
+#[tokio::main]
 async fn main() -> std::process::ExitCode {
     ferrodon::init_logging();
     let config = match ferrodon::config::Config::from_env() {
@@ -18,20 +12,29 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let address = format!("{}:{}", config.bind, config.streaming_port);
-    let server =
-        match HttpServer::new(|| App::new().route("/api/v1/streaming/health", web::get().to(health))).bind(&address) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {address}: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        };
-    tracing::info!("streaming listening on http://{address}");
-    match server.run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {address}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let streaming = match ferrodon_streaming::Streaming::connect(&config).await {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            return std::process::ExitCode::FAILURE;
         }
+    };
+    tracing::info!("streaming listening on http://{address}");
+    tokio::select! {
+        result = ferrodon_streaming::serve(streaming, listener) => match result {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        _ = tokio::signal::ctrl_c() => std::process::ExitCode::SUCCESS,
     }
 }

@@ -1,0 +1,168 @@
+//! Live events for the streaming server, over Redis pub/sub on Mastodon's channel names
+//! (`timeline:<id>`, `timeline:<id>:notifications`, `timeline:public[:local|:remote]`,
+//! `timeline:hashtag:<name>[:local]`, …). Messages are `{"event": …, "payload": …}`.
+//! Per-user events are only published while `subscribed:<channel>` exists, which the
+//! streaming server keeps alive for the channels it listens to.
+
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+
+use crate::error::Result;
+use crate::statuses::hydrate::{self, StatusBundle};
+use crate::statuses::text::normalize_hashtag;
+use crate::statuses::{Status, Visibility};
+use crate::{AppState, accounts, entities, notifications};
+
+pub fn user_channel(account_id: i64) -> String {
+    format!("timeline:{account_id}")
+}
+
+pub fn notifications_channel(account_id: i64) -> String {
+    format!("timeline:{account_id}:notifications")
+}
+
+pub fn access_token_channel(token_id: i64) -> String {
+    format!("timeline:access_token:{token_id}")
+}
+
+pub fn system_channel(account_id: i64) -> String {
+    format!("timeline:system:{account_id}")
+}
+
+/// Publishes one message; `payload` is an object for statuses and notifications, a
+/// string id for deletes.
+pub async fn publish(state: &AppState, channel: &str, event: &str, payload: Value) -> Result<()> {
+    let message = json!({ "event": event, "payload": payload }).to_string();
+    let mut conn = state.redis.conn().await?;
+    let _: i64 = conn.publish(state.redis.key(channel), message).await?;
+    Ok(())
+}
+
+/// Which of `channels` a streaming client currently listens to (one round trip).
+pub async fn subscribed(state: &AppState, channels: &[String]) -> Result<Vec<bool>> {
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for channel in channels {
+        pipe.exists(state.redis.key(format!("subscribed:{channel}")));
+    }
+    let mut conn = state.redis.conn().await?;
+    Ok(pipe.query_async(&mut conn).await?)
+}
+
+/// Sets the per-viewer fields of a rendered status (and of the status it reblogs), as
+/// Mastodon's StatusCacheHydrator does on top of one shared rendering.
+fn hydrate_for(value: &mut Value, viewer: i64, bundle: &StatusBundle, flags: &hydrate::ViewerFlags) {
+    if let Some(reblog) = value.get_mut("reblog").filter(|r| r.is_object()) {
+        hydrate_for(reblog, viewer, bundle, flags);
+    }
+    let Some(id) = value["id"].as_str().and_then(|s| s.parse::<i64>().ok()) else { return };
+    value["favourited"] = json!(flags.favourited.contains(&id));
+    value["reblogged"] = json!(flags.reblogged.contains(&id));
+    value["bookmarked"] = json!(flags.bookmarked.contains(&id));
+    value["muted"] = json!(false);
+    if let Some(s) = bundle.status(id)
+        && s.account_id == viewer
+        && s.reblog_of_id.is_none()
+        && s.visibility() <= Visibility::Private
+    {
+        value["pinned"] = json!(flags.pinned.contains(&id));
+    }
+}
+
+/// After fan-out: sends `update` (or `status.update` for edits) to the home streams of
+/// the receivers who are listening, each with their own flags.
+pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64], update: bool) -> Result<()> {
+    let channels: Vec<String> = receivers.iter().map(|r| user_channel(*r)).collect();
+    let listening: Vec<i64> =
+        subscribed(state, &channels).await?.into_iter().zip(receivers).filter(|(s, _)| *s).map(|(_, r)| *r).collect();
+    if listening.is_empty() {
+        return Ok(());
+    }
+    let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
+    let Some(shared) = entities::status(status.id, &bundle, &state.config) else { return Ok(()) };
+    let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
+    let event = if update { "status.update" } else { "update" };
+    for viewer in listening {
+        let flags = hydrate::viewer_flags(&state.db.primary, viewer, &ids).await?;
+        let mut payload = shared.clone();
+        hydrate_for(&mut payload, viewer, &bundle, &flags);
+        publish(state, &user_channel(viewer), event, payload).await?;
+    }
+    Ok(())
+}
+
+/// The public and hashtag channels a status goes to: public, not a reblog, and (for the
+/// public timelines) not a reply to someone else.
+fn public_channels(status: &Status, tags: &[String]) -> Vec<String> {
+    if status.visibility() != Visibility::Public || status.reblog_of_id.is_some() {
+        return Vec::new();
+    }
+    let locality = if status.is_local() { "local" } else { "remote" };
+    let mut channels = Vec::new();
+    for tag in tags {
+        let name = normalize_hashtag(tag);
+        channels.push(format!("timeline:hashtag:{name}"));
+        if status.is_local() {
+            channels.push(format!("timeline:hashtag:{name}:local"));
+        }
+    }
+    let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
+    if !reply_to_other {
+        channels.push("timeline:public".into());
+        channels.push(format!("timeline:public:{locality}"));
+    }
+    channels
+}
+
+/// Sends a new or edited public status to the public and hashtag streams (no viewer).
+pub async fn status_to_public(state: &AppState, status: &Status, update: bool) -> Result<()> {
+    let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
+    let tags = bundle.tags.get(&status.id).cloned().unwrap_or_default();
+    let channels = public_channels(status, &tags);
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let silenced = bundle.account(status.account_id).is_some_and(|a| a.silenced_at.is_some());
+    let Some(payload) = entities::status(status.id, &bundle, &state.config).filter(|_| !silenced) else {
+        return Ok(());
+    };
+    let event = if update { "status.update" } else { "update" };
+    for channel in channels {
+        publish(state, &channel, event, payload.clone()).await?;
+    }
+    Ok(())
+}
+
+/// A deleted public status: `delete` to the public and hashtag streams. (Home streams
+/// hear of it when the status leaves their feeds.)
+pub async fn status_deleted(state: &AppState, status: &Status, tags: &[String]) -> Result<()> {
+    let payload = Value::String(status.id.to_string());
+    for channel in public_channels(status, tags) {
+        publish(state, &channel, "delete", payload.clone()).await?;
+    }
+    Ok(())
+}
+
+/// A new notification, to its recipient's notification stream if they are listening.
+pub async fn notification(state: &AppState, recipient: i64, notification_id: i64) -> Result<()> {
+    let channel = notifications_channel(recipient);
+    if !subscribed(state, std::slice::from_ref(&channel)).await?.first().copied().unwrap_or(false) {
+        return Ok(());
+    }
+    let db = &state.db.primary;
+    let n = notifications::get(db, recipient, notification_id).await?;
+    let Some(from) = accounts::find(db, n.from_account_id).await? else { return Ok(()) };
+    let status_ids: Vec<i64> = n.status_id.into_iter().collect();
+    let bundle = hydrate::load(db, &status_ids, Some(recipient)).await?;
+    if let Some(payload) = entities::notification(&n, &from, &bundle, &state.config) {
+        publish(state, &channel, "notification", payload).await?;
+    }
+    Ok(())
+}
+
+/// Ends every stream opened with a token (revoked) or by an account (suspended).
+pub async fn kill_token_streams(state: &AppState, token_id: i64) -> Result<()> {
+    publish(state, &access_token_channel(token_id), "kill", Value::String("1".into())).await
+}

@@ -1,0 +1,325 @@
+//! The streaming server over real sockets: a WebSocket client (tokio-tungstenite) and an
+//! SSE client (reqwest), against the web API of the same instance.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, User};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Starts a streaming server for `app` on a loopback port; returns its base URL.
+async fn start_streaming(app: &TestApp) -> String {
+    let streaming = ferrodon_streaming::Streaming::connect(&app.state.config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(ferrodon_streaming::serve(streaming, listener));
+    format!("127.0.0.1:{port}")
+}
+
+async fn connect(host: &str, query: &str) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?{query}")).await.unwrap();
+    ws
+}
+
+async fn connect_user(host: &str, user: &User, stream: &str) -> Ws {
+    connect(host, &format!("access_token={}&stream={stream}", user.token)).await
+}
+
+/// The next event frame, parsed, or None within the timeout.
+async fn next_event(ws: &mut Ws, timeout: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next()).await.ok()??.ok()?;
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(text.as_str()).ok();
+        }
+    }
+}
+
+async fn expect_event(ws: &mut Ws, event: &str) -> Value {
+    let frame = next_event(ws, Duration::from_secs(5)).await.unwrap_or_else(|| panic!("no {event} event arrived"));
+    assert_eq!(frame["event"], event, "{frame}");
+    assert!(frame["payload"].is_string(), "payload is a JSON string: {frame}");
+    frame
+}
+
+fn payload(frame: &Value) -> Value {
+    serde_json::from_str(frame["payload"].as_str().unwrap()).unwrap_or_else(|_| frame["payload"].clone())
+}
+
+#[tokio::test]
+async fn user_stream_gets_updates_deletes_and_notifications() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.follow(&bob, &alice).await;
+
+    let mut ws = connect_user(&host, &bob, "user").await;
+    let status = app.post_status(&alice, json!({ "status": "streamed hello" })).await;
+    app.drain_jobs().await;
+    let frame = expect_event(&mut ws, "update").await;
+    assert_eq!(frame["stream"], json!(["user"]));
+    let update = payload(&frame);
+    assert_eq!(update["id"], status["id"]);
+    assert_eq!(update["favourited"], false, "per-viewer fields are present");
+
+    let id = status["id"].as_str().unwrap();
+    app.delete(&format!("/api/v1/statuses/{id}"), Some(&alice.token)).await.ok();
+    app.drain_jobs().await;
+    let frame = expect_event(&mut ws, "delete").await;
+    assert_eq!(frame["payload"], id);
+
+    let charlie = app.register("charlie").await;
+    app.post_status(&charlie, json!({ "status": "hey @bob" })).await;
+    app.drain_jobs().await;
+    let frame = expect_event(&mut ws, "notification").await;
+    let notification = payload(&frame);
+    assert_eq!(notification["type"], "mention");
+    assert_eq!(notification["account"]["username"], "charlie");
+}
+
+#[tokio::test]
+async fn subscribe_and_unsubscribe_multiplexing() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut ws = connect(&host, &format!("access_token={}", bob.token)).await;
+    for sub in [
+        json!({"type": "subscribe", "stream": "public"}),
+        json!({"type": "subscribe", "stream": "hashtag", "tag": "Rust"}),
+    ] {
+        ws.send(Message::text(sub.to_string())).await.unwrap();
+    }
+    // A bad subscription gets an error frame and leaves the others alone.
+    ws.send(Message::text(json!({"type": "subscribe", "stream": "nonsense"}).to_string())).await.unwrap();
+    let error = next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(error["status"], 400, "{error}");
+    assert!(error["error"].is_string());
+
+    app.post_status(&alice, json!({ "status": "about #rust" })).await;
+    app.drain_jobs().await;
+    let mut streams = vec![];
+    for _ in 0..2 {
+        let frame = expect_event(&mut ws, "update").await;
+        streams.push(frame["stream"].clone());
+    }
+    streams.sort_by_key(|s| s.to_string());
+    assert_eq!(streams, vec![json!(["hashtag", "Rust"]), json!(["public"])]);
+
+    ws.send(Message::text(json!({"type": "unsubscribe", "stream": "public"}).to_string())).await.unwrap();
+    ws.send(Message::text(json!({"type": "unsubscribe", "stream": "hashtag", "tag": "Rust"}).to_string()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.post_status(&alice, json!({ "status": "again #rust" })).await;
+    app.drain_jobs().await;
+    assert!(next_event(&mut ws, Duration::from_millis(800)).await.is_none(), "nothing after unsubscribing");
+}
+
+#[tokio::test]
+async fn unauthorized_and_wrong_scope_connections_are_refused() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let err = tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?stream=user")).await.err();
+    assert!(matches!(err, Some(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401), "{err:?}");
+    let err = tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?stream=user&access_token=nope"))
+        .await
+        .err();
+    assert!(matches!(err, Some(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401), "{err:?}");
+
+    // A write-only token may not read streams.
+    let bob = app.register("bob").await;
+    let (id, secret) = app.app("write").await;
+    let token = app
+        .post_form(
+            "/oauth/token",
+            None,
+            &[
+                ("grant_type", "password"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("username", "bob"),
+                ("password", "correct horse battery"),
+                ("scope", "write"),
+            ],
+        )
+        .await
+        .ok();
+    let write_only = token["access_token"].as_str().unwrap();
+    let err =
+        tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?stream=user&access_token={write_only}"))
+            .await
+            .err();
+    assert!(matches!(err, Some(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401), "{err:?}");
+
+    // SSE too.
+    let client = reqwest::Client::new();
+    let res = client.get(format!("http://{host}/api/v1/streaming/user")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"].is_string());
+    let res = client.get(format!("http://{host}/api/v1/streaming/user")).bearer_auth(&bob.token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client
+        .get(format!("http://{host}/api/v1/streaming/list?list=999"))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn token_in_websocket_protocol_header_is_echoed() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let bob = app.register("bob").await;
+    let mut request = format!("ws://{host}/api/v1/streaming?stream=user").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", bob.token.parse().unwrap());
+    let (_ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers().get("sec-websocket-protocol").unwrap().to_str().unwrap(), bob.token);
+}
+
+#[tokio::test]
+async fn server_sent_events_deliver_updates() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.follow(&bob, &alice).await;
+    let res = reqwest::Client::new()
+        .get(format!("http://{host}/api/v1/streaming/user"))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(&first[..], b":)\n");
+    let status = app.post_status(&alice, json!({ "status": "over SSE" })).await;
+    app.drain_jobs().await;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap().unwrap().unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("event: update"));
+    let data: Value = serde_json::from_str(lines.next().unwrap().strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(data["id"], status["id"]);
+}
+
+#[tokio::test]
+async fn blocks_hide_events_on_public_streams() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let charlie = app.register("charlie").await;
+    app.post(&format!("/api/v1/accounts/{}/block", alice.id), Some(&bob.token), json!({})).await.ok();
+    app.drain_jobs().await;
+    let mut bob_ws = connect_user(&host, &bob, "public").await;
+    let mut charlie_ws = connect_user(&host, &charlie, "public").await;
+    let status = app.post_status(&alice, json!({ "status": "public words" })).await;
+    app.drain_jobs().await;
+    let frame = expect_event(&mut charlie_ws, "update").await;
+    assert_eq!(payload(&frame)["id"], status["id"]);
+    assert!(next_event(&mut bob_ws, Duration::from_millis(800)).await.is_none(), "the blocked author's post is hidden");
+
+    // The author blocking the viewer hides it as well.
+    app.post(&format!("/api/v1/accounts/{}/block", charlie.id), Some(&alice.token), json!({})).await.ok();
+    app.post_status(&alice, json!({ "status": "more public words" })).await;
+    app.drain_jobs().await;
+    assert!(next_event(&mut charlie_ws, Duration::from_millis(800)).await.is_none());
+}
+
+#[tokio::test]
+async fn private_statuses_never_reach_public_streams() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut ws = connect_user(&host, &bob, "public").await;
+    app.post_status(&alice, json!({ "status": "followers only", "visibility": "private" })).await;
+    app.post_status(&alice, json!({ "status": "unlisted", "visibility": "unlisted" })).await;
+    app.post_status(&alice, json!({ "status": "@bob direct", "visibility": "direct" })).await;
+    app.drain_jobs().await;
+    assert!(next_event(&mut ws, Duration::from_millis(800)).await.is_none());
+}
+
+#[tokio::test]
+async fn revoked_token_closes_the_stream() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    app.register("bob").await;
+    let (id, secret) = app.app("read write").await;
+    let token = app
+        .post_form(
+            "/oauth/token",
+            None,
+            &[
+                ("grant_type", "password"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("username", "bob"),
+                ("password", "correct horse battery"),
+                ("scope", "read"),
+            ],
+        )
+        .await
+        .ok();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let mut ws = connect(&host, &format!("access_token={token}&stream=user")).await;
+    app.post_form("/oauth/revoke", None, &[("client_id", &id), ("client_secret", &secret), ("token", &token)])
+        .await
+        .ok();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true));
+}
+
+#[tokio::test]
+async fn many_clients_receive_one_post() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut clients = Vec::new();
+    for _ in 0..200 {
+        clients.push(connect_user(&host, &bob, "public:local").await);
+    }
+    let status = app.post_status(&alice, json!({ "status": "to everyone" })).await;
+    app.drain_jobs().await;
+    for ws in clients.iter_mut() {
+        let frame = expect_event(ws, "update").await;
+        assert_eq!(payload(&frame)["id"], status["id"]);
+    }
+}
+
+#[tokio::test]
+async fn health_check() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let res = reqwest::get(format!("http://{host}/api/v1/streaming/health")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "OK");
+}
