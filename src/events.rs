@@ -83,13 +83,19 @@ pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64
     let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
     let Some(shared) = entities::status(status.id, &bundle, &state.config) else { return Ok(()) };
     let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
+    let flags = hydrate::viewer_flags_many(&state.db.primary, &listening, &ids).await?;
     let event = if update { "status.update" } else { "update" };
-    for viewer in listening {
-        let flags = hydrate::viewer_flags(&state.db.primary, viewer, &ids).await?;
+    let mut pipe = redis::pipe();
+    for viewer in &listening {
         let mut payload = shared.clone();
-        hydrate_for(&mut payload, viewer, &bundle, &flags);
-        publish(state, &user_channel(viewer), event, payload).await?;
+        if let Some(f) = flags.get(viewer) {
+            hydrate_for(&mut payload, *viewer, &bundle, f);
+        }
+        let message = json!({ "event": event, "payload": payload }).to_string();
+        pipe.publish(state.redis.key(user_channel(*viewer)), message).ignore();
     }
+    let mut conn = state.redis.conn().await?;
+    let _: () = pipe.query_async(&mut conn).await?;
     Ok(())
 }
 

@@ -161,3 +161,36 @@ pub async fn viewer_flags(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<Viewe
         .await?,
     })
 }
+
+async fn pair_rows(db: &PgPool, sql: &'static str, viewers: &[i64], ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(sql).bind(viewers).bind(ids).fetch_all(db).await?)
+}
+
+/// `viewer_flags` for many viewers at once (four queries in all), for fan-out to streams.
+pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Result<HashMap<i64, ViewerFlags>> {
+    let mut flags: HashMap<i64, ViewerFlags> = viewers.iter().map(|v| (*v, ViewerFlags::default())).collect();
+    let queries: [(&'static str, fn(&mut ViewerFlags) -> &mut HashSet<i64>); 4] = [
+        ("SELECT account_id, status_id FROM favourites WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
+            &mut f.favourited
+        }),
+        (
+            "SELECT account_id, reblog_of_id FROM statuses
+              WHERE account_id = ANY($1) AND reblog_of_id = ANY($2) AND deleted_at IS NULL",
+            |f| &mut f.reblogged,
+        ),
+        ("SELECT account_id, status_id FROM bookmarks WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
+            &mut f.bookmarked
+        }),
+        ("SELECT account_id, status_id FROM status_pins WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
+            &mut f.pinned
+        }),
+    ];
+    for (sql, field) in queries {
+        for (viewer, status) in pair_rows(db, sql, viewers, ids).await? {
+            if let Some(f) = flags.get_mut(&viewer) {
+                field(f).insert(status);
+            }
+        }
+    }
+    Ok(flags)
+}

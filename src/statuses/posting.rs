@@ -75,16 +75,19 @@ async fn resolve_mentions(state: &AppState, text: &str) -> Result<Vec<(i64, Reso
     Ok(resolved)
 }
 
-async fn tag_ids(conn: &mut sqlx::PgConnection, names: &[String]) -> Result<Vec<i64>> {
+/// Ids of the tags written in a status, created as needed: `name` is the normalized form
+/// (what lookups and stream names use), `display_name` the first spelling seen.
+async fn tag_ids(conn: &mut sqlx::PgConnection, written: &[String]) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
-    for name in names {
+    for display in written {
         let id: i64 = sqlx::query_scalar(
             "WITH found AS (SELECT id FROM tags WHERE lower(name) = lower($1)),
-                  created AS (INSERT INTO tags (name, created_at, updated_at, last_status_at)
-                              SELECT $1, $2, $2, $2 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id)
+                  created AS (INSERT INTO tags (name, display_name, created_at, updated_at, last_status_at)
+                              SELECT $1, $2, $3, $3, $3 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id)
              SELECT id FROM found UNION ALL SELECT id FROM created",
         )
-        .bind(name)
+        .bind(text::normalize_hashtag(display))
+        .bind(display)
         .bind(time::now())
         .fetch_one(&mut *conn)
         .await?;
