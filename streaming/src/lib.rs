@@ -27,7 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
 use hub::{Client, Hub, Outgoing};
 use streams::{StreamError, Viewer};
@@ -312,7 +312,8 @@ async fn websocket(streaming: Arc<Streaming>, mut req: Request<Incoming>) -> Res
     tokio::spawn(async move {
         match upgrade.await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+                let ws =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config())).await;
                 run_websocket(session, ws, initial_error).await;
             }
             Err(e) => {
@@ -336,6 +337,17 @@ async fn websocket(streaming: Arc<Streaming>, mut req: Request<Incoming>) -> Res
         }
     }
     response
+}
+
+/// Small buffers: clients only send short subscribe frames, and 10,000 idle connections
+/// must not cost 10,000 × 128 KiB of default read buffer.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1 << 20)
+        .max_message_size(Some(64 << 10))
+        .max_frame_size(Some(64 << 10))
 }
 
 /// A refused upgrade: a plain HTTP error with Mastodon's `X-Error-Message` header.

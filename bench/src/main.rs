@@ -1,0 +1,49 @@
+//! `ferrodon-bench`: benchmarks that print ferrodon's figures next to the stock-Mastodon
+//! pattern and the machine's raw limit, measured in one run. Not part of the test suite.
+//!
+//!     cargo build --release -p ferrodon-streaming -p ferrodon-bench
+//!     target/release/ferrodon-bench streaming --clients 10000
+
+mod setup;
+mod stats;
+mod streaming;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "ferrodon-bench", about = "ferrodon's benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Concurrent WebSocket clients, memory per connection, and delivery latency.
+    Streaming {
+        #[arg(long, default_value_t = 10_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Where plots are written.
+        #[arg(long, default_value = "target/bench")]
+        out: std::path::PathBuf,
+    },
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Bench::Streaming { clients, rounds, out } => {
+            streaming::run(streaming::Args { clients, rounds, out_dir: out }).await
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
