@@ -142,9 +142,10 @@ pub async fn history(state: State, auth: MaybeAuth, id: web::Path<String>) -> Re
     Ok(HttpResponse::Ok().json(entities::status_edits(&status, &edits, &bundle, &state.config)))
 }
 
+/// `GET /api/v1/statuses/:id/source`: any status the token may see, as in Mastodon.
 pub async fn source(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
-    let viewer = auth.user("read:statuses")?;
-    let status = statuses::find_own(&state.db.primary, path_id(&id)?, viewer.account_id).await?;
+    auth.require("read:statuses")?;
+    let status = statuses::find_visible(&state.db.primary, path_id(&id)?, auth.token.account_id).await?;
     Ok(HttpResponse::Ok().json(entities::status_source(&status)))
 }
 

@@ -166,10 +166,13 @@ async fn pair_rows(db: &PgPool, sql: &'static str, viewers: &[i64], ids: &[i64])
     Ok(sqlx::query_as(sql).bind(viewers).bind(ids).fetch_all(db).await?)
 }
 
+/// Which of a viewer's flag sets a query fills.
+type FlagField = fn(&mut ViewerFlags) -> &mut HashSet<i64>;
+
 /// `viewer_flags` for many viewers at once (four queries in all), for fan-out to streams.
 pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Result<HashMap<i64, ViewerFlags>> {
     let mut flags: HashMap<i64, ViewerFlags> = viewers.iter().map(|v| (*v, ViewerFlags::default())).collect();
-    let queries: [(&'static str, fn(&mut ViewerFlags) -> &mut HashSet<i64>); 4] = [
+    let queries: [(&'static str, FlagField); 4] = [
         ("SELECT account_id, status_id FROM favourites WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
             &mut f.favourited
         }),

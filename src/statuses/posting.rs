@@ -40,14 +40,24 @@ fn validate_text(text: &str, spoiler_text: &str, media: usize) -> Result<()> {
     Ok(())
 }
 
-fn validate_language(language: Option<&str>) -> Result<Option<String>> {
-    match language.map(str::trim).filter(|l| !l.is_empty()) {
-        None => Ok(None),
-        Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()) => {
-            Ok(Some(l.to_ascii_lowercase()))
-        }
-        Some(_) => Err(Error::validation("Language is not a valid ISO 639 code")),
-    }
+/// Mastodon's `valid_locale_or_nil`: the language code with any region stripped
+/// (`en-GB` → `en`), or None when it is not an ISO 639 code.
+fn language_code(language: Option<&str>) -> Option<String> {
+    let code = language?.trim().split(['-', '_']).next()?;
+    ((2..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphabetic())).then(|| code.to_ascii_lowercase())
+}
+
+/// Mastodon's `valid_locale_cascade`: the first valid language among the candidates.
+/// Unknown languages are skipped, never an error.
+fn language_cascade(candidates: &[Option<&str>]) -> Option<String> {
+    candidates.iter().find_map(|c| language_code(*c))
+}
+
+/// The language of a new post: the one asked for, else the user's posting language,
+/// else the user's locale, else English (as PostStatusService).
+fn post_language(requested: Option<&str>, user: &User) -> Option<String> {
+    let settings = user.settings();
+    language_cascade(&[requested, settings.default_language.as_deref(), user.locale.as_deref(), Some("en")])
 }
 
 /// Mentions in `text` resolved to known accounts (local, or remote ones we already know).
@@ -179,8 +189,9 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         Some(v) => Visibility::parse(v).ok_or_else(|| Error::validation("Visibility is not included in the list"))?,
         None => Visibility::parse(&user.default_privacy()).unwrap_or(Visibility::Public),
     };
-    let language = validate_language(new.language.as_deref().or(user.settings().default_language.as_deref()))?;
-    let sensitive = new.sensitive.unwrap_or(false) || !new.spoiler_text.trim().is_empty();
+    let language = post_language(new.language.as_deref(), user);
+    let sensitive =
+        new.sensitive.or(user.settings().default_sensitive).unwrap_or(false) || !new.spoiler_text.trim().is_empty();
     let parent = match new.in_reply_to_id {
         Some(id) => Some(statuses::find_visible(db, id, Some(author.id)).await?),
         None => None,
@@ -272,10 +283,7 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
         return Err(Error::validation("Media attachments are not supported by this server yet"));
     }
     validate_text(&changes.text, &changes.spoiler_text, 0)?;
-    let language = match changes.language.as_deref() {
-        Some(l) => validate_language(Some(l))?,
-        None => status.language.clone(),
-    };
+    let language = language_cascade(&[changes.language.as_deref(), status.language.as_deref()]);
     let sensitive = changes.sensitive.unwrap_or(status.sensitive) || !changes.spoiler_text.trim().is_empty();
     let mentions = resolve_mentions(state, &changes.text).await?;
 
