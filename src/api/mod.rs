@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod instance;
 pub mod links;
+pub mod markers;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
@@ -108,6 +109,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/timelines/home").route(get().to(timelines::home)))
                 .service(r("/timelines/public").route(get().to(timelines::public)))
                 .service(r("/timelines/tag/{hashtag}").route(get().to(timelines::tag)))
+                .service(r("/markers").route(get().to(markers::index)).route(post().to(markers::save)))
                 .service(r("/notifications").route(get().to(notifications::index)))
                 .service(r("/notifications/clear").route(post().to(notifications::clear)))
                 .service(r("/notifications/unread_count").route(get().to(notifications::unread_count)))

@@ -339,3 +339,15 @@ pub fn tag(name: &str, config: &Config, following: Option<bool>) -> Value {
     }
     value
 }
+
+/// `{"home": {...}, "notifications": {...}}` for `/api/v1/markers`.
+pub fn markers(markers: &[crate::markers::Marker]) -> Value {
+    let mut map = serde_json::Map::new();
+    for m in markers {
+        map.insert(
+            m.timeline.clone(),
+            json!({ "last_read_id": m.last_read_id.to_string(), "version": m.lock_version, "updated_at": iso(&m.updated_at) }),
+        );
+    }
+    Value::Object(map)
+}
