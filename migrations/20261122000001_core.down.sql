@@ -1,4 +1,4 @@
-DROP TABLE IF EXISTS list_accounts, lists, markers, ferrodon_jobs, tag_follows, statuses_tags, tags, account_domain_blocks, mutes, blocks,
+DROP TABLE IF EXISTS list_accounts, lists, markers, tag_follows, statuses_tags, tags, account_domain_blocks, mutes, blocks,
   notifications, status_pins, mentions, bookmarks, favourites, follow_requests, follows, account_stats,
   status_stats, status_edits, statuses, conversations, oauth_access_tokens, oauth_access_grants, users,
   oauth_applications, accounts;

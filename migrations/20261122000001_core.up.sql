@@ -418,22 +418,6 @@ CREATE TABLE tag_follows (
 );
 CREATE UNIQUE INDEX index_tag_follows_on_account_id_and_tag_id ON tag_follows (account_id, tag_id);
 
--- ferrodon-only: the job queue (payloads as JSON, one row per job, claimed with SKIP LOCKED).
-CREATE TABLE ferrodon_jobs (
-  id bigserial PRIMARY KEY,
-  queue text NOT NULL,
-  priority integer NOT NULL DEFAULT 0,
-  kind text NOT NULL,
-  payload jsonb NOT NULL,
-  run_at timestamp with time zone NOT NULL DEFAULT now(),
-  attempts integer NOT NULL DEFAULT 0,
-  max_attempts integer NOT NULL DEFAULT 25,
-  locked_until timestamp with time zone,
-  last_error text,
-  created_at timestamp with time zone NOT NULL DEFAULT now()
-);
-CREATE INDEX index_ferrodon_jobs_ready ON ferrodon_jobs (queue, priority DESC, run_at, id);
-
 CREATE TABLE markers (
   id bigserial PRIMARY KEY,
   user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -24,6 +24,15 @@ pub struct Cli {
 pub enum Command {
     /// Serve the REST API, OAuth and web pages (BIND:PORT, default 127.0.0.1:3000).
     Web,
+    /// Run background jobs (the same as `ferrodon-worker`).
+    Worker {
+        /// Queue to serve (repeatable; earlier ones take priority). Default: all queues.
+        #[arg(short = 'q', long = "queue")]
+        queues: Vec<String>,
+        /// Jobs run at the same time.
+        #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
+        concurrency: usize,
+    },
     /// Database setup and migrations.
     #[command(subcommand)]
     Db(DbCommand),
@@ -48,6 +57,31 @@ pub enum CtlCommand {
     Accounts(AccountsCommand),
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Queue depth, latency and failures; the dead set.
+    Queues {
+        #[command(subcommand)]
+        command: Option<QueuesCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QueuesCommand {
+    /// List jobs that ran out of attempts.
+    Dead {
+        #[arg(long)]
+        queue: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put dead jobs back in their queue (all, one queue, or one job).
+    Retry {
+        #[arg(long)]
+        queue: Option<String>,
+        #[arg(long)]
+        id: Option<i64>,
+    },
+    /// Enqueue a no-op job on `default` and report how long until a worker ran it.
+    Probe,
 }
 
 #[derive(Subcommand)]
@@ -73,6 +107,8 @@ pub enum FeedsCommand {
     },
     /// Delete every feed from Redis.
     Clear,
+    /// Delete the feeds of users who have not been active within USER_ACTIVE_DAYS.
+    Vacuum,
 }
 
 pub async fn run(cli: Cli, config: Config) -> Result<()> {
@@ -85,6 +121,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             tracing::info!("web listening on http://{address}");
             crate::api::server(state, listener).map_err(Error::internal)?.await.map_err(Error::internal)
         }
+        Command::Worker { queues, concurrency } => crate::jobs::worker::process_main(config, queues, concurrency).await,
         Command::Db(DbCommand::Setup) => {
             if db::create_database_if_missing(&config.database_url).await? {
                 println!("created database");
@@ -109,6 +146,16 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all })) => {
             let state = AppState::connect(config).await?;
             build_feeds(&state, username, all).await
+        }
+        Command::Ctl(CtlCommand::Feeds(FeedsCommand::Vacuum)) => {
+            let state = AppState::connect(config).await?;
+            let removed = feeds::vacuum(&state).await?;
+            println!("OK, removed {removed} inactive feeds");
+            Ok(())
+        }
+        Command::Ctl(CtlCommand::Queues { command }) => {
+            let state = AppState::connect(config).await?;
+            queues(&state, command).await
         }
         Command::Ctl(CtlCommand::Feeds(FeedsCommand::Clear)) => {
             let state = AppState::connect(config).await?;
@@ -176,5 +223,61 @@ async fn build_feeds(state: &AppState, username: Option<String>, all: bool) -> R
         let _ = std::io::stdout().flush();
     }
     println!("\nOK");
+    Ok(())
+}
+
+async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> {
+    use crate::jobs::{self, queue};
+    match command {
+        None => {
+            println!(
+                "{:<10} {:>8} {:>10} {:>8} {:>9} {:>6} {:>10}",
+                "queue", "ready", "scheduled", "running", "retrying", "dead", "latency"
+            );
+            for q in queue::stats(state).await? {
+                println!(
+                    "{:<10} {:>8} {:>10} {:>8} {:>9} {:>6} {:>9.1}s",
+                    q.queue, q.ready, q.scheduled, q.running, q.retrying, q.dead, q.latency_seconds
+                );
+            }
+        }
+        Some(QueuesCommand::Dead { queue: name, limit }) => {
+            for job in queue::dead(state, name.as_deref(), limit).await? {
+                let when = job.dead_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                println!(
+                    "{} {} {} attempts={} dead_at={when}\n    {}",
+                    job.id,
+                    job.queue,
+                    job.kind,
+                    job.attempts,
+                    job.last_error.unwrap_or_default()
+                );
+            }
+        }
+        Some(QueuesCommand::Retry { queue: name, id }) => {
+            let moved = queue::retry_dead(state, name.as_deref(), id).await?;
+            println!("OK, {moved} jobs back in their queues");
+        }
+        Some(QueuesCommand::Probe) => {
+            let key = crate::oauth::random_token();
+            let started = std::time::Instant::now();
+            jobs::enqueue(&state.db.primary, jobs::Job::Probe { key: key.clone(), hold_ms: 0 }).await?;
+            let mut conn = state.redis.conn().await?;
+            loop {
+                let done: bool =
+                    redis::cmd("EXISTS").arg(state.redis.key(format!("probe:{key}"))).query_async(&mut conn).await?;
+                if done {
+                    println!("OK, a worker ran the probe after {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
+                    return Ok(());
+                }
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    return Err(Error::internal(
+                        "no worker ran the probe within 60 s (is a worker serving `default`?)",
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
     Ok(())
 }

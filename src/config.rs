@@ -38,6 +38,9 @@ pub struct Config {
     pub registrations_open: bool,
     pub user_active_days: i64,
     pub single_user_mode: bool,
+    /// ferrodon-only: seconds a worker holds a job before another may take it over
+    /// (extended while the job runs; short leases recover faster from killed workers).
+    pub job_lease_seconds: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +217,7 @@ impl Config {
             registrations_open: flag(lookup, "FERRODON_REGISTRATIONS_OPEN", true)?,
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
+            job_lease_seconds: number(lookup, "FERRODON_JOB_LEASE_SECONDS", 60)?,
         })
     }
 

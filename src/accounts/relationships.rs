@@ -189,19 +189,21 @@ pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> 
     Ok(())
 }
 
+/// Deletes the follow with its counters and its `follow` notification (Mastodon destroys
+/// the notification with the follow).
 async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) -> Result<bool> {
-    let removed = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2")
-        .bind(source)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        > 0;
-    if removed {
+    let removed: Option<i64> =
+        sqlx::query_scalar("DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2 RETURNING id")
+            .bind(source)
+            .bind(target)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(id) = removed {
         accounts::bump_stat(tx, source, Counter::Following, -1).await?;
         accounts::bump_stat(tx, target, Counter::Followers, -1).await?;
+        notifications::remove_for_activity(tx, "Follow", &[id]).await?;
     }
-    Ok(removed)
+    Ok(removed.is_some())
 }
 
 /// `show_reblogs`, `notify` and `languages` as stored on a follow request.

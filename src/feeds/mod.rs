@@ -319,6 +319,31 @@ pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result
     Ok(ids)
 }
 
+/// Drops the home feeds of users who have not signed in within the active window
+/// (Mastodon's daily FeedsVacuum); they are rebuilt when the user comes back.
+pub async fn vacuum(state: &AppState) -> Result<u64> {
+    let inactive: Vec<i64> = sqlx::query_scalar(
+        "SELECT account_id FROM users
+          WHERE current_sign_in_at IS NULL
+             OR current_sign_in_at < (now() AT TIME ZONE 'UTC') - make_interval(days => $1::int)",
+    )
+    .bind(state.config.user_active_days as i32)
+    .fetch_all(&state.db.replica)
+    .await?;
+    let mut removed = 0;
+    let mut conn = state.redis.conn().await?;
+    for chunk in inactive.chunks(500) {
+        let mut pipe = redis::pipe();
+        for id in chunk {
+            let feed = home_key(state, *id);
+            pipe.del(&feed).del(reblogs_key(&feed));
+        }
+        let deleted: Vec<u64> = pipe.query_async(&mut conn).await?;
+        removed += deleted.iter().step_by(2).sum::<u64>();
+    }
+    Ok(removed)
+}
+
 /// Deletes every feed key (for `ferrodon ctl feeds clear`).
 pub async fn clear_all(state: &AppState) -> Result<u64> {
     let mut conn = state.redis.conn().await?;

@@ -1,22 +1,30 @@
-//! Background jobs: payloads, enqueueing (inside the caller's transaction when it has
-//! one) and the worker loop. Jobs live in PostgreSQL (`ferrodon_jobs`), are claimed with
-//! `FOR UPDATE SKIP LOCKED`, and workers are woken by `NOTIFY` instead of polling hard.
-//! Queue names are Mastodon's (default, push, pull, ingress, mailers, scheduler).
+//! Background jobs: what they are (`Job`), how they are enqueued (inside the caller's
+//! transaction when it has one), and the retry policy of each kind. The queue itself is
+//! in `queue` (PostgreSQL, `FOR UPDATE SKIP LOCKED`, leases), the worker loop in `worker`
+//! and the periodic jobs in `scheduler`. Queue names are Mastodon's.
+//!
+//! Why a table in PostgreSQL rather than apalis: we need per-job priority, delayed
+//! retries, transactional enqueue, a dead set and leases that survive SIGKILL; apalis-redis
+//! ignores priority and hard-codes retries, and apalis-postgres would bring the same table
+//! with more moving parts (its own migrations, sqlx macro pitfalls). The queue is a few
+//! hundred lines behind `enqueue`/`queue`, so the backend can still change.
 
-use std::sync::Arc;
+pub mod queue;
+pub mod scheduler;
+pub mod worker;
+
 use std::time::Duration;
 
+use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
-use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
 use crate::{AppState, feeds};
 
+pub use worker::run_workers;
+
 pub const QUEUES: &[&str] = &["default", "push", "ingress", "mailers", "pull", "scheduler"];
-const CHANNEL: &str = "ferrodon_jobs";
-/// A claimed job is given back to the queue if its worker vanishes for this long.
-const LEASE_SECONDS: i32 = 300;
+pub(crate) const CHANNEL: &str = "ferrodon_jobs";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type")]
@@ -46,14 +54,25 @@ pub enum Job {
     RegenerateHome {
         account_id: i64,
     },
+    /// Daily: drop the feeds of users who have not been active (Mastodon's FeedsVacuum).
+    VacuumFeeds,
+    /// Diagnostic: waits `hold_ms`, then records `probe:<key>` in Redis (queue latency
+    /// checks from `ferrodon ctl queues probe`).
+    Probe {
+        key: String,
+        hold_ms: u64,
+    },
 }
 
 impl Job {
     pub fn queue(&self) -> &'static str {
-        "default"
+        match self {
+            Job::VacuumFeeds => "scheduler",
+            _ => "default",
+        }
     }
 
-    fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Job::Distribute { .. } => "Distribute",
             Job::MergeIntoHome { .. } => "MergeIntoHome",
@@ -61,7 +80,23 @@ impl Job {
             Job::ClearFromHome { .. } => "ClearFromHome",
             Job::RemoveFromFeeds { .. } => "RemoveFromFeeds",
             Job::RegenerateHome { .. } => "RegenerateHome",
+            Job::VacuumFeeds => "VacuumFeeds",
+            Job::Probe { .. } => "Probe",
         }
+    }
+
+    /// Feed work is cheap to redo and a cache anyway: a few tries. (Deliveries to other
+    /// servers will get Mastodon's 16.)
+    pub fn max_attempts(&self) -> i32 {
+        match self {
+            Job::VacuumFeeds | Job::Probe { .. } => 1,
+            _ => 5,
+        }
+    }
+
+    /// Seconds before retry `attempt` (1-based): Sidekiq's `attempt⁴ + 15`.
+    pub fn backoff_seconds(&self, attempt: i32) -> i64 {
+        (attempt as i64).pow(4) + 15
     }
 
     async fn perform(self, state: &AppState) -> Result<()> {
@@ -80,6 +115,14 @@ impl Job {
                 feeds::remove_status(state, status_id, account_id, reblog_of_id).await
             }
             Job::RegenerateHome { account_id } => feeds::populate_home(state, account_id).await,
+            Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
+            Job::Probe { key, hold_ms } => {
+                tokio::time::sleep(Duration::from_millis(hold_ms)).await;
+                let mut conn = state.redis.conn().await?;
+                let now = chrono::Utc::now().timestamp_millis();
+                let _: () = conn.set_ex(state.redis.key(format!("probe:{key}")), now, 3600).await?;
+                Ok(())
+            }
         }
     }
 }
@@ -88,123 +131,27 @@ impl Job {
 pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Result<()> {
     let payload = serde_json::to_value(&job).map_err(Error::internal)?;
     sqlx::query(
-        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload) VALUES ($1, $2, $3) RETURNING queue)
-         SELECT pg_notify($4, queue) FROM job",
+        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts) VALUES ($1, $2, $3, $4) RETURNING queue)
+         SELECT pg_notify($5, queue) FROM job",
     )
     .bind(job.queue())
     .bind(job.kind())
     .bind(payload)
+    .bind(job.max_attempts())
     .bind(CHANNEL)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct Claimed {
-    id: i64,
-    payload: serde_json::Value,
-    attempts: i32,
-    max_attempts: i32,
-}
-
-/// Claims the next runnable job from `queues`, earlier queues first.
-async fn claim(state: &AppState, queues: &[String]) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as::<_, Claimed>(
-        "UPDATE ferrodon_jobs SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
-          WHERE id = (SELECT id FROM ferrodon_jobs
-                       WHERE queue = ANY($1) AND run_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                       ORDER BY array_position($1, queue), priority DESC, run_at, id
-                       LIMIT 1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, payload, attempts, max_attempts",
-    )
-    .bind(queues)
-    .bind(LEASE_SECONDS)
-    .fetch_optional(&state.db.primary)
-    .await?)
-}
-
-/// Sidekiq's retry delay: attempts⁴ + 15 seconds (without jitter).
-fn backoff(attempts: i32) -> i64 {
-    (attempts as i64).pow(4) + 15
-}
-
-async fn finish(state: &AppState, job: &Claimed, outcome: Result<()>) -> Result<()> {
-    let db = &state.db.primary;
-    match outcome {
-        Ok(()) => {
-            sqlx::query("DELETE FROM ferrodon_jobs WHERE id = $1").bind(job.id).execute(db).await?;
-        }
-        Err(e) if job.attempts >= job.max_attempts => {
-            tracing::error!(job = job.id, error = %e, "job failed for the last time");
-            sqlx::query(
-                "UPDATE ferrodon_jobs SET queue = queue || ':dead', locked_until = NULL, last_error = $2 WHERE id = $1",
-            )
-            .bind(job.id)
-            .bind(e.to_string())
-            .execute(db)
-            .await?;
-        }
-        Err(e) => {
-            tracing::warn!(job = job.id, attempt = job.attempts, error = %e, "job failed; will retry");
-            sqlx::query(
-                "UPDATE ferrodon_jobs SET locked_until = NULL, last_error = $2, run_at = now() + make_interval(secs => $3)
-                  WHERE id = $1",
-            )
-            .bind(job.id)
-            .bind(e.to_string())
-            .bind(backoff(job.attempts) as f64)
-            .execute(db)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Runs jobs until none is runnable. Returns how many ran (used by tests and the CLI).
+/// Runs jobs of `queues` until none is runnable, in this task. Returns how many ran
+/// (the tests use it instead of a worker process).
 pub async fn drain(state: &AppState, queues: &[String]) -> Result<usize> {
+    let owner = format!("drain:{}", std::process::id());
     let mut ran = 0;
-    while let Some(job) = claim(state, queues).await? {
-        let outcome = match serde_json::from_value::<Job>(job.payload.clone()) {
-            Ok(payload) => payload.perform(state).await,
-            Err(e) => Err(Error::internal(format!("unreadable job payload: {e}"))),
-        };
-        finish(state, &job, outcome).await?;
+    while let Some(job) = queue::claim(state, queues, &owner).await? {
+        worker::run_claimed(state, job).await?;
         ran += 1;
     }
     Ok(ran)
-}
-
-/// The worker process: `concurrency` loops over `queues`, woken by NOTIFY and at least
-/// once a second (for scheduled retries).
-pub async fn run_workers(state: AppState, queues: Vec<String>, concurrency: usize) -> Result<()> {
-    let wake = Arc::new(Notify::new());
-    let mut listener = PgListener::connect_with(&state.db.primary).await?;
-    listener.listen(CHANNEL).await?;
-    let listener_wake = wake.clone();
-    tokio::spawn(async move {
-        while let Ok(_notification) = listener.recv().await {
-            listener_wake.notify_waiters();
-        }
-        tracing::error!("job listener connection closed");
-    });
-    let mut handles = Vec::new();
-    for _ in 0..concurrency.max(1) {
-        let state = state.clone();
-        let queues = queues.clone();
-        let wake = wake.clone();
-        handles.push(tokio::spawn(async move {
-            loop {
-                let notified = wake.notified();
-                if let Err(e) = drain(&state, &queues).await {
-                    tracing::error!(error = %e, "worker loop error");
-                }
-                let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
-            }
-        }));
-    }
-    // The loops run until the process stops; getting here means one of them panicked.
-    let (ended, _, _) = futures_util::future::select_all(handles).await;
-    ended.map_err(Error::internal)?;
-    Err(Error::internal("a worker loop ended"))
 }

@@ -1,5 +1,6 @@
 //! `ferrodon-worker -q default -q push -c 25`: runs jobs from the named queues, earlier
-//! queues first, with `-c` concurrent jobs.
+//! queues first, with `-c` concurrent jobs. SIGTERM or Ctrl-C stops it gracefully: no new
+//! jobs are taken, running ones finish (or are handed back to the queue).
 
 use clap::Parser;
 
@@ -25,31 +26,11 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let queues: Vec<String> = if args.queues.is_empty() {
-        ferrodon::jobs::QUEUES.iter().map(|q| q.to_string()).collect()
-    } else {
-        args.queues
-    };
-    if let Some(unknown) = queues.iter().find(|q| !ferrodon::jobs::QUEUES.contains(&q.as_str())) {
-        eprintln!("unknown queue {unknown:?}; known queues: {}", ferrodon::jobs::QUEUES.join(", "));
-        return std::process::ExitCode::from(2);
-    }
-    let state = match ferrodon::AppState::connect(config).await {
-        Ok(s) => s,
+    match ferrodon::jobs::worker::process_main(config, args.queues, args.concurrency).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            return std::process::ExitCode::FAILURE;
+            std::process::ExitCode::FAILURE
         }
-    };
-    tracing::info!(queues = ?queues, concurrency = args.concurrency, "worker started");
-    tokio::select! {
-        result = ferrodon::jobs::run_workers(state, queues, args.concurrency) => match result {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                std::process::ExitCode::FAILURE
-            }
-        },
-        _ = tokio::signal::ctrl_c() => std::process::ExitCode::SUCCESS,
     }
 }

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS ferrodon_schedules, ferrodon_jobs;
