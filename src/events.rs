@@ -85,14 +85,32 @@ pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64
     let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
     let flags = hydrate::viewer_flags_many(&state.db.primary, &listening, &ids).await?;
     let event = if update { "status.update" } else { "update" };
+    // Viewers whose flags are alike get the same bytes: a new status is rendered once.
+    let mut rendered: std::collections::HashMap<Vec<bool>, String> = std::collections::HashMap::new();
+    let no_flags = hydrate::ViewerFlags::default();
+    let shown: Vec<i64> = std::iter::once(status.id).chain(status.reblog_of_id).collect();
     let mut pipe = redis::pipe();
     for viewer in &listening {
-        let mut payload = shared.clone();
-        if let Some(f) = flags.get(viewer) {
+        let f = flags.get(viewer).unwrap_or(&no_flags);
+        let signature: Vec<bool> = shown
+            .iter()
+            .flat_map(|id| {
+                let owner = bundle.status(*id).is_some_and(|s| s.account_id == *viewer);
+                [
+                    f.favourited.contains(id),
+                    f.reblogged.contains(id),
+                    f.bookmarked.contains(id),
+                    f.pinned.contains(id),
+                    owner,
+                ]
+            })
+            .collect();
+        let message = rendered.entry(signature).or_insert_with(|| {
+            let mut payload = shared.clone();
             hydrate_for(&mut payload, *viewer, &bundle, f);
-        }
-        let message = json!({ "event": event, "payload": payload }).to_string();
-        pipe.publish(state.redis.key(user_channel(*viewer)), message).ignore();
+            json!({ "event": event, "payload": payload }).to_string()
+        });
+        pipe.publish(state.redis.key(user_channel(*viewer)), message.as_str()).ignore();
     }
     let mut conn = state.redis.conn().await?;
     let _: () = pipe.query_async(&mut conn).await?;

@@ -60,7 +60,13 @@ async fn open_clients(
         let address = url(i);
         connecting.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.ok()?;
-            tokio_tungstenite::connect_async(address).await.ok().map(|(ws, _)| ws)
+            for attempt in 0..5u64 {
+                if let Ok((ws, _)) = tokio_tungstenite::connect_async(address.as_str()).await {
+                    return Some(ws);
+                }
+                tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+            }
+            None
         }));
     }
     let mut tasks = Vec::with_capacity(n);
@@ -175,9 +181,43 @@ async fn raw_broadcast_server(listener: tokio::net::TcpListener, sender: broadca
     }
 }
 
+type Row = (String, Vec<Duration>, Vec<Duration>, usize);
+
+/// The raw limit: one frame broadcast in-process to `n` WebSocket clients, `rounds` times.
+async fn raw_limit(n: usize, rounds: usize) -> Result<(Row, Vec<Duration>), Box<dyn std::error::Error>> {
+    eprintln!("raw limit: in-process WebSocket broadcast to {n} clients");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let raw_port = listener.local_addr()?.port();
+    let (sender, _) = broadcast::channel::<Arc<str>>(16);
+    let server = tokio::spawn(raw_broadcast_server(listener, sender.clone()));
+    let (raw_clients, mut raw_receipts) = open_clients(n, |_| format!("ws://127.0.0.1:{raw_port}/"), "raw").await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (mut p50s, mut p99s, mut all, mut delivered) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let sample = format!("{{\"stream\":[\"user\"],\"event\":\"raw\",\"payload\":{:?}}}", "x".repeat(2500));
+    for _ in 0..rounds {
+        drain(&mut raw_receipts);
+        let start = Instant::now();
+        sender.send(Arc::from(sample.as_str()))?;
+        let mut latencies = collect(&mut raw_receipts, n, start).await;
+        latencies.sort();
+        delivered += latencies.len();
+        p50s.push(percentile(&latencies, 50.0));
+        p99s.push(percentile(&latencies, 99.0));
+        all.extend(latencies);
+    }
+    for task in raw_clients {
+        task.abort();
+    }
+    server.abort();
+    Ok((("raw limit (in-process broadcast)".to_string(), p50s, p99s, delivered / rounds.max(1)), all))
+}
+
 pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let n = args.clients;
     setup::raise_open_files((n as u64) * 3 + 4096);
+    let (raw_row, raw_series) = raw_limit(n, args.rounds).await?;
+    // Let the closed sockets leave TIME_WAIT before opening as many again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     eprintln!("setting up: {n} followers with tokens");
     let instance = setup::fresh_instance().await?;
     let state = &instance.state;
@@ -221,8 +261,8 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .filter(|s| *s)
             .count();
 
-    let mut series: Vec<(String, Vec<Duration>)> = Vec::new();
-    let mut rows: Vec<(String, Vec<Duration>, Vec<Duration>, usize)> = Vec::new();
+    let mut series: Vec<(String, Vec<Duration>)> = vec![("raw limit".to_string(), raw_series)];
+    let mut rows: Vec<Row> = vec![raw_row];
     for publisher in [Publisher::Ferrodon, Publisher::StockPattern, Publisher::FerrodonFullFanout] {
         let (mut p50s, mut p99s, mut all, mut delivered) = (Vec::new(), Vec::new(), Vec::new(), 0);
         for round in 0..args.rounds {
@@ -263,32 +303,6 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         task.abort();
     }
     drop(server);
-
-    eprintln!("raw limit: in-process WebSocket broadcast to {n} clients");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let raw_port = listener.local_addr()?.port();
-    let (sender, _) = broadcast::channel::<Arc<str>>(16);
-    tokio::spawn(raw_broadcast_server(listener, sender.clone()));
-    let (raw_clients, mut raw_receipts) = open_clients(n, |_| format!("ws://127.0.0.1:{raw_port}/"), "raw").await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (mut p50s, mut p99s, mut all, mut delivered) = (Vec::new(), Vec::new(), Vec::new(), 0);
-    let sample = format!("{{\"stream\":[\"user\"],\"event\":\"raw\",\"payload\":{:?}}}", "x".repeat(2500));
-    for _ in 0..args.rounds {
-        drain(&mut raw_receipts);
-        let start = Instant::now();
-        sender.send(Arc::from(sample.as_str()))?;
-        let mut latencies = collect(&mut raw_receipts, n, start).await;
-        latencies.sort();
-        delivered += latencies.len();
-        p50s.push(percentile(&latencies, 50.0));
-        p99s.push(percentile(&latencies, 99.0));
-        all.extend(latencies);
-    }
-    for task in raw_clients {
-        task.abort();
-    }
-    series.insert(0, ("raw limit".to_string(), all));
-    rows.insert(0, ("raw limit (in-process broadcast)".to_string(), p50s, p99s, delivered / args.rounds.max(1)));
 
     println!(
         "\nstreaming: {n} WebSocket clients on the user stream, {} rounds each (medians over rounds)\n",

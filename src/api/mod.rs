@@ -12,7 +12,9 @@ pub mod params;
 pub mod statuses;
 pub mod timelines;
 
-use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -39,6 +41,14 @@ pub fn render_account_list(state: &AppState, rows: &[(i64, Account)]) -> Vec<Val
 
 async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(json!({ "error": "Record not found" }))
+}
+
+/// A known path with a method it does not take: Mastodon's catch-all route answers 404,
+/// with the same JSON body as any unknown route (actix would send an empty 405).
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::NotFound().json(json!({ "error": "Record not found" }));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
 /// Every route of the web process.
@@ -140,6 +150,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
                     .add(("Cache-Control", "private, no-store"))
                     .add(("Vary", "Authorization, Origin")),
             )
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(configure)
     })

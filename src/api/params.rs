@@ -94,11 +94,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
                     parse_form(&body, &mut params);
                 }
             }
+            if contains_nul(&params) {
+                return Err(Error::bad_request("Invalid parameters: null bytes are not allowed"));
+            }
             T::deserialize(Value::Object(params))
                 .map(Params)
                 .map_err(|e| Error::bad_request(format!("Invalid parameters: {e}")))
         })
     }
+}
+
+/// True if any string (or key) holds a NUL character, which PostgreSQL cannot store in
+/// text: such input is refused as malformed instead of failing at the database.
+fn contains_nul(map: &Map<String, Value>) -> bool {
+    fn value(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(value),
+            Value::Object(map) => contains_nul(map),
+            _ => false,
+        }
+    }
+    map.iter().any(|(k, v)| k.contains('\0') || value(v))
 }
 
 /// Text fields of a multipart body (what clients send for statuses and profile edits).

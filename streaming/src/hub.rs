@@ -15,6 +15,7 @@ use redis::aio::PubSubSink;
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::streams::Viewer;
 
@@ -24,14 +25,25 @@ const SUBSCRIBED_REFRESH: Duration = Duration::from_secs(360);
 /// Messages queued per connection before it counts as too slow and is dropped.
 pub const CONNECTION_QUEUE: usize = 512;
 
+/// A message as the publishers write it; the payload is kept as raw JSON text.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    payload: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The WebSocket frame Mastodon sends: the payload is a JSON string, even for objects.
+fn ws_frame(stream: &[String], event: &str, payload: &str) -> String {
+    serde_json::json!({ "stream": stream, "event": event, "payload": payload }).to_string()
+}
+
 /// What a connection is sent.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    Event {
-        stream: Arc<Vec<String>>,
-        event: Arc<str>,
-        payload: Arc<str>,
-    },
+    /// `frame` is the complete WebSocket text; SSE uses `event` and `payload`.
+    Event { frame: Utf8Bytes, event: Arc<str>, payload: Arc<str> },
     /// The token was revoked or the account suspended: close.
     Kill,
 }
@@ -191,9 +203,8 @@ impl Hub {
             Some(l) => l.clone(),
             None => return,
         };
-        let Ok(message) = serde_json::from_str::<Value>(body) else { return };
-        let event = message["event"].as_str().unwrap_or_default().to_string();
-        if event == "kill" {
+        let Ok(envelope) = serde_json::from_str::<Envelope>(body) else { return };
+        if envelope.event == "kill" {
             for l in listeners.iter().filter(|l| l.control) {
                 let _ = l.client.tx.try_send(Outgoing::Kill);
                 l.client.dropped.notify_one();
@@ -201,26 +212,38 @@ impl Hub {
             return;
         }
         // Mastodon drops messages without a payload (filters_changed among them).
-        let payload = match &message["payload"] {
-            Value::Null => return,
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let hidden = if matches!(event.as_str(), "update" | "status.update") && listeners.iter().any(|l| l.filtered) {
-            self.hidden_from(&message["payload"], &listeners).await
+        let Some(raw_payload) = envelope.payload.filter(|p| p.get() != "null") else { return };
+        let payload: Arc<str> = if raw_payload.get().starts_with('"') {
+            match serde_json::from_str::<String>(raw_payload.get()) {
+                Ok(s) => s.into(),
+                Err(_) => return,
+            }
         } else {
-            Vec::new()
+            raw_payload.get().into()
         };
-        let event: Arc<str> = event.into();
-        let payload: Arc<str> = payload.into();
+        let needs_filter =
+            matches!(&*envelope.event, "update" | "status.update") && listeners.iter().any(|l| l.filtered);
+        let status: Value =
+            if needs_filter { serde_json::from_str(&payload).unwrap_or(Value::Null) } else { Value::Null };
+        let hidden = if needs_filter { self.hidden_from(&status, &listeners).await } else { Vec::new() };
+        let event: Arc<str> = envelope.event.as_ref().into();
+        // One frame text per stream label, shared by every client listening under it.
+        let mut frames: Vec<(Arc<Vec<String>>, Utf8Bytes)> = Vec::new();
         for l in listeners.iter().filter(|l| !l.control) {
-            if l.filtered && hidden.contains(&l.client.viewer.account_id) {
+            if l.filtered
+                && (hidden.contains(&l.client.viewer.account_id) || !language_allowed(&l.client.viewer, &status))
+            {
                 continue;
             }
-            if l.filtered && !language_allowed(&l.client.viewer, &message["payload"]) {
-                continue;
-            }
-            let out = Outgoing::Event { stream: l.stream.clone(), event: event.clone(), payload: payload.clone() };
+            let frame = match frames.iter().find(|(label, _)| *label == l.stream) {
+                Some((_, frame)) => frame.clone(),
+                None => {
+                    let frame = Utf8Bytes::from(ws_frame(&l.stream, &event, &payload));
+                    frames.push((l.stream.clone(), frame.clone()));
+                    frame
+                }
+            };
+            let out = Outgoing::Event { frame, event: event.clone(), payload: payload.clone() };
             if l.client.tx.try_send(out).is_err() {
                 l.client.dropped.notify_one();
             }

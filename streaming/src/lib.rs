@@ -416,9 +416,8 @@ where
                 Some(Ok(_)) => {}
             },
             out = session.rx.recv() => match out {
-                Some(Outgoing::Event { stream, event, payload }) => {
-                    let frame = json!({ "stream": *stream, "event": &*event, "payload": &*payload }).to_string();
-                    if !send_frame(&mut sink, Message::text(frame)).await { break }
+                Some(Outgoing::Event { frame, .. }) => {
+                    if !send_frame(&mut sink, Message::Text(frame)).await { break }
                 }
                 Some(Outgoing::Kill) | None => {
                     let _ = send_frame(&mut sink, Message::Close(None)).await;
