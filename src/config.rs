@@ -12,6 +12,15 @@ pub enum RailsEnv {
     Test,
 }
 
+/// How home feeds are laid out in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEncoding {
+    /// ferrodon's: exact 64-bit ids in one preallocated string per feed (~7 KB at 800).
+    Compact,
+    /// Mastodon's `feed:home:<id>` sorted sets, for instances that share Redis with it.
+    SortedSet,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: RailsEnv,
@@ -41,6 +50,8 @@ pub struct Config {
     /// ferrodon-only: seconds a worker holds a job before another may take it over
     /// (extended while the job runs; short leases recover faster from killed workers).
     pub job_lease_seconds: i64,
+    /// ferrodon-only (`FERRODON_FEED_ENCODING=compact|mastodon`).
+    pub feed_encoding: FeedEncoding,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +229,16 @@ impl Config {
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
             job_lease_seconds: number(lookup, "FERRODON_JOB_LEASE_SECONDS", 60)?,
+            feed_encoding: match var(lookup, "FERRODON_FEED_ENCODING").as_deref() {
+                None | Some("compact") => FeedEncoding::Compact,
+                Some("mastodon") => FeedEncoding::SortedSet,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "FERRODON_FEED_ENCODING",
+                        message: format!("expected compact or mastodon, got {other:?}"),
+                    });
+                }
+            },
         })
     }
 

@@ -4,9 +4,6 @@
 //! of script calls per batch. PostgreSQL stays the truth; a missing feed is rebuilt.
 
 use sqlx::AssertSqlSafe;
-use std::sync::LazyLock;
-
-use redis::Script;
 use sqlx::PgPool;
 
 use crate::error::Result;
@@ -15,43 +12,18 @@ use crate::pagination::Page;
 use crate::statuses::{self, Status, Visibility};
 use crate::{AppState, events};
 
-pub const MAX_ITEMS: i64 = 800;
-pub const REBLOG_FALLOFF: i64 = 80;
+pub mod store;
+
+pub use store::{MAX_ITEMS, REBLOG_FALLOFF};
 /// Statuses taken from one account when merging it into a feed (`MAX_ITEMS / 4`).
 const MERGE_LIMIT: i64 = MAX_ITEMS / 4;
 /// Statuses a regenerated feed starts with (`MAX_ITEMS / 2`).
 const POPULATE_LIMIT: i64 = MAX_ITEMS / 2;
 const FANOUT_BATCH: i64 = 1000;
 
-static ADD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("add.lua")));
-static REMOVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("remove.lua")));
-
-pub fn home_key(state: &AppState, account_id: i64) -> String {
-    state.redis.key(format!("feed:home:{account_id}"))
-}
-
-fn reblogs_key(feed_key: &str) -> String {
-    format!("{feed_key}:reblogs")
-}
-
-/// Pushes `status` into the home feeds of `receivers` in one pipeline.
+/// Pushes `status` into the home feeds of `receivers`.
 pub async fn push_to_homes(state: &AppState, status: &Status, receivers: &[i64]) -> Result<()> {
-    if receivers.is_empty() {
-        return Ok(());
-    }
-    let original = status.reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
-    let mut pipe = redis::pipe();
-    for receiver in receivers {
-        let feed = home_key(state, *receiver);
-        let mut invocation = ADD.key(&feed);
-        invocation.key(reblogs_key(&feed)).arg(status.id).arg(&original).arg(MAX_ITEMS).arg(REBLOG_FALLOFF);
-        pipe.invoke_script(&invocation).ignore();
-    }
-    let mut conn = state.redis.conn().await?;
-    // Load the script first so the pipeline's EVALSHA calls find it.
-    let _: String = ADD.prepare_invoke().load_async(&mut conn).await?;
-    let _: () = pipe.query_async(&mut conn).await?;
-    Ok(())
+    store::add(state, status.id, status.reblog_of_id, receivers).await
 }
 
 /// Removes a status from the home feeds of `receivers`.
@@ -61,21 +33,7 @@ pub async fn unpush_from_homes(
     reblog_of_id: Option<i64>,
     receivers: &[i64],
 ) -> Result<()> {
-    if receivers.is_empty() {
-        return Ok(());
-    }
-    let original = reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
-    let mut conn = state.redis.conn().await?;
-    let _: String = REMOVE.prepare_invoke().load_async(&mut conn).await?;
-    let mut pipe = redis::pipe();
-    for receiver in receivers {
-        let feed = home_key(state, *receiver);
-        let mut invocation = REMOVE.key(&feed);
-        invocation.key(reblogs_key(&feed)).arg(status_id).arg(&original);
-        pipe.invoke_script(&invocation).ignore();
-    }
-    let _: () = pipe.query_async(&mut conn).await?;
-    Ok(())
+    store::remove(state, status_id, reblog_of_id, receivers).await
 }
 
 /// Mastodon's `filter_from_home` for many (status, receiver) pairs at once: returns the
@@ -202,9 +160,7 @@ async fn feed_entries_involving(
     account: i64,
     with_mentions: bool,
 ) -> Result<Vec<(i64, Option<i64>)>> {
-    let mut conn = state.redis.conn().await?;
-    let members: Vec<i64> =
-        redis::cmd("ZRANGE").arg(home_key(state, receiver)).arg(0).arg(-1).query_async(&mut conn).await?;
+    let members: Vec<i64> = store::all(state, receiver).await?.unwrap_or_default();
     if members.is_empty() {
         return Ok(Vec::new());
     }
@@ -275,48 +231,23 @@ pub async fn populate_home(state: &AppState, account_id: i64) -> Result<()> {
     .bind(POPULATE_LIMIT)
     .fetch_all(&state.db.replica)
     .await?;
-    push_statuses(state, account_id, &ids).await
+    // Starting from nothing also converts a feed left in the other layout.
+    store::delete(state, &[account_id]).await?;
+    push_statuses(state, account_id, &ids).await?;
+    store::ensure_exists(state, account_id).await
 }
 
 /// A page of a home feed: status ids, newest first, still visible to the owner.
 pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result<Vec<i64>> {
-    let key = home_key(state, account_id);
-    let mut conn = state.redis.conn().await?;
-    let exists: bool = redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await?;
-    if !exists {
-        drop(conn);
-        populate_home(state, account_id).await?;
-        conn = state.redis.conn().await?;
-    }
-    let open = |id: Option<i64>, inf: &str| id.map(|i| format!("({i}")).unwrap_or_else(|| inf.to_string());
-    let ids: Vec<i64> = match page.min_id {
-        Some(min) => {
-            redis::cmd("ZRANGEBYSCORE")
-                .arg(&key)
-                .arg(format!("({min}"))
-                .arg(open(page.max_id, "+inf"))
-                .arg("LIMIT")
-                .arg(0)
-                .arg(page.limit)
-                .query_async(&mut conn)
-                .await?
-        }
+    let ids = match store::page(state, account_id, page).await? {
+        Some(ids) => ids,
         None => {
-            redis::cmd("ZREVRANGEBYSCORE")
-                .arg(&key)
-                .arg(open(page.max_id, "+inf"))
-                .arg(open(page.since_id, "-inf"))
-                .arg("LIMIT")
-                .arg(0)
-                .arg(page.limit)
-                .query_async(&mut conn)
-                .await?
+            populate_home(state, account_id).await?;
+            store::page(state, account_id, page).await?.unwrap_or_default()
         }
     };
     let visible = statuses::filter_visible(&state.db.replica, &ids, Some(account_id)).await?;
-    let mut ids: Vec<i64> = ids.into_iter().filter(|id| visible.contains(id)).collect();
-    ids.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(ids)
+    Ok(ids.into_iter().filter(|id| visible.contains(id)).collect())
 }
 
 /// Drops the home feeds of users who have not signed in within the active window
@@ -330,43 +261,33 @@ pub async fn vacuum(state: &AppState) -> Result<u64> {
     .bind(state.config.user_active_days as i32)
     .fetch_all(&state.db.replica)
     .await?;
-    let mut removed = 0;
-    let mut conn = state.redis.conn().await?;
-    for chunk in inactive.chunks(500) {
-        let mut pipe = redis::pipe();
-        for id in chunk {
-            let feed = home_key(state, *id);
-            pipe.del(&feed).del(reblogs_key(&feed));
-        }
-        let deleted: Vec<u64> = pipe.query_async(&mut conn).await?;
-        removed += deleted.iter().step_by(2).sum::<u64>();
-    }
-    Ok(removed)
+    store::delete(state, &inactive).await
 }
 
 /// Deletes every feed key (for `ferrodon ctl feeds clear`).
 pub async fn clear_all(state: &AppState) -> Result<u64> {
     let mut conn = state.redis.conn().await?;
-    let pattern = state.redis.key("feed:*");
-    let mut cursor: u64 = 0;
     let mut deleted = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await?;
-        if !keys.is_empty() {
-            deleted += keys.len() as u64;
-            let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+    for pattern in [state.redis.key("feed:*"), state.redis.key("cfeed:*")] {
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await?;
+            if !keys.is_empty() {
+                deleted += keys.len() as u64;
+                let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
         }
-        if next == 0 {
-            break;
-        }
-        cursor = next;
     }
     Ok(deleted)
 }

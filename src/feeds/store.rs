@@ -1,0 +1,226 @@
+//! The Redis side of home feeds, in either layout: ferrodon's compact strings
+//! (`cfeed:home:<id>`, see compact.lua) or Mastodon's sorted sets (`feed:home:<id>`, see
+//! add.lua and remove.lua). Everything above this module is layout-agnostic.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+use crate::AppState;
+use crate::config::FeedEncoding;
+use crate::error::Result;
+use crate::pagination::Page;
+
+pub const MAX_ITEMS: i64 = 800;
+pub const REBLOG_FALLOFF: i64 = 80;
+/// Feeds written per script call / pipeline.
+const BATCH: usize = 500;
+
+static COMPACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("compact.lua")));
+static ZSET_ADD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("add.lua")));
+static ZSET_REMOVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("remove.lua")));
+
+/// The feed key and its reblog index key.
+pub fn keys(state: &AppState, account_id: i64) -> (String, String) {
+    let feed = match state.config.feed_encoding {
+        FeedEncoding::Compact => state.redis.key(format!("cfeed:home:{account_id}")),
+        FeedEncoding::SortedSet => state.redis.key(format!("feed:home:{account_id}")),
+    };
+    let index = match state.config.feed_encoding {
+        FeedEncoding::Compact => format!("{feed}:r"),
+        FeedEncoding::SortedSet => format!("{feed}:reblogs"),
+    };
+    (feed, index)
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Add,
+    Remove,
+}
+
+async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
+    if receivers.is_empty() {
+        return Ok(());
+    }
+    let mut conn = state.redis.conn().await?;
+    match state.config.feed_encoding {
+        FeedEncoding::Compact => {
+            let _: String = COMPACT.prepare_invoke().load_async(&mut conn).await?;
+            let original = reblog_of_id.map(|o| o.to_be_bytes().to_vec()).unwrap_or_default();
+            let mut pipe = redis::pipe();
+            for chunk in receivers.chunks(BATCH) {
+                let mut call = COMPACT.prepare_invoke();
+                for receiver in chunk {
+                    let (feed, index) = keys(state, *receiver);
+                    call.key(feed).key(index);
+                }
+                call.arg(match op {
+                    Op::Add => "add",
+                    Op::Remove => "remove",
+                })
+                .arg(&status_id.to_be_bytes()[..])
+                .arg(&original[..])
+                .arg(reblog_of_id.map(|o| o.to_string()).unwrap_or_default())
+                .arg(status_id.to_string());
+                pipe.invoke_script(&call).ignore();
+            }
+            let _: () = pipe.query_async(&mut conn).await?;
+        }
+        FeedEncoding::SortedSet => {
+            let script = match op {
+                Op::Add => &*ZSET_ADD,
+                Op::Remove => &*ZSET_REMOVE,
+            };
+            let _: String = script.prepare_invoke().load_async(&mut conn).await?;
+            let original = reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
+            for chunk in receivers.chunks(BATCH) {
+                let mut pipe = redis::pipe();
+                for receiver in chunk {
+                    let (feed, index) = keys(state, *receiver);
+                    let mut call = script.key(feed);
+                    call.key(index).arg(status_id).arg(&original);
+                    if let Op::Add = op {
+                        call.arg(MAX_ITEMS).arg(REBLOG_FALLOFF);
+                    }
+                    pipe.invoke_script(&call).ignore();
+                }
+                let _: () = pipe.query_async(&mut conn).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds a status to the home feeds of `receivers` (with reblog aggregation and trimming).
+pub async fn add(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
+    write(state, Op::Add, status_id, reblog_of_id, receivers).await
+}
+
+pub async fn remove(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
+    write(state, Op::Remove, status_id, reblog_of_id, receivers).await
+}
+
+/// Decodes a compact feed: ids newest first, at most MAX_ITEMS.
+pub fn decode_compact(bytes: &[u8]) -> Vec<i64> {
+    let Some(header) = bytes.get(0..4) else { return Vec::new() };
+    let count = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let slots = bytes.get(4..4 + count * 8).unwrap_or(&[]);
+    slots
+        .chunks_exact(8)
+        .rev()
+        .take(MAX_ITEMS as usize)
+        .map(|c| i64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect()
+}
+
+/// Every id in a feed, newest first (None when the feed does not exist).
+pub async fn all(state: &AppState, account_id: i64) -> Result<Option<Vec<i64>>> {
+    let (feed, _) = keys(state, account_id);
+    let mut conn = state.redis.conn().await?;
+    match state.config.feed_encoding {
+        FeedEncoding::Compact => {
+            let bytes: Option<Vec<u8>> = redis::cmd("GET").arg(&feed).query_async(&mut conn).await?;
+            Ok(bytes.map(|b| decode_compact(&b)))
+        }
+        FeedEncoding::SortedSet => {
+            let exists: bool = redis::cmd("EXISTS").arg(&feed).query_async(&mut conn).await?;
+            if !exists {
+                return Ok(None);
+            }
+            let ids: Vec<i64> =
+                redis::cmd("ZREVRANGE").arg(&feed).arg(0).arg(MAX_ITEMS - 1).query_async(&mut conn).await?;
+            Ok(Some(ids))
+        }
+    }
+}
+
+/// One page of a feed (Mastodon's `Feed#get`): newest first, or the oldest ones newer
+/// than `min_id` when given. None when the feed does not exist.
+pub async fn page(state: &AppState, account_id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
+    let (feed, _) = keys(state, account_id);
+    match state.config.feed_encoding {
+        FeedEncoding::Compact => {
+            let Some(ids) = all(state, account_id).await? else { return Ok(None) };
+            let within = |id: &i64| {
+                page.max_id.is_none_or(|m| *id < m)
+                    && page.since_id.is_none_or(|s| *id > s)
+                    && page.min_id.is_none_or(|m| *id > m)
+            };
+            let limit = page.limit.max(0) as usize;
+            let selected: Vec<i64> = if page.min_id.is_some() {
+                let mut oldest_first: Vec<i64> = ids.into_iter().rev().filter(within).take(limit).collect();
+                oldest_first.reverse();
+                oldest_first
+            } else {
+                ids.into_iter().filter(within).take(limit).collect()
+            };
+            Ok(Some(selected))
+        }
+        FeedEncoding::SortedSet => {
+            let mut conn = state.redis.conn().await?;
+            let exists: bool = redis::cmd("EXISTS").arg(&feed).query_async(&mut conn).await?;
+            if !exists {
+                return Ok(None);
+            }
+            let open = |id: Option<i64>, inf: &str| id.map(|i| format!("({i}")).unwrap_or_else(|| inf.to_string());
+            let mut ids: Vec<i64> = match page.min_id {
+                Some(min) => {
+                    redis::cmd("ZRANGEBYSCORE")
+                        .arg(&feed)
+                        .arg(format!("({min}"))
+                        .arg(open(page.max_id, "+inf"))
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(page.limit)
+                        .query_async(&mut conn)
+                        .await?
+                }
+                None => {
+                    redis::cmd("ZREVRANGEBYSCORE")
+                        .arg(&feed)
+                        .arg(open(page.max_id, "+inf"))
+                        .arg(open(page.since_id, "-inf"))
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(page.limit)
+                        .query_async(&mut conn)
+                        .await?
+                }
+            };
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            Ok(Some(ids))
+        }
+    }
+}
+
+/// Marks a compact feed as built even when it holds nothing, so an empty home does not
+/// trigger a rebuild on every read. (A sorted set cannot exist empty; Mastodon's layout
+/// rebuilds such feeds when read.)
+pub async fn ensure_exists(state: &AppState, account_id: i64) -> Result<()> {
+    if state.config.feed_encoding == FeedEncoding::Compact {
+        let (feed, _) = keys(state, account_id);
+        let empty = vec![0u8; 4 + 16 * 8];
+        let mut conn = state.redis.conn().await?;
+        let _: Option<String> = redis::cmd("SET").arg(&feed).arg(empty).arg("NX").query_async(&mut conn).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the feeds of `accounts` in both layouts (their reblog indexes included);
+/// returns how many feeds existed.
+pub async fn delete(state: &AppState, accounts: &[i64]) -> Result<u64> {
+    let mut conn = state.redis.conn().await?;
+    let mut removed = 0;
+    for chunk in accounts.chunks(BATCH) {
+        let mut pipe = redis::pipe();
+        for id in chunk {
+            let compact = state.redis.key(format!("cfeed:home:{id}"));
+            let sorted = state.redis.key(format!("feed:home:{id}"));
+            pipe.del(&[compact.clone(), sorted.clone()]).del(&[format!("{compact}:r"), format!("{sorted}:reblogs")]);
+        }
+        let deleted: Vec<u64> = pipe.query_async(&mut conn).await?;
+        removed += deleted.iter().step_by(2).sum::<u64>();
+    }
+    Ok(removed)
+}

@@ -1,0 +1,185 @@
+//! Home feed semantics in both Redis layouts — ferrodon's compact strings and Mastodon's
+//! sorted sets — with the same operations giving the same feeds: ordering, duplicates,
+//! trimming to 800, reblog aggregation (falloff 80, suppression, promotion on removal),
+//! pagination, and the API's home timeline.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use ferrodon::feeds::store;
+use ferrodon::pagination::Page;
+use serde_json::json;
+
+/// Snowflake-sized ids (above 2^53), spaced so sorted-set scores (doubles) stay distinct.
+fn id(n: i64) -> i64 {
+    (1 << 57) + n * 64
+}
+
+async fn both_layouts() -> [TestApp; 2] {
+    [
+        TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "compact")]).await,
+        TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "mastodon")]).await,
+    ]
+}
+
+async fn feed(app: &TestApp, owner: i64) -> Vec<i64> {
+    store::all(&app.state, owner).await.unwrap().unwrap_or_default()
+}
+
+async fn add(app: &TestApp, status: i64, reblog_of: Option<i64>) {
+    store::add(&app.state, status, reblog_of, &[1]).await.unwrap();
+}
+
+async fn remove(app: &TestApp, status: i64, reblog_of: Option<i64>) {
+    store::remove(&app.state, status, reblog_of, &[1]).await.unwrap();
+}
+
+#[tokio::test]
+async fn order_duplicates_and_removal() {
+    let mut results = Vec::new();
+    for app in both_layouts().await {
+        for n in [5, 3, 9, 9, 7, 1] {
+            add(&app, id(n), None).await;
+        }
+        remove(&app, id(7), None).await;
+        remove(&app, id(42), None).await;
+        results.push(feed(&app, 1).await);
+    }
+    assert_eq!(results[0], vec![id(9), id(5), id(3), id(1)]);
+    assert_eq!(results[0], results[1]);
+}
+
+#[tokio::test]
+async fn trimmed_to_the_newest_800() {
+    let mut results = Vec::new();
+    for app in both_layouts().await {
+        let ids: Vec<i64> = (1..=1000).map(id).collect();
+        for chunk in ids.chunks(100) {
+            for i in chunk {
+                add(&app, *i, None).await;
+            }
+        }
+        // Older than everything in a full feed: Mastodon's trim drops it at once.
+        add(&app, id(0), None).await;
+        results.push(feed(&app, 1).await);
+    }
+    let expected: Vec<i64> = (201..=1000).rev().map(id).collect();
+    assert_eq!(results[0], expected);
+    assert_eq!(results[1], expected);
+}
+
+#[tokio::test]
+async fn reblog_aggregation_as_mastodon() {
+    let mut results = Vec::new();
+    for app in both_layouts().await {
+        let original = id(100);
+        add(&app, original, None).await;
+        add(&app, id(200), Some(original)).await; // original still near the top: not shown
+        for n in 300..400 {
+            add(&app, id(n), None).await; // push the original below rank 80
+        }
+        add(&app, id(500), Some(original)).await; // shown
+        add(&app, id(501), Some(original)).await; // suppressed: a reblog of it is shown
+        let first = feed(&app, 1).await;
+        remove(&app, id(500), Some(original)).await; // the suppressed one takes its place
+        let second = feed(&app, 1).await;
+        // An original arriving while a reblog of it is shown is not added as well.
+        add(&app, id(601), Some(id(600))).await;
+        add(&app, id(600), None).await;
+        let third = feed(&app, 1).await;
+        results.push((first, second, third));
+    }
+    let (first, second, third) = &results[0];
+    assert_eq!(first[0], id(500));
+    assert!(!first.contains(&id(501)) && !first.contains(&id(200)));
+    assert_eq!(second[0], id(501));
+    assert!(!second.contains(&id(500)));
+    assert_eq!(third[0], id(601));
+    assert!(!third.contains(&id(600)), "original suppressed while its reblog is in the top 80");
+    assert_eq!(results[0], results[1], "both layouts agree");
+}
+
+#[tokio::test]
+async fn pages_match_mastodon_feed_get() {
+    let mut results = Vec::new();
+    for app in both_layouts().await {
+        for n in 1..=30 {
+            add(&app, id(n), None).await;
+        }
+        let mut pages = Vec::new();
+        for (max_id, since_id, min_id) in
+            [(None, None, None), (Some(id(10)), None, None), (None, Some(id(25)), None), (None, None, Some(id(3)))]
+        {
+            let page = Page { max_id, since_id, min_id, limit: 5 };
+            pages.push(store::page(&app.state, 1, &page).await.unwrap().unwrap());
+        }
+        results.push(pages);
+    }
+    assert_eq!(results[0][0], (26..=30).rev().map(id).collect::<Vec<_>>());
+    assert_eq!(results[0][1], (5..=9).rev().map(id).collect::<Vec<_>>());
+    assert_eq!(results[0][2], (26..=30).rev().map(id).collect::<Vec<_>>());
+    assert_eq!(results[0][3], (4..=8).rev().map(id).collect::<Vec<_>>());
+    assert_eq!(results[0], results[1]);
+}
+
+#[tokio::test]
+async fn compact_feeds_keep_exact_64_bit_ids() {
+    let app = TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "compact")]).await;
+    // Adjacent snowflakes above 2^53 collapse to one double in a sorted set's score.
+    let (a, b) = ((1i64 << 60) + 1, (1i64 << 60) + 2);
+    add(&app, b, None).await;
+    add(&app, a, None).await;
+    assert_eq!(feed(&app, 1).await, vec![b, a]);
+    let mut conn = app.state.redis.conn().await.unwrap();
+    let bytes: i64 =
+        redis::cmd("MEMORY").arg("USAGE").arg(store::keys(&app.state, 1).0).query_async(&mut conn).await.unwrap();
+    assert!(bytes < 400, "a small feed is small: {bytes} bytes");
+}
+
+#[tokio::test]
+async fn compact_feed_of_800_fits_in_8_kb() {
+    let app = TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "compact")]).await;
+    for n in 1..=880 {
+        add(&app, id(n), None).await;
+    }
+    let mut conn = app.state.redis.conn().await.unwrap();
+    let bytes: i64 =
+        redis::cmd("MEMORY").arg("USAGE").arg(store::keys(&app.state, 1).0).query_async(&mut conn).await.unwrap();
+    assert!(bytes <= 8192, "{bytes} bytes for a full feed");
+    assert_eq!(feed(&app, 1).await.len(), 800);
+}
+
+/// The same API story under both layouts gives the same home timelines.
+#[tokio::test]
+async fn home_timeline_is_the_same_in_both_layouts() {
+    let mut timelines = Vec::new();
+    for app in both_layouts().await {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let carol = app.register("carol").await;
+        app.follow(&bob, &alice).await;
+        app.follow(&bob, &carol).await;
+        let a1 = app.post_status(&alice, json!({ "status": "one" })).await;
+        app.post_status(&carol, json!({ "status": "two" })).await;
+        app.post(&format!("/api/v1/statuses/{}/reblog", a1["id"].as_str().unwrap()), Some(&carol.token), json!({}))
+            .await
+            .ok();
+        app.post_status(&alice, json!({ "status": "@carol a reply", "in_reply_to_id": a1["id"] })).await;
+        app.drain_jobs().await;
+        let home = app.get("/api/v1/timelines/home", Some(&bob.token)).await.ok();
+        let shape: Vec<(String, String)> = home
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let content = if s["reblog"].is_object() { &s["reblog"]["content"] } else { &s["content"] };
+                let content = content.as_str().unwrap().replace(&app.base, "");
+                (s["account"]["username"].as_str().unwrap().to_string(), content)
+            })
+            .collect();
+        timelines.push(shape);
+    }
+    assert_eq!(timelines[0].len(), 3, "{:?}", timelines[0]);
+    assert_eq!(timelines[0], timelines[1]);
+}
