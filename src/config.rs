@@ -50,6 +50,8 @@ pub struct Config {
     /// ferrodon-only: seconds a worker holds a job before another may take it over
     /// (extended while the job runs; short leases recover faster from killed workers).
     pub job_lease_seconds: i64,
+    /// ferrodon-only: followers one fan-out job writes before queueing the rest.
+    pub fanout_chunk: i64,
     /// ferrodon-only (`FERRODON_FEED_ENCODING=compact|mastodon`).
     pub feed_encoding: FeedEncoding,
 }
@@ -229,6 +231,7 @@ impl Config {
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
             job_lease_seconds: number(lookup, "FERRODON_JOB_LEASE_SECONDS", 60)?,
+            fanout_chunk: number(lookup, "FERRODON_FANOUT_CHUNK", 20_000)?.max(1),
             feed_encoding: match var(lookup, "FERRODON_FEED_ENCODING").as_deref() {
                 None | Some("compact") => FeedEncoding::Compact,
                 Some("mastodon") => FeedEncoding::SortedSet,

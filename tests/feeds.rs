@@ -183,3 +183,35 @@ async fn home_timeline_is_the_same_in_both_layouts() {
     assert_eq!(timelines[0].len(), 3, "{:?}", timelines[0]);
     assert_eq!(timelines[0], timelines[1]);
 }
+
+/// A large audience is written in chunks; later chunks yield to newer ordinary posts.
+#[tokio::test]
+async fn large_fanouts_are_chunked_behind_ordinary_posts() {
+    let app = TestApp::spawn_with(&[("FERRODON_FANOUT_CHUNK", "2")]).await;
+    let celebrity = app.register("celebrity").await;
+    let friend = app.register("friend").await;
+    let mut fans = Vec::new();
+    for i in 0..5 {
+        let fan = app.register(&format!("fan{i}")).await;
+        app.follow(&fan, &celebrity).await;
+        fans.push(fan);
+    }
+    app.follow(&fans[4], &friend).await;
+    let big = app.post_status(&celebrity, json!({ "status": "to all my fans" })).await;
+    let queues: Vec<String> = vec!["default".into()];
+    // The first job writes the first chunk and queues the rest...
+    let first = ferrodon::jobs::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
+    assert_eq!(first.kind, "Distribute");
+    ferrodon::jobs::worker::run_claimed(&app.state, first).await.unwrap();
+    // ...behind an ordinary post made meanwhile.
+    let small = app.post_status(&friend, json!({ "status": "an ordinary post" })).await;
+    let next = ferrodon::jobs::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
+    assert_eq!(next.kind, "Distribute");
+    assert_eq!(next.payload["status_id"], small["id"].as_str().unwrap().parse::<i64>().unwrap());
+    ferrodon::jobs::worker::run_claimed(&app.state, next).await.unwrap();
+    app.drain_jobs().await;
+    for fan in &fans {
+        let home = app.get("/api/v1/timelines/home", Some(&fan.token)).await;
+        assert!(home.ids().contains(&big["id"].as_str().unwrap().to_string()), "{} got the big post", fan.username);
+    }
+}

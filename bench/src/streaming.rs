@@ -278,7 +278,7 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 match publisher {
                     Publisher::Ferrodon => events::status_to_homes(&publish_state, &status, &viewers, false).await,
                     Publisher::StockPattern => stock_pattern_publish(&publish_state, status.id, &viewers).await,
-                    Publisher::FerrodonFullFanout => feeds::distribute(&publish_state, status.id, false).await,
+                    Publisher::FerrodonFullFanout => feeds::distribute(&publish_state, status.id, false, 0).await,
                 }
             });
             let mut latencies = collect(&mut receipts, n, start).await;

@@ -178,7 +178,8 @@ pub async fn grouped(
                 "group_key": key,
                 "notifications_count": members.len(),
                 "type": newest.kind,
-                "most_recent_notification_id": newest.id.to_string(),
+                // An integer, unlike every other id: Mastodon's serializer quirk, documented.
+                "most_recent_notification_id": newest.id,
                 "page_min_id": oldest.id.to_string(),
                 "page_max_id": newest.id.to_string(),
                 "latest_page_notification_at": iso(&newest.created_at),

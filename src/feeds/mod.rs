@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
 use crate::error::Result;
+use crate::jobs::{self, Job};
 use crate::notifications::{self, NotificationType};
 use crate::pagination::Page;
 use crate::statuses::{self, Status, Visibility};
@@ -73,22 +74,36 @@ async fn passing_pairs(db: &PgPool, status_ids: &[i64], receivers: &[i64]) -> Re
 /// Fan-out on write: the author's own feed and every active local follower's feed
 /// (only mentioned followers for direct statuses). Followers who asked to be notified
 /// (`follows.notify`) get a `status` notification for new original posts.
-pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Result<()> {
+///
+/// Followers are read in keyset batches and filtered set-wise in SQL; each batch is one
+/// Redis round trip. A large audience is written `fanout_chunk` followers per job: the
+/// job ends by queueing the rest at a lower priority, so ordinary posts queued meanwhile
+/// are delivered first instead of waiting behind a celebrity's millions of followers.
+pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_follow_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let Some(status) = statuses::find_many(db, &[status_id]).await?.into_iter().next() else { return Ok(()) };
-    let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
-        .bind(status.account_id)
-        .fetch_one(db)
-        .await?;
-    if author_local {
-        push_to_homes(state, &status, &[status.account_id]).await?;
-        events::status_to_homes(state, &status, &[status.account_id], update).await?;
+    if after_follow_id == 0 {
+        let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
+            .bind(status.account_id)
+            .fetch_one(db)
+            .await?;
+        if author_local {
+            push_to_homes(state, &status, &[status.account_id]).await?;
+            events::status_to_homes(state, &status, &[status.account_id], update).await?;
+        }
+        events::status_to_public(state, &status, update).await?;
     }
     let mentioned_only = status.visibility() >= Visibility::Direct;
     let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
     let notifies_followers = status.reblog_of_id.is_none() && !reply_to_other;
-    let mut after: i64 = 0;
+    let mut after = after_follow_id;
+    let mut written: i64 = 0;
+    let batch_size = FANOUT_BATCH.min(state.config.fanout_chunk);
     loop {
+        if written >= state.config.fanout_chunk {
+            let rest = Job::DistributeMore { status_id, update, after_follow_id: after };
+            return jobs::enqueue(db, rest).await;
+        }
         let batch: Vec<(i64, i64, bool)> = sqlx::query_as(
             "SELECT f.id, f.account_id, f.notify FROM follows f JOIN users u ON u.account_id = f.account_id
               WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
@@ -101,11 +116,12 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Resul
         .bind(state.config.user_active_days as i32)
         .bind(mentioned_only)
         .bind(status.id)
-        .bind(FANOUT_BATCH)
+        .bind(batch_size)
         .fetch_all(&state.db.replica)
         .await?;
         let Some(last) = batch.last() else { break };
         after = last.0;
+        written += batch.len() as i64;
         let followers: Vec<i64> = batch.iter().map(|(_, a, _)| *a).collect();
         let receivers: Vec<i64> =
             passing_pairs(db, &[status.id], &followers).await?.into_iter().map(|(_, r)| r).collect();
@@ -116,11 +132,11 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool) -> Resul
                 notifications::notify(state, *follower, status.account_id, NotificationType::Status, status.id).await?;
             }
         }
-        if (batch.len() as i64) < FANOUT_BATCH {
+        if (batch.len() as i64) < batch_size {
             break;
         }
     }
-    events::status_to_public(state, &status, update).await
+    Ok(())
 }
 
 /// Pushes the statuses that pass the home filter, oldest first (so aggregation sees

@@ -34,6 +34,12 @@ pub enum Job {
         status_id: i64,
         update: bool,
     },
+    /// The rest of a large fan-out, after follow row `after_follow_id` (lower priority).
+    DistributeMore {
+        status_id: i64,
+        update: bool,
+        after_follow_id: i64,
+    },
     MergeIntoHome {
         from_account_id: i64,
         into_account_id: i64,
@@ -75,6 +81,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Distribute { .. } => "Distribute",
+            Job::DistributeMore { .. } => "DistributeMore",
             Job::MergeIntoHome { .. } => "MergeIntoHome",
             Job::UnmergeFromHome { .. } => "UnmergeFromHome",
             Job::ClearFromHome { .. } => "ClearFromHome",
@@ -82,6 +89,15 @@ impl Job {
             Job::RegenerateHome { .. } => "RegenerateHome",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
+        }
+    }
+
+    /// Higher runs first within a queue: the continuation of a huge fan-out yields to
+    /// everything else.
+    pub fn priority(&self) -> i32 {
+        match self {
+            Job::DistributeMore { .. } => -10,
+            _ => 0,
         }
     }
 
@@ -101,7 +117,10 @@ impl Job {
 
     async fn perform(self, state: &AppState) -> Result<()> {
         match self {
-            Job::Distribute { status_id, update } => feeds::distribute(state, status_id, update).await,
+            Job::Distribute { status_id, update } => feeds::distribute(state, status_id, update, 0).await,
+            Job::DistributeMore { status_id, update, after_follow_id } => {
+                feeds::distribute(state, status_id, update, after_follow_id).await
+            }
             Job::MergeIntoHome { from_account_id, into_account_id } => {
                 feeds::merge_into_home(state, from_account_id, into_account_id).await
             }
@@ -131,7 +150,8 @@ impl Job {
 pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Result<()> {
     let payload = serde_json::to_value(&job).map_err(Error::internal)?;
     sqlx::query(
-        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts) VALUES ($1, $2, $3, $4) RETURNING queue)
+        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts, priority)
+                      VALUES ($1, $2, $3, $4, $6) RETURNING queue)
          SELECT pg_notify($5, queue) FROM job",
     )
     .bind(job.queue())
@@ -139,6 +159,7 @@ pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Resu
     .bind(payload)
     .bind(job.max_attempts())
     .bind(CHANNEL)
+    .bind(job.priority())
     .execute(executor)
     .await?;
     Ok(())
