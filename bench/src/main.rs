@@ -3,7 +3,9 @@
 //!
 //!     cargo build --release -p ferrodon-streaming -p ferrodon-bench
 //!     target/release/ferrodon-bench streaming --clients 10000
+//!     target/release/ferrodon-bench fanout [--quick]
 
+mod fanout;
 mod setup;
 mod stats;
 mod streaming;
@@ -19,6 +21,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// The home-feed hot path: raw ZADD vs the stock-Mastodon pattern vs ferrodon, delivery
+    /// latency during a 1M-follower fan-out, home reads, feed memory.
+    Fanout {
+        /// Accounts in the generated graph (at least 1,000,001 unless --quick).
+        #[arg(long, default_value_t = 1_000_001)]
+        accounts: i64,
+        /// A 100,000-account graph that runs in a few minutes.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, default_value = "target/bench")]
+        out: std::path::PathBuf,
+    },
     /// Concurrent WebSocket clients, memory per connection, and delivery latency.
     Streaming {
         #[arg(long, default_value_t = 10_000)]
@@ -35,6 +49,7 @@ enum Bench {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Bench::Fanout { accounts, quick, out } => fanout::run(fanout::Args { accounts, quick, out_dir: out }).await,
         Bench::Streaming { clients, rounds, out } => {
             streaming::run(streaming::Args { clients, rounds, out_dir: out }).await
         }
