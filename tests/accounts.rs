@@ -527,8 +527,12 @@ async fn follow_options_show_in_relationships() {
     assert_eq!(notes.as_array().map(Vec::len), Some(1), "status notification for notify=true: {notes}");
     assert_eq!(notes[0]["status"]["id"], status["id"]);
 
+    let follows = app.get("/api/v1/notifications?types[]=follow", Some(&bob.token)).await;
+    assert_eq!(follows.ids().len(), 1, "one follow notification: {}", follows.text);
     let rel = act(&app, &alice, &bob, "unfollow", json!({})).await;
     assert_eq!(rel["following"], false);
+    let follows = app.get("/api/v1/notifications?types[]=follow", Some(&bob.token)).await;
+    assert_eq!(follows.ids(), Vec::<String>::new(), "unfollowing withdraws the follow notification");
     assert_eq!(account(&app, &bob).await["followers_count"], 0);
     assert_eq!(account(&app, &alice).await["following_count"], 0);
 
@@ -613,6 +617,8 @@ async fn locked_accounts_get_follow_requests() {
 
     assert_eq!(app.get("/api/v1/follow_requests", Some(&bob.token)).await.ids(), Vec::<String>::new());
     assert_eq!(account(&app, &bob).await["followers_count"], 1);
+    let notes = app.get("/api/v1/notifications", Some(&bob.token)).await.expect(200);
+    assert_eq!(notes, json!([]), "handled requests leave no follow_request notifications");
     app.post(&format!("/api/v1/follow_requests/{}/authorize", carol.id), Some(&bob.token), json!({})).await.expect(404);
     app.post(&format!("/api/v1/follow_requests/{}/reject", carol.id), Some(&bob.token), json!({})).await.expect(404);
 }

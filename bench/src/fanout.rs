@@ -211,12 +211,13 @@ async fn stock_pattern(state: &AppState, status_id: i64, author: i64, followers:
             .bind(author)
             .fetch_one(db)
             .await?;
-            let blocked_by_author: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2)")
-                    .bind(author)
-                    .bind(follower)
-                    .fetch_one(db)
-                    .await?;
+            let blocked_by_author: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2)",
+            )
+            .bind(author)
+            .bind(follower)
+            .fetch_one(db)
+            .await?;
             let _follow: Option<(bool, Option<Vec<String>>)> = sqlx::query_as(
                 "SELECT show_reblogs, languages FROM follows WHERE account_id = $1 AND target_account_id = $2",
             )
@@ -279,7 +280,11 @@ async fn pending_distributions(state: &AppState) -> BenchResult<Vec<i64>> {
 /// 3 and 4: the celebrity's post written to every follower by a worker pool, with
 /// ordinary posts made meanwhile; returns the celebrity fan-out's writes/s and the
 /// ordinary posts' delivery latencies.
-async fn celebrity_with_ordinary_posts(state: &AppState, graph: &Graph, ordinary: usize) -> BenchResult<(f64, f64, Vec<Duration>)> {
+async fn celebrity_with_ordinary_posts(
+    state: &AppState,
+    graph: &Graph,
+    ordinary: usize,
+) -> BenchResult<(f64, f64, Vec<Duration>)> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(jobs::run_workers(state.clone(), vec!["default".into()], 4, stopped));
     let followers: i64 = sqlx::query_scalar("SELECT count(*) FROM follows WHERE target_account_id = $1")
@@ -357,7 +362,9 @@ async fn prepare_readers(state: &AppState, readers: i64, accounts: i64) -> Bench
 /// A minimal keep-alive HTTP/1.1 GET, returning the status code.
 async fn http_get(stream: &mut tokio::net::TcpStream, path: &str, token: &str) -> BenchResult<u16> {
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: bench.test\r\nAuthorization: Bearer {token}\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: bench.test\r\nAuthorization: Bearer {token}\r\n\r\n").as_bytes(),
+        )
         .await?;
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut chunk = [0u8; 16 * 1024];
@@ -388,7 +395,12 @@ async fn http_get(stream: &mut tokio::net::TcpStream, path: &str, token: &str) -
 }
 
 /// 5. Home timeline reads by `clients` concurrent clients for `duration`.
-async fn home_reads(state: &AppState, tokens: &[String], clients: usize, duration: Duration) -> BenchResult<Vec<Duration>> {
+async fn home_reads(
+    state: &AppState,
+    tokens: &[String],
+    clients: usize,
+    duration: Duration,
+) -> BenchResult<Vec<Duration>> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let server = ferrodon::api::server(state.clone(), listener)?;
@@ -491,17 +503,29 @@ pub async fn run(args: Args) -> BenchResult<()> {
     eprintln!("6. memory per feed at 800 entries");
     let (ours_bytes, mastodon_bytes) = feed_memory(&instance.vars).await?;
 
-    println!("\nfan-out: {accounts} accounts, {} follows; celebrity {} followers; posts' average fan-out {:.0}\n", graph.follows, accounts - 1, graph.average_fanout);
+    println!(
+        "\nfan-out: {accounts} accounts, {} follows; celebrity {} followers; posts' average fan-out {:.0}\n",
+        graph.follows,
+        accounts - 1,
+        graph.average_fanout
+    );
     println!("| measure | raw limit | stock pattern | ferrodon |");
     println!("|---|---:|---:|---:|");
-    println!("| feed writes/s | {raw:.0} | {stock:.0} | {ours:.0} ({:.0}% of raw, {:.0}× stock) |", 100.0 * ours / raw, ours / stock);
+    println!(
+        "| feed writes/s | {raw:.0} | {stock:.0} | {ours:.0} ({:.0}% of raw, {:.0}× stock) |",
+        100.0 * ours / raw,
+        ours / stock
+    );
     println!(
         "| ordinary-post delivery during the celebrity fan-out | | | p50 {:.0} ms, p99 {:.0} ms ({} posts) |",
         ms(percentile(&delivery, 50.0)),
         ms(percentile(&delivery, 99.0)),
         delivery.len()
     );
-    println!("| home timeline, 40 statuses, 16 clients | | | p50 {home_p50:.1} ms, p99 {home_p99:.1} ms ({} reads) |", reads.len());
+    println!(
+        "| home timeline, 40 statuses, 16 clients | | | p50 {home_p50:.1} ms, p99 {home_p99:.1} ms ({} reads) |",
+        reads.len()
+    );
     println!("| Redis bytes per feed at 800 entries | | {mastodon_bytes} (sorted set) | {ours_bytes} |");
     std::fs::create_dir_all(&args.out_dir)?;
     let plot = args.out_dir.join("fanout-latency.svg");

@@ -13,9 +13,9 @@ pub mod statuses;
 pub mod timelines;
 
 use actix_web::dev::ServiceResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, NormalizePath, TrailingSlash};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::accounts::Account;
@@ -39,15 +39,40 @@ pub fn render_account_list(state: &AppState, rows: &[(i64, Account)]) -> Vec<Val
     rows.iter().map(|(_, a)| entities::account(a, &state.config)).collect()
 }
 
-async fn not_found() -> HttpResponse {
+/// Response headers browsers may read, as Mastodon's CORS setup exposes them.
+const CORS_EXPOSE_HEADERS: &str = "Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id";
+
+/// A CORS preflight answer (rack-cors in Mastodon): any origin, the API's methods, the
+/// headers asked for. Browser clients (Elk, Phanpy) send one before most API calls.
+fn preflight(req: &HttpRequest) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header(("Access-Control-Allow-Methods", "POST, PUT, DELETE, GET, PATCH, OPTIONS"))
+        .insert_header(("Access-Control-Max-Age", "7200"));
+    if let Some(asked) = req.headers().get("Access-Control-Request-Headers") {
+        response.insert_header(("Access-Control-Allow-Headers", asked.clone()));
+    }
+    response.finish()
+}
+
+/// Unknown routes: 404 with a JSON error (or a CORS preflight answer for OPTIONS).
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.method() == Method::OPTIONS {
+        return preflight(&req);
+    }
     HttpResponse::NotFound().json(json!({ "error": "Record not found" }))
 }
 
 /// A known path with a method it does not take: Mastodon's catch-all route answers 404,
-/// with the same JSON body as any unknown route (actix would send an empty 405).
+/// with the same JSON body as any unknown route (actix would send an empty 405);
+/// OPTIONS is a CORS preflight.
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
-    let response = HttpResponse::NotFound().json(json!({ "error": "Record not found" }));
+    let response = if req.method() == Method::OPTIONS {
+        preflight(&req)
+    } else {
+        HttpResponse::NotFound().json(json!({ "error": "Record not found" }))
+    };
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
@@ -145,12 +170,15 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
             .app_data(data.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Error::NotFound.into()))
             .app_data(web::QueryConfig::default().error_handler(|e, _| Error::bad_request(e.to_string()).into()))
+            // Inside DefaultHeaders, so the responses it makes get the default headers too.
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(
                 DefaultHeaders::new()
                     .add(("Cache-Control", "private, no-store"))
-                    .add(("Vary", "Authorization, Origin")),
+                    .add(("Vary", "Authorization, Origin"))
+                    .add(("Access-Control-Allow-Origin", "*"))
+                    .add(("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS)),
             )
-            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(configure)
     })

@@ -7,20 +7,22 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
 use crate::error::Result;
-use crate::jobs::{self, Job};
-use crate::notifications::{self, NotificationType};
 use crate::pagination::Page;
-use crate::statuses::{self, Status, Visibility};
+use crate::statuses::{self, Status};
 use crate::{AppState, events};
 
+mod fanout;
 pub mod store;
+
+pub use fanout::distribute;
 
 pub use store::{MAX_ITEMS, REBLOG_FALLOFF};
 /// Statuses taken from one account when merging it into a feed (`MAX_ITEMS / 4`).
 const MERGE_LIMIT: i64 = MAX_ITEMS / 4;
 /// Statuses a regenerated feed starts with (`MAX_ITEMS / 2`).
 const POPULATE_LIMIT: i64 = MAX_ITEMS / 2;
-const FANOUT_BATCH: i64 = 1000;
+/// Receivers per Redis round trip when removing a status from feeds.
+const REMOVE_BATCH: usize = 1000;
 
 /// Pushes `status` into the home feeds of `receivers`.
 pub async fn push_to_homes(state: &AppState, status: &Status, receivers: &[i64]) -> Result<()> {
@@ -69,74 +71,6 @@ SELECT s.id, r.id
 
 async fn passing_pairs(db: &PgPool, status_ids: &[i64], receivers: &[i64]) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(HOME_FILTER).bind(status_ids).bind(receivers).fetch_all(db).await?)
-}
-
-/// Fan-out on write: the author's own feed and every active local follower's feed
-/// (only mentioned followers for direct statuses). Followers who asked to be notified
-/// (`follows.notify`) get a `status` notification for new original posts.
-///
-/// Followers are read in keyset batches and filtered set-wise in SQL; each batch is one
-/// Redis round trip. A large audience is written `fanout_chunk` followers per job: the
-/// job ends by queueing the rest at a lower priority, so ordinary posts queued meanwhile
-/// are delivered first instead of waiting behind a celebrity's millions of followers.
-pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_follow_id: i64) -> Result<()> {
-    let db = &state.db.primary;
-    let Some(status) = statuses::find_many(db, &[status_id]).await?.into_iter().next() else { return Ok(()) };
-    if after_follow_id == 0 {
-        let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
-            .bind(status.account_id)
-            .fetch_one(db)
-            .await?;
-        if author_local {
-            push_to_homes(state, &status, &[status.account_id]).await?;
-            events::status_to_homes(state, &status, &[status.account_id], update).await?;
-        }
-        events::status_to_public(state, &status, update).await?;
-    }
-    let mentioned_only = status.visibility() >= Visibility::Direct;
-    let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
-    let notifies_followers = status.reblog_of_id.is_none() && !reply_to_other;
-    let mut after = after_follow_id;
-    let mut written: i64 = 0;
-    let batch_size = FANOUT_BATCH.min(state.config.fanout_chunk);
-    loop {
-        if written >= state.config.fanout_chunk {
-            let rest = Job::DistributeMore { status_id, update, after_follow_id: after };
-            return jobs::enqueue(db, rest).await;
-        }
-        let batch: Vec<(i64, i64, bool)> = sqlx::query_as(
-            "SELECT f.id, f.account_id, f.notify FROM follows f JOIN users u ON u.account_id = f.account_id
-              WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
-                AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
-                AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
-              ORDER BY f.id LIMIT $6",
-        )
-        .bind(status.account_id)
-        .bind(after)
-        .bind(state.config.user_active_days as i32)
-        .bind(mentioned_only)
-        .bind(status.id)
-        .bind(batch_size)
-        .fetch_all(&state.db.replica)
-        .await?;
-        let Some(last) = batch.last() else { break };
-        after = last.0;
-        written += batch.len() as i64;
-        let followers: Vec<i64> = batch.iter().map(|(_, a, _)| *a).collect();
-        let receivers: Vec<i64> =
-            passing_pairs(db, &[status.id], &followers).await?.into_iter().map(|(_, r)| r).collect();
-        push_to_homes(state, &status, &receivers).await?;
-        events::status_to_homes(state, &status, &receivers, update).await?;
-        if notifies_followers && !update {
-            for (_, follower, _) in batch.iter().filter(|(_, f, notify)| *notify && receivers.contains(f)) {
-                notifications::notify(state, *follower, status.account_id, NotificationType::Status, status.id).await?;
-            }
-        }
-        if (batch.len() as i64) < batch_size {
-            break;
-        }
-    }
-    Ok(())
 }
 
 /// Pushes the statuses that pass the home filter, oldest first (so aggregation sees
@@ -225,7 +159,7 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
             events::publish(state, &events::user_channel(*receiver), "delete", status_id.to_string().into()).await?;
         }
     }
-    for chunk in receivers.chunks(FANOUT_BATCH as usize) {
+    for chunk in receivers.chunks(REMOVE_BATCH) {
         unpush_from_homes(state, status_id, reblog_of_id, chunk).await?;
     }
     Ok(())

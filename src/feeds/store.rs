@@ -14,7 +14,7 @@ use crate::pagination::Page;
 pub const MAX_ITEMS: i64 = 800;
 pub const REBLOG_FALLOFF: i64 = 80;
 /// Feeds written per script call / pipeline.
-const BATCH: usize = 500;
+const BATCH: usize = 1000;
 
 static COMPACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("compact.lua")));
 static ZSET_ADD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("add.lua")));
@@ -46,9 +46,9 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
     let mut conn = state.redis.conn().await?;
     match state.config.feed_encoding {
         FeedEncoding::Compact => {
-            let _: String = COMPACT.prepare_invoke().load_async(&mut conn).await?;
             let original = reblog_of_id.map(|o| o.to_be_bytes().to_vec()).unwrap_or_default();
             let mut pipe = redis::pipe();
+            pipe.load_script(&COMPACT).ignore();
             for chunk in receivers.chunks(BATCH) {
                 let mut call = COMPACT.prepare_invoke();
                 for receiver in chunk {
@@ -72,10 +72,10 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
                 Op::Add => &*ZSET_ADD,
                 Op::Remove => &*ZSET_REMOVE,
             };
-            let _: String = script.prepare_invoke().load_async(&mut conn).await?;
             let original = reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
             for chunk in receivers.chunks(BATCH) {
                 let mut pipe = redis::pipe();
+                pipe.load_script(script).ignore();
                 for receiver in chunk {
                     let (feed, index) = keys(state, *receiver);
                     let mut call = script.key(feed);

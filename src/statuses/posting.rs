@@ -184,6 +184,11 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
     if !new.media_ids.is_empty() {
         return Err(Error::validation("Media attachments are not supported by this server yet"));
     }
+    // Mastodon posts a content warning without text as the text.
+    let mut new = new;
+    if new.text.trim().is_empty() && !new.spoiler_text.trim().is_empty() {
+        new.text = std::mem::take(&mut new.spoiler_text);
+    }
     validate_text(&new.text, &new.spoiler_text, new.media_ids.len())?;
     let visibility = match new.visibility.as_deref().filter(|v| !v.is_empty()) {
         Some(v) => Visibility::parse(v).ok_or_else(|| Error::validation("Visibility is not included in the list"))?,

@@ -302,7 +302,10 @@ fn record(method: &Method, path: &str, status: StatusCode, headers: &HeaderMap, 
         .unwrap_or_default();
     let path_only = path.split('?').next().unwrap_or(path);
     let line = json!({ "method": method.as_str(), "path": path_only, "status": status.as_u16(), "body": body });
+    // One write per line: tests run in parallel threads and `writeln!` may split a line into
+    // several writes, which then interleave with other threads' lines.
+    let line = format!("{line}\n");
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(format!("{dir}/{exe}.jsonl")) {
-        let _ = writeln!(f, "{line}");
+        let _ = f.write_all(line.as_bytes());
     }
 }

@@ -1,0 +1,165 @@
+//! The hot path: a status written into the home feeds of every active local follower.
+//!
+//! Mastodon runs one job per follower with several filter queries each. Here the
+//! filters are applied to sets: what can exclude a receiver regardless of the follow
+//! (blocks and mutes of the author or of accounts the status mentions or reblogs, the
+//! author blocking them, domain blocks, exclusive lists) is read once per status into a
+//! set; what depends on the follow row (languages, `show_reblogs`, replies to accounts
+//! the receiver does not follow) is part of the keyset query that reads followers in
+//! batches. Each batch is then one Redis round trip.
+
+use std::collections::HashSet;
+
+use sqlx::PgPool;
+
+use super::{push_to_homes, store};
+use crate::error::Result;
+use crate::jobs::{self, Job};
+use crate::notifications::{self, NotificationType};
+use crate::statuses::{self, Status, Visibility};
+use crate::{AppState, events};
+
+/// Followers read (and feeds written) per round trip.
+const BATCH: i64 = 1000;
+
+/// What one status's fan-out needs to know, computed once.
+struct Audience {
+    /// Receivers Mastodon's `filter_from_home` rejects whatever their follow says.
+    excluded: HashSet<i64>,
+    /// A reply to someone else reaches only followers of that someone (or them).
+    reply_target: Option<i64>,
+    is_reblog: bool,
+    /// Mastodon filters replies without a parent and reblogs without an original for everyone.
+    nobody: bool,
+}
+
+async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
+    let original = match status.reblog_of_id {
+        Some(id) => statuses::find_many(db, &[id]).await?.into_iter().next(),
+        None => None,
+    };
+    let nobody = (status.reply && (status.in_reply_to_id.is_none() || status.in_reply_to_account_id.is_none()))
+        || (status.reblog_of_id.is_some() && original.is_none());
+    let shown: Vec<i64> = std::iter::once(status.id).chain(original.as_ref().map(|o| o.id)).collect();
+    let excluded: Vec<i64> = sqlx::query_scalar(
+        "WITH targets AS (
+            SELECT $1::bigint AS id UNION SELECT $2::bigint WHERE $2 IS NOT NULL
+            UNION SELECT account_id FROM mentions WHERE status_id = ANY($3))
+         SELECT account_id FROM blocks WHERE target_account_id IN (SELECT id FROM targets)
+         UNION SELECT account_id FROM mutes WHERE target_account_id IN (SELECT id FROM targets)
+                AND (expires_at IS NULL OR expires_at > now() AT TIME ZONE 'UTC')
+         UNION SELECT target_account_id FROM blocks WHERE account_id = $1
+         UNION SELECT target_account_id FROM blocks WHERE $4 AND account_id = $2
+         UNION SELECT d.account_id FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain
+                WHERE $4 AND a.id = $2
+         UNION SELECT l.account_id FROM list_accounts la JOIN lists l ON l.id = la.list_id
+                WHERE la.account_id = $1 AND l.exclusive",
+    )
+    .bind(status.account_id)
+    .bind(original.as_ref().map(|o| o.account_id))
+    .bind(&shown)
+    .bind(original.is_some())
+    .fetch_all(db)
+    .await?;
+    let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
+    Ok(Audience {
+        excluded: excluded.into_iter().collect(),
+        reply_target: if reply_to_other { status.in_reply_to_account_id } else { None },
+        is_reblog: status.reblog_of_id.is_some(),
+        nobody,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Follower {
+    follow_id: i64,
+    account_id: i64,
+    notify: bool,
+    /// Whether the follow-dependent filters let the status through.
+    passes: bool,
+}
+
+/// Fan-out on write: the author's own feed and every active local follower's feed
+/// (only mentioned followers for direct statuses). Followers who asked to be notified
+/// (`follows.notify`) get a `status` notification for new original posts.
+///
+/// A large audience is written `fanout_chunk` followers per job: the job ends by queueing
+/// the rest at a lower priority, so ordinary posts queued meanwhile are delivered first
+/// instead of waiting behind a celebrity's millions of followers.
+pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_follow_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let Some(status) = statuses::find_many(db, &[status_id]).await?.into_iter().next() else { return Ok(()) };
+    if after_follow_id == 0 {
+        let author_local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
+            .bind(status.account_id)
+            .fetch_one(db)
+            .await?;
+        if author_local {
+            push_to_homes(state, &status, &[status.account_id]).await?;
+            events::status_to_homes(state, &status, &[status.account_id], update).await?;
+        }
+        events::status_to_public(state, &status, update).await?;
+    }
+    let audience = audience(&state.db.replica, &status).await?;
+    if audience.nobody {
+        return Ok(());
+    }
+    let mentioned_only = status.visibility() >= Visibility::Direct;
+    let notifies_followers = !audience.is_reblog && audience.reply_target.is_none();
+    let batch_size = BATCH.min(state.config.fanout_chunk);
+    let mut after = after_follow_id;
+    let mut written: i64 = 0;
+    loop {
+        if written >= state.config.fanout_chunk {
+            return jobs::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id: after }).await;
+        }
+        let batch: Vec<Follower> = sqlx::query_as(
+            "SELECT f.id AS follow_id, f.account_id, f.notify,
+                    (f.languages IS NULL OR $7::text IS NULL OR $7 = ANY(f.languages))
+                    AND (NOT $8 OR f.show_reblogs)
+                    AND ($9::bigint IS NULL OR f.account_id = $9
+                         OR EXISTS (SELECT 1 FROM follows r WHERE r.account_id = f.account_id AND r.target_account_id = $9))
+                    AS passes
+               FROM follows f JOIN users u ON u.account_id = f.account_id
+              WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
+                AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
+                AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
+              ORDER BY f.id LIMIT $6",
+        )
+        .bind(status.account_id)
+        .bind(after)
+        .bind(state.config.user_active_days as i32)
+        .bind(mentioned_only)
+        .bind(status.id)
+        .bind(batch_size)
+        .bind(&status.language)
+        .bind(audience.is_reblog)
+        .bind(audience.reply_target)
+        .fetch_all(&state.db.replica)
+        .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.follow_id;
+        written += batch.len() as i64;
+        let receivers: Vec<&Follower> =
+            batch.iter().filter(|f| f.passes && !audience.excluded.contains(&f.account_id)).collect();
+        let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
+        store::add(state, status.id, status.reblog_of_id, &ids).await?;
+        events::status_to_homes(state, &status, &ids, update).await?;
+        if notifies_followers && !update {
+            for follower in receivers.iter().filter(|f| f.notify) {
+                notifications::notify(
+                    state,
+                    follower.account_id,
+                    status.account_id,
+                    NotificationType::Status,
+                    status.id,
+                )
+                .await?;
+            }
+        }
+        if (batch.len() as i64) < batch_size {
+            break;
+        }
+    }
+    Ok(())
+}

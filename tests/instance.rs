@@ -1,0 +1,181 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! What the instance says about itself: `/api/v1/instance`, `/api/v2/instance`, peers,
+//! activity, rules, custom emojis, preferences, NodeInfo and `/health`.
+
+mod common;
+
+use common::{TestApp, User};
+use serde_json::{Value, json};
+
+/// Two users and three public statuses.
+async fn populated() -> (TestApp, User, User) {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    for text in ["one", "two"] {
+        app.post_status(&alice, json!({ "status": text })).await;
+    }
+    app.post_status(&bob, json!({ "status": "three" })).await;
+    (app, alice, bob)
+}
+
+fn domain(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_string()
+}
+
+fn is_semver_like(version: &str) -> bool {
+    let head = version.split([' ', '+', '-']).next().unwrap_or("");
+    let parts: Vec<&str> = head.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok())
+}
+
+#[tokio::test]
+async fn instance_v1() {
+    let (app, alice, _) = populated().await;
+    let v1 = app.get("/api/v1/instance", None).await.expect(200);
+    assert_eq!(v1["uri"], domain(&app));
+    assert!(v1["title"].is_string());
+    assert!(v1["description"].is_string() && v1["short_description"].is_string() && v1["email"].is_string());
+    let version = v1["version"].as_str().unwrap();
+    assert!(version.starts_with("4.") && is_semver_like(version), "clients parse a Mastodon version: {version}");
+    assert!(v1["urls"]["streaming_api"].as_str().unwrap().starts_with("ws"), "{}", v1["urls"]);
+    assert_eq!(v1["stats"]["user_count"], 2);
+    assert_eq!(v1["stats"]["status_count"], 3);
+    assert_eq!(v1["stats"]["domain_count"], 0);
+    assert_eq!(v1["registrations"], true);
+    assert_eq!(v1["approval_required"], false);
+    assert!(v1["languages"].is_array());
+    assert_eq!(v1["configuration"]["statuses"]["max_characters"], 500);
+    assert_eq!(v1["configuration"]["statuses"]["characters_reserved_per_url"], 23);
+    assert!(v1["configuration"]["statuses"]["max_media_attachments"].is_u64());
+    assert!(v1["configuration"]["polls"]["max_options"].is_u64());
+    assert!(v1["configuration"]["media_attachments"]["supported_mime_types"].is_array());
+    assert_eq!(v1["rules"], json!([]));
+    // Signed in, or with a token that is not valid, the answer is the same.
+    assert_eq!(app.get("/api/v1/instance", Some(&alice.token)).await.expect(200)["uri"], v1["uri"]);
+    assert_eq!(app.get("/api/v1/instance", Some("not-a-token")).await.expect(200)["uri"], v1["uri"]);
+}
+
+#[tokio::test]
+async fn instance_v2() {
+    let (app, _, _) = populated().await;
+    let v2 = app.get("/api/v2/instance", None).await.expect(200);
+    let v1 = app.get("/api/v1/instance", None).await.expect(200);
+    assert_eq!(v2["domain"], domain(&app));
+    assert!(v2["title"].is_string());
+    assert_eq!(v2["version"], v1["version"]);
+    assert!(v2["source_url"].as_str().unwrap().starts_with("https://"));
+    assert!(v2["usage"]["users"]["active_month"].as_i64().unwrap() >= 2, "{}", v2["usage"]);
+    assert!(v2["thumbnail"]["url"].is_string());
+    let config = &v2["configuration"];
+    assert_eq!(config["urls"]["streaming"], v1["urls"]["streaming_api"]);
+    assert_eq!(config["statuses"]["max_characters"], 500);
+    assert_eq!(config["statuses"]["characters_reserved_per_url"], 23);
+    assert_eq!(config["accounts"]["max_pinned_statuses"], 5);
+    assert_eq!(config["accounts"]["max_featured_tags"], 10);
+    assert!(config["media_attachments"]["description_limit"].is_u64());
+    assert_eq!(config["translation"]["enabled"], false);
+    assert_eq!(v2["registrations"]["enabled"], true);
+    assert_eq!(v2["registrations"]["approval_required"], false);
+    assert!(v2["api_versions"]["mastodon"].as_i64().unwrap() >= 2, "{}", v2["api_versions"]);
+    assert!(v2["contact"].is_object());
+    assert_eq!(v2["rules"], json!([]));
+
+    let closed = TestApp::spawn_with(&[("FERRODON_REGISTRATIONS_OPEN", "false")]).await;
+    let v2 = closed.get("/api/v2/instance", None).await.expect(200);
+    assert_eq!(v2["registrations"]["enabled"], false);
+    assert_eq!(closed.get("/api/v1/instance", None).await.expect(200)["registrations"], false);
+}
+
+#[tokio::test]
+async fn peers_activity_rules_and_emojis() {
+    let (app, _, _) = populated().await;
+    assert_eq!(app.get("/api/v1/instance/peers", None).await.expect(200), json!([]));
+    sqlx::query(
+        "INSERT INTO accounts (username, domain, uri, created_at, updated_at)
+         VALUES ('someone', 'remote.example', 'https://remote.example/users/someone', now(), now())",
+    )
+    .execute(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!(app.get("/api/v1/instance/peers", None).await.expect(200), json!(["remote.example"]));
+    assert_eq!(app.get("/api/v1/instance", None).await.expect(200)["stats"]["domain_count"], 1);
+
+    let activity = app.get("/api/v1/instance/activity", None).await.expect(200);
+    let weeks = activity.as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    for week in weeks {
+        for key in ["week", "statuses", "logins", "registrations"] {
+            let value = week[key].as_str().unwrap_or_else(|| panic!("{key} is a string: {week}"));
+            assert!(value.parse::<i64>().is_ok(), "{key}: {value}");
+        }
+    }
+    let this_week = &weeks[0];
+    assert_eq!(this_week["statuses"], "3");
+    assert_eq!(this_week["registrations"], "2");
+    assert_eq!(this_week["logins"], "2");
+    let starts: Vec<i64> = weeks.iter().map(|w| w["week"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] - w[1] == 7 * 24 * 3600), "consecutive weeks, newest first: {starts:?}");
+    assert!(starts[0] <= chrono::Utc::now().timestamp());
+
+    assert_eq!(app.get("/api/v1/instance/rules", None).await.expect(200), json!([]));
+    assert_eq!(app.get("/api/v1/custom_emojis", None).await.expect(200), json!([]));
+}
+
+#[tokio::test]
+async fn preferences_follow_the_profile_source() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let prefs = app.get("/api/v1/preferences", Some(&alice.token)).await.expect(200);
+    assert_eq!(prefs["posting:default:visibility"], "public");
+    assert_eq!(prefs["posting:default:sensitive"], false);
+    assert_eq!(prefs["reading:expand:media"], "default");
+    assert_eq!(prefs["reading:expand:spoilers"], false);
+
+    app.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        json!({ "source": { "privacy": "private", "sensitive": true, "language": "de" } }),
+    )
+    .await
+    .expect(200);
+    let prefs = app.get("/api/v1/preferences", Some(&alice.token)).await.expect(200);
+    assert_eq!(prefs["posting:default:visibility"], "private");
+    assert_eq!(prefs["posting:default:sensitive"], true);
+    assert_eq!(prefs["posting:default:language"], "de");
+
+    app.get("/api/v1/preferences", None).await.expect(401);
+}
+
+#[tokio::test]
+async fn nodeinfo_names_ferrodon_and_stays_mastodon_compatible() {
+    let (app, _, _) = populated().await;
+    let index = app.get("/.well-known/nodeinfo", None).await.expect(200);
+    assert_eq!(index["links"][0]["rel"], "http://nodeinfo.diaspora.software/ns/schema/2.0");
+    assert_eq!(index["links"][0]["href"], format!("{}/nodeinfo/2.0", app.base));
+
+    let res = app.get("/nodeinfo/2.0", None).await;
+    let content_type = res.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let info: Value = res.expect(200);
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert_eq!(info["version"], "2.0");
+    assert_eq!(info["software"]["name"], "ferrodon");
+    let version = info["software"]["version"].as_str().unwrap();
+    assert!(version.starts_with("4.") && is_semver_like(version), "{version}");
+    assert_eq!(info["protocols"], json!(["activitypub"]));
+    assert_eq!(info["usage"]["users"]["total"], 2);
+    assert!(info["usage"]["users"]["activeMonth"].as_i64().unwrap() >= 2);
+    assert_eq!(info["usage"]["localPosts"], 3);
+    assert_eq!(info["openRegistrations"], true);
+    assert!(info["metadata"].is_object());
+}
+
+#[tokio::test]
+async fn health_is_plain_ok() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/health", None).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.text, "OK");
+    let content_type = res.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+}
