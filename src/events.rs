@@ -77,20 +77,25 @@ pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64
     let channels: Vec<String> = receivers.iter().map(|r| user_channel(*r)).collect();
     let listening: Vec<i64> =
         subscribed(state, &channels).await?.into_iter().zip(receivers).filter(|(s, _)| *s).map(|(_, r)| *r).collect();
+    status_to_listeners(state, status, &listening, update).await
+}
+
+/// `status_to_homes` for receivers already known to be listening.
+pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &[i64], update: bool) -> Result<()> {
     if listening.is_empty() {
         return Ok(());
     }
     let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
     let Some(shared) = entities::status(status.id, &bundle, &state.config) else { return Ok(()) };
     let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
-    let flags = hydrate::viewer_flags_many(&state.db.primary, &listening, &ids).await?;
+    let flags = hydrate::viewer_flags_many(&state.db.primary, listening, &ids).await?;
     let event = if update { "status.update" } else { "update" };
     // Viewers whose flags are alike get the same bytes: a new status is rendered once.
     let mut rendered: std::collections::HashMap<Vec<bool>, String> = std::collections::HashMap::new();
     let no_flags = hydrate::ViewerFlags::default();
     let shown: Vec<i64> = std::iter::once(status.id).chain(status.reblog_of_id).collect();
     let mut pipe = redis::pipe();
-    for viewer in &listening {
+    for viewer in listening {
         let f = flags.get(viewer).unwrap_or(&no_flags);
         let signature: Vec<bool> = shown
             .iter()

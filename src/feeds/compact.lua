@@ -1,21 +1,25 @@
 -- ferrodon's compact home feed: one Redis string per feed holding exact 64-bit status ids
--- as 8-byte big-endian slots in ascending order, after a 4-byte big-endian count:
+-- as 8-byte big-endian slots in ascending order, after a 16-byte header:
 --
---   [count:4][id:8][id:8]...[unused slots]
+--   [capacity:4][count:4][newest id:8][id:8][id:8]...[unused slots]
 --
 -- The string is created at a capacity tier (16, 64, 256 or 880 slots) with SET, so its
 -- allocation is exact and appends never reallocate. A full 880-slot feed drops its 80
 -- oldest ids in one rewrite (amortized trimming); reads show only the newest 800, so
 -- clients see Mastodon's 800-item feed. Ids are compared byte by byte (never converted to
--- Lua numbers, which are doubles). Reblog aggregation follows Mastodon's FeedManager:
--- a hash maps each reblogged original to the reblog shown, and a set per original holds
--- the suppressed reblogs; entries whose shown reblog has fallen to rank 80 or below are
--- treated as gone, as Mastodon's trim would have removed them.
+-- Lua numbers, which are doubles). Appending a new post is three commands: read the
+-- header, write the slot, write count and newest.
+--
+-- Reblog aggregation follows Mastodon's FeedManager: a hash (<feed>:r) maps each
+-- reblogged original to the reblog shown, and a set per original (<feed>:r:<original>)
+-- holds the suppressed reblogs. An entry whose shown reblog has fallen to rank 80 or below
+-- counts as gone, as Mastodon's trim would have removed it.
 
 local TIERS = {16, 64, 256, 880}
 local MAX_SLOTS = 880
 local TRIM_TO = 800
 local FALLOFF = 80
+local HEADER = 16
 
 local function cmp(a, b)
   for i = 1, 8 do
@@ -27,22 +31,21 @@ local function cmp(a, b)
   return 0
 end
 
-local function count_of(key)
-  local header = redis.call('GETRANGE', key, 0, 3)
-  if #header < 4 then return 0 end
-  return struct.unpack('>I4', header)
-end
-
-local function capacity_of(key)
-  return (redis.call('STRLEN', key) - 4) / 8
+-- capacity, count, newest (nil when the feed is empty or missing)
+local function header(key)
+  local h = redis.call('GETRANGE', key, 0, HEADER - 1)
+  if #h < HEADER then return 0, 0, nil end
+  local cap, n = struct.unpack('>I4>I4', h)
+  if n == 0 then return cap, 0, nil end
+  return cap, n, string.sub(h, 9, 16)
 end
 
 local function slot(key, i)
-  return redis.call('GETRANGE', key, 4 + i * 8, 11 + i * 8)
+  return redis.call('GETRANGE', key, HEADER + i * 8, HEADER + 7 + i * 8)
 end
 
-local function set_count(key, n)
-  redis.call('SETRANGE', key, 0, struct.pack('>I4', n))
+local function set_count(key, n, newest)
+  redis.call('SETRANGE', key, 4, struct.pack('>I4', n) .. (newest or string.rep('\0', 8)))
 end
 
 -- Rewrites the feed with `ids` (a string of 8-byte slots) at the smallest tier that fits.
@@ -52,7 +55,9 @@ local function rewrite(key, ids)
   for _, tier in ipairs(TIERS) do
     if n < tier then cap = tier; break end
   end
-  redis.call('SET', key, struct.pack('>I4', n) .. ids .. string.rep('\0', (cap - n) * 8))
+  local newest = string.rep('\0', 8)
+  if n > 0 then newest = string.sub(ids, -8) end
+  redis.call('SET', key, struct.pack('>I4>I4', cap, n) .. newest .. ids .. string.rep('\0', (cap - n) * 8))
 end
 
 local function lower_bound(key, n, id)
@@ -65,7 +70,8 @@ local function lower_bound(key, n, id)
 end
 
 -- Rank from the newest (0 = newest), or nil when absent.
-local function rank(key, n, id)
+local function rank(key, id)
+  local _, n = header(key)
   local pos, found = lower_bound(key, n, id)
   if not found then return nil end
   return n - 1 - pos
@@ -73,23 +79,21 @@ end
 
 local function all_ids(key, n)
   if n == 0 then return '' end
-  return redis.call('GETRANGE', key, 4, 3 + n * 8)
+  return redis.call('GETRANGE', key, HEADER, HEADER - 1 + n * 8)
 end
 
 -- Inserts `id`; returns 1 if added, 0 if already there.
 local function insert(key, id)
-  local n = count_of(key)
+  local cap, n, newest = header(key)
   if n == 0 then
     rewrite(key, id)
     return 1
   end
-  local cap = capacity_of(key)
-  local newest = slot(key, n - 1)
   local c = cmp(id, newest)
   if c == 0 then return 0 end
   if c > 0 and n < cap then
-    redis.call('SETRANGE', key, 4 + n * 8, id)
-    set_count(key, n + 1)
+    redis.call('SETRANGE', key, HEADER + n * 8, id)
+    set_count(key, n + 1, id)
     return 1
   end
   local pos, found = lower_bound(key, n, id)
@@ -105,14 +109,16 @@ end
 
 -- Removes `id`; returns 1 if it was there.
 local function remove(key, id)
-  local n = count_of(key)
+  local _, n = header(key)
   if n == 0 then return 0 end
   local pos, found = lower_bound(key, n, id)
   if not found then return 0 end
   if pos < n - 1 then
-    redis.call('SETRANGE', key, 4 + pos * 8, redis.call('GETRANGE', key, 12 + pos * 8, 3 + n * 8))
+    redis.call('SETRANGE', key, HEADER + pos * 8, redis.call('GETRANGE', key, HEADER + 8 + pos * 8, HEADER - 1 + n * 8))
   end
-  set_count(key, n - 1)
+  local newest = nil
+  if n > 1 then newest = slot(key, n - 2) end
+  set_count(key, n - 1, newest)
   return 1
 end
 
@@ -120,61 +126,65 @@ end
 local function live_entry(feed, index, original, suppressed)
   local shown = redis.call('HGET', index, original)
   if not shown then return false end
-  local r = rank(feed, count_of(feed), shown)
+  local r = rank(feed, shown)
   if r ~= nil and r < FALLOFF then return true end
   redis.call('HDEL', index, original)
   redis.call('DEL', suppressed)
   return false
 end
 
--- add: KEYS = feed and index pairs; ARGV = op, id, original ('' if none), original decimal.
--- remove: same keys; ARGV = op, id, original, original decimal, id decimal.
-local op, id, original, original_dec = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local added = 0
-for k = 1, #KEYS, 2 do
-  local feed, index = KEYS[k], KEYS[k + 1]
+-- KEYS: the feeds. ARGV: op ('add' | 'remove'), id, original ('' if none), original
+-- decimal, id decimal, fresh ('1': an original nothing has reblogged yet, so no reblog
+-- index can mention it), subscribed-key prefix ('' to skip the check).
+-- Returns the 1-based positions of the feeds whose owners have a live streaming
+-- subscription (`<prefix><n>` exists, n being the feed key's trailing account id).
+local op, id, original, original_dec, id_dec, fresh, sub_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local listening = {}
+for k = 1, #KEYS do
+  local feed = KEYS[k]
+  local index = feed .. ':r'
   if op == 'add' then
     if original ~= '' then
       local suppressed = index .. ':' .. original_dec
-      local r = rank(feed, count_of(feed), original)
+      local r = rank(feed, original)
       if r == nil or r >= FALLOFF then
         if live_entry(feed, index, original, suppressed) then
           redis.call('SADD', suppressed, id)
         else
           redis.call('HSET', index, original, id)
-          added = added + insert(feed, id)
+          insert(feed, id)
         end
       end
-    else
-      local own_suppressed = index .. ':' .. ARGV[5]
-      if not live_entry(feed, index, id, own_suppressed) then
-        added = added + insert(feed, id)
-      end
+    elseif fresh == '1' or not live_entry(feed, index, id, index .. ':' .. id_dec) then
+      insert(feed, id)
     end
   elseif op == 'remove' then
     if original ~= '' then
       local suppressed = index .. ':' .. original_dec
       redis.call('SREM', suppressed, id)
-      if remove(feed, id) == 1 then
-        added = added + 1
-        if redis.call('HGET', index, original) == id then
-          redis.call('HDEL', index, original)
-          local next_id = nil
-          for _, other in ipairs(redis.call('SMEMBERS', suppressed)) do
-            if next_id == nil or cmp(other, next_id) < 0 then next_id = other end
-          end
-          if next_id then
-            redis.call('SREM', suppressed, next_id)
-            redis.call('HSET', index, original, next_id)
-            insert(feed, next_id)
-          end
+      if remove(feed, id) == 1 and redis.call('HGET', index, original) == id then
+        redis.call('HDEL', index, original)
+        local next_id = nil
+        for _, other in ipairs(redis.call('SMEMBERS', suppressed)) do
+          if next_id == nil or cmp(other, next_id) < 0 then next_id = other end
+        end
+        if next_id then
+          redis.call('SREM', suppressed, next_id)
+          redis.call('HSET', index, original, next_id)
+          insert(feed, next_id)
         end
       end
     else
-      redis.call('DEL', index .. ':' .. ARGV[5])
+      redis.call('DEL', index .. ':' .. id_dec)
       redis.call('HDEL', index, id)
-      added = added + remove(feed, id)
+      remove(feed, id)
+    end
+  end
+  if sub_prefix ~= '' then
+    local owner = string.match(feed, '(%d+)$')
+    if redis.call('EXISTS', sub_prefix .. owner) == 1 then
+      table.insert(listening, k)
     end
   end
 end
-return added
+return listening

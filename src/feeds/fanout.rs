@@ -31,6 +31,8 @@ struct Audience {
     is_reblog: bool,
     /// Mastodon filters replies without a parent and reblogs without an original for everyone.
     nobody: bool,
+    /// An original nobody has reblogged yet: no feed's reblog index can name it.
+    fresh: bool,
 }
 
 async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
@@ -62,7 +64,12 @@ async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
     .fetch_all(db)
     .await?;
     let reply_to_other = status.reply && status.in_reply_to_account_id != Some(status.account_id);
+    let reblogged: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM statuses WHERE reblog_of_id = $1)")
+        .bind(status.id)
+        .fetch_one(db)
+        .await?;
     Ok(Audience {
+        fresh: status.reblog_of_id.is_none() && !reblogged,
         excluded: excluded.into_iter().collect(),
         reply_target: if reply_to_other { status.in_reply_to_account_id } else { None },
         is_reblog: status.reblog_of_id.is_some(),
@@ -143,8 +150,8 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
         let receivers: Vec<&Follower> =
             batch.iter().filter(|f| f.passes && !audience.excluded.contains(&f.account_id)).collect();
         let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
-        store::add(state, status.id, status.reblog_of_id, &ids).await?;
-        events::status_to_homes(state, &status, &ids, update).await?;
+        let listening = store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh).await?;
+        events::status_to_listeners(state, &status, &listening, update).await?;
         if notifies_followers && !update {
             for follower in receivers.iter().filter(|f| f.notify) {
                 notifications::notify(

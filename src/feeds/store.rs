@@ -13,6 +13,8 @@ use crate::pagination::Page;
 
 pub const MAX_ITEMS: i64 = 800;
 pub const REBLOG_FALLOFF: i64 = 80;
+/// The compact layout's header: capacity, count, newest id (see compact.lua).
+const COMPACT_HEADER: usize = 16;
 /// Feeds written per script call / pipeline.
 const BATCH: usize = 1000;
 
@@ -35,41 +37,57 @@ pub fn keys(state: &AppState, account_id: i64) -> (String, String) {
 
 #[derive(Clone, Copy)]
 enum Op {
-    Add,
+    Add { fresh: bool },
     Remove,
 }
 
-async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
+/// Writes one status into (or out of) many feeds; returns the receivers who are
+/// listening on their streaming channel (checked in the same round trip).
+async fn write(
+    state: &AppState,
+    op: Op,
+    status_id: i64,
+    reblog_of_id: Option<i64>,
+    receivers: &[i64],
+) -> Result<Vec<i64>> {
     if receivers.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut conn = state.redis.conn().await?;
     match state.config.feed_encoding {
         FeedEncoding::Compact => {
             let original = reblog_of_id.map(|o| o.to_be_bytes().to_vec()).unwrap_or_default();
+            let (op_name, fresh) = match op {
+                Op::Add { fresh } => ("add", fresh),
+                Op::Remove => ("remove", false),
+            };
+            let subscribed_prefix = state.redis.key("subscribed:timeline:");
             let mut pipe = redis::pipe();
             pipe.load_script(&COMPACT).ignore();
             for chunk in receivers.chunks(BATCH) {
                 let mut call = COMPACT.prepare_invoke();
                 for receiver in chunk {
-                    let (feed, index) = keys(state, *receiver);
-                    call.key(feed).key(index);
+                    call.key(keys(state, *receiver).0);
                 }
-                call.arg(match op {
-                    Op::Add => "add",
-                    Op::Remove => "remove",
-                })
-                .arg(&status_id.to_be_bytes()[..])
-                .arg(&original[..])
-                .arg(reblog_of_id.map(|o| o.to_string()).unwrap_or_default())
-                .arg(status_id.to_string());
-                pipe.invoke_script(&call).ignore();
+                call.arg(op_name)
+                    .arg(&status_id.to_be_bytes()[..])
+                    .arg(&original[..])
+                    .arg(reblog_of_id.map(|o| o.to_string()).unwrap_or_default())
+                    .arg(status_id.to_string())
+                    .arg(if fresh { "1" } else { "0" })
+                    .arg(&subscribed_prefix);
+                pipe.invoke_script(&call);
             }
-            let _: () = pipe.query_async(&mut conn).await?;
+            let positions: Vec<Vec<usize>> = pipe.query_async(&mut conn).await?;
+            Ok(receivers
+                .chunks(BATCH)
+                .zip(positions)
+                .flat_map(|(chunk, found)| found.into_iter().filter_map(|p| chunk.get(p.wrapping_sub(1)).copied()))
+                .collect())
         }
         FeedEncoding::SortedSet => {
             let script = match op {
-                Op::Add => &*ZSET_ADD,
+                Op::Add { .. } => &*ZSET_ADD,
                 Op::Remove => &*ZSET_REMOVE,
             };
             let original = reblog_of_id.map(|id| id.to_string()).unwrap_or_default();
@@ -80,32 +98,46 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
                     let (feed, index) = keys(state, *receiver);
                     let mut call = script.key(feed);
                     call.key(index).arg(status_id).arg(&original);
-                    if let Op::Add = op {
+                    if let Op::Add { .. } = op {
                         call.arg(MAX_ITEMS).arg(REBLOG_FALLOFF);
                     }
                     pipe.invoke_script(&call).ignore();
                 }
                 let _: () = pipe.query_async(&mut conn).await?;
             }
+            let channels: Vec<String> = receivers.iter().map(|r| crate::events::user_channel(*r)).collect();
+            let listening = crate::events::subscribed(state, &channels).await?;
+            Ok(receivers.iter().zip(listening).filter(|(_, l)| *l).map(|(r, _)| *r).collect())
         }
     }
-    Ok(())
 }
 
 /// Adds a status to the home feeds of `receivers` (with reblog aggregation and trimming).
 pub async fn add(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Add, status_id, reblog_of_id, receivers).await
+    write(state, Op::Add { fresh: false }, status_id, reblog_of_id, receivers).await.map(|_| ())
+}
+
+/// The fan-out's add: `fresh` says nothing has reblogged the status yet (so no reblog index
+/// can name it, and the check is skipped). Returns the receivers listening on streams.
+pub async fn add_for_fanout(
+    state: &AppState,
+    status_id: i64,
+    reblog_of_id: Option<i64>,
+    receivers: &[i64],
+    fresh: bool,
+) -> Result<Vec<i64>> {
+    write(state, Op::Add { fresh }, status_id, reblog_of_id, receivers).await
 }
 
 pub async fn remove(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Remove, status_id, reblog_of_id, receivers).await
+    write(state, Op::Remove, status_id, reblog_of_id, receivers).await.map(|_| ())
 }
 
 /// Decodes a compact feed: ids newest first, at most MAX_ITEMS.
 pub fn decode_compact(bytes: &[u8]) -> Vec<i64> {
-    let Some(header) = bytes.get(0..4) else { return Vec::new() };
-    let count = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-    let slots = bytes.get(4..4 + count * 8).unwrap_or(&[]);
+    let Some(header) = bytes.get(0..COMPACT_HEADER) else { return Vec::new() };
+    let count = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let slots = bytes.get(COMPACT_HEADER..COMPACT_HEADER + count * 8).unwrap_or(&[]);
     slots
         .chunks_exact(8)
         .rev()
@@ -200,7 +232,8 @@ pub async fn page(state: &AppState, account_id: i64, page: &Page) -> Result<Opti
 pub async fn ensure_exists(state: &AppState, account_id: i64) -> Result<()> {
     if state.config.feed_encoding == FeedEncoding::Compact {
         let (feed, _) = keys(state, account_id);
-        let empty = vec![0u8; 4 + 16 * 8];
+        let mut empty = vec![0u8; COMPACT_HEADER + 16 * 8];
+        empty[3] = 16; // capacity: the smallest tier
         let mut conn = state.redis.conn().await?;
         let _: Option<String> = redis::cmd("SET").arg(&feed).arg(empty).arg("NX").query_async(&mut conn).await?;
     }
