@@ -64,11 +64,6 @@ impl StatusBundle {
     }
 }
 
-async fn id_set(db: &PgPool, sql: &'static str, viewer: i64, ids: &[i64]) -> Result<HashSet<i64>> {
-    let rows: Vec<i64> = sqlx::query_scalar(sql).bind(viewer).bind(ids).fetch_all(db).await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Loads `ids` (already authorized by the caller) and everything they reference.
 pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<StatusBundle> {
     let mut bundle = StatusBundle { viewer, ..Default::default() };
@@ -130,69 +125,36 @@ pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<Statu
 
 /// The viewer's favourites, reblogs, bookmarks and pins among `ids`.
 pub async fn viewer_flags(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<ViewerFlags> {
-    Ok(ViewerFlags {
-        favourited: id_set(
-            db,
-            "SELECT status_id FROM favourites WHERE account_id = $1 AND status_id = ANY($2)",
-            viewer,
-            ids,
-        )
-        .await?,
-        reblogged: id_set(
-            db,
-            "SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id = ANY($2) AND deleted_at IS NULL",
-            viewer,
-            ids,
-        )
-        .await?,
-        bookmarked: id_set(
-            db,
-            "SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id = ANY($2)",
-            viewer,
-            ids,
-        )
-        .await?,
-        pinned: id_set(
-            db,
-            "SELECT status_id FROM status_pins WHERE account_id = $1 AND status_id = ANY($2)",
-            viewer,
-            ids,
-        )
-        .await?,
-    })
+    Ok(viewer_flags_many(db, &[viewer], ids).await?.remove(&viewer).unwrap_or_default())
 }
 
-async fn pair_rows(db: &PgPool, sql: &'static str, viewers: &[i64], ids: &[i64]) -> Result<Vec<(i64, i64)>> {
-    Ok(sqlx::query_as(sql).bind(viewers).bind(ids).fetch_all(db).await?)
-}
-
-/// Which of a viewer's flag sets a query fills.
-type FlagField = fn(&mut ViewerFlags) -> &mut HashSet<i64>;
-
-/// `viewer_flags` for many viewers at once (four queries in all), for fan-out to streams.
+/// `viewer_flags` for many viewers at once, in one query (fan-out to streams, and
+/// every rendered page).
 pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Result<HashMap<i64, ViewerFlags>> {
     let mut flags: HashMap<i64, ViewerFlags> = viewers.iter().map(|v| (*v, ViewerFlags::default())).collect();
-    let queries: [(&'static str, FlagField); 4] = [
-        ("SELECT account_id, status_id FROM favourites WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
-            &mut f.favourited
-        }),
-        (
-            "SELECT account_id, reblog_of_id FROM statuses
-              WHERE account_id = ANY($1) AND reblog_of_id = ANY($2) AND deleted_at IS NULL",
-            |f| &mut f.reblogged,
-        ),
-        ("SELECT account_id, status_id FROM bookmarks WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
-            &mut f.bookmarked
-        }),
-        ("SELECT account_id, status_id FROM status_pins WHERE account_id = ANY($1) AND status_id = ANY($2)", |f| {
-            &mut f.pinned
-        }),
-    ];
-    for (sql, field) in queries {
-        for (viewer, status) in pair_rows(db, sql, viewers, ids).await? {
-            if let Some(f) = flags.get_mut(&viewer) {
-                field(f).insert(status);
-            }
+    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
+        "SELECT 0, account_id, status_id FROM favourites WHERE account_id = ANY($1) AND status_id = ANY($2)
+         UNION ALL
+         SELECT 1, account_id, reblog_of_id FROM statuses
+          WHERE account_id = ANY($1) AND reblog_of_id = ANY($2) AND deleted_at IS NULL
+         UNION ALL
+         SELECT 2, account_id, status_id FROM bookmarks WHERE account_id = ANY($1) AND status_id = ANY($2)
+         UNION ALL
+         SELECT 3, account_id, status_id FROM status_pins WHERE account_id = ANY($1) AND status_id = ANY($2)",
+    )
+    .bind(viewers)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    for (kind, viewer, status) in rows {
+        if let Some(f) = flags.get_mut(&viewer) {
+            let set = match kind {
+                0 => &mut f.favourited,
+                1 => &mut f.reblogged,
+                2 => &mut f.bookmarked,
+                _ => &mut f.pinned,
+            };
+            set.insert(status);
         }
     }
     Ok(flags)
