@@ -33,6 +33,9 @@ enum Bench {
         #[arg(long, default_value = "target/bench")]
         out: std::path::PathBuf,
     },
+    /// (Used by `streaming`: the bare broadcast server of the raw-limit measurement.)
+    #[command(hide = true)]
+    RawWsServer,
     /// Concurrent WebSocket clients, memory per connection, and delivery latency.
     Streaming {
         #[arg(long, default_value_t = 10_000)]
@@ -50,6 +53,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Bench::Fanout { accounts, quick, out } => fanout::run(fanout::Args { accounts, quick, out_dir: out }).await,
+        Bench::RawWsServer => streaming::raw_ws_server().await,
         Bench::Streaming { clients, rounds, out } => {
             streaming::run(streaming::Args { clients, rounds, out_dir: out }).await
         }

@@ -166,38 +166,61 @@ async fn wait_for_health(port: u16) -> Result<(), Box<dyn std::error::Error>> {
     Err("the streaming server did not start".into())
 }
 
-/// A minimal WebSocket broadcast server: the raw cost of delivering one frame to everyone.
-async fn raw_broadcast_server(listener: tokio::net::TcpListener, sender: broadcast::Sender<Arc<str>>) {
+/// A minimal WebSocket broadcast server, run as its own process (`ferrodon-bench
+/// raw-ws-server`): any client sending `go` makes it send one frame to every connection.
+/// The raw cost of delivering one frame to everyone.
+pub async fn raw_ws_server() -> Result<(), Box<dyn std::error::Error>> {
+    setup::raise_open_files(65_536);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("{}", listener.local_addr()?.port());
+    let (sender, _) = broadcast::channel::<Arc<str>>(16);
+    let sample: Arc<str> =
+        Arc::from(format!("{{\"stream\":[\"user\"],\"event\":\"raw\",\"payload\":{:?}}}", "x".repeat(2500)).as_str());
     while let Ok((stream, _)) = listener.accept().await {
         let mut rx = sender.subscribe();
+        let (sender, sample) = (sender.clone(), sample.clone());
         tokio::spawn(async move {
-            let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
-            while let Ok(text) = rx.recv().await {
-                if ws.send(Message::text(text.to_string())).await.is_err() {
-                    break;
+            let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+            let (mut sink, mut incoming) = ws.split();
+            loop {
+                tokio::select! {
+                    frame = incoming.next() => match frame {
+                        Some(Ok(Message::Text(t))) if t.as_str() == "go" => { let _ = sender.send(sample.clone()); }
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                    text = rx.recv() => match text {
+                        Ok(text) => if sink.send(Message::text(text.to_string())).await.is_err() { break },
+                        Err(_) => break,
+                    },
                 }
             }
         });
     }
+    Ok(())
 }
 
 type Row = (String, Vec<Duration>, Vec<Duration>, usize);
 
-/// The raw limit: one frame broadcast in-process to `n` WebSocket clients, `rounds` times.
+/// The raw limit: one frame broadcast to `n` WebSocket clients by a minimal server in
+/// another process, `rounds` times.
 async fn raw_limit(n: usize, rounds: usize) -> Result<(Row, Vec<Duration>), Box<dyn std::error::Error>> {
-    eprintln!("raw limit: in-process WebSocket broadcast to {n} clients");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let raw_port = listener.local_addr()?.port();
-    let (sender, _) = broadcast::channel::<Arc<str>>(16);
-    let server = tokio::spawn(raw_broadcast_server(listener, sender.clone()));
+    use std::io::BufRead;
+    eprintln!("raw limit: a bare WebSocket broadcast server to {n} clients");
+    let mut server =
+        ServerProcess(Command::new(std::env::current_exe()?).arg("raw-ws-server").stdout(Stdio::piped()).spawn()?);
+    let stdout = server.0.stdout.take().ok_or("no stdout from the raw server")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let raw_port: u16 = line.trim().parse()?;
     let (raw_clients, mut raw_receipts) = open_clients(n, |_| format!("ws://127.0.0.1:{raw_port}/"), "raw").await?;
+    let (mut trigger, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{raw_port}/")).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (mut p50s, mut p99s, mut all, mut delivered) = (Vec::new(), Vec::new(), Vec::new(), 0);
-    let sample = format!("{{\"stream\":[\"user\"],\"event\":\"raw\",\"payload\":{:?}}}", "x".repeat(2500));
     for _ in 0..rounds {
         drain(&mut raw_receipts);
         let start = Instant::now();
-        sender.send(Arc::from(sample.as_str()))?;
+        trigger.send(Message::text("go")).await?;
         let mut latencies = collect(&mut raw_receipts, n, start).await;
         latencies.sort();
         delivered += latencies.len();
@@ -208,8 +231,8 @@ async fn raw_limit(n: usize, rounds: usize) -> Result<(Row, Vec<Duration>), Box<
     for task in raw_clients {
         task.abort();
     }
-    server.abort();
-    Ok((("raw limit (in-process broadcast)".to_string(), p50s, p99s, delivered / rounds.max(1)), all))
+    drop(server);
+    Ok((("raw limit (bare broadcast server)".to_string(), p50s, p99s, delivered / rounds.max(1)), all))
 }
 
 pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
