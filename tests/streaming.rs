@@ -323,3 +323,100 @@ async fn health_check() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "OK");
 }
+
+/// Publishes a raw message on a channel, as the publishers of other features do.
+async fn publish_raw(app: &TestApp, channel: &str, message: Value) {
+    let mut conn = app.state.redis.conn().await.unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(app.state.redis.key(channel))
+        .arg(message.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_event_type_is_forwarded_and_payloadless_ones_dropped() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let bob = app.register("bob").await;
+    let mut user = connect_user(&host, &bob, "user").await;
+    let mut direct = connect_user(&host, &bob, "direct").await;
+    let id = &bob.id;
+    publish_raw(
+        &app,
+        &format!("timeline:direct:{id}"),
+        json!({ "event": "conversation", "payload": { "id": "1", "unread": true } }),
+    )
+    .await;
+    let frame = expect_event(&mut direct, "conversation").await;
+    assert_eq!(frame["stream"], json!(["direct"]));
+    assert_eq!(payload(&frame)["unread"], true);
+    // Mastodon drops messages without a payload (filters_changed is published that way).
+    publish_raw(&app, &format!("timeline:{id}"), json!({ "event": "filters_changed" })).await;
+    publish_raw(&app, &format!("timeline:{id}"), json!({ "event": "announcement", "payload": { "id": "7" } })).await;
+    let frame = expect_event(&mut user, "announcement").await;
+    assert_eq!(payload(&frame)["id"], "7");
+    publish_raw(&app, &format!("timeline:{id}"), json!({ "event": "announcement.delete", "payload": "7" })).await;
+    let frame = expect_event(&mut user, "announcement.delete").await;
+    assert_eq!(frame["payload"], "7");
+    publish_raw(
+        &app,
+        &format!("timeline:{id}:notifications"),
+        json!({ "event": "notifications_merged", "payload": "1" }),
+    )
+    .await;
+    expect_event(&mut user, "notifications_merged").await;
+    // A suspended account's streams are killed on its system channel.
+    publish_raw(&app, &format!("timeline:system:{id}"), json!({ "event": "kill" })).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match user.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true));
+}
+
+#[tokio::test]
+async fn a_client_that_falls_behind_is_dropped_without_holding_up_others() {
+    use ferrodon_streaming::hub::{Client, Hub, Outgoing};
+    use std::sync::Arc;
+    let app = TestApp::spawn().await;
+    let hub =
+        Hub::start(&app.state.config.redis_url, app.state.redis.clone(), app.state.db.primary.clone()).await.unwrap();
+    let viewer = ferrodon_streaming::streams::Viewer {
+        token_id: 1,
+        account_id: 1,
+        scopes: ferrodon::oauth::Scopes::from_stored("read"),
+        chosen_languages: None,
+    };
+    let make = |capacity: usize| {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Outgoing>(capacity);
+        let client = Client {
+            id: hub.next_client_id(),
+            viewer: Arc::new(viewer.clone()),
+            tx,
+            dropped: Arc::new(tokio::sync::Notify::new()),
+        };
+        (client, rx)
+    };
+    let (slow, _slow_rx) = make(2); // never read
+    let (fast, mut fast_rx) = make(64);
+    for client in [&slow, &fast] {
+        hub.subscribe(client, vec!["user".into()], &["timeline:1".to_string()], false, false).await.unwrap();
+    }
+    let dropped = slow.dropped.clone();
+    let notified = tokio::spawn(async move { dropped.notified().await });
+    for n in 0..10 {
+        publish_raw(&app, "timeline:1", json!({ "event": "update", "payload": { "id": n.to_string() } })).await;
+    }
+    tokio::time::timeout(Duration::from_secs(5), notified).await.expect("the slow client is told to go").unwrap();
+    for _ in 0..10 {
+        let out = tokio::time::timeout(Duration::from_secs(5), fast_rx.recv()).await.unwrap().unwrap();
+        assert!(matches!(out, Outgoing::Event { .. }));
+    }
+}
