@@ -85,7 +85,7 @@ pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &
     if listening.is_empty() {
         return Ok(());
     }
-    let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
+    let bundle = hydrate::load_authorized(&state.db.primary, &[status.id]).await?;
     let Some(shared) = entities::status(status.id, &bundle, &state.config) else { return Ok(()) };
     let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
     let flags = hydrate::viewer_flags_many(&state.db.primary, listening, &ids).await?;
@@ -147,7 +147,7 @@ fn public_channels(status: &Status, tags: &[String]) -> Vec<String> {
 
 /// Sends a new or edited public status to the public and hashtag streams (no viewer).
 pub async fn status_to_public(state: &AppState, status: &Status, update: bool) -> Result<()> {
-    let bundle = hydrate::load(&state.db.primary, &[status.id], None).await?;
+    let bundle = hydrate::load_authorized(&state.db.primary, &[status.id]).await?;
     let tags = bundle.tags.get(&status.id).cloned().unwrap_or_default();
     let channels = public_channels(status, &tags);
     if channels.is_empty() {

@@ -15,7 +15,7 @@ use crate::entities;
 use crate::error::{Error, Result};
 use crate::notifications::{self, Filter, Notification, NotificationType};
 use crate::pagination::{Page, PageParams};
-use crate::statuses::{self, hydrate};
+use crate::statuses::hydrate;
 use crate::time::iso;
 
 type State = web::Data<AppState>;
@@ -61,14 +61,13 @@ struct Loaded {
 async fn load(state: &AppState, viewer: i64, items: Vec<Notification>) -> Result<Loaded> {
     let db = &state.db.primary;
     let status_ids: Vec<i64> = items.iter().filter_map(|n| n.status_id).collect();
-    let visible = statuses::filter_visible(db, &status_ids, Some(viewer)).await?;
+    let bundle = hydrate::load(db, &status_ids, Some(viewer)).await?;
     let items: Vec<Notification> = items
         .into_iter()
-        .filter(|n| !n.needs_status() || n.status_id.is_some_and(|id| visible.contains(&id)))
+        .filter(|n| !n.needs_status() || n.status_id.is_some_and(|id| bundle.statuses.contains_key(&id)))
         .collect();
     let account_ids: Vec<i64> = items.iter().map(|n| n.from_account_id).collect::<HashSet<_>>().into_iter().collect();
     let accounts = accounts::find_many(db, &account_ids).await?;
-    let bundle = hydrate::load(db, &visible, Some(viewer)).await?;
     Ok(Loaded { items, accounts, bundle })
 }
 

@@ -1,10 +1,11 @@
 //! Loads everything needed to render a page of statuses for one viewer in a bounded number
-//! of queries (not one per status): the statuses and the originals they reblog, authors,
-//! counters, mentions, tags, applications and the viewer's own flags.
+//! of queries (not one per status, four for a typical page): the statuses with their
+//! counters, mentions and tags, the originals they reblog, authors, applications and the
+//! viewer's own flags.
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{FromRow, PgPool};
+use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
 use crate::accounts::{self, Account};
 use crate::error::Result;
@@ -64,50 +65,107 @@ impl StatusBundle {
     }
 }
 
-/// Loads `ids` (already authorized by the caller) and everything they reference.
+#[derive(serde::Deserialize)]
+struct MentionJson {
+    account_id: i64,
+    username: String,
+    domain: Option<String>,
+    url: Option<String>,
+}
+
+/// A status with its counters, mentions and tags, in one row.
+#[derive(FromRow)]
+struct Row {
+    #[sqlx(flatten)]
+    status: Status,
+    replies_count: i64,
+    reblogs_count: i64,
+    favourites_count: i64,
+    quotes_count: i64,
+    mentions: sqlx::types::Json<Vec<MentionJson>>,
+    tags: Vec<String>,
+}
+
+/// Statuses with counters, mentions and tags; only those `viewer` may see when `check`.
+async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Result<Vec<Row>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, Row>(AssertSqlSafe(format!(
+        "SELECT {}, COALESCE(st.replies_count, 0) AS replies_count, COALESCE(st.reblogs_count, 0) AS reblogs_count,
+                COALESCE(st.favourites_count, 0) AS favourites_count, COALESCE(st.quotes_count, 0) AS quotes_count,
+                COALESCE((SELECT json_agg(json_build_object('account_id', m.account_id, 'username', a.username,
+                                                            'domain', a.domain, 'url', a.url) ORDER BY m.id)
+                            FROM mentions m JOIN accounts a ON a.id = m.account_id
+                           WHERE m.status_id = s.id AND NOT m.silent), '[]'::json) AS mentions,
+                ARRAY(SELECT t.name::text FROM statuses_tags x JOIN tags t ON t.id = x.tag_id
+                       WHERE x.status_id = s.id ORDER BY t.name) AS tags
+           FROM statuses s LEFT JOIN status_stats st ON st.status_id = s.id
+          WHERE s.id = ANY($1) AND (NOT $3 OR {})",
+        statuses::STATUS_COLUMNS,
+        statuses::visible_sql("s", "$2")
+    )))
+    .bind(ids)
+    .bind(viewer)
+    .bind(check)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Loads the statuses among `ids` that `viewer` may see (anonymous: `None`), with
+/// everything they reference. Statuses the viewer may not see are simply absent, so a
+/// rendering path cannot show them even if its caller forgot to check.
 pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<StatusBundle> {
+    load_with(db, ids, viewer, true).await
+}
+
+/// `load` without the visibility check, for publishers that render once for receivers
+/// the fan-out has already authorized (no viewer flags).
+pub async fn load_authorized(db: &PgPool, ids: &[i64]) -> Result<StatusBundle> {
+    load_with(db, ids, None, false).await
+}
+
+async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Result<StatusBundle> {
     let mut bundle = StatusBundle { viewer, ..Default::default() };
     if ids.is_empty() {
         return Ok(bundle);
     }
-    let mut rows = statuses::find_many(db, ids).await?;
-    let originals: Vec<i64> = rows.iter().filter_map(|s| s.reblog_of_id).filter(|id| !ids.contains(id)).collect();
-    rows.extend(statuses::find_many(db, &originals).await?);
-    let all_ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
-    let account_ids: Vec<i64> = rows.iter().map(|s| s.account_id).collect::<HashSet<_>>().into_iter().collect();
-    let app_ids: Vec<i64> = rows.iter().filter_map(|s| s.application_id).collect();
+    let mut rows = rows(db, ids, viewer, check).await?;
+    // Originals of visible reblogs were checked with them (see `visible_sql`).
+    let originals: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.status.reblog_of_id)
+        .filter(|id| !rows.iter().any(|r| r.status.id == *id))
+        .collect();
+    rows.extend(self::rows(db, &originals, viewer, false).await?);
+    let all_ids: Vec<i64> = rows.iter().map(|r| r.status.id).collect();
+    let account_ids: Vec<i64> = rows.iter().map(|r| r.status.account_id).collect::<HashSet<_>>().into_iter().collect();
+    let app_ids: Vec<i64> = rows.iter().filter_map(|r| r.status.application_id).collect();
 
     for a in accounts::find_many(db, &account_ids).await? {
         bundle.accounts.insert(a.id, a);
     }
-    let stats: Vec<Stats> = sqlx::query_as(
-        "SELECT status_id, replies_count, reblogs_count, favourites_count, quotes_count
-           FROM status_stats WHERE status_id = ANY($1)",
-    )
-    .bind(&all_ids)
-    .fetch_all(db)
-    .await?;
-    bundle.stats = stats.into_iter().map(|s| (s.status_id, s)).collect();
-    let mentions: Vec<MentionRow> = sqlx::query_as(
-        "SELECT m.status_id, m.account_id, a.username, a.domain, a.url
-           FROM mentions m JOIN accounts a ON a.id = m.account_id
-          WHERE m.status_id = ANY($1) AND NOT m.silent ORDER BY m.id",
-    )
-    .bind(&all_ids)
-    .fetch_all(db)
-    .await?;
-    for m in mentions {
-        bundle.mentions.entry(m.status_id).or_default().push(m);
-    }
-    let tags: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
-          WHERE st.status_id = ANY($1) ORDER BY t.name",
-    )
-    .bind(&all_ids)
-    .fetch_all(db)
-    .await?;
-    for (status_id, name) in tags {
-        bundle.tags.entry(status_id).or_default().push(name);
+    for row in &rows {
+        let id = row.status.id;
+        bundle.stats.insert(
+            id,
+            Stats {
+                status_id: id,
+                replies_count: row.replies_count,
+                reblogs_count: row.reblogs_count,
+                favourites_count: row.favourites_count,
+                quotes_count: row.quotes_count,
+            },
+        );
+        let mentions = row.mentions.0.iter().map(|m| MentionRow {
+            status_id: id,
+            account_id: m.account_id,
+            username: m.username.clone(),
+            domain: m.domain.clone(),
+            url: m.url.clone(),
+        });
+        bundle.mentions.insert(id, mentions.collect());
+        bundle.tags.insert(id, row.tags.clone());
     }
     if !app_ids.is_empty() {
         let apps: Vec<AppRow> = sqlx::query_as("SELECT id, name, website FROM oauth_applications WHERE id = ANY($1)")
@@ -119,7 +177,7 @@ pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<Statu
     if let Some(viewer) = viewer {
         bundle.flags = viewer_flags(db, viewer, &all_ids).await?;
     }
-    bundle.statuses = rows.into_iter().map(|s| (s.id, s)).collect();
+    bundle.statuses = rows.into_iter().map(|r| (r.status.id, r.status)).collect();
     Ok(bundle)
 }
 

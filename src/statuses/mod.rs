@@ -138,21 +138,6 @@ pub async fn find_visible(db: &PgPool, id: i64, viewer: Option<i64>) -> Result<S
     .ok_or(Error::NotFound)
 }
 
-/// Of `ids`, the ones the viewer may see (any order).
-pub async fn filter_visible(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<Vec<i64>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT s.id FROM statuses s WHERE s.id = ANY($1) AND {}",
-        visible_sql("s", "$2")
-    )))
-    .bind(ids)
-    .bind(viewer)
-    .fetch_all(db)
-    .await?)
-}
-
 /// A status owned by `account_id` (for edit, delete, pin), or 404.
 pub async fn find_own(db: &PgPool, id: i64, account_id: i64) -> Result<Status> {
     sqlx::query_as::<_, Status>(AssertSqlSafe(format!(
