@@ -140,7 +140,7 @@ async fn compact_feeds_keep_exact_64_bit_ids() {
 #[tokio::test]
 async fn compact_feed_of_800_fits_in_8_kb() {
     let app = TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "compact")]).await;
-    for n in 1..=880 {
+    for n in 1..=1000 {
         add(&app, id(n), None).await;
     }
     let mut conn = app.state.redis.conn().await.unwrap();

@@ -33,6 +33,8 @@ struct Audience {
     nobody: bool,
     /// An original nobody has reblogged yet: no feed's reblog index can name it.
     fresh: bool,
+    /// Direct (and limited) statuses reach only the followers they mention.
+    mentioned_only: bool,
 }
 
 async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
@@ -69,12 +71,48 @@ async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
         .fetch_one(db)
         .await?;
     Ok(Audience {
+        mentioned_only: status.visibility() >= Visibility::Direct,
         fresh: status.reblog_of_id.is_none() && !reblogged,
         excluded: excluded.into_iter().collect(),
         reply_target: if reply_to_other { status.in_reply_to_account_id } else { None },
         is_reblog: status.reblog_of_id.is_some(),
         nobody,
     })
+}
+
+/// The next `limit` active followers after follow row `after`, with whether the
+/// follow-dependent filters (languages, `show_reblogs`, replies) let the status through.
+async fn followers_after(
+    state: &AppState,
+    status: &Status,
+    audience: &Audience,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Follower>> {
+    Ok(sqlx::query_as(
+        "SELECT f.id AS follow_id, f.account_id, f.notify,
+                (f.languages IS NULL OR $7::text IS NULL OR $7 = ANY(f.languages))
+                AND (NOT $8 OR f.show_reblogs)
+                AND ($9::bigint IS NULL OR f.account_id = $9
+                     OR EXISTS (SELECT 1 FROM follows r WHERE r.account_id = f.account_id AND r.target_account_id = $9))
+                AS passes
+           FROM follows f JOIN users u ON u.account_id = f.account_id
+          WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
+            AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
+            AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
+          ORDER BY f.id LIMIT $6",
+    )
+    .bind(status.account_id)
+    .bind(after)
+    .bind(state.config.user_active_days as i32)
+    .bind(audience.mentioned_only)
+    .bind(status.id)
+    .bind(limit)
+    .bind(&status.language)
+    .bind(audience.is_reblog)
+    .bind(audience.reply_target)
+    .fetch_all(&state.db.replica)
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,47 +149,33 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     if audience.nobody {
         return Ok(());
     }
-    let mentioned_only = status.visibility() >= Visibility::Direct;
     let notifies_followers = !audience.is_reblog && audience.reply_target.is_none();
     let batch_size = BATCH.min(state.config.fanout_chunk);
+    let chunk = state.config.fanout_chunk;
     let mut after = after_follow_id;
     let mut written: i64 = 0;
+    let mut batch = followers_after(state, &status, &audience, after, batch_size).await?;
     loop {
-        if written >= state.config.fanout_chunk {
+        if written >= chunk {
             return jobs::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id: after }).await;
         }
-        let batch: Vec<Follower> = sqlx::query_as(
-            "SELECT f.id AS follow_id, f.account_id, f.notify,
-                    (f.languages IS NULL OR $7::text IS NULL OR $7 = ANY(f.languages))
-                    AND (NOT $8 OR f.show_reblogs)
-                    AND ($9::bigint IS NULL OR f.account_id = $9
-                         OR EXISTS (SELECT 1 FROM follows r WHERE r.account_id = f.account_id AND r.target_account_id = $9))
-                    AS passes
-               FROM follows f JOIN users u ON u.account_id = f.account_id
-              WHERE f.target_account_id = $1 AND f.id > $2 AND NOT u.disabled
-                AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)
-                AND (NOT $4 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = $5 AND m.account_id = f.account_id))
-              ORDER BY f.id LIMIT $6",
-        )
-        .bind(status.account_id)
-        .bind(after)
-        .bind(state.config.user_active_days as i32)
-        .bind(mentioned_only)
-        .bind(status.id)
-        .bind(batch_size)
-        .bind(&status.language)
-        .bind(audience.is_reblog)
-        .bind(audience.reply_target)
-        .fetch_all(&state.db.replica)
-        .await?;
         let Some(last) = batch.last() else { break };
         after = last.follow_id;
         written += batch.len() as i64;
+        let more = batch.len() as i64 == batch_size;
         let receivers: Vec<&Follower> =
             batch.iter().filter(|f| f.passes && !audience.excluded.contains(&f.account_id)).collect();
         let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
-        let listening = store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh).await?;
-        events::status_to_listeners(state, &status, &listening, update).await?;
+        // Redis writes this batch while PostgreSQL reads the next one.
+        let (listening, next) =
+            tokio::join!(store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh), async {
+                if more && written < chunk {
+                    followers_after(state, &status, &audience, after, batch_size).await
+                } else {
+                    Ok(Vec::new())
+                }
+            });
+        events::status_to_listeners(state, &status, &listening?, update).await?;
         if notifies_followers && !update {
             for follower in receivers.iter().filter(|f| f.notify) {
                 notifications::notify(
@@ -164,9 +188,10 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
                 .await?;
             }
         }
-        if (batch.len() as i64) < batch_size {
+        if !more {
             break;
         }
+        batch = next?;
     }
     Ok(())
 }
