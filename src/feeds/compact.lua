@@ -21,6 +21,19 @@ local TRIM_TO = 800
 local FALLOFF = 80
 local HEADER = 16
 
+-- Redis 7.0 formats every number passed to redis.call with printf("%.17g"), which costs
+-- more than the command itself: offsets are passed as strings, memoized per script run.
+local ZERO_SLOT = string.rep('\0', 8)
+local offsets = {}
+local function offset(n)
+  local s = offsets[n]
+  if s == nil then
+    s = string.format('%d', n)
+    offsets[n] = s
+  end
+  return s
+end
+
 local function cmp(a, b)
   for i = 1, 8 do
     local x, y = string.byte(a, i), string.byte(b, i)
@@ -33,7 +46,7 @@ end
 
 -- capacity, count, newest (nil when the feed is empty or missing)
 local function header(key)
-  local h = redis.call('GETRANGE', key, 0, HEADER - 1)
+  local h = redis.call('GETRANGE', key, '0', '15')
   if #h < HEADER then return 0, 0, nil end
   local cap, n = struct.unpack('>I4>I4', h)
   if n == 0 then return cap, 0, nil end
@@ -41,12 +54,14 @@ local function header(key)
 end
 
 local function slot(key, i)
-  return redis.call('GETRANGE', key, HEADER + i * 8, HEADER + 7 + i * 8)
+  return redis.call('GETRANGE', key, offset(HEADER + i * 8), offset(HEADER + 7 + i * 8))
 end
 
 local function set_count(key, n, newest)
-  redis.call('SETRANGE', key, 4, struct.pack('>I4', n) .. (newest or string.rep('\0', 8)))
+  redis.call('SETRANGE', key, '4', struct.pack('>I4', n) .. (newest or ZERO_SLOT))
 end
+
+local padding = {}
 
 -- Rewrites the feed with `ids` (a string of 8-byte slots) at the smallest tier that fits.
 local function rewrite(key, ids)
@@ -55,9 +70,14 @@ local function rewrite(key, ids)
   for _, tier in ipairs(TIERS) do
     if n < tier then cap = tier; break end
   end
-  local newest = string.rep('\0', 8)
+  local newest = ZERO_SLOT
   if n > 0 then newest = string.sub(ids, -8) end
-  redis.call('SET', key, struct.pack('>I4>I4', cap, n) .. newest .. ids .. string.rep('\0', (cap - n) * 8))
+  local pad = padding[cap - n]
+  if pad == nil then
+    pad = string.rep('\0', (cap - n) * 8)
+    padding[cap - n] = pad
+  end
+  redis.call('SET', key, struct.pack('>I4>I4', cap, n) .. newest .. ids .. pad)
 end
 
 local function lower_bound(key, n, id)
@@ -79,7 +99,7 @@ end
 
 local function all_ids(key, n)
   if n == 0 then return '' end
-  return redis.call('GETRANGE', key, HEADER, HEADER - 1 + n * 8)
+  return redis.call('GETRANGE', key, '16', offset(HEADER - 1 + n * 8))
 end
 
 -- Inserts `id`; returns 1 if added, 0 if already there.
@@ -92,7 +112,7 @@ local function insert(key, id)
   local c = cmp(id, newest)
   if c == 0 then return 0 end
   if c > 0 and n < cap then
-    redis.call('SETRANGE', key, HEADER + n * 8, id)
+    redis.call('SETRANGE', key, offset(HEADER + n * 8), id)
     set_count(key, n + 1, id)
     return 1
   end
@@ -114,7 +134,8 @@ local function remove(key, id)
   local pos, found = lower_bound(key, n, id)
   if not found then return 0 end
   if pos < n - 1 then
-    redis.call('SETRANGE', key, HEADER + pos * 8, redis.call('GETRANGE', key, HEADER + 8 + pos * 8, HEADER - 1 + n * 8))
+    local rest = redis.call('GETRANGE', key, offset(HEADER + 8 + pos * 8), offset(HEADER - 1 + n * 8))
+    redis.call('SETRANGE', key, offset(HEADER + pos * 8), rest)
   end
   local newest = nil
   if n > 1 then newest = slot(key, n - 2) end
