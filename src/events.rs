@@ -17,6 +17,28 @@ pub fn user_channel(account_id: i64) -> String {
     format!("timeline:{account_id}")
 }
 
+/// ferrodon-only: a sorted set of the accounts with a live user stream (score: when the
+/// streaming server's subscription lapses), kept beside Mastodon's `subscribed:` keys so
+/// fan-out can ask about a whole batch of followers in one command.
+pub const LISTENING_KEY: &str = "ferrodon:streaming:listening";
+
+/// The account of a `timeline:<id>` channel.
+pub fn account_of_user_channel(channel: &str) -> Option<i64> {
+    channel.strip_prefix("timeline:").and_then(|id| id.parse().ok())
+}
+
+/// Which of `accounts` have a live user stream (one round trip).
+pub async fn listening_among(state: &AppState, accounts: &[i64]) -> Result<Vec<i64>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = state.redis.conn().await?;
+    let scores: Vec<Option<f64>> =
+        redis::cmd("ZMSCORE").arg(state.redis.key(LISTENING_KEY)).arg(accounts).query_async(&mut conn).await?;
+    let now = chrono::Utc::now().timestamp() as f64;
+    Ok(accounts.iter().zip(scores).filter(|(_, s)| s.is_some_and(|s| s > now)).map(|(a, _)| *a).collect())
+}
+
 pub fn notifications_channel(account_id: i64) -> String {
     format!("timeline:{account_id}:notifications")
 }
@@ -74,9 +96,7 @@ fn hydrate_for(value: &mut Value, viewer: i64, bundle: &StatusBundle, flags: &hy
 /// After fan-out: sends `update` (or `status.update` for edits) to the home streams of
 /// the receivers who are listening, each with their own flags.
 pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64], update: bool) -> Result<()> {
-    let channels: Vec<String> = receivers.iter().map(|r| user_channel(*r)).collect();
-    let listening: Vec<i64> =
-        subscribed(state, &channels).await?.into_iter().zip(receivers).filter(|(s, _)| *s).map(|(_, r)| *r).collect();
+    let listening = listening_among(state, receivers).await?;
     status_to_listeners(state, status, &listening, update).await
 }
 

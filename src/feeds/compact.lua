@@ -156,11 +156,8 @@ end
 
 -- KEYS: the feeds. ARGV: op ('add' | 'remove'), id, original ('' if none), original
 -- decimal, id decimal, fresh ('1': an original nothing has reblogged yet, so no reblog
--- index can mention it), subscribed-key prefix ('' to skip the check).
--- Returns the 1-based positions of the feeds whose owners have a live streaming
--- subscription (`<prefix><n>` exists, n being the feed key's trailing account id).
-local op, id, original, original_dec, id_dec, fresh, sub_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local listening = {}
+-- index can mention it).
+local op, id, original, original_dec, id_dec, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 for k = 1, #KEYS do
   local feed = KEYS[k]
   local index = feed .. ':r'
@@ -201,11 +198,5 @@ for k = 1, #KEYS do
       remove(feed, id)
     end
   end
-  if sub_prefix ~= '' then
-    local owner = string.match(feed, '(%d+)$')
-    if redis.call('EXISTS', sub_prefix .. owner) == 1 then
-      table.insert(listening, k)
-    end
-  end
 end
-return listening
+return 0

@@ -167,14 +167,18 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
             batch.iter().filter(|f| f.passes && !audience.excluded.contains(&f.account_id)).collect();
         let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
         // Redis writes this batch while PostgreSQL reads the next one.
-        let (listening, next) =
-            tokio::join!(store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh), async {
+        let (stored, listening, next) = tokio::join!(
+            store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh),
+            events::listening_among(state, &ids),
+            async {
                 if more && written < chunk {
                     followers_after(state, &status, &audience, after, batch_size).await
                 } else {
                     Ok(Vec::new())
                 }
-            });
+            }
+        );
+        stored?;
         events::status_to_listeners(state, &status, &listening?, update).await?;
         if notifies_followers && !update {
             for follower in receivers.iter().filter(|f| f.notify) {

@@ -41,17 +41,10 @@ enum Op {
     Remove,
 }
 
-/// Writes one status into (or out of) many feeds; returns the receivers who are
-/// listening on their streaming channel (checked in the same round trip).
-async fn write(
-    state: &AppState,
-    op: Op,
-    status_id: i64,
-    reblog_of_id: Option<i64>,
-    receivers: &[i64],
-) -> Result<Vec<i64>> {
+/// Writes one status into (or out of) many feeds.
+async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
     if receivers.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let mut conn = state.redis.conn().await?;
     match state.config.feed_encoding {
@@ -61,7 +54,6 @@ async fn write(
                 Op::Add { fresh } => ("add", fresh),
                 Op::Remove => ("remove", false),
             };
-            let subscribed_prefix = state.redis.key("subscribed:timeline:");
             let mut pipe = redis::pipe();
             pipe.load_script(&COMPACT).ignore();
             for chunk in receivers.chunks(BATCH) {
@@ -74,16 +66,10 @@ async fn write(
                     .arg(&original[..])
                     .arg(reblog_of_id.map(|o| o.to_string()).unwrap_or_default())
                     .arg(status_id.to_string())
-                    .arg(if fresh { "1" } else { "0" })
-                    .arg(&subscribed_prefix);
-                pipe.invoke_script(&call);
+                    .arg(if fresh { "1" } else { "0" });
+                pipe.invoke_script(&call).ignore();
             }
-            let positions: Vec<Vec<usize>> = pipe.query_async(&mut conn).await?;
-            Ok(receivers
-                .chunks(BATCH)
-                .zip(positions)
-                .flat_map(|(chunk, found)| found.into_iter().filter_map(|p| chunk.get(p.wrapping_sub(1)).copied()))
-                .collect())
+            let _: () = pipe.query_async(&mut conn).await?;
         }
         FeedEncoding::SortedSet => {
             let script = match op {
@@ -105,32 +91,30 @@ async fn write(
                 }
                 let _: () = pipe.query_async(&mut conn).await?;
             }
-            let channels: Vec<String> = receivers.iter().map(|r| crate::events::user_channel(*r)).collect();
-            let listening = crate::events::subscribed(state, &channels).await?;
-            Ok(receivers.iter().zip(listening).filter(|(_, l)| *l).map(|(r, _)| *r).collect())
         }
     }
+    Ok(())
 }
 
 /// Adds a status to the home feeds of `receivers` (with reblog aggregation and trimming).
 pub async fn add(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Add { fresh: false }, status_id, reblog_of_id, receivers).await.map(|_| ())
+    write(state, Op::Add { fresh: false }, status_id, reblog_of_id, receivers).await
 }
 
 /// The fan-out's add: `fresh` says nothing has reblogged the status yet (so no reblog index
-/// can name it, and the check is skipped). Returns the receivers listening on streams.
+/// can name it, and the check is skipped).
 pub async fn add_for_fanout(
     state: &AppState,
     status_id: i64,
     reblog_of_id: Option<i64>,
     receivers: &[i64],
     fresh: bool,
-) -> Result<Vec<i64>> {
+) -> Result<()> {
     write(state, Op::Add { fresh }, status_id, reblog_of_id, receivers).await
 }
 
 pub async fn remove(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Remove, status_id, reblog_of_id, receivers).await.map(|_| ())
+    write(state, Op::Remove, status_id, reblog_of_id, receivers).await
 }
 
 /// Decodes a compact feed: ids newest first, at most MAX_ITEMS.

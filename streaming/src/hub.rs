@@ -124,9 +124,15 @@ impl Hub {
             return Ok(());
         }
         let mut pipe = redis::pipe();
+        let expires = chrono::Utc::now().timestamp() + SUBSCRIBED_TTL_SECONDS as i64;
+        let listening = self.redis.key(ferrodon::events::LISTENING_KEY);
         for channel in channels {
             pipe.set_ex(self.redis.key(format!("subscribed:{channel}")), "1", SUBSCRIBED_TTL_SECONDS).ignore();
+            if let Some(account_id) = ferrodon::events::account_of_user_channel(channel) {
+                pipe.zadd(&listening, account_id, expires).ignore();
+            }
         }
+        pipe.zrembyscore(&listening, "-inf", chrono::Utc::now().timestamp()).ignore();
         let mut conn = self.redis.conn().await?;
         let _: () = pipe.query_async(&mut conn).await?;
         Ok(())
