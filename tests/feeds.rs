@@ -215,3 +215,33 @@ async fn large_fanouts_are_chunked_behind_ordinary_posts() {
         assert!(home.ids().contains(&big["id"].as_str().unwrap().to_string()), "{} got the big post", fan.username);
     }
 }
+
+/// A lost feed (Redis flushed) answers 206 with Mastodon-Async-Refresh while it is rebuilt
+/// from PostgreSQL in the background, then the full timeline again.
+#[tokio::test]
+async fn a_lost_feed_is_rebuilt_in_the_background_with_206_meanwhile() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.follow(&bob, &alice).await;
+    let post = app.post_status(&alice, json!({ "status": "survives a flush" })).await;
+    app.drain_jobs().await;
+    assert_eq!(app.get("/api/v1/timelines/home", Some(&bob.token)).await.ids().len(), 1);
+
+    ferrodon::feeds::clear_all(&app.state).await.unwrap();
+    let during = app.get("/api/v1/timelines/home", Some(&bob.token)).await;
+    assert_eq!(during.status.as_u16(), 206);
+    let header = during.headers.get("mastodon-async-refresh").unwrap().to_str().unwrap().to_string();
+    assert!(header.contains("retry=5"), "{header}");
+    let id = header.split('"').nth(1).unwrap().to_string();
+    let refresh = app.get(&format!("/api/v1_alpha/async_refreshes/{id}"), Some(&bob.token)).await.ok();
+    assert_eq!(refresh["async_refresh"]["status"], "running");
+    app.get(&format!("/api/v1_alpha/async_refreshes/{id}"), Some(&alice.token)).await.expect(404);
+
+    app.drain_jobs().await;
+    let after = app.get("/api/v1/timelines/home", Some(&bob.token)).await;
+    assert_eq!(after.status.as_u16(), 200);
+    assert_eq!(after.ids(), vec![post["id"].as_str().unwrap().to_string()]);
+    let refresh = app.get(&format!("/api/v1_alpha/async_refreshes/{id}"), Some(&bob.token)).await.ok();
+    assert_eq!(refresh["async_refresh"]["status"], "finished");
+}

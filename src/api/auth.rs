@@ -7,9 +7,9 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::AppState;
 use crate::error::{Error, Result};
 use crate::oauth::{self, AccessToken};
-use crate::{AppState, jobs};
 
 /// A request made with a valid access token.
 pub struct Auth {
@@ -78,7 +78,7 @@ async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
             && oauth::touch_user(&state.db.primary, user_id, state.config.user_active_days).await?
         {
             // Back after the active window: the feed was not kept up to date meanwhile.
-            jobs::enqueue(&state.db.primary, jobs::Job::RegenerateHome { account_id }).await?;
+            crate::feeds::regenerate(&state, account_id).await?;
         }
     }
     Ok(Auth { token })

@@ -157,6 +157,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/notifications").route(get().to(notifications::grouped)))
                 .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),
         )
+        .service(r("/api/v1_alpha/async_refreshes/{id}").route(get().to(timelines::async_refresh)))
         .default_service(web::to(not_found));
 }
 

@@ -24,8 +24,36 @@ pub async fn home(
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:statuses")?;
     let page = Page::new(&page, 20, 40);
-    let ids = feeds::read_home(&state, viewer.account_id, &page).await?;
-    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
+    let (ids, regenerating) = feeds::read_home(&state, viewer.account_id, &page).await?;
+    let mut response = json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?);
+    if regenerating {
+        // Mastodon's answer while a feed is rebuilt: what there is so far, 206, and where
+        // to poll for the end of the rebuild.
+        *response.status_mut() = actix_web::http::StatusCode::PARTIAL_CONTENT;
+        let value = format!("id=\"{}\", retry=5", home_refresh_id(viewer.account_id));
+        if let Ok(header) = actix_web::http::header::HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::HeaderName::from_static("mastodon-async-refresh"), header);
+        }
+    }
+    Ok(response)
+}
+
+fn home_refresh_id(account_id: i64) -> String {
+    format!("home-{account_id}")
+}
+
+/// `GET /api/v1_alpha/async_refreshes/:id`: whether a home feed rebuild has finished.
+pub async fn async_refresh(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:statuses")?;
+    if *id != home_refresh_id(viewer.account_id) {
+        return Err(crate::Error::NotFound);
+    }
+    let status = if feeds::regenerating(&state, viewer.account_id).await? { "running" } else { "finished" };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "async_refresh": { "id": id.as_str(), "status": status, "result_count": null }
+    })))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
 use crate::error::Result;
+use crate::jobs::{self, Job};
 use crate::pagination::Page;
 use crate::statuses::{self, Status};
 use crate::{AppState, events};
@@ -99,7 +100,9 @@ pub async fn merge_into_home(state: &AppState, from_account: i64, into_account: 
     .bind(MERGE_LIMIT)
     .fetch_all(&state.db.replica)
     .await?;
-    push_statuses(state, into_account, &ids).await
+    push_statuses(state, into_account, &ids).await?;
+    // The feed now exists even when nothing was merged, so reading it is not a rebuild.
+    store::ensure_exists(state, into_account).await
 }
 
 /// Status ids in a feed authored by (or reblogging) `account`, or mentioning it when
@@ -187,18 +190,81 @@ pub async fn populate_home(state: &AppState, account_id: i64) -> Result<()> {
     store::ensure_exists(state, account_id).await
 }
 
-/// A page of a home feed: status ids, newest first, still visible to the owner.
-pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result<Vec<i64>> {
-    let ids = match store::page(state, account_id, page).await? {
-        Some(ids) => ids,
-        None => {
-            populate_home(state, account_id).await?;
-            store::page(state, account_id, page).await?.unwrap_or_default()
-        }
-    };
-    // Rendering re-checks visibility (statuses::hydrate::load) and drops what the owner
-    // may no longer see.
-    Ok(ids)
+/// Regeneration markers, as Mastodon's AsyncRefresh: `account:<id>:regeneration` is a hash
+/// whose `status` is `running` (kept a day at most) or `finished` (kept an hour).
+fn regeneration_key(state: &AppState, account_id: i64) -> String {
+    state.redis.key(format!("account:{account_id}:regeneration"))
+}
+
+/// Starts rebuilding a home feed in the background, unless that is already under way.
+pub async fn regenerate(state: &AppState, account_id: i64) -> Result<()> {
+    let key = regeneration_key(state, account_id);
+    let mut conn = state.redis.conn().await?;
+    let status: Option<String> = redis::cmd("HGET").arg(&key).arg("status").query_async(&mut conn).await?;
+    if status.as_deref() == Some("running") {
+        return Ok(());
+    }
+    let _: () = redis::pipe()
+        .hset(&key, "status", "running")
+        .ignore()
+        .expire(&key, 86_400)
+        .ignore()
+        .query_async(&mut conn)
+        .await?;
+    jobs::enqueue(&state.db.primary, Job::RegenerateHome { account_id }).await
+}
+
+/// The background job: rebuilds the feed, then marks the regeneration finished.
+pub async fn regenerate_now(state: &AppState, account_id: i64) -> Result<()> {
+    populate_home(state, account_id).await?;
+    let key = regeneration_key(state, account_id);
+    let mut conn = state.redis.conn().await?;
+    let _: () = redis::pipe()
+        .hset(&key, "status", "finished")
+        .ignore()
+        .expire(&key, 3600)
+        .ignore()
+        .query_async(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the home feed is being rebuilt (then the home endpoint answers 206).
+pub async fn regenerating(state: &AppState, account_id: i64) -> Result<bool> {
+    let mut conn = state.redis.conn().await?;
+    let status: Option<String> =
+        redis::cmd("HGET").arg(regeneration_key(state, account_id)).arg("status").query_async(&mut conn).await?;
+    Ok(status.as_deref() == Some("running"))
+}
+
+/// A page of a home feed: status ids, newest first, and whether the feed is being rebuilt
+/// meanwhile. A feed that is missing (never built, vacuumed, or Redis flushed) is rebuilt
+/// from PostgreSQL in the background. Rendering re-checks visibility
+/// (`statuses::hydrate::load`) and drops what the owner may no longer see.
+pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result<(Vec<i64>, bool)> {
+    if let Some(ids) = store::page(state, account_id, page).await? {
+        return Ok((ids, regenerating(state, account_id).await?));
+    }
+    let mut conn = state.redis.conn().await?;
+    let status: Option<String> =
+        redis::cmd("HGET").arg(regeneration_key(state, account_id)).arg("status").query_async(&mut conn).await?;
+    // Rebuilt within the hour and still empty (a sorted set cannot exist empty): nothing to show.
+    if status.as_deref() == Some("finished") {
+        return Ok((Vec::new(), false));
+    }
+    // A new account that follows nobody and has not posted has nothing to rebuild.
+    let has_sources: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1) OR EXISTS (SELECT 1 FROM statuses WHERE account_id = $1)",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db.replica)
+    .await?;
+    if !has_sources {
+        store::ensure_exists(state, account_id).await?;
+        return Ok((Vec::new(), false));
+    }
+    regenerate(state, account_id).await?;
+    Ok((Vec::new(), true))
 }
 
 /// Drops the home feeds of users who have not signed in within the active window

@@ -133,7 +133,7 @@ impl Job {
             Job::RemoveFromFeeds { status_id, account_id, reblog_of_id } => {
                 feeds::remove_status(state, status_id, account_id, reblog_of_id).await
             }
-            Job::RegenerateHome { account_id } => feeds::populate_home(state, account_id).await,
+            Job::RegenerateHome { account_id } => feeds::regenerate_now(state, account_id).await,
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;
