@@ -436,8 +436,8 @@ async fn home_reads(
     Ok(all)
 }
 
-/// 6. MEMORY USAGE of one feed holding 800 entries or more (trimmed at least once), in each
-/// layout.
+/// Measure 6: MEMORY USAGE of one feed holding 800 entries or more (trimmed at least
+/// once), in each layout.
 async fn feed_memory(vars: &HashMap<String, String>) -> BenchResult<(i64, i64)> {
     let mut sizes = Vec::new();
     for encoding in ["compact", "mastodon"] {
