@@ -537,6 +537,8 @@ pub async fn run(args: Args) -> BenchResult<()> {
         &plot,
         stats::cdf_svg(
             "Ordinary-post delivery during a 1M-follower fan-out, and home reads (CDF)",
+            "latency (ms): post to every follower's feed written / home request to response",
+            "share of posts / requests",
             &[("ordinary post delivered".into(), delivery.clone()), ("home timeline read".into(), reads.clone())],
         ),
     )?;

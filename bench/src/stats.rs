@@ -23,7 +23,7 @@ pub fn ms(d: Duration) -> f64 {
 
 /// A cumulative-distribution plot (latency on x, share of clients on y), one line per
 /// series, written as SVG.
-pub fn cdf_svg(title: &str, series: &[(String, Vec<Duration>)]) -> String {
+pub fn cdf_svg(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<Duration>)]) -> String {
     let (w, h, left, bottom, top, right) = (900.0, 520.0, 70.0, 60.0, 40.0, 260.0);
     let max_ms = series.iter().flat_map(|(_, v)| v.iter().map(|d| ms(*d))).fold(1.0_f64, f64::max);
     let x = |v: f64| left + (v / max_ms) * (w - left - right);

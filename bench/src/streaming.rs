@@ -348,7 +348,15 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     std::fs::create_dir_all(&args.out_dir)?;
     let plot = args.out_dir.join("streaming-latency.svg");
-    std::fs::write(&plot, stats::cdf_svg(&format!("Delivery latency to {n} WebSocket clients (CDF)"), &series))?;
+    std::fs::write(
+        &plot,
+        stats::cdf_svg(
+            &format!("Delivery latency to {n} WebSocket clients (CDF)"),
+            "latency from publish to client (ms)",
+            "clients that received the event",
+            &series,
+        ),
+    )?;
     println!("plot: {}", plot.display());
     Ok(())
 }
