@@ -61,8 +61,8 @@ pub fn cdf_svg(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec
     }
     let _ = write!(
         svg,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">latency from publish to client (ms)</text>\
-         <text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">clients that received the event</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>\
+         <text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">{y_label}</text>",
         (x(0.0) + x(max_ms)) / 2.0,
         h - 18.0,
         h / 2.0,
