@@ -142,6 +142,29 @@ pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &
     Ok(())
 }
 
+/// `update` (or `status.update`) to the streams of the lists a status went into. List
+/// events carry the owner's flags; lists are few, so this renders per owner.
+pub async fn status_to_lists(state: &AppState, status: &Status, lists: &[i64], update: bool) -> Result<()> {
+    let channels: Vec<String> = lists.iter().map(|l| format!("timeline:list:{l}")).collect();
+    let listening: Vec<i64> =
+        subscribed(state, &channels).await?.into_iter().zip(lists).filter(|(s, _)| *s).map(|(_, l)| *l).collect();
+    if listening.is_empty() {
+        return Ok(());
+    }
+    let owners: Vec<(i64, i64)> = sqlx::query_as("SELECT id, account_id FROM lists WHERE id = ANY($1)")
+        .bind(&listening)
+        .fetch_all(&state.db.primary)
+        .await?;
+    let event = if update { "status.update" } else { "update" };
+    for (list, owner) in owners {
+        let bundle = hydrate::load(&state.db.primary, &[status.id], Some(owner)).await?;
+        if let Some(payload) = entities::status(status.id, &bundle, &state.config) {
+            publish(state, &format!("timeline:list:{list}"), event, payload).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The public and hashtag channels a status goes to: public, not a reblog, and (for the
 /// public timelines) not a reply to someone else.
 fn public_channels(status: &Status, tags: &[String]) -> Vec<String> {

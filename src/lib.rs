@@ -13,6 +13,7 @@ pub mod events;
 pub mod feeds;
 pub mod instance;
 pub mod jobs;
+pub mod lists;
 pub mod markers;
 pub mod notifications;
 pub mod oauth;

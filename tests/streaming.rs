@@ -420,3 +420,27 @@ async fn a_client_that_falls_behind_is_dropped_without_holding_up_others() {
         assert!(matches!(out, Outgoing::Event { .. }));
     }
 }
+
+#[tokio::test]
+async fn list_streams_get_their_members_posts() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    let owner = app.register("owner").await;
+    let alice = app.register("alice").await;
+    app.follow(&owner, &alice).await;
+    let list = app.post("/api/v1/lists", Some(&owner.token), json!({ "title": "L" })).await.ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/api/v1/lists/{list}/accounts"), Some(&owner.token), json!({ "account_ids": [alice.id] }))
+        .await
+        .ok();
+    app.drain_jobs().await;
+    let mut ws = connect(&host, &format!("access_token={}&stream=list&list={list}", owner.token)).await;
+    let status = app.post_status(&alice, json!({ "status": "for the list" })).await;
+    app.drain_jobs().await;
+    // The user stream is not subscribed here, so the only update is the list's.
+    let frame = expect_event(&mut ws, "update").await;
+    assert_eq!(frame["stream"], json!(["list", list]));
+    assert_eq!(payload(&frame)["id"], status["id"]);
+}

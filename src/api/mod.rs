@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod instance;
 pub mod links;
+pub mod lists;
 pub mod markers;
 pub mod notifications;
 pub mod oauth;
@@ -144,6 +145,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/timelines/home").route(get().to(timelines::home)))
                 .service(r("/timelines/public").route(get().to(timelines::public)))
                 .service(r("/timelines/tag/{hashtag}").route(get().to(timelines::tag)))
+                .service(r("/lists").route(get().to(lists::index)).route(post().to(lists::create)))
+                .service(
+                    r("/lists/{id}")
+                        .route(get().to(lists::show))
+                        .route(put().to(lists::update))
+                        .route(delete().to(lists::destroy)),
+                )
+                .service(
+                    r("/lists/{id}/accounts")
+                        .route(get().to(lists::members))
+                        .route(post().to(lists::add_members))
+                        .route(delete().to(lists::remove_members)),
+                )
+                .service(r("/accounts/{id}/lists").route(get().to(lists::of_account)))
+                .service(r("/timelines/list/{id}").route(get().to(lists::timeline)))
                 .service(r("/markers").route(get().to(markers::index)).route(post().to(markers::save)))
                 .service(r("/notifications").route(get().to(notifications::index)))
                 .service(r("/notifications/clear").route(post().to(notifications::clear)))

@@ -351,3 +351,13 @@ pub fn markers(markers: &[crate::markers::Marker]) -> Value {
     }
     Value::Object(map)
 }
+
+/// `REST::ListSerializer`.
+pub fn list(l: &crate::lists::List) -> Value {
+    json!({
+        "id": l.id.to_string(),
+        "title": l.title,
+        "replies_policy": crate::lists::replies_policy_name(l.replies_policy),
+        "exclusive": l.exclusive,
+    })
+}

@@ -26,6 +26,8 @@ const BATCH: i64 = 1000;
 struct Audience {
     /// Receivers Mastodon's `filter_from_home` rejects whatever their follow says.
     excluded: HashSet<i64>,
+    /// Receivers who list the author in an exclusive list: not in home (lists still get it).
+    exclusive_list_owners: HashSet<i64>,
     /// A reply to someone else reaches only followers of that someone (or them).
     reply_target: Option<i64>,
     is_reblog: bool,
@@ -55,9 +57,7 @@ async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
          UNION SELECT target_account_id FROM blocks WHERE account_id = $1
          UNION SELECT target_account_id FROM blocks WHERE $4 AND account_id = $2
          UNION SELECT d.account_id FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain
-                WHERE $4 AND a.id = $2
-         UNION SELECT l.account_id FROM list_accounts la JOIN lists l ON l.id = la.list_id
-                WHERE la.account_id = $1 AND l.exclusive",
+                WHERE $4 AND a.id = $2",
     )
     .bind(status.account_id)
     .bind(original.as_ref().map(|o| o.account_id))
@@ -70,7 +70,15 @@ async fn audience(db: &PgPool, status: &Status) -> Result<Audience> {
         .bind(status.id)
         .fetch_one(db)
         .await?;
+    // Home only: the author is in one of the receiver's exclusive lists.
+    let exclusive: Vec<i64> = sqlx::query_scalar(
+        "SELECT l.account_id FROM list_accounts la JOIN lists l ON l.id = la.list_id WHERE la.account_id = $1 AND l.exclusive",
+    )
+    .bind(status.account_id)
+    .fetch_all(db)
+    .await?;
     Ok(Audience {
+        exclusive_list_owners: exclusive.into_iter().collect(),
         mentioned_only: status.visibility() >= Visibility::Direct,
         fresh: status.reblog_of_id.is_none() && !reblogged,
         excluded: excluded.into_iter().collect(),
@@ -115,6 +123,37 @@ async fn followers_after(
     .await?)
 }
 
+/// Mastodon's `push_to_list` for every list containing the author whose owner is active:
+/// the home filters for the owner, then the list's replies policy (`list`: replies to
+/// members only, `followed`: to accounts the owner follows, `none`: no replies to others).
+async fn to_lists(state: &AppState, status: &Status, audience: &Audience, update: bool) -> Result<()> {
+    let lists: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT l.id, l.account_id FROM list_accounts la
+           JOIN lists l ON l.id = la.list_id
+           JOIN users u ON u.account_id = l.account_id
+           LEFT JOIN follows f ON f.account_id = l.account_id AND f.target_account_id = $1
+          WHERE la.account_id = $1 AND NOT u.disabled
+            AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $2::int)
+            AND (f.languages IS NULL OR $3::text IS NULL OR $3 = ANY(f.languages))
+            AND (NOT $4 OR COALESCE(f.show_reblogs, true))
+            AND ($5::bigint IS NULL
+                 OR (l.replies_policy = 0 AND EXISTS (SELECT 1 FROM list_accounts m WHERE m.list_id = l.id AND m.account_id = $5))
+                 OR (l.replies_policy = 1 AND (l.account_id = $5 OR EXISTS (
+                        SELECT 1 FROM follows r WHERE r.account_id = l.account_id AND r.target_account_id = $5))))",
+    )
+    .bind(status.account_id)
+    .bind(state.config.user_active_days as i32)
+    .bind(&status.language)
+    .bind(audience.is_reblog)
+    .bind(audience.reply_target)
+    .fetch_all(&state.db.replica)
+    .await?;
+    let lists: Vec<i64> =
+        lists.into_iter().filter(|(_, owner)| !audience.excluded.contains(owner)).map(|(id, _)| id).collect();
+    store::add_to_lists(state, status.id, status.reblog_of_id, &lists).await?;
+    events::status_to_lists(state, status, &lists, update).await
+}
+
 #[derive(sqlx::FromRow)]
 struct Follower {
     follow_id: i64,
@@ -149,6 +188,9 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     if audience.nobody {
         return Ok(());
     }
+    if after_follow_id == 0 && !audience.mentioned_only {
+        to_lists(state, &status, &audience, update).await?;
+    }
     let notifies_followers = !audience.is_reblog && audience.reply_target.is_none();
     let batch_size = BATCH.min(state.config.fanout_chunk);
     let chunk = state.config.fanout_chunk;
@@ -163,8 +205,14 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
         after = last.follow_id;
         written += batch.len() as i64;
         let more = batch.len() as i64 == batch_size;
-        let receivers: Vec<&Follower> =
-            batch.iter().filter(|f| f.passes && !audience.excluded.contains(&f.account_id)).collect();
+        let receivers: Vec<&Follower> = batch
+            .iter()
+            .filter(|f| {
+                f.passes
+                    && !audience.excluded.contains(&f.account_id)
+                    && !audience.exclusive_list_owners.contains(&f.account_id)
+            })
+            .collect();
         let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
         // Redis writes this batch while PostgreSQL reads the next one.
         let (stored, listening, next) = tokio::join!(

@@ -165,6 +165,17 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
     for chunk in receivers.chunks(REMOVE_BATCH) {
         unpush_from_homes(state, status_id, reblog_of_id, chunk).await?;
     }
+    let lists: Vec<i64> = sqlx::query_scalar("SELECT list_id FROM list_accounts WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_all(&state.db.primary)
+        .await?;
+    store::remove_from_lists(state, status_id, reblog_of_id, &lists).await?;
+    let channels: Vec<String> = lists.iter().map(|l| format!("timeline:list:{l}")).collect();
+    for (channel, listening) in channels.iter().zip(events::subscribed(state, &channels).await?) {
+        if listening {
+            events::publish(state, channel, "delete", status_id.to_string().into()).await?;
+        }
+    }
     Ok(())
 }
 
@@ -265,6 +276,52 @@ pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result
     }
     regenerate(state, account_id).await?;
     Ok((Vec::new(), true))
+}
+
+/// Rebuilds a list's feed from PostgreSQL: its members' recent statuses that the owner's
+/// home filters and the list's replies policy let through.
+pub async fn populate_list(state: &AppState, list_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let list: Option<(i64, i32)> = sqlx::query_as("SELECT account_id, replies_policy FROM lists WHERE id = $1")
+        .bind(list_id)
+        .fetch_optional(db)
+        .await?;
+    let Some((owner, policy)) = list else { return Ok(()) };
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT s.id FROM statuses s
+          WHERE s.account_id IN (SELECT account_id FROM list_accounts WHERE list_id = $1)
+            AND s.visibility IN (0, 1, 2) AND {}
+            AND (NOT s.reply OR s.in_reply_to_account_id = s.account_id
+                 OR ($3 = 0 AND s.in_reply_to_account_id IN (SELECT account_id FROM list_accounts WHERE list_id = $1))
+                 OR ($3 = 1 AND (s.in_reply_to_account_id = $2 OR EXISTS (
+                        SELECT 1 FROM follows r WHERE r.account_id = $2 AND r.target_account_id = s.in_reply_to_account_id))))
+          ORDER BY s.id DESC LIMIT $4",
+        statuses::visible_sql("s", "$2")
+    )))
+    .bind(list_id)
+    .bind(owner)
+    .bind(policy)
+    .bind(POPULATE_LIMIT)
+    .fetch_all(&state.db.replica)
+    .await?;
+    let passing: Vec<i64> = passing_pairs(db, &ids, &[owner]).await?.into_iter().map(|(s, _)| s).collect();
+    let mut found = statuses::find_many(db, &passing).await?;
+    found.sort_unstable_by_key(|s| s.id);
+    store::delete_of(state, store::Kind::List, &[list_id]).await?;
+    for status in found {
+        store::add_to_lists(state, status.id, status.reblog_of_id, &[list_id]).await?;
+    }
+    store::ensure_exists_of(state, store::Kind::List, list_id).await
+}
+
+/// A page of one of the owner's lists (404 for anyone else's); built on first read.
+pub async fn read_list(state: &AppState, owner: i64, list_id: i64, page: &Page) -> Result<Vec<i64>> {
+    crate::lists::get(&state.db.primary, owner, list_id).await?;
+    if let Some(ids) = store::page_of(state, store::Kind::List, list_id, page).await? {
+        return Ok(ids);
+    }
+    populate_list(state, list_id).await?;
+    Ok(store::page_of(state, store::Kind::List, list_id, page).await?.unwrap_or_default())
 }
 
 /// Drops the home feeds of users who have not signed in within the active window

@@ -22,11 +22,34 @@ static COMPACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("co
 static ZSET_ADD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("add.lua")));
 static ZSET_REMOVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("remove.lua")));
 
-/// The feed key and its reblog index key.
+/// Home feeds belong to accounts, list feeds to lists (Mastodon's `feed:home:<account>`
+/// and `feed:list:<list>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Home,
+    List,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Home => "home",
+            Kind::List => "list",
+        }
+    }
+}
+
+/// The home feed key of an account and its reblog index key.
 pub fn keys(state: &AppState, account_id: i64) -> (String, String) {
+    keys_of(state, Kind::Home, account_id)
+}
+
+/// The key of a home or list feed and of its reblog index.
+pub fn keys_of(state: &AppState, kind: Kind, id: i64) -> (String, String) {
+    let kind = kind.name();
     let feed = match state.config.feed_encoding {
-        FeedEncoding::Compact => state.redis.key(format!("cfeed:home:{account_id}")),
-        FeedEncoding::SortedSet => state.redis.key(format!("feed:home:{account_id}")),
+        FeedEncoding::Compact => state.redis.key(format!("cfeed:{kind}:{id}")),
+        FeedEncoding::SortedSet => state.redis.key(format!("feed:{kind}:{id}")),
     };
     let index = match state.config.feed_encoding {
         FeedEncoding::Compact => format!("{feed}:r"),
@@ -41,8 +64,15 @@ enum Op {
     Remove,
 }
 
-/// Writes one status into (or out of) many feeds.
-async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
+/// Writes one status into (or out of) many feeds of one kind.
+async fn write(
+    state: &AppState,
+    kind: Kind,
+    op: Op,
+    status_id: i64,
+    reblog_of_id: Option<i64>,
+    receivers: &[i64],
+) -> Result<()> {
     if receivers.is_empty() {
         return Ok(());
     }
@@ -59,7 +89,7 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
             for chunk in receivers.chunks(BATCH) {
                 let mut call = COMPACT.prepare_invoke();
                 for receiver in chunk {
-                    call.key(keys(state, *receiver).0);
+                    call.key(keys_of(state, kind, *receiver).0);
                 }
                 call.arg(op_name)
                     .arg(&status_id.to_be_bytes()[..])
@@ -81,7 +111,7 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
                 let mut pipe = redis::pipe();
                 pipe.load_script(script).ignore();
                 for receiver in chunk {
-                    let (feed, index) = keys(state, *receiver);
+                    let (feed, index) = keys_of(state, kind, *receiver);
                     let mut call = script.key(feed);
                     call.key(index).arg(status_id).arg(&original);
                     if let Op::Add { .. } = op {
@@ -98,7 +128,7 @@ async fn write(state: &AppState, op: Op, status_id: i64, reblog_of_id: Option<i6
 
 /// Adds a status to the home feeds of `receivers` (with reblog aggregation and trimming).
 pub async fn add(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Add { fresh: false }, status_id, reblog_of_id, receivers).await
+    write(state, Kind::Home, Op::Add { fresh: false }, status_id, reblog_of_id, receivers).await
 }
 
 /// The fan-out's add: `fresh` says nothing has reblogged the status yet (so no reblog index
@@ -110,11 +140,25 @@ pub async fn add_for_fanout(
     receivers: &[i64],
     fresh: bool,
 ) -> Result<()> {
-    write(state, Op::Add { fresh }, status_id, reblog_of_id, receivers).await
+    write(state, Kind::Home, Op::Add { fresh }, status_id, reblog_of_id, receivers).await
 }
 
 pub async fn remove(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, receivers: &[i64]) -> Result<()> {
-    write(state, Op::Remove, status_id, reblog_of_id, receivers).await
+    write(state, Kind::Home, Op::Remove, status_id, reblog_of_id, receivers).await
+}
+
+/// Adds a status to list feeds (`lists` are list ids).
+pub async fn add_to_lists(state: &AppState, status_id: i64, reblog_of_id: Option<i64>, lists: &[i64]) -> Result<()> {
+    write(state, Kind::List, Op::Add { fresh: false }, status_id, reblog_of_id, lists).await
+}
+
+pub async fn remove_from_lists(
+    state: &AppState,
+    status_id: i64,
+    reblog_of_id: Option<i64>,
+    lists: &[i64],
+) -> Result<()> {
+    write(state, Kind::List, Op::Remove, status_id, reblog_of_id, lists).await
 }
 
 /// Decodes a compact feed: ids newest first, at most MAX_ITEMS.
@@ -132,7 +176,11 @@ pub fn decode_compact(bytes: &[u8]) -> Vec<i64> {
 
 /// Every id in a feed, newest first (None when the feed does not exist).
 pub async fn all(state: &AppState, account_id: i64) -> Result<Option<Vec<i64>>> {
-    let (feed, _) = keys(state, account_id);
+    all_of(state, Kind::Home, account_id).await
+}
+
+pub async fn all_of(state: &AppState, kind: Kind, id: i64) -> Result<Option<Vec<i64>>> {
+    let (feed, _) = keys_of(state, kind, id);
     let mut conn = state.redis.conn().await?;
     match state.config.feed_encoding {
         FeedEncoding::Compact => {
@@ -154,10 +202,14 @@ pub async fn all(state: &AppState, account_id: i64) -> Result<Option<Vec<i64>>> 
 /// One page of a feed (Mastodon's `Feed#get`): newest first, or the oldest ones newer
 /// than `min_id` when given. None when the feed does not exist.
 pub async fn page(state: &AppState, account_id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
-    let (feed, _) = keys(state, account_id);
+    page_of(state, Kind::Home, account_id, page).await
+}
+
+pub async fn page_of(state: &AppState, kind: Kind, id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
+    let (feed, _) = keys_of(state, kind, id);
     match state.config.feed_encoding {
         FeedEncoding::Compact => {
-            let Some(ids) = all(state, account_id).await? else { return Ok(None) };
+            let Some(ids) = all_of(state, kind, id).await? else { return Ok(None) };
             let within = |id: &i64| {
                 page.max_id.is_none_or(|m| *id < m)
                     && page.since_id.is_none_or(|s| *id > s)
@@ -214,8 +266,12 @@ pub async fn page(state: &AppState, account_id: i64, page: &Page) -> Result<Opti
 /// trigger a rebuild on every read. (A sorted set cannot exist empty; Mastodon's layout
 /// rebuilds such feeds when read.)
 pub async fn ensure_exists(state: &AppState, account_id: i64) -> Result<()> {
+    ensure_exists_of(state, Kind::Home, account_id).await
+}
+
+pub async fn ensure_exists_of(state: &AppState, kind: Kind, id: i64) -> Result<()> {
     if state.config.feed_encoding == FeedEncoding::Compact {
-        let (feed, _) = keys(state, account_id);
+        let (feed, _) = keys_of(state, kind, id);
         let mut empty = vec![0u8; COMPACT_HEADER + 16 * 8];
         empty[3] = 16; // capacity: the smallest tier
         let mut conn = state.redis.conn().await?;
@@ -227,13 +283,18 @@ pub async fn ensure_exists(state: &AppState, account_id: i64) -> Result<()> {
 /// Deletes the feeds of `accounts` in both layouts (their reblog indexes included);
 /// returns how many feeds existed.
 pub async fn delete(state: &AppState, accounts: &[i64]) -> Result<u64> {
+    delete_of(state, Kind::Home, accounts).await
+}
+
+pub async fn delete_of(state: &AppState, kind: Kind, ids: &[i64]) -> Result<u64> {
+    let kind = kind.name();
     let mut conn = state.redis.conn().await?;
     let mut removed = 0;
-    for chunk in accounts.chunks(BATCH) {
+    for chunk in ids.chunks(BATCH) {
         let mut pipe = redis::pipe();
         for id in chunk {
-            let compact = state.redis.key(format!("cfeed:home:{id}"));
-            let sorted = state.redis.key(format!("feed:home:{id}"));
+            let compact = state.redis.key(format!("cfeed:{kind}:{id}"));
+            let sorted = state.redis.key(format!("feed:{kind}:{id}"));
             pipe.del(&[compact.clone(), sorted.clone()]).del(&[format!("{compact}:r"), format!("{sorted}:reblogs")]);
         }
         let deleted: Vec<u64> = pipe.query_async(&mut conn).await?;

@@ -60,6 +60,10 @@ pub enum Job {
     RegenerateHome {
         account_id: i64,
     },
+    /// Rebuilds a list's feed after its members changed.
+    RegenerateList {
+        list_id: i64,
+    },
     /// Daily: drop the feeds of users who have not been active (Mastodon's FeedsVacuum).
     VacuumFeeds,
     /// Diagnostic: waits `hold_ms`, then records `probe:<key>` in Redis (queue latency
@@ -87,6 +91,7 @@ impl Job {
             Job::ClearFromHome { .. } => "ClearFromHome",
             Job::RemoveFromFeeds { .. } => "RemoveFromFeeds",
             Job::RegenerateHome { .. } => "RegenerateHome",
+            Job::RegenerateList { .. } => "RegenerateList",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
         }
@@ -134,6 +139,7 @@ impl Job {
                 feeds::remove_status(state, status_id, account_id, reblog_of_id).await
             }
             Job::RegenerateHome { account_id } => feeds::regenerate_now(state, account_id).await,
+            Job::RegenerateList { list_id } => feeds::populate_list(state, list_id).await,
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;
