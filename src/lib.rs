@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod pagination;
 pub mod redis_pool;
 pub mod statuses;
+pub mod tags;
 pub mod time;
 
 pub use app::AppState;

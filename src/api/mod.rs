@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod params;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
 
 use actix_web::dev::ServiceResponse;
@@ -160,6 +161,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(r("/accounts/{id}/lists").route(get().to(lists::of_account)))
                 .service(r("/timelines/list/{id}").route(get().to(lists::timeline)))
+                .service(r("/tags/{name}").route(get().to(tags::show)))
+                .service(r("/tags/{name}/follow").route(post().to(tags::follow)))
+                .service(r("/tags/{name}/unfollow").route(post().to(tags::unfollow)))
+                .service(r("/followed_tags").route(get().to(tags::followed)))
                 .service(r("/markers").route(get().to(markers::index)).route(post().to(markers::save)))
                 .service(r("/notifications").route(get().to(notifications::index)))
                 .service(r("/notifications/clear").route(post().to(notifications::clear)))

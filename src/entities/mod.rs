@@ -326,11 +326,13 @@ pub fn notification(n: &Notification, from: &Account, bundle: &StatusBundle, con
     Some(value)
 }
 
-pub fn tag(name: &str, config: &Config, following: Option<bool>) -> Value {
+/// `REST::TagSerializer`: the name as first written, and the viewer's `following`.
+pub fn tag(t: &crate::tags::Tag, config: &Config, following: Option<bool>) -> Value {
+    let shown = t.display_name.clone().unwrap_or_else(|| t.name.clone());
     let mut value = json!({
-        "id": name.to_lowercase(),
-        "name": name,
-        "url": format!("{}/tags/{}", config.base_url(), name.to_lowercase()),
+        "id": if t.id == 0 { String::new() } else { t.id.to_string() },
+        "name": shown,
+        "url": format!("{}/tags/{}", config.base_url(), t.name),
         "history": [],
     });
     if let Some(f) = following {

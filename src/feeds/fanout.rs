@@ -154,6 +154,31 @@ async fn to_lists(state: &AppState, status: &Status, audience: &Audience, update
     events::status_to_lists(state, status, &lists, update).await
 }
 
+/// Public originals reach the home feeds of active local accounts following one of their
+/// hashtags (Mastodon's `:tags` feed inserts, with `filter_from_tags?`).
+async fn to_tag_followers(state: &AppState, status: &Status, audience: &Audience, update: bool) -> Result<()> {
+    if status.visibility() != Visibility::Public || audience.is_reblog {
+        return Ok(());
+    }
+    let followers: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT tf.account_id FROM statuses_tags st
+           JOIN tag_follows tf ON tf.tag_id = st.tag_id
+           JOIN users u ON u.account_id = tf.account_id
+           JOIN accounts author ON author.id = $2
+          WHERE st.status_id = $1 AND tf.account_id <> $2 AND NOT u.disabled AND author.silenced_at IS NULL
+            AND u.current_sign_in_at >= (now() AT TIME ZONE 'UTC') - make_interval(days => $3::int)",
+    )
+    .bind(status.id)
+    .bind(status.account_id)
+    .bind(state.config.user_active_days as i32)
+    .fetch_all(&state.db.replica)
+    .await?;
+    let receivers: Vec<i64> = followers.into_iter().filter(|r| !audience.excluded.contains(r)).collect();
+    store::add_for_fanout(state, status.id, status.reblog_of_id, &receivers, audience.fresh).await?;
+    let listening = events::listening_among(state, &receivers).await?;
+    events::status_to_listeners(state, status, &listening, update).await
+}
+
 #[derive(sqlx::FromRow)]
 struct Follower {
     follow_id: i64,
@@ -190,6 +215,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     }
     if after_follow_id == 0 && !audience.mentioned_only {
         to_lists(state, &status, &audience, update).await?;
+        to_tag_followers(state, &status, &audience, update).await?;
     }
     let notifies_followers = !audience.is_reblog && audience.reply_target.is_none();
     let batch_size = BATCH.min(state.config.fanout_chunk);

@@ -137,6 +137,33 @@ pub async fn unmerge_from_home(state: &AppState, from_account: i64, into_account
     Ok(())
 }
 
+/// On hashtag unfollow (Mastodon's `unmerge_tag_from_home`): statuses with the tag leave
+/// the feed, except the account's own, those by accounts it follows, and those with
+/// another tag it still follows.
+pub async fn unmerge_tag_from_home(state: &AppState, account: i64, tag_id: i64) -> Result<()> {
+    let members = store::all(state, account).await?.unwrap_or_default();
+    if members.is_empty() {
+        return Ok(());
+    }
+    let leaving: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT s.id, s.reblog_of_id FROM statuses s
+          WHERE s.id = ANY($1) AND s.account_id <> $2
+            AND EXISTS (SELECT 1 FROM statuses_tags st WHERE st.status_id = s.id AND st.tag_id = $3)
+            AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $2 AND f.target_account_id = s.account_id)
+            AND NOT EXISTS (SELECT 1 FROM statuses_tags st JOIN tag_follows tf ON tf.tag_id = st.tag_id
+                             WHERE st.status_id = s.id AND tf.account_id = $2)",
+    )
+    .bind(&members)
+    .bind(account)
+    .bind(tag_id)
+    .fetch_all(&state.db.primary)
+    .await?;
+    for (id, original) in leaving {
+        unpush_from_homes(state, id, original, &[account]).await?;
+    }
+    Ok(())
+}
+
 /// On block or mute: statuses by, reblogging, or mentioning the target leave the feed.
 pub async fn clear_from_home(state: &AppState, account: i64, target: i64) -> Result<()> {
     for (id, original) in feed_entries_involving(state, account, target, true).await? {

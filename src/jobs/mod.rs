@@ -60,6 +60,11 @@ pub enum Job {
     RegenerateHome {
         account_id: i64,
     },
+    /// After a hashtag unfollow: its statuses leave the home feed unless there for another reason.
+    UnmergeTagFromHome {
+        account_id: i64,
+        tag_id: i64,
+    },
     /// Rebuilds a list's feed after its members changed.
     RegenerateList {
         list_id: i64,
@@ -92,6 +97,7 @@ impl Job {
             Job::RemoveFromFeeds { .. } => "RemoveFromFeeds",
             Job::RegenerateHome { .. } => "RegenerateHome",
             Job::RegenerateList { .. } => "RegenerateList",
+            Job::UnmergeTagFromHome { .. } => "UnmergeTagFromHome",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
         }
@@ -140,6 +146,9 @@ impl Job {
             }
             Job::RegenerateHome { account_id } => feeds::regenerate_now(state, account_id).await,
             Job::RegenerateList { list_id } => feeds::populate_list(state, list_id).await,
+            Job::UnmergeTagFromHome { account_id, tag_id } => {
+                feeds::unmerge_tag_from_home(state, account_id, tag_id).await
+            }
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;
