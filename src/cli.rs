@@ -32,6 +32,9 @@ pub enum Command {
         /// Jobs run at the same time.
         #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
         concurrency: usize,
+        /// Serve per-queue metrics (Prometheus text) at http://ADDRESS/metrics.
+        #[arg(long)]
+        metrics_bind: Option<String>,
     },
     /// Database setup and migrations.
     #[command(subcommand)]
@@ -104,6 +107,9 @@ pub enum FeedsCommand {
         username: Option<String>,
         #[arg(long)]
         all: bool,
+        /// Feeds built at the same time.
+        #[arg(short = 'c', long, default_value_t = 5)]
+        concurrency: usize,
     },
     /// Delete every feed from Redis.
     Clear,
@@ -121,7 +127,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             tracing::info!("web listening on http://{address}");
             crate::api::server(state, listener).map_err(Error::internal)?.await.map_err(Error::internal)
         }
-        Command::Worker { queues, concurrency } => crate::jobs::worker::process_main(config, queues, concurrency).await,
+        Command::Worker { queues, concurrency, metrics_bind } => {
+            crate::jobs::worker::process_main(config, queues, concurrency, metrics_bind).await
+        }
         Command::Db(DbCommand::Setup) => {
             if db::create_database_if_missing(&config.database_url).await? {
                 println!("created database");
@@ -143,9 +151,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             println!("OK\nNew password: {password}");
             Ok(())
         }
-        Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all })) => {
+        Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all, concurrency })) => {
             let state = AppState::connect(config).await?;
-            build_feeds(&state, username, all).await
+            build_feeds(&state, username, all, concurrency).await
         }
         Command::Ctl(CtlCommand::Feeds(FeedsCommand::Vacuum)) => {
             let state = AppState::connect(config).await?;
@@ -199,7 +207,9 @@ async fn seed(state: &AppState) -> Result<()> {
     Ok(())
 }
 
-async fn build_feeds(state: &AppState, username: Option<String>, all: bool) -> Result<()> {
+/// Rebuilds home feeds (tootctl's `feeds build`), `concurrency` at a time, with a
+/// progress line. Rebuilding also converts feeds left in the other Redis layout.
+async fn build_feeds(state: &AppState, username: Option<String>, all: bool, concurrency: usize) -> Result<()> {
     let ids: Vec<i64> = match (username, all) {
         (Some(name), false) => {
             let account = accounts::find_local(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
@@ -216,10 +226,17 @@ async fn build_feeds(state: &AppState, username: Option<String>, all: bool) -> R
         }
         _ => return Err(Error::bad_request("give a username or --all")),
     };
+    use futures_util::StreamExt;
     let total = ids.len();
-    for (done, id) in ids.into_iter().enumerate() {
-        feeds::populate_home(state, id).await?;
-        print!("\rfeeds build: {}/{total}", done + 1);
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    let mut builds =
+        futures_util::stream::iter(ids).map(|id| feeds::populate_home(state, id)).buffer_unordered(concurrency.max(1));
+    while let Some(result) = builds.next().await {
+        result?;
+        done += 1;
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        print!("\rfeeds build: {done}/{total} ({rate:.0}/s)");
         let _ = std::io::stdout().flush();
     }
     println!("\nOK");

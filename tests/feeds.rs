@@ -245,3 +245,37 @@ async fn a_lost_feed_is_rebuilt_in_the_background_with_206_meanwhile() {
     let refresh = app.get(&format!("/api/v1_alpha/async_refreshes/{id}"), Some(&bob.token)).await.ok();
     assert_eq!(refresh["async_refresh"]["status"], "finished");
 }
+
+/// `ferrodon ctl feeds clear` then `feeds build --all` restores every active user's feed.
+#[tokio::test]
+async fn the_cli_clears_and_rebuilds_feeds() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.follow(&bob, &alice).await;
+    let post = app.post_status(&alice, json!({ "status": "rebuild me" })).await;
+    app.drain_jobs().await;
+    let config = &app.state.config;
+    let ctl = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+            .arg("ctl")
+            .args(args)
+            .env_clear()
+            .env("RAILS_ENV", "test")
+            .env("LOCAL_DOMAIN", &config.local_domain)
+            .env("DATABASE_URL", &config.database_url)
+            .env("REDIS_URL", &config.redis_url)
+            .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    ctl(&["feeds", "clear"]);
+    assert!(store::all(&app.state, bob.id.parse().unwrap()).await.unwrap().is_none());
+    let out = ctl(&["feeds", "build", "--all", "-c", "2"]);
+    assert!(out.contains("feeds build: 2/2"), "{out}");
+    let home = app.get("/api/v1/timelines/home", Some(&bob.token)).await;
+    assert_eq!(home.status.as_u16(), 200);
+    assert_eq!(home.ids(), vec![post["id"].as_str().unwrap().to_string()]);
+}

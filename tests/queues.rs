@@ -204,3 +204,36 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
             .unwrap();
     assert_eq!(leftover, 0, "the vacuum job ran");
 }
+
+#[tokio::test]
+async fn workers_serve_per_queue_metrics() {
+    let app = TestApp::spawn().await;
+    jobs::enqueue(&app.state.db.primary, Job::VacuumFeeds).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = &app.state.config;
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+        .args(["worker", "-q", "push", "--metrics-bind", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("RAILS_ENV", "test")
+        .env("LOCAL_DOMAIN", &config.local_domain)
+        .env("DATABASE_URL", &config.database_url)
+        .env("REDIS_URL", &config.redis_url)
+        .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut body = String::new();
+    for _ in 0..100 {
+        if let Ok(res) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await {
+            body = res.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    assert!(body.contains("# TYPE ferrodon_queue_ready gauge"), "{body}");
+    assert!(body.contains("ferrodon_queue_ready{queue=\"scheduler\"} 1"), "{body}");
+    assert!(body.contains("ferrodon_queue_dead{queue=\"default\"} 0"), "{body}");
+}

@@ -9,6 +9,7 @@
 //! with more moving parts (its own migrations, sqlx macro pitfalls). The queue is a few
 //! hundred lines behind `enqueue`/`queue`, so the backend can still change.
 
+pub mod metrics;
 pub mod queue;
 pub mod scheduler;
 pub mod worker;

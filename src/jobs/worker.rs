@@ -125,7 +125,12 @@ fn hostname() -> String {
 
 /// The whole worker process (`ferrodon-worker`, or `ferrodon worker`): validates the queue
 /// names, connects, runs until SIGTERM or Ctrl-C.
-pub async fn process_main(config: crate::config::Config, queues: Vec<String>, concurrency: usize) -> Result<()> {
+pub async fn process_main(
+    config: crate::config::Config,
+    queues: Vec<String>,
+    concurrency: usize,
+    metrics_bind: Option<String>,
+) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let queues: Vec<String> =
         if queues.is_empty() { super::QUEUES.iter().map(|q| q.to_string()).collect() } else { queues };
@@ -145,6 +150,9 @@ pub async fn process_main(config: crate::config::Config, queues: Vec<String>, co
         }
         let _ = stop.send(true);
     });
+    if let Some(address) = metrics_bind {
+        tokio::spawn(super::metrics::server(state.clone(), &address)?);
+    }
     tracing::info!(queues = ?queues, concurrency, "worker started");
     run_workers(state, queues, concurrency, stopped).await
 }

@@ -13,6 +13,9 @@ struct Args {
     /// Jobs run at the same time.
     #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
     concurrency: usize,
+    /// Serve per-queue metrics (Prometheus text) at http://ADDRESS/metrics.
+    #[arg(long)]
+    metrics_bind: Option<String>,
 }
 
 #[tokio::main]
@@ -26,7 +29,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match ferrodon::jobs::worker::process_main(config, args.queues, args.concurrency).await {
+    match ferrodon::jobs::worker::process_main(config, args.queues, args.concurrency, args.metrics_bind).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
