@@ -9,8 +9,11 @@ use super::queue::{self, QueueStats};
 use crate::AppState;
 use crate::error::{Error, Result};
 
+/// A metric's name, help text, and how to read it from a queue's figures.
+type Gauge = (&'static str, &'static str, fn(&QueueStats) -> f64);
+
 pub fn render(stats: &[QueueStats]) -> String {
-    let gauges: [(&str, &str, fn(&QueueStats) -> f64); 6] = [
+    let gauges: [Gauge; 6] = [
         ("ready", "Jobs ready to run.", |q| q.ready as f64),
         ("scheduled", "Jobs waiting for their run time (retries included).", |q| q.scheduled as f64),
         ("running", "Jobs held by a worker.", |q| q.running as f64),
