@@ -25,17 +25,7 @@ pub enum Command {
     /// Serve the REST API, OAuth and web pages (BIND:PORT, default 127.0.0.1:3000).
     Web,
     /// Run background jobs (the same as `ferrodon-worker`).
-    Worker {
-        /// Queue to serve (repeatable; earlier ones take priority). Default: all queues.
-        #[arg(short = 'q', long = "queue")]
-        queues: Vec<String>,
-        /// Jobs run at the same time.
-        #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
-        concurrency: usize,
-        /// Serve per-queue metrics (Prometheus text) at http://ADDRESS/metrics.
-        #[arg(long)]
-        metrics_bind: Option<String>,
-    },
+    Worker(crate::jobs::worker::WorkerArgs),
     /// Database setup and migrations.
     #[command(subcommand)]
     Db(DbCommand),
@@ -127,9 +117,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             tracing::info!("web listening on http://{address}");
             crate::api::server(state, listener).map_err(Error::internal)?.await.map_err(Error::internal)
         }
-        Command::Worker { queues, concurrency, metrics_bind } => {
-            crate::jobs::worker::process_main(config, queues, concurrency, metrics_bind).await
-        }
+        Command::Worker(args) => crate::jobs::worker::process_main(config, args).await,
         Command::Db(DbCommand::Setup) => {
             if db::create_database_if_missing(&config.database_url).await? {
                 println!("created database");

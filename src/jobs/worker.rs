@@ -123,14 +123,24 @@ fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())
 }
 
+/// The worker's command line, shared by `ferrodon-worker` and `ferrodon worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Queue to serve (repeatable; earlier ones take priority). Default: all queues.
+    #[arg(short = 'q', long = "queue")]
+    pub queues: Vec<String>,
+    /// Jobs run at the same time.
+    #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
+    pub concurrency: usize,
+    /// Serve per-queue metrics (Prometheus text) at http://ADDRESS/metrics.
+    #[arg(long)]
+    pub metrics_bind: Option<String>,
+}
+
 /// The whole worker process (`ferrodon-worker`, or `ferrodon worker`): validates the queue
 /// names, connects, runs until SIGTERM or Ctrl-C.
-pub async fn process_main(
-    config: crate::config::Config,
-    queues: Vec<String>,
-    concurrency: usize,
-    metrics_bind: Option<String>,
-) -> Result<()> {
+pub async fn process_main(config: crate::config::Config, args: WorkerArgs) -> Result<()> {
+    let WorkerArgs { queues, concurrency, metrics_bind } = args;
     use tokio::signal::unix::{SignalKind, signal};
     let queues: Vec<String> =
         if queues.is_empty() { super::QUEUES.iter().map(|q| q.to_string()).collect() } else { queues };

@@ -7,15 +7,8 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "ferrodon-worker", version, about = "Runs ferrodon's background jobs")]
 struct Args {
-    /// Queue to serve (repeatable; earlier ones take priority). Default: all queues.
-    #[arg(short = 'q', long = "queue")]
-    queues: Vec<String>,
-    /// Jobs run at the same time.
-    #[arg(short = 'c', long = "concurrency", default_value_t = 5)]
-    concurrency: usize,
-    /// Serve per-queue metrics (Prometheus text) at http://ADDRESS/metrics.
-    #[arg(long)]
-    metrics_bind: Option<String>,
+    #[command(flatten)]
+    worker: ferrodon::jobs::worker::WorkerArgs,
 }
 
 #[tokio::main]
@@ -29,7 +22,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match ferrodon::jobs::worker::process_main(config, args.queues, args.concurrency, args.metrics_bind).await {
+    match ferrodon::jobs::worker::process_main(config, args.worker).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
