@@ -42,7 +42,19 @@ pub async fn fresh_instance() -> Result<BenchInstance, Box<dyn std::error::Error
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let config = Config::from_map(&vars)?;
-    let state = AppState::connect(config).await?;
+    // Right after dropping a large database PostgreSQL can be slow to accept connections.
+    let mut attempt = 0;
+    let state = loop {
+        match AppState::connect(config.clone()).await {
+            Ok(state) => break state,
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                eprintln!("waiting for PostgreSQL ({e})");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     ferrodon::db::MIGRATOR.run(&state.db.primary).await?;
     let mut redis = state.redis.conn().await?;
     let _: () = redis::cmd("FLUSHDB").query_async(&mut redis).await?;
