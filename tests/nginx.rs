@@ -89,6 +89,7 @@ fn shipped_config_passes_nginx_t() {
     std::fs::write(&site_path, site).unwrap();
     let conf = main_config(&dir, &site_path);
     let output = Command::new(nginx_binary()).arg("-t").arg("-c").arg(&conf).arg("-p").arg(&dir).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(output.status.success(), "nginx -t: {}", String::from_utf8_lossy(&output.stderr));
 }
 
