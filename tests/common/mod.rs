@@ -272,9 +272,37 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.server.clone();
+        let redis_url = self.state.config.redis_url.clone();
+        let pattern = format!("{}*", self.state.config.redis_key_prefix);
         let _ = std::thread::spawn(move || {
             if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                rt.block_on(handle.stop(false));
+                rt.block_on(async move {
+                    handle.stop(false).await;
+                    // This test's Redis keys go with it.
+                    let Ok(client) = redis::Client::open(redis_url) else { return };
+                    let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return };
+                    let mut cursor: u64 = 0;
+                    loop {
+                        let Ok((next, keys)) = redis::cmd("SCAN")
+                            .arg(cursor)
+                            .arg("MATCH")
+                            .arg(&pattern)
+                            .arg("COUNT")
+                            .arg(1000)
+                            .query_async::<(u64, Vec<String>)>(&mut conn)
+                            .await
+                        else {
+                            return;
+                        };
+                        if !keys.is_empty() {
+                            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+                        }
+                        if next == 0 {
+                            break;
+                        }
+                        cursor = next;
+                    }
+                });
             }
         })
         .join();
