@@ -529,3 +529,14 @@ pub async fn follow_requests_count(db: &PgPool, account_id: i64) -> Result<i64> 
         .fetch_one(db)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Devise stores `$2a$` hashes; OpenBSD's test vector ("U*U", cost 5) must verify.
+    #[test]
+    fn mastodon_style_bcrypt_hashes_verify() {
+        let hash = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+        assert!(bcrypt::verify("U*U", hash).unwrap_or(false));
+        assert!(!bcrypt::verify("U*V", hash).unwrap_or(true));
+    }
+}
