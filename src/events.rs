@@ -17,6 +17,10 @@ pub fn user_channel(account_id: i64) -> String {
     format!("timeline:{account_id}")
 }
 
+pub fn list_channel(list_id: i64) -> String {
+    format!("timeline:list:{list_id}")
+}
+
 /// ferrodon-only: a sorted set of the accounts with a live user stream (score: when the
 /// streaming server's subscription lapses), kept beside Mastodon's `subscribed:` keys so
 /// fan-out can ask about a whole batch of followers in one command.
@@ -145,7 +149,7 @@ pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &
 /// `update` (or `status.update`) to the streams of the lists a status went into. List
 /// events carry the owner's flags; lists are few, so this renders per owner.
 pub async fn status_to_lists(state: &AppState, status: &Status, lists: &[i64], update: bool) -> Result<()> {
-    let channels: Vec<String> = lists.iter().map(|l| format!("timeline:list:{l}")).collect();
+    let channels: Vec<String> = lists.iter().map(|l| list_channel(*l)).collect();
     let listening: Vec<i64> =
         subscribed(state, &channels).await?.into_iter().zip(lists).filter(|(s, _)| *s).map(|(_, l)| *l).collect();
     if listening.is_empty() {
@@ -159,9 +163,35 @@ pub async fn status_to_lists(state: &AppState, status: &Status, lists: &[i64], u
     for (list, owner) in owners {
         let bundle = hydrate::load(&state.db.primary, &[status.id], Some(owner)).await?;
         if let Some(payload) = entities::status(status.id, &bundle, &state.config) {
-            publish(state, &format!("timeline:list:{list}"), event, payload).await?;
+            publish(state, &list_channel(list), event, payload).await?;
         }
     }
+    Ok(())
+}
+
+/// `delete` to the home streams of `accounts` and the streams of `lists`, where someone
+/// listens, in one pipeline.
+pub async fn status_removed_from_feeds(
+    state: &AppState,
+    status_id: i64,
+    accounts: &[i64],
+    lists: &[i64],
+) -> Result<()> {
+    let list_channels: Vec<String> = lists.iter().map(|l| list_channel(*l)).collect();
+    let mut channels: Vec<String> = listening_among(state, accounts).await?.into_iter().map(user_channel).collect();
+    channels.extend(
+        subscribed(state, &list_channels).await?.into_iter().zip(list_channels).filter(|(s, _)| *s).map(|(_, c)| c),
+    );
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let message = json!({ "event": "delete", "payload": status_id.to_string() }).to_string();
+    let mut pipe = redis::pipe();
+    for channel in &channels {
+        pipe.publish(state.redis.key(channel), &message).ignore();
+    }
+    let mut conn = state.redis.conn().await?;
+    let _: () = pipe.query_async(&mut conn).await?;
     Ok(())
 }
 

@@ -182,13 +182,6 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
     .fetch_all(&state.db.primary)
     .await?;
     receivers.push(account_id);
-    let channels: Vec<String> = receivers.iter().map(|r| events::user_channel(*r)).collect();
-    let listening = events::subscribed(state, &channels).await?;
-    for (receiver, listening) in receivers.iter().zip(listening) {
-        if listening {
-            events::publish(state, &events::user_channel(*receiver), "delete", status_id.to_string().into()).await?;
-        }
-    }
     for chunk in receivers.chunks(REMOVE_BATCH) {
         unpush_from_homes(state, status_id, reblog_of_id, chunk).await?;
     }
@@ -197,13 +190,7 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
         .fetch_all(&state.db.primary)
         .await?;
     store::remove_from_lists(state, status_id, reblog_of_id, &lists).await?;
-    let channels: Vec<String> = lists.iter().map(|l| format!("timeline:list:{l}")).collect();
-    for (channel, listening) in channels.iter().zip(events::subscribed(state, &channels).await?) {
-        if listening {
-            events::publish(state, channel, "delete", status_id.to_string().into()).await?;
-        }
-    }
-    Ok(())
+    events::status_removed_from_feeds(state, status_id, &receivers, &lists).await
 }
 
 /// Rebuilds a home feed from PostgreSQL: the account's own and followed accounts'

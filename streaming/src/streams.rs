@@ -56,15 +56,15 @@ pub async fn resolve(
     match stream {
         "user" => {
             require(viewer, "read:statuses")?;
-            let mut channels = vec![format!("timeline:{id}")];
+            let mut channels = vec![ferrodon::events::user_channel(id)];
             if viewer.scopes.permits("read:notifications") {
-                channels.push(format!("timeline:{id}:notifications"));
+                channels.push(ferrodon::events::notifications_channel(id));
             }
             Ok(Subscription { label: vec!["user".into()], channels, filtered: false })
         }
         "user:notification" => {
             require(viewer, "read:notifications")?;
-            Ok(plain(format!("timeline:{id}:notifications")))
+            Ok(plain(ferrodon::events::notifications_channel(id)))
         }
         "public" | "public:media" | "public:local" | "public:local:media" | "public:remote" | "public:remote:media" => {
             require(viewer, "read:statuses")?;
@@ -100,7 +100,7 @@ pub async fn resolve(
             }
             Ok(Subscription {
                 label: vec!["list".into(), list_id.to_string()],
-                channels: vec![format!("timeline:list:{list_id}")],
+                channels: vec![ferrodon::events::list_channel(list_id)],
                 filtered: false,
             })
         }
