@@ -13,21 +13,7 @@ fn s(v: &Value) -> String {
 }
 
 async fn app_token(app: &TestApp) -> String {
-    let (id, secret) = app.app("read write follow push").await;
-    let token = app
-        .post_form(
-            "/oauth/token",
-            None,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("scope", "read write follow push"),
-            ],
-        )
-        .await
-        .expect(200);
-    s(&token["access_token"])
+    app.app_token("read write follow push").await
 }
 
 async fn sign_up(app: &TestApp, token: &str, body: Value) -> Response {

@@ -35,21 +35,7 @@ fn assert_json_error(res: &Response, status: u16) {
 }
 
 async fn app_only_token(app: &TestApp) -> String {
-    let (id, secret) = app.app("read write follow").await;
-    let token = app
-        .post_form(
-            "/oauth/token",
-            None,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("scope", "read write follow"),
-            ],
-        )
-        .await
-        .expect(200);
-    token["access_token"].as_str().unwrap().to_string()
+    app.app_token("read write follow").await
 }
 
 async fn status_of(app: &TestApp, user: &User, text: &str) -> String {

@@ -154,23 +154,7 @@ async fn unauthorized_and_wrong_scope_connections_are_refused() {
 
     // A write-only token may not read streams.
     let bob = app.register("bob").await;
-    let (id, secret) = app.app("write").await;
-    let token = app
-        .post_form(
-            "/oauth/token",
-            None,
-            &[
-                ("grant_type", "password"),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("username", "bob"),
-                ("password", "correct horse battery"),
-                ("scope", "write"),
-            ],
-        )
-        .await
-        .ok();
-    let write_only = token["access_token"].as_str().unwrap();
+    let (write_only, _) = app.password_token("bob", "write").await;
     let err =
         tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?stream=user&access_token={write_only}"))
             .await
@@ -278,23 +262,7 @@ async fn revoked_token_closes_the_stream() {
     let app = TestApp::spawn().await;
     let host = start_streaming(&app).await;
     app.register("bob").await;
-    let (id, secret) = app.app("read write").await;
-    let token = app
-        .post_form(
-            "/oauth/token",
-            None,
-            &[
-                ("grant_type", "password"),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("username", "bob"),
-                ("password", "correct horse battery"),
-                ("scope", "read"),
-            ],
-        )
-        .await
-        .ok();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let (token, (id, secret)) = app.password_token("bob", "read").await;
     let mut ws = connect(&host, &format!("access_token={token}&stream=user")).await;
     app.post_form("/oauth/revoke", None, &[("client_id", &id), ("client_secret", &secret), ("token", &token)])
         .await

@@ -227,10 +227,10 @@ impl TestApp {
         (app["client_id"].as_str().unwrap().to_string(), app["client_secret"].as_str().unwrap().to_string())
     }
 
-    /// Signs up through the API (app token, then `POST /api/v1/accounts`).
-    pub async fn register(&self, username: &str) -> User {
-        let (id, secret) = self.app("read write follow push").await;
-        let app_token = self
+    /// An app-only token (client credentials grant) for a new app with `scopes`.
+    pub async fn app_token(&self, scopes: &str) -> String {
+        let (id, secret) = self.app(scopes).await;
+        let token = self
             .post_form(
                 "/oauth/token",
                 None,
@@ -238,15 +238,43 @@ impl TestApp {
                     ("grant_type", "client_credentials"),
                     ("client_id", &id),
                     ("client_secret", &secret),
-                    ("scope", "read write follow push"),
+                    ("scope", scopes),
+                ],
+            )
+            .await
+            .expect(200);
+        token["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A user token from the password grant, for a new app with `scopes`; also returns
+    /// the app's (client_id, client_secret).
+    pub async fn password_token(&self, username: &str, scopes: &str) -> (String, (String, String)) {
+        let (id, secret) = self.app(scopes).await;
+        let token = self
+            .post_form(
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("username", username),
+                    ("password", "correct horse battery"),
+                    ("scope", scopes),
                 ],
             )
             .await
             .ok();
+        (token["access_token"].as_str().unwrap().to_string(), (id, secret))
+    }
+
+    /// Signs up through the API (app token, then `POST /api/v1/accounts`).
+    pub async fn register(&self, username: &str) -> User {
+        let app_token = self.app_token("read write follow push").await;
         let token = self
             .post(
                 "/api/v1/accounts",
-                app_token["access_token"].as_str(),
+                Some(&app_token),
                 json!({ "username": username, "email": format!("{username}@example.test"), "password": "correct horse battery", "agreement": true, "locale": "en" }),
             )
             .await
