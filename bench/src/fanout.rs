@@ -133,7 +133,9 @@ async fn generate(state: &AppState, accounts: i64, tail_ranks: i64, posters: i64
     .execute(db)
     .await?;
     sqlx::query("SELECT setval('accounts_id_seq', $1)").bind(accounts + 1).execute(db).await?;
-    sqlx::query("ANALYZE").execute(db).await?;
+    // Settle the bulk load first, so autovacuum and checkpoints do not run during the measurements.
+    sqlx::query("VACUUM (ANALYZE)").execute(db).await?;
+    sqlx::query("CHECKPOINT").execute(db).await?;
     let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(db).await?;
     let poster_ids: Vec<i64> = (2..2 + posters).collect();
     let average_fanout =

@@ -34,14 +34,13 @@ local function offset(n)
   return s
 end
 
+-- Ids are positive 64-bit integers, big-endian: compared as two exact 32-bit halves.
 local function cmp(a, b)
-  for i = 1, 8 do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then
-      if x < y then return -1 else return 1 end
-    end
-  end
-  return 0
+  if a == b then return 0 end
+  local ah, al = struct.unpack('>I4>I4', a)
+  local bh, bl = struct.unpack('>I4>I4', b)
+  if ah < bh or (ah == bh and al < bl) then return -1 end
+  return 1
 end
 
 -- capacity, count, newest (nil when the feed is empty or missing)
@@ -158,6 +157,40 @@ end
 -- decimal, id decimal, fresh ('1': an original nothing has reblogged yet, so no reblog
 -- index can mention it).
 local op, id, original, original_dec, id_dec, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+
+-- The fan-out's common case, kept lean: `id` is newer than everything in the feed, so
+-- adding it is one header read and two writes, with every string built once per run.
+local id_hi, id_lo = struct.unpack('>I4>I4', id)
+local count_then_id = {}
+local only_id
+local function add_newest(key)
+  local h = redis.call('GETRANGE', key, '0', '15')
+  if #h < HEADER then
+    only_id = only_id or struct.pack('>I4>I4', TIERS[1], 1) .. id .. id .. string.rep('\0', (TIERS[1] - 1) * 8)
+    redis.call('SET', key, only_id)
+    return
+  end
+  local cap, n, newest_hi, newest_lo = struct.unpack('>I4>I4>I4>I4', h)
+  if n == 0 or n >= cap or id_hi < newest_hi or (id_hi == newest_hi and id_lo <= newest_lo) then
+    insert(key, id)
+    return
+  end
+  redis.call('SETRANGE', key, offset(HEADER + n * 8), id)
+  local tail = count_then_id[n + 1]
+  if tail == nil then
+    tail = struct.pack('>I4', n + 1) .. id
+    count_then_id[n + 1] = tail
+  end
+  redis.call('SETRANGE', key, '4', tail)
+end
+
+if op == 'add' and original == '' and fresh == '1' then
+  for k = 1, #KEYS do
+    add_newest(KEYS[k])
+  end
+  return 0
+end
+
 for k = 1, #KEYS do
   local feed = KEYS[k]
   local index = feed .. ':r'
@@ -173,7 +206,7 @@ for k = 1, #KEYS do
           insert(feed, id)
         end
       end
-    elseif fresh == '1' or not live_entry(feed, index, id, index .. ':' .. id_dec) then
+    elseif not live_entry(feed, index, id, index .. ':' .. id_dec) then
       insert(feed, id)
     end
   elseif op == 'remove' then
