@@ -21,7 +21,12 @@ pub struct Db {
 
 pub fn connect_options(url: &str, prepared_statements: bool) -> Result<PgConnectOptions, sqlx::Error> {
     let mut options = PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
-    if !prepared_statements {
+    if prepared_statements {
+        // Plan each cached statement once. PostgreSQL's default re-plans a statement on
+        // every execution while it judges a custom plan cheaper, and planning the
+        // visibility predicate (`statuses::visible_sql`) costs more than running it.
+        options = options.options([("plan_cache_mode", "force_generic_plan")]);
+    } else {
         // Behind PgBouncer in transaction mode: do not keep named statements around.
         options = options.statement_cache_capacity(0);
     }

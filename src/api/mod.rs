@@ -32,7 +32,7 @@ pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Re
 }
 
 /// Statuses already authorized for `viewer`, rendered in the given order.
-pub async fn render_statuses(state: &AppState, ids: &[i64], viewer: Option<i64>) -> Result<Vec<Value>> {
+pub async fn render_statuses(state: &AppState, ids: &[i64], viewer: Option<i64>) -> Result<Vec<entities::StatusJson>> {
     let bundle = hydrate::load(&state.db.replica, ids, viewer).await?;
     Ok(entities::statuses(ids, &bundle, &state.config))
 }

@@ -1,6 +1,8 @@
 //! The one place rows become Mastodon JSON. Shapes follow Mastodon's serializers
 //! (REST::AccountSerializer, REST::StatusSerializer, …) and the OpenAPI description.
 
+use serde::Serialize;
+use serde::ser::SerializeSeq;
 use serde_json::{Value, json};
 
 use crate::accounts::relationships::Relationship;
@@ -30,8 +32,68 @@ fn header_url(config: &Config) -> String {
     format!("{}/headers/original/missing.png", config.base_url())
 }
 
-/// `REST::AccountSerializer`.
-pub fn account(a: &Account, config: &Config) -> Value {
+/// An always-empty JSON array (emojis, roles, … that ferrodon does not have yet).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Empty;
+
+impl Serialize for Empty {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_seq(Some(0))?.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldJson {
+    name: String,
+    value: String,
+    verified_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureApproval {
+    automatic: Empty,
+    manual: Empty,
+    current_user: &'static str,
+}
+
+/// `REST::AccountSerializer`, typed: pages of statuses serialize straight to bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountJson {
+    id: String,
+    username: String,
+    acct: String,
+    display_name: String,
+    locked: bool,
+    bot: bool,
+    discoverable: Option<bool>,
+    indexable: bool,
+    group: bool,
+    created_at: String,
+    note: String,
+    url: String,
+    uri: String,
+    avatar: String,
+    avatar_static: String,
+    avatar_description: &'static str,
+    header: String,
+    header_static: String,
+    header_description: &'static str,
+    followers_count: i64,
+    following_count: i64,
+    statuses_count: i64,
+    last_status_at: Option<String>,
+    hide_collections: Option<bool>,
+    noindex: bool,
+    emojis: Empty,
+    roles: Empty,
+    fields: Vec<FieldJson>,
+    show_featured: bool,
+    show_media: bool,
+    show_media_replies: bool,
+    feature_approval: FeatureApproval,
+}
+
+pub fn account_json(a: &Account, config: &Config) -> AccountJson {
     let note = if a.is_local() {
         if a.note.is_empty() {
             String::new()
@@ -41,7 +103,7 @@ pub fn account(a: &Account, config: &Config) -> Value {
     } else {
         a.note.clone()
     };
-    let fields: Vec<Value> = a
+    let fields = a
         .field_list()
         .into_iter()
         .map(|f| {
@@ -51,43 +113,52 @@ pub fn account(a: &Account, config: &Config) -> Value {
             } else {
                 f.value.clone()
             };
-            json!({ "name": escape_html(&f.name), "value": value, "verified_at": f.verified_at })
+            FieldJson { name: escape_html(&f.name), value, verified_at: f.verified_at }
         })
         .collect();
-    json!({
-        "id": a.id.to_string(),
-        "username": a.username,
-        "acct": a.acct(),
-        "display_name": a.display_name,
-        "locked": a.locked,
-        "bot": a.is_bot(),
-        "discoverable": a.discoverable,
-        "indexable": a.indexable,
-        "group": a.is_group(),
-        "created_at": iso_midnight(&a.created_at),
-        "note": note,
-        "url": a.profile_url(config),
-        "uri": a.actor_uri(config),
-        "avatar": avatar_url(config),
-        "avatar_static": avatar_url(config),
-        "avatar_description": "",
-        "header": header_url(config),
-        "header_static": header_url(config),
-        "header_description": "",
-        "followers_count": a.followers_count,
-        "following_count": a.following_count,
-        "statuses_count": a.statuses_count,
-        "last_status_at": a.last_status_at.as_ref().map(date),
-        "hide_collections": a.hide_collections,
-        "noindex": false,
-        "emojis": [],
-        "roles": [],
-        "fields": fields,
-        "show_featured": true,
-        "show_media": true,
-        "show_media_replies": true,
-        "feature_approval": { "automatic": [], "manual": [], "current_user": "missing" },
-    })
+    AccountJson {
+        id: a.id.to_string(),
+        username: a.username.clone(),
+        acct: a.acct(),
+        display_name: a.display_name.clone(),
+        locked: a.locked,
+        bot: a.is_bot(),
+        discoverable: a.discoverable,
+        indexable: a.indexable,
+        group: a.is_group(),
+        created_at: iso_midnight(&a.created_at),
+        note,
+        url: a.profile_url(config),
+        uri: a.actor_uri(config),
+        avatar: avatar_url(config),
+        avatar_static: avatar_url(config),
+        avatar_description: "",
+        header: header_url(config),
+        header_static: header_url(config),
+        header_description: "",
+        followers_count: a.followers_count,
+        following_count: a.following_count,
+        statuses_count: a.statuses_count,
+        last_status_at: a.last_status_at.as_ref().map(date),
+        hide_collections: a.hide_collections,
+        noindex: false,
+        emojis: Empty,
+        roles: Empty,
+        fields,
+        show_featured: true,
+        show_media: true,
+        show_media_replies: true,
+        feature_approval: FeatureApproval { automatic: Empty, manual: Empty, current_user: "missing" },
+    }
+}
+
+/// `account_json` as a JSON value, for responses that extend it.
+pub fn account(a: &Account, config: &Config) -> Value {
+    to_value(account_json(a, config))
+}
+
+fn to_value(typed: impl Serialize) -> Value {
+    serde_json::to_value(typed).unwrap_or(Value::Null)
 }
 
 /// `REST::CredentialAccountSerializer`: the account plus its editable `source` and role.
@@ -195,17 +266,89 @@ fn content_of(body: &str, status: &Status, bundle: &StatusBundle, config: &Confi
     text::format_plain(body, &config.base_url(), &mention_resolver(&known)).html
 }
 
-/// `REST::StatusSerializer` for one status of a loaded bundle (None if missing).
-pub fn status(id: i64, bundle: &StatusBundle, config: &Config) -> Option<Value> {
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionJson {
+    id: String,
+    username: String,
+    url: String,
+    acct: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TagRefJson {
+    name: String,
+    url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationRefJson {
+    name: String,
+    website: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteApproval {
+    automatic: &'static [&'static str],
+    manual: Empty,
+    current_user: &'static str,
+}
+
+/// `REST::StatusSerializer`, typed. The viewer's flags are present only when there is a
+/// viewer (`pinned` only on their own pinnable statuses), as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusJson {
+    id: String,
+    created_at: String,
+    in_reply_to_id: Option<String>,
+    in_reply_to_account_id: Option<String>,
+    sensitive: bool,
+    spoiler_text: String,
+    visibility: &'static str,
+    language: Option<String>,
+    uri: String,
+    url: String,
+    replies_count: i64,
+    reblogs_count: i64,
+    favourites_count: i64,
+    quotes_count: i64,
+    edited_at: Option<String>,
+    content: String,
+    reblog: Option<Box<StatusJson>>,
+    application: Option<ApplicationRefJson>,
+    account: AccountJson,
+    media_attachments: Empty,
+    mentions: Vec<MentionJson>,
+    tags: Vec<TagRefJson>,
+    emojis: Empty,
+    card: Option<()>,
+    poll: Option<()>,
+    quote: Option<()>,
+    quote_approval: QuoteApproval,
+    tagged_collections: Empty,
+    filtered: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pinned: Option<bool>,
+}
+
+/// One status of a loaded bundle (None if missing), typed.
+pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<StatusJson> {
     let s = bundle.status(id)?;
     let author = bundle.account(s.account_id)?;
     let reblog = match s.reblog_of_id {
-        Some(original) => Some(status(original, bundle, config)?),
+        Some(original) => Some(Box::new(status_json(original, bundle, config)?)),
         None => None,
     };
     let stats = bundle.stats.get(&s.id).cloned().unwrap_or_default();
     let base = config.base_url();
-    let mentions: Vec<Value> = bundle
+    let mentions = bundle
         .mentions
         .get(&s.id)
         .into_iter()
@@ -216,15 +359,18 @@ pub fn status(id: i64, bundle: &StatusBundle, config: &Config) -> Option<Value> 
                 None => m.username.clone(),
             };
             let url = m.url.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| format!("{base}/@{}", m.username));
-            json!({ "id": m.account_id.to_string(), "username": m.username, "url": url, "acct": acct })
+            MentionJson { id: m.account_id.to_string(), username: m.username.clone(), url, acct }
         })
         .collect();
-    let tags: Vec<Value> = bundle
+    let tags = bundle
         .tags
         .get(&s.id)
         .into_iter()
         .flatten()
-        .map(|name| json!({ "name": name.to_lowercase(), "url": format!("{base}/tags/{}", name.to_lowercase()) }))
+        .map(|name| {
+            let name = name.to_lowercase();
+            TagRefJson { url: format!("{base}/tags/{name}"), name }
+        })
         .collect();
     let url = match (&s.url, s.reblog_of_id) {
         (Some(u), _) if !u.is_empty() => u.clone(),
@@ -233,57 +379,63 @@ pub fn status(id: i64, bundle: &StatusBundle, config: &Config) -> Option<Value> 
     let uri = s.uri.clone().unwrap_or_else(|| format!("{base}/users/{}/statuses/{}", author.username, s.id));
     let owned = bundle.viewer == Some(s.account_id);
     let application = match (owned, s.application_id.and_then(|id| bundle.applications.get(&id))) {
-        (true, Some(app)) => json!({ "name": app.name, "website": app.website }),
-        _ => Value::Null,
+        (true, Some(app)) => Some(ApplicationRefJson { name: app.name.clone(), website: app.website.clone() }),
+        _ => None,
     };
-    let quote_policy = if s.visibility() <= Visibility::Unlisted { json!(["public"]) } else { json!([]) };
-    let mut value = json!({
-        "id": s.id.to_string(),
-        "created_at": iso(&s.created_at),
-        "in_reply_to_id": s.in_reply_to_id.map(|i| i.to_string()),
-        "in_reply_to_account_id": s.in_reply_to_account_id.map(|i| i.to_string()),
-        "sensitive": s.sensitive,
-        "spoiler_text": s.spoiler_text,
-        "visibility": s.visibility().as_str(),
-        "language": s.language,
-        "uri": uri,
-        "url": url,
-        "replies_count": stats.replies_count,
-        "reblogs_count": stats.reblogs_count,
-        "favourites_count": stats.favourites_count,
-        "quotes_count": stats.quotes_count,
-        "edited_at": s.edited_at.as_ref().map(iso),
-        "content": if s.reblog_of_id.is_some() { String::new() } else { status_content(s, bundle, config) },
-        "reblog": reblog,
-        "application": application,
-        "account": account(author, config),
-        "media_attachments": [],
-        "mentions": mentions,
-        "tags": tags,
-        "emojis": [],
-        "card": null,
-        "poll": null,
-        "quote": null,
-        "quote_approval": { "automatic": quote_policy, "manual": [], "current_user": if owned { "automatic" } else { "denied" } },
-        "tagged_collections": [],
-        "filtered": [],
-    });
-    if let Some(viewer) = bundle.viewer {
-        let flags = &bundle.flags;
-        value["favourited"] = json!(flags.favourited.contains(&s.id));
-        value["reblogged"] = json!(flags.reblogged.contains(&s.id));
-        value["muted"] = json!(false);
-        value["bookmarked"] = json!(flags.bookmarked.contains(&s.id));
-        if viewer == s.account_id && s.reblog_of_id.is_none() && s.visibility() <= Visibility::Private {
-            value["pinned"] = json!(flags.pinned.contains(&s.id));
-        }
-    }
-    Some(value)
+    let flags = &bundle.flags;
+    let seen = |set: &std::collections::HashSet<i64>| bundle.viewer.map(|_| set.contains(&s.id));
+    let pinnable =
+        bundle.viewer == Some(s.account_id) && s.reblog_of_id.is_none() && s.visibility() <= Visibility::Private;
+    Some(StatusJson {
+        id: s.id.to_string(),
+        created_at: iso(&s.created_at),
+        in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+        in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+        sensitive: s.sensitive,
+        spoiler_text: s.spoiler_text.clone(),
+        visibility: s.visibility().as_str(),
+        language: s.language.clone(),
+        uri,
+        url,
+        replies_count: stats.replies_count,
+        reblogs_count: stats.reblogs_count,
+        favourites_count: stats.favourites_count,
+        quotes_count: stats.quotes_count,
+        edited_at: s.edited_at.as_ref().map(iso),
+        content: if s.reblog_of_id.is_some() { String::new() } else { status_content(s, bundle, config) },
+        reblog,
+        application,
+        account: account_json(author, config),
+        media_attachments: Empty,
+        mentions,
+        tags,
+        emojis: Empty,
+        card: None,
+        poll: None,
+        quote: None,
+        quote_approval: QuoteApproval {
+            automatic: if s.visibility() <= Visibility::Unlisted { &["public"] } else { &[] },
+            manual: Empty,
+            current_user: if owned { "automatic" } else { "denied" },
+        },
+        tagged_collections: Empty,
+        filtered: Empty,
+        favourited: seen(&flags.favourited),
+        reblogged: seen(&flags.reblogged),
+        muted: bundle.viewer.map(|_| false),
+        bookmarked: seen(&flags.bookmarked),
+        pinned: if pinnable { Some(flags.pinned.contains(&s.id)) } else { None },
+    })
+}
+
+/// `status_json` as a JSON value, for payloads that are adjusted per viewer.
+pub fn status(id: i64, bundle: &StatusBundle, config: &Config) -> Option<Value> {
+    status_json(id, bundle, config).map(to_value)
 }
 
 /// Statuses in the order of `ids`, skipping any that could not be rendered.
-pub fn statuses(ids: &[i64], bundle: &StatusBundle, config: &Config) -> Vec<Value> {
-    ids.iter().filter_map(|id| status(*id, bundle, config)).collect()
+pub fn statuses(ids: &[i64], bundle: &StatusBundle, config: &Config) -> Vec<StatusJson> {
+    ids.iter().filter_map(|id| status_json(*id, bundle, config)).collect()
 }
 
 /// `StatusSource`: the raw text for editing.

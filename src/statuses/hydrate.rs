@@ -1,7 +1,7 @@
 //! Loads everything needed to render a page of statuses for one viewer in a bounded number
-//! of queries (not one per status, four for a typical page): the statuses with their
-//! counters, mentions and tags, the originals they reblog, authors, applications and the
-//! viewer's own flags.
+//! of queries (not one per status; two for a typical page, three with reblogs): the
+//! statuses with their counters, mentions, tags, applications and the viewer's own flags,
+//! the originals they reblog, and the authors.
 
 use std::collections::{HashMap, HashSet};
 
@@ -84,9 +84,16 @@ struct Row {
     quotes_count: i64,
     mentions: sqlx::types::Json<Vec<MentionJson>>,
     tags: Vec<String>,
+    application_name: Option<String>,
+    application_website: Option<String>,
+    favourited: bool,
+    reblogged: bool,
+    bookmarked: bool,
+    pinned: bool,
 }
 
-/// Statuses with counters, mentions and tags; only those `viewer` may see when `check`.
+/// Statuses with counters, mentions, tags, application and the viewer's flags, in one
+/// query; only those `viewer` may see when `check`.
 async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Result<Vec<Row>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -99,8 +106,15 @@ async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Res
                             FROM mentions m JOIN accounts a ON a.id = m.account_id
                            WHERE m.status_id = s.id AND NOT m.silent), '[]'::json) AS mentions,
                 ARRAY(SELECT t.name::text FROM statuses_tags x JOIN tags t ON t.id = x.tag_id
-                       WHERE x.status_id = s.id ORDER BY t.name) AS tags
+                       WHERE x.status_id = s.id ORDER BY t.name) AS tags,
+                app.name AS application_name, app.website AS application_website,
+                s.id IN (SELECT status_id FROM favourites WHERE account_id = $2 AND status_id = ANY($1)) AS favourited,
+                s.id IN (SELECT reblog_of_id FROM statuses WHERE account_id = $2 AND reblog_of_id = ANY($1)
+                           AND deleted_at IS NULL) AS reblogged,
+                s.id IN (SELECT status_id FROM bookmarks WHERE account_id = $2 AND status_id = ANY($1)) AS bookmarked,
+                s.id IN (SELECT status_id FROM status_pins WHERE account_id = $2 AND status_id = ANY($1)) AS pinned
            FROM statuses s LEFT JOIN status_stats st ON st.status_id = s.id
+                LEFT JOIN oauth_applications app ON app.id = s.application_id
           WHERE s.id = ANY($1) AND (NOT $3 OR {})",
         statuses::STATUS_COLUMNS,
         statuses::visible_sql("s", "$2")
@@ -138,14 +152,11 @@ async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -
         .filter(|id| !rows.iter().any(|r| r.status.id == *id))
         .collect();
     rows.extend(self::rows(db, &originals, viewer, false).await?);
-    let all_ids: Vec<i64> = rows.iter().map(|r| r.status.id).collect();
     let account_ids: Vec<i64> = rows.iter().map(|r| r.status.account_id).collect::<HashSet<_>>().into_iter().collect();
-    let app_ids: Vec<i64> = rows.iter().filter_map(|r| r.status.application_id).collect();
-
     for a in accounts::find_many(db, &account_ids).await? {
         bundle.accounts.insert(a.id, a);
     }
-    for row in &rows {
+    for row in rows {
         let id = row.status.id;
         bundle.stats.insert(
             id,
@@ -157,37 +168,36 @@ async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -
                 quotes_count: row.quotes_count,
             },
         );
-        let mentions = row.mentions.0.iter().map(|m| MentionRow {
+        let mentions = row.mentions.0.into_iter().map(|m| MentionRow {
             status_id: id,
             account_id: m.account_id,
-            username: m.username.clone(),
-            domain: m.domain.clone(),
-            url: m.url.clone(),
+            username: m.username,
+            domain: m.domain,
+            url: m.url,
         });
         bundle.mentions.insert(id, mentions.collect());
-        bundle.tags.insert(id, row.tags.clone());
+        bundle.tags.insert(id, row.tags);
+        if let (Some(app_id), Some(name)) = (row.status.application_id, row.application_name) {
+            bundle.applications.insert(app_id, AppRow { id: app_id, name, website: row.application_website });
+        }
+        let flags = &mut bundle.flags;
+        for (set, on) in [
+            (&mut flags.favourited, row.favourited),
+            (&mut flags.reblogged, row.reblogged),
+            (&mut flags.bookmarked, row.bookmarked),
+            (&mut flags.pinned, row.pinned),
+        ] {
+            if on {
+                set.insert(id);
+            }
+        }
+        bundle.statuses.insert(id, row.status);
     }
-    if !app_ids.is_empty() {
-        let apps: Vec<AppRow> = sqlx::query_as("SELECT id, name, website FROM oauth_applications WHERE id = ANY($1)")
-            .bind(&app_ids)
-            .fetch_all(db)
-            .await?;
-        bundle.applications = apps.into_iter().map(|a| (a.id, a)).collect();
-    }
-    if let Some(viewer) = viewer {
-        bundle.flags = viewer_flags(db, viewer, &all_ids).await?;
-    }
-    bundle.statuses = rows.into_iter().map(|r| (r.status.id, r.status)).collect();
     Ok(bundle)
 }
 
-/// The viewer's favourites, reblogs, bookmarks and pins among `ids`.
-pub async fn viewer_flags(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<ViewerFlags> {
-    Ok(viewer_flags_many(db, &[viewer], ids).await?.remove(&viewer).unwrap_or_default())
-}
-
-/// `viewer_flags` for many viewers at once, in one query (fan-out to streams, and
-/// every rendered page).
+/// The favourites, reblogs, bookmarks and pins of many viewers among `ids`, in one query
+/// (a status rendered for each listening stream).
 pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Result<HashMap<i64, ViewerFlags>> {
     let mut flags: HashMap<i64, ViewerFlags> = viewers.iter().map(|v| (*v, ViewerFlags::default())).collect();
     let rows: Vec<(i32, i64, i64)> = sqlx::query_as(

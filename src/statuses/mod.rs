@@ -100,7 +100,9 @@ pub const STATUS_COLUMNS: &str = "s.id, s.uri, s.url, s.text, s.spoiler_text, s.
 /// SQL that is true when the viewer bound at `$viewer` (NULL for anonymous) may see status
 /// `alias`: not deleted, author not suspended, no block either way, and the visibility
 /// rules (public/unlisted: anyone; private: author, followers, mentioned; direct: author
-/// and mentioned). A reblog is visible only if its original is.
+/// and mentioned). A reblog is visible only if its original is. The viewer's blocks are an
+/// uncorrelated subquery, so PostgreSQL reads them once per query into a hash table
+/// instead of probing per row.
 pub fn visible_sql(alias: &str, viewer: &str) -> String {
     let own = own_visibility_sql(alias, viewer);
     let original = own_visibility_sql("orig", viewer);
@@ -119,9 +121,9 @@ fn own_visibility_sql(s: &str, v: &str) -> String {
                OR ({s}.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf
                         WHERE vf.account_id = {v} AND vf.target_account_id = {s}.account_id))
                OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = {v}))
-          AND ({v}::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM blocks vb
-                 WHERE (vb.account_id = {v} AND vb.target_account_id = {s}.account_id)
-                    OR (vb.account_id = {s}.account_id AND vb.target_account_id = {v}))))"
+          AND ({v}::bigint IS NULL OR {s}.account_id NOT IN (
+                 SELECT target_account_id FROM blocks WHERE account_id = {v}
+                 UNION ALL SELECT account_id FROM blocks WHERE target_account_id = {v})))"
     )
 }
 
