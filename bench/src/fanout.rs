@@ -33,6 +33,8 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 pub struct Args {
     pub accounts: i64,
     pub quick: bool,
+    /// Keep the graph an earlier run of the same size generated (only its posts are reset).
+    pub reuse_graph: bool,
     pub out_dir: std::path::PathBuf,
 }
 
@@ -136,6 +138,19 @@ async fn generate(state: &AppState, accounts: i64, tail_ranks: i64, posters: i64
     // Settle the bulk load first, so autovacuum and checkpoints do not run during the measurements.
     sqlx::query("VACUUM (ANALYZE)").execute(db).await?;
     sqlx::query("CHECKPOINT").execute(db).await?;
+    let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(db).await?;
+    let poster_ids: Vec<i64> = (2..2 + posters).collect();
+    let average_fanout =
+        poster_ids.iter().map(|r| tail_followers(*r, accounts) as f64).sum::<f64>() / poster_ids.len().max(1) as f64;
+    Ok(Graph { celebrity: 1, posters: poster_ids, follows, average_fanout })
+}
+
+/// The graph of an earlier run, with what that run posted removed.
+async fn reuse(state: &AppState, accounts: i64, posters: i64) -> BenchResult<Graph> {
+    let db = &state.db.primary;
+    sqlx::query("TRUNCATE statuses, notifications, oauth_access_tokens, ferrodon_jobs, conversations CASCADE")
+        .execute(db)
+        .await?;
     let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(db).await?;
     let poster_ids: Vec<i64> = (2..2 + posters).collect();
     let average_fanout =
@@ -465,10 +480,20 @@ pub async fn run(args: Args) -> BenchResult<()> {
     let accounts = if args.quick { args.accounts.min(100_000) } else { args.accounts.max(1_000_001) };
     let (tail_ranks, posters, stock_sample, readers) =
         if args.quick { ((accounts / 10).min(10_000), 200, 5_000, 300) } else { (200_000, 2_000, 20_000, 2_000) };
-    let instance = setup::fresh_instance().await?;
-    let state = &instance.state;
+    let mut instance = setup::instance(args.reuse_graph).await?;
     let generated = Instant::now();
-    let graph = generate(state, accounts, tail_ranks, posters).await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&instance.state.db.primary).await?;
+    let graph = if args.reuse_graph && existing == accounts {
+        eprintln!("reusing the generated graph");
+        reuse(&instance.state, accounts, posters).await?
+    } else {
+        if existing > 0 {
+            instance = setup::instance(false).await?;
+        }
+        generate(&instance.state, accounts, tail_ranks, posters).await?
+    };
+    let state = &instance.state;
     eprintln!(
         "graph: {accounts} accounts, {} follows, celebrity followers {}, average fan-out of posting accounts {:.0} ({:.0} s)",
         graph.follows,

@@ -3,7 +3,7 @@
 //!
 //!     cargo build --release -p ferrodon-streaming -p ferrodon-bench
 //!     target/release/ferrodon-bench streaming --clients 10000
-//!     target/release/ferrodon-bench fanout [--quick]
+//!     target/release/ferrodon-bench fanout [--quick] [--reuse-graph]
 
 mod fanout;
 mod setup;
@@ -30,6 +30,9 @@ enum Bench {
         /// A 100,000-account graph that runs in a few minutes.
         #[arg(long)]
         quick: bool,
+        /// Reuse the graph an earlier run of the same size left in the database.
+        #[arg(long)]
+        reuse_graph: bool,
         #[arg(long, default_value = "target/bench")]
         out: std::path::PathBuf,
     },
@@ -52,7 +55,9 @@ enum Bench {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Bench::Fanout { accounts, quick, out } => fanout::run(fanout::Args { accounts, quick, out_dir: out }).await,
+        Bench::Fanout { accounts, quick, reuse_graph, out } => {
+            fanout::run(fanout::Args { accounts, quick, reuse_graph, out_dir: out }).await
+        }
         Bench::RawWsServer => streaming::raw_ws_server().await,
         Bench::Streaming { clients, rounds, out } => {
             streaming::run(streaming::Args { clients, rounds, out_dir: out }).await

@@ -1,5 +1,5 @@
-//! A scratch instance for benchmarks: its own database (dropped and recreated) and Redis
-//! key prefix, filled with generated accounts in bulk SQL.
+//! A scratch instance for benchmarks: its own database (dropped and recreated, or kept for
+//! `fanout --reuse-graph`) and Redis database, filled with generated accounts in bulk SQL.
 
 use std::collections::HashMap;
 
@@ -19,15 +19,23 @@ pub fn redis_url() -> String {
     std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into())
 }
 
-pub async fn fresh_instance() -> Result<BenchInstance, Box<dyn std::error::Error>> {
+/// The benchmark instance: a new, empty database unless `keep_database` (then the one an
+/// earlier run left, if any), and an empty Redis database either way.
+pub async fn instance(keep_database: bool) -> Result<BenchInstance, Box<dyn std::error::Error>> {
     let url = database_url();
     let admin_url = format!("{}/postgres", url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&url));
     let name = url.rsplit('/').next().unwrap_or("ferrodon_bench").to_string();
     let admin = sqlx::PgPool::connect(&admin_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-        .execute(&admin)
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&admin)
         .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&admin).await?;
+    if !(keep_database && exists) {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+            .execute(&admin)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&admin).await?;
+    }
     admin.close().await;
     let vars: HashMap<String, String> = [
         ("RAILS_ENV", "test"),
@@ -40,6 +48,8 @@ pub async fn fresh_instance() -> Result<BenchInstance, Box<dyn std::error::Error
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    // ferrodon's own settings (FERRODON_FANOUT_CHUNK, …) can be tried from the environment.
+    .chain(std::env::vars().filter(|(k, _)| k.starts_with("FERRODON_") && k != "FERRODON_REDIS_PREFIX"))
     .collect();
     let config = Config::from_map(&vars)?;
     // Right after dropping a large database PostgreSQL can be slow to accept connections.
@@ -57,7 +67,7 @@ pub async fn fresh_instance() -> Result<BenchInstance, Box<dyn std::error::Error
     };
     ferrodon::db::MIGRATOR.run(&state.db.primary).await?;
     let mut redis = state.redis.conn().await?;
-    let _: () = redis::cmd("FLUSHDB").query_async(&mut redis).await?;
+    let _: () = redis::cmd("FLUSHDB").arg("ASYNC").query_async(&mut redis).await?;
     Ok(BenchInstance { state, vars })
 }
 

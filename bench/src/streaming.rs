@@ -242,7 +242,7 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Let the closed sockets leave TIME_WAIT before opening as many again.
     tokio::time::sleep(Duration::from_secs(2)).await;
     eprintln!("setting up: {n} followers with tokens");
-    let instance = setup::fresh_instance().await?;
+    let instance = setup::instance(false).await?;
     let state = &instance.state;
     let (poster, poster_user) = setup::poster(state).await?;
     let followers = setup::followers(state, poster.id, n as i64).await?;
