@@ -196,7 +196,7 @@ async fn seed(state: &AppState) -> Result<()> {
 }
 
 /// Rebuilds home feeds (tootctl's `feeds build`), `concurrency` at a time, with a
-/// progress line. Rebuilding also converts feeds left in the other Redis layout.
+/// progress line.
 async fn build_feeds(state: &AppState, username: Option<String>, all: bool, concurrency: usize) -> Result<()> {
     let ids: Vec<i64> = match (username, all) {
         (Some(name), false) => {
@@ -218,16 +218,24 @@ async fn build_feeds(state: &AppState, username: Option<String>, all: bool, conc
     let total = ids.len();
     let started = std::time::Instant::now();
     let mut done = 0;
-    let mut builds =
-        futures_util::stream::iter(ids).map(|id| feeds::populate_home(state, id)).buffer_unordered(concurrency.max(1));
+    let mut converted = 0;
+    // A feed an adopted Mastodon instance left as a sorted set is converted as it is;
+    // any other is rebuilt from the database.
+    let build = |id| async move {
+        if feeds::store::convert_from_sorted_set(state, id).await? {
+            return Ok(true);
+        }
+        feeds::populate_home(state, id).await.map(|_| false)
+    };
+    let mut builds = futures_util::stream::iter(ids).map(build).buffer_unordered(concurrency.max(1));
     while let Some(result) = builds.next().await {
-        result?;
+        converted += usize::from(result?);
         done += 1;
         let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
         print!("\rfeeds build: {done}/{total} ({rate:.0}/s)");
         let _ = std::io::stdout().flush();
     }
-    println!("\nOK");
+    println!("\nOK ({converted} converted from Mastodon's sorted sets, {} rebuilt)", done - converted);
     Ok(())
 }
 

@@ -279,3 +279,75 @@ async fn the_cli_clears_and_rebuilds_feeds() {
     assert_eq!(home.status.as_u16(), 200);
     assert_eq!(home.ids(), vec![post["id"].as_str().unwrap().to_string()]);
 }
+
+/// `feeds build` with the compact layout converts the sorted-set feeds an adopted Mastodon
+/// instance left behind entry for entry (an entry the database would not give back
+/// survives, so it is not a rebuild), keeps their reblog aggregation, and drops the sorted
+/// sets.
+#[tokio::test]
+async fn the_cli_converts_mastodon_sorted_set_feeds() {
+    let app = TestApp::spawn_with(&[("FERRODON_FEED_ENCODING", "mastodon")]).await;
+    let [alice, bob, carol, dave] = [
+        app.register("alice").await,
+        app.register("bob").await,
+        app.register("carol").await,
+        app.register("dave").await,
+    ];
+    app.follow(&alice, &bob).await;
+    app.follow(&alice, &carol).await;
+    let original = app.post_status(&dave, json!({ "status": "worth sharing" })).await;
+    let original_id = original["id"].as_str().unwrap();
+    let shown = app.post(&format!("/api/v1/statuses/{original_id}/reblog"), Some(&bob.token), json!({})).await.ok();
+    app.drain_jobs().await;
+    let hidden = app.post(&format!("/api/v1/statuses/{original_id}/reblog"), Some(&carol.token), json!({})).await.ok();
+    app.post_status(&bob, json!({ "status": "hello" })).await;
+    let stray = app.post_status(&dave, json!({ "status": "not from anyone alice follows" })).await;
+    app.drain_jobs().await;
+    let numeric = |v: &serde_json::Value| v["id"].as_str().unwrap().parse::<i64>().unwrap();
+    let alice_id: i64 = alice.id.parse().unwrap();
+    let mut conn = app.state.redis.conn().await.unwrap();
+    let sorted = app.state.redis.key(format!("feed:home:{alice_id}"));
+    let _: () =
+        redis::cmd("ZADD").arg(&sorted).arg(numeric(&stray)).arg(numeric(&stray)).query_async(&mut conn).await.unwrap();
+    let before = app.get("/api/v1/timelines/home", Some(&alice.token)).await.ids();
+    assert_eq!(before.len(), 3, "stray post, bob's post, one reblog: {before:?}");
+
+    let config = &app.state.config;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+        .args(["ctl", "feeds", "build", "--all"])
+        .env_clear()
+        .env("RAILS_ENV", "test")
+        .env("LOCAL_DOMAIN", &config.local_domain)
+        .env("DATABASE_URL", &config.database_url)
+        .env("REDIS_URL", &config.redis_url)
+        .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
+        .env("FERRODON_FEED_ENCODING", "compact")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && out.contains("4 converted"),
+        "{out} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let exists: i64 =
+        redis::cmd("EXISTS").arg(&sorted).arg(format!("{sorted}:reblogs")).query_async(&mut conn).await.unwrap();
+    assert_eq!(exists, 0, "the sorted sets are gone");
+
+    let mut compact_config = (**config).clone();
+    compact_config.feed_encoding = ferrodon::config::FeedEncoding::Compact;
+    let compact = ferrodon::AppState::connect(compact_config).await.unwrap();
+    let converted: Vec<String> = feed_of(&compact, alice_id).await.iter().map(|i| i.to_string()).collect();
+    assert_eq!(converted, before);
+    // Aggregation carried over: another reblog of the original stays hidden, and removing
+    // the shown one brings back the reblog it had suppressed.
+    let original_num: i64 = original_id.parse().unwrap();
+    store::add(&compact, numeric(&hidden) + 1, Some(original_num), &[alice_id]).await.unwrap();
+    assert_eq!(feed_of(&compact, alice_id).await.len(), 3);
+    store::remove(&compact, numeric(&shown), Some(original_num), &[alice_id]).await.unwrap();
+    assert!(feed_of(&compact, alice_id).await.contains(&numeric(&hidden)));
+}
+
+async fn feed_of(state: &ferrodon::AppState, owner: i64) -> Vec<i64> {
+    store::all(state, owner).await.unwrap().unwrap_or_default()
+}

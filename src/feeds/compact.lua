@@ -153,10 +153,17 @@ local function live_entry(feed, index, original, suppressed)
   return false
 end
 
--- KEYS: the feeds. ARGV: op ('add' | 'remove'), id, original ('' if none), original
+-- KEYS: the feeds. ARGV: op ('add' | 'remove' | 'replace'), id, original ('' if none), original
 -- decimal, id decimal, fresh ('1': an original nothing has reblogged yet, so no reblog
 -- index can mention it).
 local op, id, original, original_dec, id_dec, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+
+-- 'replace': KEYS[1] becomes a feed of exactly ARGV[2] (8-byte ids, ascending, at most
+-- 800), e.g. a feed converted from Mastodon's layout.
+if op == 'replace' then
+  rewrite(KEYS[1], id)
+  return 0
+end
 
 -- The fan-out's common case, kept lean: `id` is newer than everything in the feed, so
 -- adding it is one header read and two writes, with every string built once per run.

@@ -161,6 +161,65 @@ pub async fn remove_from_lists(
     write(state, Kind::List, Op::Remove, status_id, reblog_of_id, lists).await
 }
 
+/// Moves a home feed kept in Mastodon's sorted-set layout (`feed:home:<id>`, as an
+/// adopted Mastodon instance left it) into the compact layout, entry for entry, with its
+/// reblog aggregation: the shown reblog of each original (exact ids from PostgreSQL, as
+/// sorted-set scores are rounded doubles) and the reblogs it suppressed. The sorted-set
+/// keys are deleted. False when feeds are kept as sorted sets or there is none to convert.
+pub async fn convert_from_sorted_set(state: &AppState, account_id: i64) -> Result<bool> {
+    if state.config.feed_encoding != FeedEncoding::Compact {
+        return Ok(false);
+    }
+    let sorted = state.redis.key(format!("feed:home:{account_id}"));
+    let sorted_reblogs = format!("{sorted}:reblogs");
+    let mut conn = state.redis.conn().await?;
+    let (mut ids, originals): (Vec<i64>, Vec<i64>) =
+        redis::pipe().zrange(&sorted, 0, -1).zrange(&sorted_reblogs, 0, -1).query_async(&mut conn).await?;
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = ids.split_off(ids.len().saturating_sub(MAX_ITEMS as usize));
+    let shown: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT reblog_of_id, id FROM statuses WHERE id = ANY($1) AND reblog_of_id = ANY($2) ORDER BY id",
+    )
+    .bind(&ids)
+    .bind(&originals)
+    .fetch_all(&state.db.replica)
+    .await?;
+    let mut suppressed: Vec<Vec<i64>> = Vec::new();
+    if !shown.is_empty() {
+        let mut reads = redis::pipe();
+        for (original, _) in &shown {
+            reads.smembers(format!("{sorted_reblogs}:{original}"));
+        }
+        suppressed = reads.query_async(&mut conn).await?;
+    }
+
+    let (feed, index) = keys(state, account_id);
+    let slots: Vec<u8> = ids.iter().flat_map(|id| id.to_be_bytes()).collect();
+    let mut replace = COMPACT.prepare_invoke();
+    replace.key(&feed).arg("replace").arg(slots);
+    let mut pipe = redis::pipe();
+    pipe.atomic().load_script(&COMPACT).ignore().del(&[&feed, &index]).ignore().invoke_script(&replace).ignore();
+    for ((original, reblog), hidden) in shown.iter().zip(&suppressed) {
+        pipe.hset(&index, &original.to_be_bytes()[..], &reblog.to_be_bytes()[..]).ignore();
+        let set = format!("{index}:{original}");
+        pipe.del(&set).ignore();
+        for id in hidden {
+            pipe.sadd(&set, &id.to_be_bytes()[..]).ignore();
+        }
+    }
+    let old: Vec<String> = std::iter::once(sorted.clone())
+        .chain(std::iter::once(sorted_reblogs.clone()))
+        .chain(originals.iter().map(|o| format!("{sorted_reblogs}:{o}")))
+        .collect();
+    pipe.del(old).ignore();
+    let _: () = pipe.query_async(&mut conn).await?;
+    Ok(true)
+}
+
 /// Decodes a compact feed: ids newest first, at most MAX_ITEMS.
 pub fn decode_compact(bytes: &[u8]) -> Vec<i64> {
     let Some(header) = bytes.get(0..COMPACT_HEADER) else { return Vec::new() };
