@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod pagination;
 pub mod redis_pool;
+pub mod search;
 pub mod statuses;
 pub mod tags;
 pub mod time;

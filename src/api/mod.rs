@@ -10,6 +10,7 @@ pub mod markers;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
+pub mod search;
 pub mod statuses;
 pub mod tags;
 pub mod timelines;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/verify_credentials").route(get().to(accounts::verify_credentials)))
                 .service(r("/accounts/update_credentials").route(patch().to(accounts::update_credentials)))
                 .service(r("/accounts/lookup").route(get().to(accounts::lookup)))
+                .service(r("/accounts/search").route(get().to(search::accounts)))
                 .service(r("/accounts/relationships").route(get().to(accounts::relationships)))
                 .service(r("/accounts/{id}").route(get().to(accounts::show)))
                 .service(r("/accounts/{id}/statuses").route(get().to(accounts::statuses)))
@@ -175,6 +177,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v2")
                 .service(r("/instance").route(get().to(instance::v2)))
+                .service(r("/search").route(get().to(search::v2)))
                 .service(r("/notifications").route(get().to(notifications::grouped)))
                 .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),
         )

@@ -1,0 +1,115 @@
+//! `GET /api/v2/search` and `GET /api/v1/accounts/search`.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{Auth, MaybeAuth};
+use super::params::{Params, opt_bool, opt_i64, opt_id, opt_string};
+use super::{render_account_list, render_statuses};
+use crate::error::{Error, Result};
+use crate::search::{self, StatusQuery, Window};
+use crate::{AppState, entities, tags};
+
+type State = web::Data<AppState>;
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    q: Option<String>,
+    #[serde(default, deserialize_with = "opt_string", rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    resolve: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    following: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    exclude_unreviewed: Option<bool>,
+    #[serde(default, deserialize_with = "opt_id")]
+    account_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_id")]
+    min_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_id")]
+    max_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    offset: Option<i64>,
+}
+
+fn required_query(q: &Option<String>) -> Result<&str> {
+    q.as_deref().ok_or_else(|| Error::bad_request("param is missing or the value is empty or invalid: q"))
+}
+
+/// Mastodon's limit: the default when absent, at most twice the default, and neither limit
+/// nor offset negative.
+fn window(limit: Option<i64>, offset: Option<i64>, default: i64) -> Result<Window> {
+    let (limit, offset) = (limit.unwrap_or(default), offset.unwrap_or(0));
+    if limit < 0 || offset < 0 {
+        return Err(Error::bad_request("Pagination values for `offset` and `limit` must be positive"));
+    }
+    Ok(Window { limit: limit.min(default * 2), offset })
+}
+
+pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:search")?;
+    let query = required_query(&p.q)?.trim();
+    if viewer.is_none() && p.offset.is_some() {
+        return Err(Error::Unauthorized("Search queries pagination is not supported without authentication".into()));
+    }
+    if viewer.is_none() && p.resolve == Some(true) {
+        return Err(Error::Unauthorized(
+            "Search queries that resolve remote resources are not supported without authentication".into(),
+        ));
+    }
+    let mut window = window(p.limit, p.offset, 20)?;
+    // Mastodon pages only within one type of result.
+    if p.kind.is_none() {
+        window.offset = 0;
+    }
+    let wants = |kind: &str| p.kind.as_deref().is_none_or(|k| k == kind);
+    let db = &state.db.replica;
+    let domain = &state.config.local_domain;
+    let mut accounts = Vec::new();
+    if wants("accounts") {
+        let found =
+            search::accounts(db, domain, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
+        accounts = found.iter().map(|a| entities::account(a, &state.config)).collect();
+    }
+    let mut hashtags = Vec::new();
+    if wants("hashtags") {
+        for tag in search::hashtags(db, query, p.exclude_unreviewed == Some(true), window).await? {
+            let following = match viewer {
+                Some(v) => Some(tags::is_following(db, v, tag.id).await?),
+                None => None,
+            };
+            hashtags.push(entities::tag(&tag, &state.config, following));
+        }
+    }
+    let mut statuses = Vec::new();
+    if wants("statuses")
+        && let Some(viewer) = viewer
+    {
+        let parsed = StatusQuery::parse(query)?;
+        let ids = search::statuses(db, domain, viewer, &parsed, p.account_id, (p.min_id, p.max_id), window).await?;
+        statuses = render_statuses(&state, &ids, Some(viewer)).await?;
+    }
+    Ok(HttpResponse::Ok().json(json!({ "accounts": accounts, "statuses": statuses, "hashtags": hashtags })))
+}
+
+pub async fn accounts(state: State, auth: Auth, Params(p): Params<SearchParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:accounts")?;
+    let query = required_query(&p.q)?;
+    let window = window(p.limit, p.offset, 40)?;
+    let found = search::accounts(
+        &state.db.replica,
+        &state.config.local_domain,
+        Some(viewer.account_id),
+        query,
+        p.following == Some(true),
+        window,
+    )
+    .await?;
+    let rows: Vec<(i64, crate::accounts::Account)> = found.into_iter().map(|a| (a.id, a)).collect();
+    Ok(HttpResponse::Ok().json(render_account_list(&state, &rows)))
+}

@@ -1,0 +1,365 @@
+//! Search over PostgreSQL full-text search, with Mastodon's rules for what a searcher may
+//! find (`/api/v2/search`, `/api/v1/accounts/search`):
+//!
+//! - accounts: prefix match on display name, username and domain (Mastodon's `search_index`),
+//!   ranked like Mastodon's database search (text rank times a boost from followers and
+//!   recent activity; accounts the searcher follows or is followed by first);
+//! - hashtags: listable tags whose name starts with the query, shortest first;
+//! - statuses (signed-in searchers only): Mastodon's two Elasticsearch indexes as SQL —
+//!   public statuses of accounts that opted into indexing, and statuses the searcher wrote,
+//!   was mentioned in, favourited, reblogged or bookmarked — with its query syntax
+//!   (`"phrases"`, `-exclusions`, `from:`, `is:`, `has:`, `language:`, `before:`,
+//!   `after:`, `during:`, `in:library|public`), then the usual visibility, block and mute
+//!   checks.
+
+use chrono::NaiveDate;
+use sqlx::{AssertSqlSafe, PgPool};
+
+use crate::accounts::{self, Account};
+use crate::error::{Error, Result};
+use crate::statuses::{self, text};
+use crate::tags::Tag;
+
+/// Limits and paging shared by every kind of result.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The part of an account query the text search sees: a full `user@domain` is searched by
+/// its username when the domain is ours (Mastodon's `AccountSearchService`).
+fn account_term(query: &str, local_domain: &str) -> String {
+    match query.split_once('@') {
+        Some((user, domain)) if domain.eq_ignore_ascii_case(local_domain) => user.to_string(),
+        _ => query.to_string(),
+    }
+}
+
+/// A prefix tsquery for `term`, without the characters Mastodon strips.
+fn prefix_tsquery(term: &str) -> String {
+    let cleaned: String = term.chars().filter(|c| !matches!(c, '\'' | '?' | '\\' | ':' | '‘' | '’')).collect();
+    format!("'{}':*", cleaned.trim())
+}
+
+/// Mastodon's `search_index` document (a GIN index over exactly this expression).
+const ACCOUNT_DOCUMENT: &str = "(setweight(to_tsvector('simple', a.display_name), 'A')
+    || setweight(to_tsvector('simple', a.username), 'B')
+    || setweight(to_tsvector('simple', COALESCE(a.domain, '')), 'C'))";
+
+/// Accounts matching `query` (a leading `@` ignored). An exact `user@domain` comes first;
+/// anonymous queries shorter than three characters find only that.
+pub async fn accounts(
+    db: &PgPool,
+    local_domain: &str,
+    viewer: Option<i64>,
+    query: &str,
+    following: bool,
+    window: Window,
+) -> Result<Vec<Account>> {
+    let query = query.trim().trim_start_matches('@');
+    if query.is_empty() || window.limit < 1 {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    if window.offset == 0
+        && let Some((user, domain)) = query.split_once('@')
+        && !user.is_empty()
+        && !domain.is_empty()
+    {
+        let domain = (!domain.eq_ignore_ascii_case(local_domain)).then_some(domain);
+        let exact: Option<i64> = sqlx::query_scalar(
+            "SELECT a.id FROM accounts a
+              WHERE lower(a.username) = lower($1) AND lower(COALESCE(a.domain, '')) = lower(COALESCE($2, ''))
+                AND a.suspended_at IS NULL
+                AND (NOT $3 OR a.id = $4 OR a.id IN (SELECT target_account_id FROM follows WHERE account_id = $4))",
+        )
+        .bind(user)
+        .bind(domain)
+        .bind(following)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await?;
+        found.extend(exact);
+    }
+    if viewer.is_none() && query.chars().count() < 3 {
+        return ordered_accounts(db, &found).await;
+    }
+    let limit = window.limit - found.len() as i64;
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT a.id FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id,
+                to_tsquery('simple', $1) AS q
+          WHERE {ACCOUNT_DOCUMENT} @@ q
+            AND a.suspended_at IS NULL AND a.moved_to_account_id IS NULL
+            AND (a.domain IS NOT NULL OR $3 OR EXISTS (
+                   SELECT 1 FROM users u WHERE u.account_id = a.id AND u.approved AND u.confirmed_at IS NOT NULL))
+            AND (NOT $3 OR a.id = $2 OR a.id IN (SELECT target_account_id FROM follows WHERE account_id = $2))
+            AND a.id <> ALL($6)
+          ORDER BY
+            (SELECT count(*) FROM follows f WHERE (f.account_id = $2 AND f.target_account_id = a.id)
+                                                OR (f.account_id = a.id AND f.target_account_id = $2)) DESC,
+            ts_rank_cd({ACCOUNT_DOCUMENT}, q, 32)
+              * (COALESCE(s.followers_count, 0)::float8 / (COALESCE(s.following_count, 0) + 1)
+                 + ln(COALESCE(s.followers_count, 0) + 2)
+                 + CASE WHEN s.last_status_at IS NULL THEN 0
+                        ELSE exp(-power(greatest(0, abs(extract(epoch FROM now() AT TIME ZONE 'UTC' - s.last_status_at) / 86400) - 30), 2)
+                                 / (2 * (-900 / (2 * ln(0.3))))) END) / 3
+              DESC,
+            a.id
+          LIMIT $4 OFFSET $5"
+    )))
+    .bind(prefix_tsquery(&account_term(query, local_domain)))
+    .bind(viewer)
+    .bind(following)
+    .bind(limit)
+    .bind(window.offset)
+    .bind(&found)
+    .fetch_all(db)
+    .await?;
+    found.extend(ids);
+    ordered_accounts(db, &found).await
+}
+
+async fn ordered_accounts(db: &PgPool, ids: &[i64]) -> Result<Vec<Account>> {
+    let mut rows = accounts::find_many(db, ids).await?;
+    rows.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
+    Ok(rows)
+}
+
+/// Listable hashtags whose name starts with `query` (a leading `#` ignored), shortest first.
+pub async fn hashtags(db: &PgPool, query: &str, exclude_unreviewed: bool, window: Window) -> Result<Vec<Tag>> {
+    let name = text::normalize_hashtag(query.trim().trim_start_matches('#'));
+    if name.is_empty() || window.limit < 1 {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(sqlx::query_as(
+        "SELECT id, name, display_name FROM tags
+          WHERE lower(name) LIKE $1 AND listable IS NOT FALSE
+            AND (NOT $2 OR lower(name) = $3 OR reviewed_at IS NOT NULL)
+          ORDER BY length(name), name LIMIT $4 OFFSET $5",
+    )
+    .bind(pattern)
+    .bind(exclude_unreviewed)
+    .bind(&name)
+    .bind(window.limit)
+    .bind(window.offset)
+    .fetch_all(db)
+    .await?)
+}
+
+/// What a status query asks for, parsed from Mastodon's search syntax.
+#[derive(Debug, Default, PartialEq)]
+pub struct StatusQuery {
+    /// Keywords, `"phrases"` and `-exclusions`, for `websearch_to_tsquery`.
+    pub words: String,
+    pub from: Option<From>,
+    pub is_reply: Option<bool>,
+    pub is_sensitive: Option<bool>,
+    /// `has:` anything: ferrodon's statuses have no media, polls, links or embeds yet.
+    pub has_attachment: bool,
+    pub language: Option<String>,
+    pub before: Option<NaiveDate>,
+    pub after: Option<NaiveDate>,
+    pub library_only: bool,
+    pub public_only: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum From {
+    Me,
+    Account(String),
+}
+
+/// Splits on whitespace outside double quotes (curly quotes already straightened).
+fn tokens(query: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn date(value: &str) -> Result<NaiveDate> {
+    let value = value.trim_matches('"');
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| {
+            value
+                .parse::<i64>()
+                .ok()
+                .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+                .map(|t| t.date_naive())
+                .ok_or(())
+        })
+        .map_err(|_| Error::Unprocessable("Invalid date supplied".into()))
+}
+
+impl StatusQuery {
+    pub fn parse(query: &str) -> Result<StatusQuery> {
+        let straightened: String =
+            query.chars().map(|c| if "“”„«»「」『』《》".contains(c) { '"' } else { c }).collect();
+        let mut parsed = StatusQuery::default();
+        let mut words = Vec::new();
+        for token in tokens(&straightened) {
+            let (negated, body) = match token.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, token.trim_start_matches('+')),
+            };
+            let Some((prefix, value)) = body.split_once(':').filter(|(p, v)| !p.is_empty() && !v.is_empty()) else {
+                words.push(token.clone());
+                continue;
+            };
+            match (prefix.to_ascii_lowercase().as_str(), value.to_ascii_lowercase().as_str()) {
+                ("from", "me") => parsed.from = Some(From::Me),
+                ("from", _) => parsed.from = Some(From::Account(value.trim_start_matches('@').to_string())),
+                ("is", "reply") => parsed.is_reply = Some(!negated),
+                ("is", "sensitive") => parsed.is_sensitive = Some(!negated),
+                ("has", _) if !negated => parsed.has_attachment = true,
+                ("has", _) => {}
+                ("language", lang) => parsed.language = Some(lang.to_string()),
+                ("before", _) => parsed.before = Some(date(value)?),
+                ("after", _) => parsed.after = Some(date(value)?),
+                ("during", _) => {
+                    let day = date(value)?;
+                    parsed.after = day.pred_opt();
+                    parsed.before = day.succ_opt();
+                }
+                ("in", "library") => parsed.library_only = true,
+                ("in", "public") => parsed.public_only = true,
+                _ => words.push(token.clone()),
+            }
+        }
+        parsed.words = words.join(" ");
+        let has_keyword = words.iter().any(|w| !w.starts_with('-'));
+        if !has_keyword && !parsed.library_only {
+            return Err(Error::bad_request("At least one keyword or phrase is required"));
+        }
+        Ok(parsed)
+    }
+}
+
+/// Statuses matching `query` that `viewer` may find, newest first.
+pub async fn statuses(
+    db: &PgPool,
+    local_domain: &str,
+    viewer: i64,
+    query: &StatusQuery,
+    account_id: Option<i64>,
+    id_range: (Option<i64>, Option<i64>),
+    window: Window,
+) -> Result<Vec<i64>> {
+    if query.has_attachment || window.limit < 1 {
+        return Ok(Vec::new());
+    }
+    let from: Option<i64> = match &query.from {
+        None => account_id,
+        Some(From::Me) => Some(viewer),
+        Some(From::Account(acct)) => {
+            let (user, domain) = acct.split_once('@').unwrap_or((acct, ""));
+            let domain = (!domain.is_empty() && !domain.eq_ignore_ascii_case(local_domain)).then_some(domain);
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM accounts WHERE lower(username) = lower($1)
+                    AND lower(COALESCE(domain, '')) = lower(COALESCE($2, ''))",
+            )
+            .bind(user)
+            .bind(domain)
+            .fetch_optional(db)
+            .await?;
+            // An unknown account matches nothing, as in Mastodon.
+            Some(found.unwrap_or(-1))
+        }
+    };
+    let (min_id, max_id) = id_range;
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT s.id FROM statuses s
+          WHERE {STATUS_DOCUMENT} @@ websearch_to_tsquery('simple', $2)
+            AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+            AND ((NOT $3 AND s.visibility = 0 AND EXISTS (
+                    SELECT 1 FROM accounts author WHERE author.id = s.account_id AND author.indexable))
+                 OR (NOT $4 AND (s.account_id = $1
+                     OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = $1)
+                     OR EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = s.id AND f.account_id = $1)
+                     OR EXISTS (SELECT 1 FROM bookmarks b WHERE b.status_id = s.id AND b.account_id = $1)
+                     OR EXISTS (SELECT 1 FROM statuses r WHERE r.reblog_of_id = s.id AND r.account_id = $1
+                                  AND r.deleted_at IS NULL))))
+            AND ($5::bigint IS NULL OR s.account_id = $5)
+            AND ($6::bool IS NULL OR s.reply = $6)
+            AND ($7::bool IS NULL OR s.sensitive = $7)
+            AND ($8::text IS NULL OR s.language = $8)
+            AND ($9::date IS NULL OR s.created_at < $9)
+            AND ($10::date IS NULL OR s.created_at >= $10 + 1)
+            AND ($11::bigint IS NULL OR s.id > $11)
+            AND ($12::bigint IS NULL OR s.id < $12)
+            AND s.account_id NOT IN (SELECT target_account_id FROM mutes WHERE account_id = $1)
+            AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain
+                             WHERE d.account_id = $1 AND a.id = s.account_id)
+            AND {}
+          ORDER BY s.id DESC LIMIT $13 OFFSET $14",
+        statuses::visible_sql("s", "$1")
+    )))
+    .bind(viewer)
+    .bind(&query.words)
+    .bind(query.library_only)
+    .bind(query.public_only)
+    .bind(from)
+    .bind(query.is_reply)
+    .bind(query.is_sensitive)
+    .bind(&query.language)
+    .bind(query.before)
+    .bind(query.after)
+    .bind(min_id)
+    .bind(max_id)
+    .bind(window.limit)
+    .bind(window.offset)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The searchable text of a status (an expression index covers it).
+const STATUS_DOCUMENT: &str = "to_tsvector('simple', s.spoiler_text || ' ' || s.text)";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_mastodon_search_syntax() {
+        let q = StatusQuery::parse("cats “big dogs” -mice from:@alice is:reply language:EN before:2026-01-02").unwrap();
+        assert_eq!(q.words, "cats \"big dogs\" -mice");
+        assert_eq!(q.from, Some(From::Account("alice".into())));
+        assert_eq!(q.is_reply, Some(true));
+        assert_eq!(q.language.as_deref(), Some("en"));
+        assert_eq!(q.before, NaiveDate::from_ymd_opt(2026, 1, 2));
+        assert!(StatusQuery::parse("from:me -cats").is_err(), "needs a positive keyword");
+        assert!(StatusQuery::parse("in:library").is_ok());
+        assert!(StatusQuery::parse("cats after:yesterday").is_err());
+        let during = StatusQuery::parse("cats during:2026-03-10").unwrap();
+        assert_eq!(during.after, NaiveDate::from_ymd_opt(2026, 3, 9));
+        assert_eq!(during.before, NaiveDate::from_ymd_opt(2026, 3, 11));
+        assert_eq!(StatusQuery::parse("ratio:high cats").unwrap().words, "ratio:high cats");
+    }
+
+    #[test]
+    fn account_queries_become_prefix_queries() {
+        assert_eq!(prefix_tsquery("al'ic?e"), "'alice':*");
+        assert_eq!(account_term("alice@Example.com", "example.com"), "alice");
+        assert_eq!(account_term("alice@other.org", "example.com"), "alice@other.org");
+    }
+}
