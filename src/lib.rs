@@ -10,6 +10,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod federation;
 pub mod feeds;
 pub mod instance;
 pub mod jobs;

@@ -1,0 +1,3 @@
+//! Federation with other servers over ActivityPub (in progress: HTTP signatures first).
+
+pub mod signatures;
