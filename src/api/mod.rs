@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod federation;
 pub mod instance;
 pub mod links;
 pub mod lists;
@@ -86,6 +87,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/avatars/original/missing.png").route(get().to(instance::missing_avatar)))
         .service(r("/headers/original/missing.png").route(get().to(instance::missing_header)))
         .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
+        .service(r("/.well-known/webfinger").route(get().to(federation::webfinger)))
+        .service(r("/.well-known/host-meta").route(get().to(federation::host_meta)))
+        .service(r("/users/{username}").route(get().to(federation::user)))
+        .service(r("/@{username}").route(get().to(federation::profile)))
         .service(r("/nodeinfo/2.0").route(get().to(instance::nodeinfo)))
         .service(r("/.well-known/oauth-authorization-server").route(get().to(oauth::server_metadata)))
         .service(r("/oauth/authorize").route(get().to(oauth::authorize_page)).route(post().to(oauth::authorize)))

@@ -20,7 +20,7 @@ fn no_mentions(_: &text::MentionToken) -> Option<ResolvedMention> {
     None
 }
 
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

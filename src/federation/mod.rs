@@ -1,3 +1,5 @@
-//! Federation with other servers over ActivityPub (in progress: HTTP signatures first).
+//! Federation with other servers over ActivityPub (in progress: discovery, actors and HTTP
+//! signatures so far).
 
+pub mod actors;
 pub mod signatures;

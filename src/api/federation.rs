@@ -1,0 +1,93 @@
+//! What other servers ask first: `/.well-known/webfinger`, `/.well-known/host-meta`, and
+//! the actor at `/users/:username` (or `/@:username`), negotiated between ActivityPub JSON
+//! and a browser's HTML. Errors are bare statuses, as Mastodon sends them here.
+
+use actix_web::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::AppState;
+use crate::error::Error;
+use crate::federation::actors::{self, ACTIVITY_JSON};
+
+type State = web::Data<AppState>;
+
+fn bare(error: Error) -> HttpResponse {
+    HttpResponse::build(actix_web::ResponseError::status_code(&error)).finish()
+}
+
+pub async fn webfinger(state: State, query: web::Query<std::collections::HashMap<String, String>>) -> HttpResponse {
+    let Some(resource) = query.get("resource").filter(|r| !r.is_empty()) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let found = match actors::resource_username(resource, &state.config) {
+        Ok(username) => actors::local_actor(&state.db.replica, &username).await,
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok((account, _)) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "application/jrd+json; charset=utf-8"))
+            .insert_header(("Cache-Control", "max-age=259200, public"))
+            .insert_header(("Access-Control-Allow-Origin", "*"))
+            .body(actors::webfinger(&account, &state.config).to_string()),
+        Err(e) => bare(e),
+    }
+}
+
+pub async fn host_meta(state: State) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/xrd+xml; charset=utf-8"))
+        .insert_header(("Cache-Control", "max-age=259200, public"))
+        .body(actors::host_meta(&state.config))
+}
+
+fn wants_activity_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/activity+json") || accept.contains("application/ld+json"))
+}
+
+async fn actor_json(state: &AppState, username: &str) -> HttpResponse {
+    match actors::local_actor(&state.db.replica, username).await {
+        Ok((account, key)) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
+            .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
+            .body(actors::actor(&account, &key, &state.config).to_string()),
+        Err(e) => bare(e),
+    }
+}
+
+/// `/users/:username`: the actor for ActivityPub clients; browsers go to the profile page.
+pub async fn user(state: State, req: HttpRequest, username: web::Path<String>) -> HttpResponse {
+    if wants_activity_json(&req) {
+        return actor_json(&state, &username).await;
+    }
+    HttpResponse::Found().insert_header((LOCATION, format!("/@{username}"))).insert_header((VARY, "Accept")).finish()
+}
+
+/// `/@:username`: the actor for ActivityPub clients, a minimal profile page for browsers.
+pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>) -> HttpResponse {
+    if wants_activity_json(&req) {
+        return actor_json(&state, &username).await;
+    }
+    match actors::local_actor(&state.db.replica, &username).await {
+        Ok((account, _)) => {
+            let actor = account.actor_uri(&state.config);
+            let name = crate::entities::escape_html(if account.display_name.is_empty() {
+                &account.username
+            } else {
+                &account.display_name
+            });
+            HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+                .insert_header((VARY, "Accept"))
+                .body(format!(
+                    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name} (@{}@{})</title>\
+                     <link rel=\"alternate\" type=\"application/activity+json\" href=\"{actor}\"></head>\
+                     <body><h1>{name}</h1><p>@{}@{}</p></body></html>\n",
+                    account.username, state.config.local_domain, account.username, state.config.local_domain
+                ))
+        }
+        Err(e) => bare(e),
+    }
+}
