@@ -255,19 +255,8 @@ async fn the_cli_clears_and_rebuilds_feeds() {
     app.follow(&bob, &alice).await;
     let post = app.post_status(&alice, json!({ "status": "rebuild me" })).await;
     app.drain_jobs().await;
-    let config = &app.state.config;
     let ctl = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"))
-            .arg("ctl")
-            .args(args)
-            .env_clear()
-            .env("RAILS_ENV", "test")
-            .env("LOCAL_DOMAIN", &config.local_domain)
-            .env("DATABASE_URL", &config.database_url)
-            .env("REDIS_URL", &config.redis_url)
-            .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
-            .output()
-            .unwrap();
+        let output = app.ferrodon_command().arg("ctl").args(args).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).to_string()
     };
@@ -312,15 +301,9 @@ async fn the_cli_converts_mastodon_sorted_set_feeds() {
     let before = app.get("/api/v1/timelines/home", Some(&alice.token)).await.ids();
     assert_eq!(before.len(), 3, "stray post, bob's post, one reblog: {before:?}");
 
-    let config = &app.state.config;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+    let output = app
+        .ferrodon_command()
         .args(["ctl", "feeds", "build", "--all"])
-        .env_clear()
-        .env("RAILS_ENV", "test")
-        .env("LOCAL_DOMAIN", &config.local_domain)
-        .env("DATABASE_URL", &config.database_url)
-        .env("REDIS_URL", &config.redis_url)
-        .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
         .env("FERRODON_FEED_ENCODING", "compact")
         .output()
         .unwrap();
@@ -334,7 +317,7 @@ async fn the_cli_converts_mastodon_sorted_set_feeds() {
         redis::cmd("EXISTS").arg(&sorted).arg(format!("{sorted}:reblogs")).query_async(&mut conn).await.unwrap();
     assert_eq!(exists, 0, "the sorted sets are gone");
 
-    let mut compact_config = (**config).clone();
+    let mut compact_config = (*app.state.config).clone();
     compact_config.feed_encoding = ferrodon::config::FeedEncoding::Compact;
     let compact = ferrodon::AppState::connect(compact_config).await.unwrap();
     let converted: Vec<String> = feed_of(&compact, alice_id).await.iter().map(|i| i.to_string()).collect();

@@ -32,19 +32,12 @@ async fn wait_until(what: &str, timeout: Duration, mut check: impl AsyncFnMut() 
 
 /// A worker process (`ferrodon worker`) for this app's database and Redis prefix.
 fn worker_process(app: &TestApp, queue_names: &[&str]) -> Child {
-    let config = &app.state.config;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrodon"));
+    let mut cmd = app.ferrodon_command();
     cmd.arg("worker").arg("-c").arg("2");
     for q in queue_names {
         cmd.arg("-q").arg(q);
     }
-    cmd.env_clear()
-        .env("RAILS_ENV", "test")
-        .env("LOCAL_DOMAIN", &config.local_domain)
-        .env("DATABASE_URL", &config.database_url)
-        .env("REDIS_URL", &config.redis_url)
-        .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
-        .env("FERRODON_JOB_LEASE_SECONDS", "2")
+    cmd.env("FERRODON_JOB_LEASE_SECONDS", "2")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -210,15 +203,9 @@ async fn workers_serve_per_queue_metrics() {
     let app = TestApp::spawn().await;
     jobs::enqueue(&app.state.db.primary, Job::VacuumFeeds).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = &app.state.config;
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+    let mut worker = app
+        .ferrodon_command()
         .args(["worker", "-q", "push", "--metrics-bind", &format!("127.0.0.1:{port}")])
-        .env_clear()
-        .env("RAILS_ENV", "test")
-        .env("LOCAL_DOMAIN", &config.local_domain)
-        .env("DATABASE_URL", &config.database_url)
-        .env("REDIS_URL", &config.redis_url)
-        .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

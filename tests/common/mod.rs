@@ -168,6 +168,20 @@ impl TestApp {
         TestApp { base: format!("http://127.0.0.1:{port}"), state, client, server, db }
     }
 
+    /// The `ferrodon` binary under test, set up for this app's database, Redis prefix and
+    /// domain, with nothing else from the environment.
+    pub fn ferrodon_command(&self) -> std::process::Command {
+        let config = &self.state.config;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"));
+        cmd.env_clear()
+            .env("RAILS_ENV", "test")
+            .env("LOCAL_DOMAIN", &config.local_domain)
+            .env("DATABASE_URL", &config.database_url)
+            .env("REDIS_URL", &config.redis_url)
+            .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix);
+        cmd
+    }
+
     /// Runs every queued job to completion (fan-out, merges, feed removals).
     pub async fn drain_jobs(&self) -> usize {
         let queues: Vec<String> = ferrodon::jobs::QUEUES.iter().map(|q| q.to_string()).collect();
