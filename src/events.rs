@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 use crate::error::Result;
-use crate::statuses::hydrate::{self, StatusBundle};
+use crate::statuses::hydrate;
 use crate::statuses::text::normalize_hashtag;
 use crate::statuses::{Status, Visibility};
 use crate::{AppState, accounts, entities, notifications};
@@ -77,26 +77,6 @@ pub async fn subscribed(state: &AppState, channels: &[String]) -> Result<Vec<boo
     Ok(pipe.query_async(&mut conn).await?)
 }
 
-/// Sets the per-viewer fields of a rendered status (and of the status it reblogs), as
-/// Mastodon's StatusCacheHydrator does on top of one shared rendering.
-fn hydrate_for(value: &mut Value, viewer: i64, bundle: &StatusBundle, flags: &hydrate::ViewerFlags) {
-    if let Some(reblog) = value.get_mut("reblog").filter(|r| r.is_object()) {
-        hydrate_for(reblog, viewer, bundle, flags);
-    }
-    let Some(id) = value["id"].as_str().and_then(|s| s.parse::<i64>().ok()) else { return };
-    value["favourited"] = json!(flags.favourited.contains(&id));
-    value["reblogged"] = json!(flags.reblogged.contains(&id));
-    value["bookmarked"] = json!(flags.bookmarked.contains(&id));
-    value["muted"] = json!(false);
-    if let Some(s) = bundle.status(id)
-        && s.account_id == viewer
-        && s.reblog_of_id.is_none()
-        && s.visibility() <= Visibility::Private
-    {
-        value["pinned"] = json!(flags.pinned.contains(&id));
-    }
-}
-
 /// After fan-out: sends `update` (or `status.update` for edits) to the home streams of
 /// the receivers who are listening, each with their own flags.
 pub async fn status_to_homes(state: &AppState, status: &Status, receivers: &[i64], update: bool) -> Result<()> {
@@ -109,8 +89,7 @@ pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &
     if listening.is_empty() {
         return Ok(());
     }
-    let bundle = hydrate::load_authorized(&state.db.primary, &[status.id]).await?;
-    let Some(shared) = entities::status(status.id, &bundle, &state.config) else { return Ok(()) };
+    let mut bundle = hydrate::load_authorized(&state.db.primary, &[status.id]).await?;
     let ids: Vec<i64> = bundle.statuses.keys().copied().collect();
     let flags = hydrate::viewer_flags_many(&state.db.primary, listening, &ids).await?;
     let event = if update { "status.update" } else { "update" };
@@ -134,12 +113,14 @@ pub async fn status_to_listeners(state: &AppState, status: &Status, listening: &
                 ]
             })
             .collect();
-        let message = rendered.entry(signature).or_insert_with(|| {
-            let mut payload = shared.clone();
-            hydrate_for(&mut payload, *viewer, &bundle, f);
-            json!({ "event": event, "payload": payload }).to_string()
-        });
-        pipe.publish(state.redis.key(user_channel(*viewer)), message.as_str()).ignore();
+        if !rendered.contains_key(&signature) {
+            // The one mapper, as this viewer sees the status (flags, and what owners see).
+            bundle.viewer = Some(*viewer);
+            bundle.flags = f.clone();
+            let Some(payload) = entities::status_json(status.id, &bundle, &state.config) else { return Ok(()) };
+            rendered.insert(signature.clone(), json!({ "event": event, "payload": payload }).to_string());
+        }
+        pipe.publish(state.redis.key(user_channel(*viewer)), rendered[&signature].as_str()).ignore();
     }
     let mut conn = state.redis.conn().await?;
     let _: () = pipe.query_async(&mut conn).await?;

@@ -36,7 +36,7 @@ pub struct AppRow {
     pub website: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ViewerFlags {
     pub favourited: HashSet<i64>,
     pub reblogged: HashSet<i64>,
