@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::media::Storage;
 use crate::redis_pool::Redis;
 
 #[derive(Clone)]
@@ -11,12 +12,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub redis: Redis,
+    pub storage: Storage,
 }
 
 impl AppState {
     pub async fn connect(config: Config) -> crate::Result<Self> {
         let db = Db::connect(&config).await?;
         let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
-        Ok(AppState { config: Arc::new(config), db, redis })
+        let storage = Storage::new(&config.media);
+        Ok(AppState { config: Arc::new(config), db, redis, storage })
     }
 }

@@ -50,6 +50,8 @@ pub enum CtlCommand {
     Accounts(AccountsCommand),
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Queue depth, latency and failures; the dead set.
     Queues {
         #[command(subcommand)]
@@ -107,6 +109,27 @@ pub enum FeedsCommand {
     Vacuum,
 }
 
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// Delete the local copies of remote media older than --days (they are fetched again on demand).
+    Remove {
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+        /// Also remote accounts' avatars and headers, for accounts nobody here follows.
+        #[arg(long)]
+        prune_profiles: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Disk space used by attachments, avatars and headers.
+    Usage,
+    /// Delete stored files that no attachment or account refers to.
+    RemoveOrphans {
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
 pub async fn run(cli: Cli, config: Config) -> Result<()> {
     match cli.command {
         Command::Web => {
@@ -149,6 +172,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             println!("OK, removed {removed} inactive feeds");
             Ok(())
         }
+        Command::Ctl(CtlCommand::Media(command)) => {
+            let state = AppState::connect(config).await?;
+            media_command(&state, command).await
+        }
         Command::Ctl(CtlCommand::Queues { command }) => {
             let state = AppState::connect(config).await?;
             queues(&state, command).await
@@ -160,6 +187,23 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
+    use crate::media::cli;
+    match command {
+        MediaCommand::Remove { days, prune_profiles, dry_run } => {
+            let (count, bytes) = cli::remove_cached(state, days, prune_profiles, dry_run).await?;
+            println!("{}", cli::summary("Removed", count, "media attachments", bytes, dry_run));
+        }
+        MediaCommand::Usage => cli::print_usage(&cli::usage(state).await?),
+        MediaCommand::RemoveOrphans { dry_run } => {
+            let (removed, bytes, checked) = cli::remove_orphans(state, dry_run).await?;
+            println!("Checked {checked} files");
+            println!("{}", cli::summary("Removed", removed, "orphans", bytes, dry_run));
+        }
+    }
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<()> {

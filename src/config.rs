@@ -21,6 +21,107 @@ pub enum FeedEncoding {
     SortedSet,
 }
 
+/// Where media files go: the local filesystem (Mastodon's default) or S3.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// `PAPERCLIP_ROOT_PATH` (public/system): local files live here.
+    pub root_path: std::path::PathBuf,
+    /// `PAPERCLIP_ROOT_URL` (/system): where they are served.
+    pub root_url: String,
+    /// `CDN_HOST`: serves local files from another host.
+    pub cdn_host: Option<String>,
+    /// Set when `S3_ENABLED=true`.
+    pub s3: Option<S3Config>,
+    /// `FFMPEG_BINARY` / `FFPROBE_BINARY`: video and audio metadata and preview frames.
+    pub ffmpeg: String,
+    pub ffprobe: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    pub region: String,
+    /// `S3_ENDPOINT`, for S3-compatible services (path-style addressing).
+    pub endpoint: Option<String>,
+    pub protocol: String,
+    pub hostname: Option<String>,
+    pub alias_host: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub key_prefix: Option<String>,
+    /// `S3_PERMISSION` (public-read); empty sends no ACL, for buckets that refuse ACLs.
+    pub permission: String,
+}
+
+impl MediaConfig {
+    /// The object key of a media path: S3's `S3_KEY_PREFIX` applies, local paths are as is.
+    pub fn object_key(&self, path: &str) -> String {
+        match self.s3.as_ref().and_then(|s3| s3.key_prefix.as_deref()).filter(|p| !p.is_empty()) {
+            Some(prefix) => format!("{prefix}/{path}"),
+            None => path.to_string(),
+        }
+    }
+
+    /// The URL under which stored objects are published.
+    pub fn base_url(&self, web_base_url: &str) -> String {
+        match &self.s3 {
+            Some(s3) => match (&s3.alias_host, &s3.endpoint) {
+                (Some(alias), _) => format!("{}://{}", s3.protocol, alias.trim_end_matches('/')),
+                (None, Some(endpoint)) => format!("{}/{}", endpoint.trim_end_matches('/'), s3.bucket),
+                (None, None) => {
+                    let host = s3.hostname.clone().unwrap_or_else(|| format!("s3-{}.amazonaws.com", s3.region));
+                    format!("{}://{host}/{}", s3.protocol, s3.bucket)
+                }
+            },
+            None => {
+                let host = match &self.cdn_host {
+                    Some(cdn) => cdn.trim_end_matches('/').to_string(),
+                    None => web_base_url.to_string(),
+                };
+                format!("{host}{}", self.root_url.trim_end_matches('/'))
+            }
+        }
+    }
+}
+
+fn media_config(lookup: Lookup) -> Result<MediaConfig, ConfigError> {
+    let s3 = if flag(lookup, "S3_ENABLED", false)? {
+        let required = |name: &'static str| {
+            var(lookup, name).ok_or(ConfigError { name, message: "must be set when S3_ENABLED=true".into() })
+        };
+        let endpoint = match var(lookup, "S3_ENDPOINT") {
+            Some(u) => Some(checked_url("S3_ENDPOINT", u, &["http", "https"])?),
+            None => None,
+        };
+        Some(S3Config {
+            bucket: required("S3_BUCKET")?,
+            region: var(lookup, "S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            endpoint,
+            protocol: var(lookup, "S3_PROTOCOL").unwrap_or_else(|| "https".into()),
+            hostname: var(lookup, "S3_HOSTNAME"),
+            alias_host: var(lookup, "S3_ALIAS_HOST").or_else(|| var(lookup, "S3_CLOUDFRONT_HOST")),
+            access_key_id: required("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
+            key_prefix: var(lookup, "S3_KEY_PREFIX").map(|p| p.trim_matches('/').to_string()),
+            permission: lookup("S3_PERMISSION").unwrap_or_else(|| "public-read".into()),
+        })
+    } else {
+        None
+    };
+    let cdn_host = match var(lookup, "CDN_HOST") {
+        Some(u) => Some(checked_url("CDN_HOST", u, &["http", "https"])?),
+        None => None,
+    };
+    Ok(MediaConfig {
+        root_path: var(lookup, "PAPERCLIP_ROOT_PATH").unwrap_or_else(|| "public/system".into()).into(),
+        root_url: var(lookup, "PAPERCLIP_ROOT_URL").unwrap_or_else(|| "/system".into()),
+        cdn_host,
+        s3,
+        ffmpeg: var(lookup, "FFMPEG_BINARY").unwrap_or_else(|| "ffmpeg".into()),
+        ffprobe: var(lookup, "FFPROBE_BINARY").unwrap_or_else(|| "ffprobe".into()),
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: RailsEnv,
@@ -54,6 +155,7 @@ pub struct Config {
     pub fanout_chunk: i64,
     /// ferrodon-only (`FERRODON_FEED_ENCODING=compact|mastodon`).
     pub feed_encoding: FeedEncoding,
+    pub media: MediaConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,7 +344,13 @@ impl Config {
                     });
                 }
             },
+            media: media_config(lookup)?,
         })
+    }
+
+    /// The public URL of a media path (`media_attachments/files/...`): local, CDN or S3.
+    pub fn media_url(&self, path: &str) -> String {
+        format!("{}/{}", self.media.base_url(&self.base_url()), self.media.object_key(path))
     }
 
     /// `https://example.com` — the base of every URL we hand out.

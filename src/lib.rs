@@ -16,6 +16,7 @@ pub mod instance;
 pub mod jobs;
 pub mod lists;
 pub mod markers;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;

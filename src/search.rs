@@ -156,8 +156,10 @@ pub struct StatusQuery {
     pub from: Option<From>,
     pub is_reply: Option<bool>,
     pub is_sensitive: Option<bool>,
-    /// `has:` anything: ferrodon's statuses have no media, polls, links or embeds yet.
-    pub has_attachment: bool,
+    /// `has:media|image|video|audio` (and `-has:`): media types a status must (not) carry.
+    pub has_media: Vec<(bool, &'static [i32])>,
+    /// `has:poll|link|embed`: ferrodon has no polls or cards yet, so nothing matches.
+    pub has_unsupported: bool,
     pub language: Option<String>,
     pub before: Option<NaiveDate>,
     pub after: Option<NaiveDate>,
@@ -230,8 +232,11 @@ impl StatusQuery {
                 ("from", _) => parsed.from = Some(From::Account(value.trim_start_matches('@').to_string())),
                 ("is", "reply") => parsed.is_reply = Some(!negated),
                 ("is", "sensitive") => parsed.is_sensitive = Some(!negated),
-                ("has", _) if !negated => parsed.has_attachment = true,
-                ("has", _) => {}
+                ("has", kind) => match media_types(kind) {
+                    Some(types) => parsed.has_media.push((!negated, types)),
+                    None if !negated => parsed.has_unsupported = true,
+                    None => {}
+                },
                 ("language", lang) => parsed.language = Some(lang.to_string()),
                 ("before", _) => parsed.before = Some(date(value)?),
                 ("after", _) => parsed.after = Some(date(value)?),
@@ -264,9 +269,22 @@ pub async fn statuses(
     id_range: (Option<i64>, Option<i64>),
     window: Window,
 ) -> Result<Vec<i64>> {
-    if query.has_attachment || window.limit < 1 {
+    if query.has_unsupported || window.limit < 1 {
         return Ok(Vec::new());
     }
+    // Built from constants only (the media type numbers), never from the query text.
+    let media_filters: String = query
+        .has_media
+        .iter()
+        .map(|(wanted, types)| {
+            let list = types.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+            let not = if *wanted { "" } else { "NOT " };
+            format!(
+                "AND {not}EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id AND ma.type IN ({list}))"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n            ");
     let from: Option<i64> = match &query.from {
         None => account_id,
         Some(From::Me) => Some(viewer),
@@ -309,6 +327,7 @@ pub async fn statuses(
             AND s.account_id NOT IN (SELECT target_account_id FROM mutes WHERE account_id = $1)
             AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain
                              WHERE d.account_id = $1 AND a.id = s.account_id)
+            {media_filters}
             AND {}
           ORDER BY s.id DESC LIMIT $13 OFFSET $14",
         statuses::visible_sql("s", "$1")
@@ -329,6 +348,17 @@ pub async fn statuses(
     .bind(window.offset)
     .fetch_all(db)
     .await?)
+}
+
+/// The `media_attachments.type` values a `has:` keyword stands for (gifv counts as video).
+fn media_types(keyword: &str) -> Option<&'static [i32]> {
+    match keyword {
+        "media" => Some(&[0, 1, 2, 3, 4]),
+        "image" => Some(&[0]),
+        "video" => Some(&[1, 2]),
+        "audio" => Some(&[4]),
+        _ => None,
+    }
 }
 
 /// The searchable text of a status (an expression index covers it).

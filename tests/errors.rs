@@ -23,7 +23,7 @@ async fn raw(
     content_type: &'static str,
     body: &[u8],
 ) -> Response {
-    app.request(method, path, token, Some(Body::Raw(content_type, body.to_vec()))).await
+    app.request(method, path, token, Some(Body::Raw(content_type.to_string(), body.to_vec()))).await
 }
 
 #[track_caller]

@@ -6,13 +6,14 @@ use serde_json::{Map, Value};
 
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page_limited;
-use super::params::{Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
+use super::params::{Form, Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
 use crate::AppState;
 use crate::accounts::relationships::{self, AccountList, FollowOptions};
 use crate::accounts::{self, Field, ProfileChanges, Registration};
 use crate::entities;
 use crate::error::{Error, Result};
+use crate::media::{self, ProfileImage};
 use crate::oauth;
 use crate::pagination::{Page, PageParams};
 use crate::statuses::timelines::{self, AccountStatusOptions};
@@ -115,8 +116,17 @@ fn field_text(map: &Map<String, Value>, key: &str) -> String {
     }
 }
 
-pub async fn update_credentials(state: State, auth: Auth, Params(p): Params<UpdateParams>) -> Result<HttpResponse> {
+pub async fn update_credentials(
+    state: State,
+    auth: Auth,
+    Form(p, mut files): Form<UpdateParams>,
+) -> Result<HttpResponse> {
     let viewer = auth.user("write:accounts")?;
+    for (field, kind) in [("avatar", ProfileImage::Avatar), ("header", ProfileImage::Header)] {
+        if let Some(file) = files.remove(field).filter(|f| !f.bytes.is_empty()) {
+            media::set_profile_image(&state, viewer.account_id, kind, Some(file)).await?;
+        }
+    }
     let source = p.source.unwrap_or_default();
     let fields = p.fields_attributes.map(|list| {
         list.iter()
@@ -138,6 +148,14 @@ pub async fn update_credentials(state: State, auth: Auth, Params(p): Params<Upda
         language: source.language,
     };
     accounts::update_profile(&state.db.primary, viewer.account_id, changes).await?;
+    Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
+}
+
+/// `DELETE /api/v1/profile/avatar` and `/header`.
+pub async fn delete_profile_image(state: State, auth: Auth, req: HttpRequest) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let kind = if req.path().ends_with("/header") { ProfileImage::Header } else { ProfileImage::Avatar };
+    media::set_profile_image(&state, viewer.account_id, kind, None).await?;
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 

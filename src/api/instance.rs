@@ -9,24 +9,22 @@ use crate::AppState;
 use crate::accounts;
 use crate::error::Result;
 use crate::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
+use crate::media;
 use crate::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
 
 type State = web::Data<AppState>;
 
-const IMAGE_MIME_TYPES: &[&str] =
-    &["image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif"];
-
 fn media_configuration(v2: bool) -> Value {
     let mut value = json!({
-        "supported_mime_types": IMAGE_MIME_TYPES,
-        "image_size_limit": 16_777_216,
+        "supported_mime_types": media::SUPPORTED_MIME_TYPES,
+        "image_size_limit": media::process::IMAGE_SIZE_LIMIT,
         "image_matrix_limit": 33_177_600,
-        "video_size_limit": 103_809_024,
+        "video_size_limit": media::process::VIDEO_SIZE_LIMIT,
         "video_frame_rate_limit": 120,
         "video_matrix_limit": 8_294_400,
     });
     if v2 {
-        value["description_limit"] = json!(1500);
+        value["description_limit"] = json!(media::DESCRIPTION_LIMIT);
     }
     value
 }

@@ -8,6 +8,7 @@ pub mod instance;
 pub mod links;
 pub mod lists;
 pub mod markers;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
@@ -80,10 +81,17 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
+/// Request bodies of upload endpoints: a video at the size limit plus form overhead
+/// (Mastodon's nginx allows 99 MB; other endpoints keep actix's small default).
+fn upload_limit() -> web::PayloadConfig {
+    web::PayloadConfig::new(crate::media::process::VIDEO_SIZE_LIMIT + 1024 * 1024)
+}
+
 /// Every route of the web process.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post, put, resource as r};
     cfg.service(r("/health").route(get().to(instance::health)))
+        .service(r("/system/{path:.*}").route(get().to(media::serve_local)))
         .service(r("/avatars/original/missing.png").route(get().to(instance::missing_avatar)))
         .service(r("/headers/original/missing.png").route(get().to(instance::missing_header)))
         .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
@@ -109,7 +117,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/apps/verify_credentials").route(get().to(oauth::verify_app)))
                 .service(r("/accounts").route(post().to(accounts::register)).route(get().to(accounts::index)))
                 .service(r("/accounts/verify_credentials").route(get().to(accounts::verify_credentials)))
-                .service(r("/accounts/update_credentials").route(patch().to(accounts::update_credentials)))
+                .service(
+                    r("/accounts/update_credentials")
+                        .app_data(upload_limit())
+                        .route(patch().to(accounts::update_credentials)),
+                )
+                .service(r("/profile/avatar").route(delete().to(accounts::delete_profile_image)))
+                .service(r("/profile/header").route(delete().to(accounts::delete_profile_image)))
+                .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v1)))
+                .service(
+                    r("/media/{id}")
+                        .app_data(upload_limit())
+                        .route(get().to(media::show))
+                        .route(put().to(media::update))
+                        .route(delete().to(media::destroy)),
+                )
                 .service(r("/accounts/lookup").route(get().to(accounts::lookup)))
                 .service(r("/accounts/search").route(get().to(search::accounts)))
                 .service(r("/accounts/relationships").route(get().to(accounts::relationships)))
@@ -183,6 +205,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v2")
                 .service(r("/instance").route(get().to(instance::v2)))
                 .service(r("/search").route(get().to(search::v2)))
+                .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v2)))
                 .service(r("/notifications").route(get().to(notifications::grouped)))
                 .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),
         )

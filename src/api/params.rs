@@ -11,6 +11,7 @@ use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::media::Upload;
 
 /// Merged query + body parameters, deserialized into `T`.
 pub struct Params<T>(pub T);
@@ -69,37 +70,68 @@ fn malformed() -> Error {
     Error::bad_request("Error occurred while parsing request parameters")
 }
 
+/// Merged parameters plus the files of a multipart body (uploads).
+pub struct Form<T>(pub T, pub Files);
+
+/// Uploaded files by parameter name (`file`, `thumbnail`, `avatar`, `header`).
+pub type Files = std::collections::HashMap<String, Upload>;
+
+/// Text parameters and files of one request.
+type RawParams = (Map<String, Value>, Files);
+
+/// Reads the query string and the body into one parameter object (and files).
+fn read_params(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<RawParams, Error>> {
+    let query = req.query_string().to_string();
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        let mut params = Map::new();
+        let mut files = Files::new();
+        parse_form(query.as_bytes(), &mut params);
+        let body = body.await.map_err(|_| Error::bad_request("Request body is too large or unreadable"))?;
+        if !body.is_empty() {
+            let lowered = content_type.to_ascii_lowercase();
+            if lowered.starts_with("application/json") {
+                match serde_json::from_slice::<Value>(&body).map_err(|_| malformed())? {
+                    Value::Object(obj) => params.extend(obj),
+                    _ => return Err(malformed()),
+                }
+            } else if lowered.starts_with("multipart/form-data") {
+                parse_multipart(&content_type, &body, &mut params, &mut files)?;
+            } else {
+                parse_form(&body, &mut params);
+            }
+        }
+        if contains_nul(&params) {
+            return Err(Error::bad_request("Invalid parameters: null bytes are not allowed"));
+        }
+        Ok((params, files))
+    })
+}
+
+fn deserialize<T: DeserializeOwned>(params: Map<String, Value>) -> Result<T, Error> {
+    T::deserialize(Value::Object(params)).map_err(|e| Error::bad_request(format!("Invalid parameters: {e}")))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let query = req.query_string().to_string();
-        let content_type =
-            req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let body = web::Bytes::from_request(req, payload);
+        let read = read_params(req, payload);
+        Box::pin(async move { deserialize(read.await?.0).map(Params) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = read_params(req, payload);
         Box::pin(async move {
-            let mut params = Map::new();
-            parse_form(query.as_bytes(), &mut params);
-            let body = body.await.map_err(|_| Error::bad_request("Request body is too large or unreadable"))?;
-            if !body.is_empty() {
-                if content_type.starts_with("application/json") {
-                    match serde_json::from_slice::<Value>(&body).map_err(|_| malformed())? {
-                        Value::Object(obj) => params.extend(obj),
-                        _ => return Err(malformed()),
-                    }
-                } else if content_type.starts_with("multipart/form-data") {
-                    parse_multipart(&content_type, &body, &mut params)?;
-                } else {
-                    parse_form(&body, &mut params);
-                }
-            }
-            if contains_nul(&params) {
-                return Err(Error::bad_request("Invalid parameters: null bytes are not allowed"));
-            }
-            T::deserialize(Value::Object(params))
-                .map(Params)
-                .map_err(|e| Error::bad_request(format!("Invalid parameters: {e}")))
+            let (params, files) = read.await?;
+            Ok(Form(deserialize(params)?, files))
         })
     }
 }
@@ -118,30 +150,53 @@ fn contains_nul(map: &Map<String, Value>) -> bool {
     map.iter().any(|(k, v)| k.contains('\0') || value(v))
 }
 
-/// Text fields of a multipart body (what clients send for statuses and profile edits).
-fn parse_multipart(content_type: &str, body: &[u8], into: &mut Map<String, Value>) -> Result<(), Error> {
+/// A multipart body: text fields into `into`, file parts into `files`. Binary-safe.
+fn parse_multipart(
+    content_type: &str,
+    body: &[u8],
+    into: &mut Map<String, Value>,
+    files: &mut Files,
+) -> Result<(), Error> {
     let boundary = content_type
         .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .filter_map(|p| {
+            let p = p.trim();
+            p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| &p[9..])
+        })
         .next()
         .map(|b| b.trim_matches('"').to_string())
         .ok_or_else(malformed)?;
     let delimiter = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
-    for part in text.split(delimiter.as_str()).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let Some((headers, content)) = part.split_once("\r\n\r\n") else { continue };
-        let content = content.strip_suffix("\r\n").unwrap_or(content);
-        let disposition =
-            headers.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or("");
-        if disposition.contains("filename=") {
-            continue;
-        }
-        if let Some(name) = disposition.split("name=\"").nth(1).and_then(|s| s.split('"').next()) {
-            set_path(into, name, content.to_string());
+    let finder = memchr::memmem::Finder::new(delimiter.as_bytes());
+    let starts: Vec<usize> = finder.find_iter(body).collect();
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + delimiter.len()..pair[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(split) = memchr::memmem::find(part, b"\r\n\r\n") else { continue };
+        let headers = String::from_utf8_lossy(&part[..split]);
+        let content = &part[split + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let header = |name: &str| {
+            headers
+                .lines()
+                .find(|l| l.len() > name.len() && l[..name.len()].eq_ignore_ascii_case(name))
+                .map(|l| l[name.len() + 1..].trim().to_string())
+        };
+        let disposition = header("content-disposition").unwrap_or_default();
+        let attribute = |key: &str| {
+            disposition
+                .split(';')
+                .filter_map(|p| p.trim().strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+                .map(|v| v.trim_matches('"').to_string())
+                .next()
+        };
+        let Some(name) = attribute("name") else { continue };
+        match attribute("filename") {
+            Some(file_name) => {
+                let content_type = header("content-type").unwrap_or_else(|| "application/octet-stream".into());
+                files.insert(name, Upload { file_name, content_type, bytes: content.to_vec() });
+            }
+            None => set_path(into, &name, String::from_utf8_lossy(content).into_owned()),
         }
     }
     Ok(())
@@ -213,6 +268,15 @@ pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
     })
 }
 
+/// `string_list`, keeping apart a list that was not given (`None`) and an empty one.
+pub fn opt_string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let given = Option::<Value>::deserialize(d)?;
+    match given {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => string_list(value).map(Some).map_err(D::Error::custom),
+    }
+}
+
 /// A list of hashes given as an array or as `{"0": {...}, "1": {...}}`.
 pub fn hash_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Map<String, Value>>>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
@@ -255,9 +319,23 @@ mod tests {
     fn multipart_text_fields() -> Result<(), Error> {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nhello\r\nworld\r\n--XX\r\nContent-Disposition: form-data; name=\"visibility\"\r\n\r\nprivate\r\n--XX--\r\n";
         let mut map = Map::new();
-        parse_multipart("multipart/form-data; boundary=XX", body.as_bytes(), &mut map)?;
+        let mut files = Files::new();
+        parse_multipart("multipart/form-data; boundary=XX", body.as_bytes(), &mut map, &mut files)?;
         assert_eq!(map["status"], "hello\r\nworld");
         assert_eq!(map["visibility"], "private");
+        assert!(files.is_empty());
+
+        let mut body = b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+        body.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\xff--X");
+        body.extend_from_slice(
+            b"\r\n--XX\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\ncat\r\n--XX--\r\n",
+        );
+        let mut map = Map::new();
+        parse_multipart("multipart/form-data; boundary=XX", &body, &mut map, &mut files)?;
+        let file = &files["file"];
+        assert_eq!((file.file_name.as_str(), file.content_type.as_str()), ("a.png", "image/png"));
+        assert_eq!(file.bytes, b"\x89PNG\r\n\x1a\n\0\xff--X");
+        assert_eq!(map["description"], "cat");
         Ok(())
     }
 }

@@ -2,16 +2,17 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page_limited;
-use super::params::{Params, opt_bool, opt_string, path_id, string_list};
+use super::params::{Params, hash_list, opt_bool, opt_string, opt_string_list, path_id, string_list};
 use super::{render_account_list, render_status, render_statuses};
 use crate::AppState;
 use crate::accounts;
 use crate::entities;
 use crate::error::{Error, Result};
+use crate::media::{self, MediaEdit};
 use crate::pagination::{Page, PageParams};
 use crate::statuses::hydrate;
 use crate::statuses::interactions;
@@ -34,8 +35,10 @@ pub struct StatusParams {
     language: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     in_reply_to_id: Option<String>,
-    #[serde(default, deserialize_with = "string_list")]
-    media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "opt_string_list")]
+    media_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "hash_list")]
+    media_attributes: Option<Vec<Map<String, Value>>>,
     #[serde(default)]
     poll: Option<Value>,
     #[serde(default, deserialize_with = "opt_string")]
@@ -46,6 +49,23 @@ fn media_ids(raw: &[String]) -> Result<Vec<i64>> {
     raw.iter()
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().map_err(|_| Error::validation("Media attachments are invalid")))
+        .collect()
+}
+
+/// `media_attributes[][id]`, `[description]`, `[focus]` of a status edit.
+fn media_attributes(list: Vec<Map<String, Value>>) -> Result<Vec<(i64, MediaEdit)>> {
+    let text = |m: &Map<String, Value>, key: &str| match m.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    list.iter()
+        .map(|m| {
+            let id = text(m, "id")
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| Error::validation("Media attributes are invalid"))?;
+            Ok((id, MediaEdit { description: text(m, "description"), focus: text(m, "focus"), thumbnail: None }))
+        })
         .collect()
 }
 
@@ -76,7 +96,7 @@ pub async fn create(
         sensitive: p.sensitive,
         language: p.language,
         in_reply_to_id,
-        media_ids: media_ids(&p.media_ids)?,
+        media_ids: media_ids(p.media_ids.as_deref().unwrap_or_default())?,
         idempotency_key: req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string),
         application_id: viewer.application_id,
     };
@@ -104,12 +124,28 @@ pub async fn index(state: State, auth: MaybeAuth, Params(p): Params<IdsParams>) 
     Ok(HttpResponse::Ok().json(render_statuses(&state, &ids, viewer).await?))
 }
 
-pub async fn destroy(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+#[derive(Deserialize)]
+pub struct DestroyParams {
+    #[serde(default, deserialize_with = "opt_bool")]
+    delete_media: Option<bool>,
+}
+
+/// Deletes a status. Its media stay for a redraft unless `delete_media=true`.
+pub async fn destroy(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<DestroyParams>,
+) -> Result<HttpResponse> {
     let viewer = auth.user("write:statuses")?;
     let status = statuses::find_own(&state.db.primary, path_id(&id)?, viewer.account_id).await?;
     let mut body = render_status(&state, status.id, Some(viewer.account_id)).await?;
     body["text"] = Value::String(status.text.clone());
     posting::remove(&state, &status).await?;
+    if p.delete_media == Some(true) {
+        let ids = status.ordered_media_attachment_ids.clone().unwrap_or_default();
+        media::destroy_unattached(&state, viewer.account_id, &ids).await?;
+    }
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -126,7 +162,8 @@ pub async fn update(
         spoiler_text: p.spoiler_text.unwrap_or_default(),
         sensitive: p.sensitive,
         language: p.language,
-        media_ids: media_ids(&p.media_ids)?,
+        media_ids: p.media_ids.as_deref().map(media_ids).transpose()?,
+        media_attributes: media_attributes(p.media_attributes.unwrap_or_default())?,
     };
     let id = path_id(&id)?;
     posting::edit(&state, &author, id, changes).await?;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::accounts::relationships::Relationship;
 use crate::accounts::{Account, User};
 use crate::config::Config;
+use crate::media::{MediaAttachment, ProfileImage};
 use crate::notifications::Notification;
 use crate::oauth::Application;
 use crate::statuses::hydrate::StatusBundle;
@@ -24,12 +25,17 @@ pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn avatar_url(config: &Config) -> String {
-    format!("{}/avatars/original/missing.png", config.base_url())
-}
-
-fn header_url(config: &Config) -> String {
-    format!("{}/headers/original/missing.png", config.base_url())
+/// An avatar or header: the stored file, the remote original, or Mastodon's placeholder.
+fn profile_image_url(a: &Account, kind: ProfileImage, config: &Config) -> String {
+    let (file, remote, missing) = match kind {
+        ProfileImage::Avatar => (&a.avatar_file_name, a.avatar_remote_url.as_deref(), "avatars"),
+        ProfileImage::Header => (&a.header_file_name, Some(a.header_remote_url.as_str()), "headers"),
+    };
+    match (file, remote) {
+        (Some(name), _) if !name.is_empty() => config.media_url(&kind.path(a.id, name)),
+        (_, Some(remote)) if !remote.is_empty() => remote.to_string(),
+        _ => format!("{}/{missing}/original/missing.png", config.base_url()),
+    }
 }
 
 /// An always-empty JSON array (emojis, roles, … that ferrodon does not have yet).
@@ -130,11 +136,11 @@ pub fn account_json(a: &Account, config: &Config) -> AccountJson {
         note,
         url: a.profile_url(config),
         uri: a.actor_uri(config),
-        avatar: avatar_url(config),
-        avatar_static: avatar_url(config),
+        avatar: profile_image_url(a, ProfileImage::Avatar, config),
+        avatar_static: profile_image_url(a, ProfileImage::Avatar, config),
         avatar_description: "",
-        header: header_url(config),
-        header_static: header_url(config),
+        header: profile_image_url(a, ProfileImage::Header, config),
+        header_static: profile_image_url(a, ProfileImage::Header, config),
         header_description: "",
         followers_count: a.followers_count,
         following_count: a.following_count,
@@ -316,7 +322,7 @@ pub struct StatusJson {
     reblog: Option<Box<StatusJson>>,
     application: Option<ApplicationRefJson>,
     account: AccountJson,
-    media_attachments: Empty,
+    media_attachments: Vec<MediaAttachmentJson>,
     mentions: Vec<MentionJson>,
     tags: Vec<TagRefJson>,
     emojis: Empty,
@@ -336,6 +342,43 @@ pub struct StatusJson {
     bookmarked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pinned: Option<bool>,
+}
+
+/// `REST::MediaAttachmentSerializer`: `url` is null until processing is done.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachmentJson {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: Option<String>,
+    preview_url: Option<String>,
+    remote_url: Option<String>,
+    preview_remote_url: Option<String>,
+    text_url: Option<String>,
+    meta: Value,
+    description: Option<String>,
+    blurhash: Option<String>,
+}
+
+pub fn media_attachment_json(m: &MediaAttachment, config: &Config) -> MediaAttachmentJson {
+    let (url, preview) = m.urls();
+    let remote = |u: &str| Some(u.to_string()).filter(|u| !u.is_empty());
+    MediaAttachmentJson {
+        id: m.id.to_string(),
+        kind: m.media_type().name(),
+        url: url.map(|p| config.media_url(&p)).or_else(|| remote(&m.remote_url)),
+        preview_url: preview.map(|p| config.media_url(&p)),
+        remote_url: remote(&m.remote_url),
+        preview_remote_url: None,
+        text_url: None,
+        meta: m.api_meta(),
+        description: m.description.clone(),
+        blurhash: m.blurhash.clone(),
+    }
+}
+
+pub fn media_attachment(m: &MediaAttachment, config: &Config) -> Value {
+    to_value(media_attachment_json(m, config))
 }
 
 /// One status of a loaded bundle (None if missing), typed.
@@ -406,7 +449,13 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
         reblog,
         application,
         account: account_json(author, config),
-        media_attachments: Empty,
+        media_attachments: bundle
+            .media
+            .get(&s.id)
+            .into_iter()
+            .flatten()
+            .map(|m| media_attachment_json(m, config))
+            .collect(),
         mentions,
         tags,
         emojis: Empty,
@@ -456,7 +505,8 @@ pub fn status_edits(s: &Status, edits: &[Edit], bundle: &StatusBundle, config: &
                 "created_at": iso(&e.created_at),
                 "account": account(author, config),
                 "poll": null,
-                "media_attachments": [],
+                "media_attachments": bundle.media.get(&s.id).into_iter().flatten()
+                    .map(|m| media_attachment_json(m, config)).collect::<Vec<_>>(),
                 "emojis": [],
             })
         })

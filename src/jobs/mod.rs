@@ -70,6 +70,10 @@ pub enum Job {
     RegenerateList {
         list_id: i64,
     },
+    /// Metadata and a preview frame of an uploaded video or audio file.
+    ProcessMedia {
+        media_id: i64,
+    },
     /// Daily: drop the feeds of users who have not been active (Mastodon's FeedsVacuum).
     VacuumFeeds,
     /// Diagnostic: waits `hold_ms`, then records `probe:<key>` in Redis (queue latency
@@ -99,6 +103,7 @@ impl Job {
             Job::RegenerateHome { .. } => "RegenerateHome",
             Job::RegenerateList { .. } => "RegenerateList",
             Job::UnmergeTagFromHome { .. } => "UnmergeTagFromHome",
+            Job::ProcessMedia { .. } => "ProcessMedia",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
         }
@@ -118,6 +123,8 @@ impl Job {
     pub fn max_attempts(&self) -> i32 {
         match self {
             Job::VacuumFeeds | Job::Probe { .. } => 1,
+            // Mastodon's PostProcessMediaWorker: one retry.
+            Job::ProcessMedia { .. } => 2,
             _ => 5,
         }
     }
@@ -150,6 +157,7 @@ impl Job {
             Job::UnmergeTagFromHome { account_id, tag_id } => {
                 feeds::unmerge_tag_from_home(state, account_id, tag_id).await
             }
+            Job::ProcessMedia { media_id } => crate::media::process_queued(state, media_id).await,
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;

@@ -1,7 +1,7 @@
 //! Loads everything needed to render a page of statuses for one viewer in a bounded number
 //! of queries (not one per status; two for a typical page, three with reblogs): the
 //! statuses with their counters, mentions, tags, applications and the viewer's own flags,
-//! the originals they reblog, and the authors.
+//! the originals they reblog, the authors, and media attachments when there are any.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
 use crate::accounts::{self, Account};
 use crate::error::Result;
+use crate::media::{self, MediaAttachment};
 use crate::statuses::{self, Status};
 
 #[derive(Debug, Clone, Default, FromRow)]
@@ -53,6 +54,7 @@ pub struct StatusBundle {
     pub mentions: HashMap<i64, Vec<MentionRow>>,
     pub tags: HashMap<i64, Vec<String>>,
     pub applications: HashMap<i64, AppRow>,
+    pub media: HashMap<i64, Vec<MediaAttachment>>,
     pub flags: ViewerFlags,
 }
 
@@ -156,6 +158,12 @@ async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -
     for a in accounts::find_many(db, &account_ids).await? {
         bundle.accounts.insert(a.id, a);
     }
+    let with_media: Vec<(i64, Vec<i64>)> = rows
+        .iter()
+        .filter_map(|r| r.status.ordered_media_attachment_ids.clone().map(|ids| (r.status.id, ids)))
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
+    bundle.media = media::for_statuses(db, &with_media).await?;
     for row in rows {
         let id = row.status.id;
         bundle.stats.insert(

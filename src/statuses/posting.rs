@@ -9,6 +9,7 @@ use redis::AsyncCommands;
 use crate::accounts::{self, Account, Counter, User};
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
+use crate::media::{self, MediaEdit};
 use crate::notifications::{self, NotificationType};
 use crate::statuses::text::{self, MentionToken, ResolvedMention};
 use crate::statuses::{self, MAX_CHARACTERS, Status, Visibility};
@@ -181,9 +182,6 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
             return Ok(id);
         }
     }
-    if !new.media_ids.is_empty() {
-        return Err(Error::validation("Media attachments are not supported by this server yet"));
-    }
     // Mastodon posts a content warning without text as the text.
     let mut new = new;
     if new.text.trim().is_empty() && !new.spoiler_text.trim().is_empty() {
@@ -208,6 +206,7 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
     let mentions = resolve_mentions(state, &new.text).await?;
 
     let mut tx = db.begin().await?;
+    let media = media::attachable(&mut tx, author.id, &new.media_ids, None).await?;
     let now = time::now();
     let conversation_id: i64 = match parent.as_ref().and_then(|p| p.conversation_id) {
         Some(id) => id,
@@ -222,8 +221,9 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
     let status_id: i64 = sqlx::query_scalar(
         "WITH new_id AS (SELECT timestamp_id('statuses') AS id)
          INSERT INTO statuses (id, uri, text, spoiler_text, created_at, updated_at, in_reply_to_id, in_reply_to_account_id,
-                               sensitive, visibility, reply, language, conversation_id, local, account_id, application_id)
-         SELECT id, $1 || id, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, true, $12, $13 FROM new_id
+                               sensitive, visibility, reply, language, conversation_id, local, account_id, application_id,
+                               ordered_media_attachment_ids)
+         SELECT id, $1 || id, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, true, $12, $13, $14 FROM new_id
          RETURNING id",
     )
     .bind(format!("{base}/users/{}/statuses/", author.username))
@@ -239,8 +239,10 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
     .bind(conversation_id)
     .bind(author.id)
     .bind(new.application_id)
+    .bind(if media.is_empty() { None } else { Some(media.iter().map(|m| m.id).collect::<Vec<i64>>()) })
     .fetch_one(&mut *tx)
     .await?;
+    media::attach(&mut tx, status_id, &media).await?;
     let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
     let created_mentions = add_mentions(&mut tx, status_id, &mention_ids).await?;
     set_tags(&mut tx, status_id, &new.text).await?;
@@ -274,7 +276,10 @@ pub struct StatusChanges {
     pub spoiler_text: String,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
-    pub media_ids: Vec<i64>,
+    /// `None` keeps the attachments; `Some` replaces them (Mastodon's `media_ids`).
+    pub media_ids: Option<Vec<i64>>,
+    /// Description and focus changes of attached media (`media_attributes[]`).
+    pub media_attributes: Vec<(i64, MediaEdit)>,
 }
 
 /// Edits `author`'s status, keeping every version in `status_edits`.
@@ -284,15 +289,20 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     if status.reblog_of_id.is_some() {
         return Err(Error::NotFound);
     }
-    if !changes.media_ids.is_empty() {
-        return Err(Error::validation("Media attachments are not supported by this server yet"));
-    }
-    validate_text(&changes.text, &changes.spoiler_text, 0)?;
+    let media_count = match &changes.media_ids {
+        Some(ids) => ids.len(),
+        None => status.ordered_media_attachment_ids.as_ref().map_or(0, Vec::len),
+    };
+    validate_text(&changes.text, &changes.spoiler_text, media_count)?;
     let language = language_cascade(&[changes.language.as_deref(), status.language.as_deref()]);
     let sensitive = changes.sensitive.unwrap_or(status.sensitive) || !changes.spoiler_text.trim().is_empty();
     let mentions = resolve_mentions(state, &changes.text).await?;
 
     let mut tx = db.begin().await?;
+    let media = match &changes.media_ids {
+        Some(ids) => Some(media::attachable(&mut tx, author.id, ids, Some(status.id)).await?),
+        None => None,
+    };
     let now = time::now();
     let has_edits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
         .bind(status.id)
@@ -322,6 +332,17 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    if let Some(media) = &media {
+        let ids = media::attach(&mut tx, status.id, media).await?;
+        sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
+            .bind(status.id)
+            .bind(if ids.is_empty() { None } else { Some(ids) })
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (media_id, edit) in &changes.media_attributes {
+        media::edit_attached(&mut tx, status.id, *media_id, edit).await?;
+    }
     snapshot(&mut tx, status.id, author.id, &changes.text, changes.spoiler_text.trim(), sensitive, now).await?;
     let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
     add_mentions(&mut tx, status.id, &mention_ids).await?;

@@ -145,6 +145,10 @@ impl TestApp {
             ("REDIS_URL", redis_url()),
             ("FERRODON_REDIS_PREFIX", format!("{}:", unique_name("test"))),
             ("DB_POOL", "5".into()),
+            (
+                "PAPERCLIP_ROOT_PATH",
+                std::env::temp_dir().join(unique_name("ferrodon_media")).to_string_lossy().into_owned(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -206,6 +210,45 @@ impl TestApp {
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         record(&method, path, status, &headers, &body);
         Response { status, headers, body, text }
+    }
+
+    /// A multipart request: text fields and files (`name`, file name, content type, bytes).
+    pub async fn multipart(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Response {
+        let boundary = "ferrodon-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file_name, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.request(method, path, token, Some(Body::Raw(content_type, body))).await
+    }
+
+    /// Raw bytes of a URL this app handed out (media files).
+    pub async fn fetch_bytes(&self, url: &str) -> (u16, Vec<u8>) {
+        let res = self.client.get(url).send().await.expect("fetch");
+        let status = res.status().as_u16();
+        (status, res.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
@@ -354,7 +397,7 @@ impl Drop for TestApp {
 pub enum Body {
     Json(Value),
     Form(Vec<(String, String)>),
-    Raw(&'static str, Vec<u8>),
+    Raw(String, Vec<u8>),
 }
 
 /// Appends the exchange to `$FERRODON_API_RECORD_DIR/<test binary>.jsonl`.
