@@ -223,6 +223,7 @@ fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> acc
         locale: Some("en"),
         display_name: None,
         application_id: None,
+        confirmed: true,
     }
 }
 

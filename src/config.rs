@@ -122,6 +122,83 @@ fn media_config(lookup: Lookup) -> Result<MediaConfig, ConfigError> {
     })
 }
 
+/// Outgoing mail: SMTP when `SMTP_SERVER` is set, otherwise `.eml` files in a folder.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp: Option<SmtpConfig>,
+    /// `SMTP_FROM_ADDRESS` (Mastodon's default: notifications@localhost).
+    pub from: String,
+    pub reply_to: Option<String>,
+    /// ferrodon-only (`FERRODON_MAIL_DIR`, default tmp/mails): where mail goes without SMTP.
+    pub mail_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (`SMTP_ENABLE_STARTTLS=never`).
+    None,
+    /// STARTTLS if the server offers it (`auto`, the default).
+    StartTlsIfOffered,
+    /// STARTTLS or fail (`always`).
+    StartTls,
+    /// TLS from the first byte (`SMTP_TLS=true` or `SMTP_SSL=true`).
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub server: String,
+    pub port: u16,
+    /// `SMTP_LOGIN`/`SMTP_PASSWORD`; none with `SMTP_AUTH_METHOD=none`.
+    pub credentials: Option<(String, String)>,
+    pub security: SmtpSecurity,
+    /// `SMTP_OPENSSL_VERIFY_MODE=none` accepts any certificate.
+    pub verify_certificates: bool,
+    /// `SMTP_DOMAIN`: the HELO name (default `LOCAL_DOMAIN`).
+    pub helo_domain: String,
+}
+
+fn mail_config(lookup: Lookup, local_domain: &str) -> Result<MailConfig, ConfigError> {
+    let smtp = match var(lookup, "SMTP_SERVER") {
+        None => None,
+        Some(server) => {
+            let tls = flag(lookup, "SMTP_TLS", false)? || flag(lookup, "SMTP_SSL", false)?;
+            let starttls = match var(lookup, "SMTP_ENABLE_STARTTLS").as_deref() {
+                Some("always") => SmtpSecurity::StartTls,
+                Some("never" | "false") => SmtpSecurity::None,
+                Some("auto") => SmtpSecurity::StartTlsIfOffered,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "SMTP_ENABLE_STARTTLS",
+                        message: format!("expected always, never or auto, got {other:?}"),
+                    });
+                }
+                None if flag(lookup, "SMTP_ENABLE_STARTTLS_AUTO", true)? => SmtpSecurity::StartTlsIfOffered,
+                None => SmtpSecurity::None,
+            };
+            let auth = var(lookup, "SMTP_AUTH_METHOD").unwrap_or_else(|| "plain".into());
+            let credentials = match (auth.as_str(), var(lookup, "SMTP_LOGIN")) {
+                ("none", _) | (_, None) => None,
+                (_, Some(login)) => Some((login, var(lookup, "SMTP_PASSWORD").unwrap_or_default())),
+            };
+            Some(SmtpConfig {
+                server,
+                port: number(lookup, "SMTP_PORT", if tls { 465 } else { 587 })?,
+                credentials,
+                security: if tls { SmtpSecurity::Tls } else { starttls },
+                verify_certificates: var(lookup, "SMTP_OPENSSL_VERIFY_MODE").as_deref() != Some("none"),
+                helo_domain: var(lookup, "SMTP_DOMAIN").unwrap_or_else(|| local_domain.to_string()),
+            })
+        }
+    };
+    Ok(MailConfig {
+        smtp,
+        from: var(lookup, "SMTP_FROM_ADDRESS").unwrap_or_else(|| "notifications@localhost".into()),
+        reply_to: var(lookup, "SMTP_REPLY_TO"),
+        mail_dir: var(lookup, "FERRODON_MAIL_DIR").unwrap_or_else(|| "tmp/mails".into()).into(),
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: RailsEnv,
@@ -156,6 +233,7 @@ pub struct Config {
     /// ferrodon-only (`FERRODON_FEED_ENCODING=compact|mastodon`).
     pub feed_encoding: FeedEncoding,
     pub media: MediaConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -312,6 +390,7 @@ impl Config {
             None => None,
         };
 
+        let mail = mail_config(lookup, &local_domain)?;
         Ok(Config {
             env,
             local_domain,
@@ -345,6 +424,7 @@ impl Config {
                 }
             },
             media: media_config(lookup)?,
+            mail,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod instance;
 pub mod jobs;
 pub mod lists;
+pub mod mail;
 pub mod markers;
 pub mod media;
 pub mod notifications;

@@ -95,6 +95,10 @@ async fn registration_returns_a_working_user_token() {
     assert_eq!(res["token_type"], "Bearer");
     assert_eq!(res["scope"], "read write follow push");
     assert!(res["created_at"].is_i64());
+    // The token works once the address is confirmed (tests/mail.rs covers the mail itself).
+    let unconfirmed = app.get("/api/v1/accounts/verify_credentials", res["access_token"].as_str()).await.expect(403);
+    assert_eq!(unconfirmed["error"], "Your login is missing a confirmed e-mail address");
+    app.confirm_email("alice@example.test").await;
     let me = app.get("/api/v1/accounts/verify_credentials", res["access_token"].as_str()).await.expect(200);
     assert_eq!(me["username"], "alice");
     assert_eq!(me["acct"], "alice");

@@ -293,6 +293,7 @@ async fn bad_uploads_get_mastodons_errors() {
 async fn audio_is_processed_on_the_queue() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
+    app.drain_jobs().await;
     let audio = app
         .multipart(Method::POST, "/api/v2/media", Some(&alice.token), &[], &[("file", "tone.wav", "audio/wav", &wav())])
         .await

@@ -83,6 +83,7 @@ pub async fn poster(
         locale: Some("en"),
         display_name: Some("Poster"),
         application_id: None,
+        confirmed: true,
     };
     let user = ferrodon::accounts::register(&state.db.primary, &state.config, reg).await?;
     let account = ferrodon::accounts::get(&state.db.primary, user.account_id).await?;

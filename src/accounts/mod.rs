@@ -1,6 +1,7 @@
 //! Accounts and their users: lookup, registration, credentials and profile updates.
 //! Relationships (follows, blocks, mutes) live in `relationships`.
 
+pub mod email;
 pub mod relationships;
 
 use chrono::NaiveDateTime;
@@ -235,6 +236,9 @@ pub struct Registration<'a> {
     pub locale: Option<&'a str>,
     pub display_name: Option<&'a str>,
     pub application_id: Option<i64>,
+    /// Sign-ups through the API confirm their address by mail first; accounts made by an
+    /// admin (CLI, seeds) start confirmed.
+    pub confirmed: bool,
 }
 
 fn detail(errors: &mut serde_json::Map<String, serde_json::Value>, attr: &str, code: &str, description: &str) {
@@ -267,7 +271,7 @@ fn invalid(errors: serde_json::Map<String, serde_json::Value>) -> Error {
     Error::Invalid { message: format!("Validation failed: {message}"), details: serde_json::Value::Object(errors) }
 }
 
-fn valid_email(email: &str) -> bool {
+pub(crate) fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
     !local.is_empty() && !domain.is_empty() && !domain.starts_with('.') && !email.contains(char::is_whitespace)
 }
@@ -282,8 +286,9 @@ pub fn generate_keypair() -> Result<(String, String)> {
     Ok((private_pem, public_pem))
 }
 
-/// Creates a confirmed, approved local account and its user (registrations are open and
-/// e-mail confirmation is off). Validation errors come back with Mastodon's `details`.
+/// Creates an approved local account and its user. Unless `reg.confirmed`, the user must
+/// confirm the e-mail address first: the confirmation mail is queued with the account.
+/// Validation errors come back with Mastodon's `details`.
 pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
     let username = reg.username.trim();
     let email = reg.email.trim();
@@ -374,8 +379,9 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .await?;
     let user = sqlx::query_as::<_, User>(
         "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
-                locale, created_by_application_id, settings)
-         VALUES ($1, $2, $3, $4, $4, $4, true, $5, $6, '{}')
+                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at)
+         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, true, $5, $6, '{}', $7,
+                 CASE WHEN $7 IS NOT NULL THEN $4 END)
          RETURNING id, account_id, email, encrypted_password, settings, locale, chosen_languages, disabled, approved, confirmed_at",
     )
     .bind(email)
@@ -384,6 +390,7 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     .bind(now)
     .bind(reg.locale)
     .bind(reg.application_id)
+    .bind(if reg.confirmed { None } else { Some(email::new_token()) })
     .fetch_one(&mut *tx)
     .await;
     let user = match user {
@@ -395,6 +402,10 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         }
         Err(e) => return Err(e.into()),
     };
+    if !reg.confirmed {
+        crate::jobs::enqueue(&mut *tx, crate::jobs::Job::Mail(crate::mail::MailJob::Confirmation { user_id: user.id }))
+            .await?;
+    }
     tx.commit().await?;
     Ok(user)
 }

@@ -55,6 +55,7 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
             locale: p.locale.as_deref(),
             display_name: None,
             application_id: Some(application_id),
+            confirmed: false,
         },
     )
     .await?;

@@ -37,8 +37,18 @@ impl Auth {
         if scopes.iter().any(|s| held.permits(s)) { Ok(()) } else { Err(Error::outside_scopes()) }
     }
 
-    /// The user behind the token; app-only tokens get 422 as in Mastodon.
+    /// The user behind the token; app-only tokens get 422 and users who have not confirmed
+    /// their e-mail address 403, as in Mastodon (`require_user!`).
     pub fn viewer(&self) -> Result<Viewer> {
+        let viewer = self.unconfirmed_viewer()?;
+        if self.token.user_confirmed == Some(false) {
+            return Err(Error::Forbidden("Your login is missing a confirmed e-mail address".into()));
+        }
+        Ok(viewer)
+    }
+
+    /// The user behind the token, confirmed or not (the e-mail confirmation endpoints).
+    pub fn unconfirmed_viewer(&self) -> Result<Viewer> {
         match (self.token.account_id, self.token.resource_owner_id) {
             (Some(account_id), Some(user_id)) => {
                 Ok(Viewer { account_id, user_id, token_id: self.token.id, application_id: self.token.application_id })

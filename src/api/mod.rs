@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod emails;
 pub mod federation;
 pub mod instance;
 pub mod links;
@@ -92,6 +93,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post, put, resource as r};
     cfg.service(r("/health").route(get().to(instance::health)))
         .service(r("/system/{path:.*}").route(get().to(media::serve_local)))
+        .service(r("/auth/confirmation").route(get().to(emails::confirm)))
+        .service(r("/auth/password/new").route(get().to(emails::new_password)))
+        .service(r("/auth/password/edit").route(get().to(emails::edit_password)))
+        .service(r("/auth/password").route(post().to(emails::password)).route(put().to(emails::password)))
         .service(r("/avatars/original/missing.png").route(get().to(instance::missing_avatar)))
         .service(r("/headers/original/missing.png").route(get().to(instance::missing_header)))
         .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
@@ -122,6 +127,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .app_data(upload_limit())
                         .route(patch().to(accounts::update_credentials)),
                 )
+                .service(r("/emails/confirmations").route(post().to(emails::resend)))
+                .service(r("/emails/check_confirmation").route(get().to(emails::check)))
                 .service(r("/profile/avatar").route(delete().to(accounts::delete_profile_image)))
                 .service(r("/profile/header").route(delete().to(accounts::delete_profile_image)))
                 .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v1)))

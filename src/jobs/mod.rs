@@ -70,6 +70,8 @@ pub enum Job {
     RegenerateList {
         list_id: i64,
     },
+    /// One e-mail (the `mailers` queue).
+    Mail(crate::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
     ProcessMedia {
         media_id: i64,
@@ -88,6 +90,7 @@ impl Job {
     pub fn queue(&self) -> &'static str {
         match self {
             Job::VacuumFeeds => "scheduler",
+            Job::Mail(_) => "mailers",
             _ => "default",
         }
     }
@@ -104,6 +107,7 @@ impl Job {
             Job::RegenerateList { .. } => "RegenerateList",
             Job::UnmergeTagFromHome { .. } => "UnmergeTagFromHome",
             Job::ProcessMedia { .. } => "ProcessMedia",
+            Job::Mail(_) => "Mail",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
         }
@@ -125,6 +129,8 @@ impl Job {
             Job::VacuumFeeds | Job::Probe { .. } => 1,
             // Mastodon's PostProcessMediaWorker: one retry.
             Job::ProcessMedia { .. } => 2,
+            // A mail server may be down for a while: about four days of retries.
+            Job::Mail(_) => 12,
             _ => 5,
         }
     }
@@ -158,6 +164,7 @@ impl Job {
                 feeds::unmerge_tag_from_home(state, account_id, tag_id).await
             }
             Job::ProcessMedia { media_id } => crate::media::process_queued(state, media_id).await,
+            Job::Mail(mail) => crate::mail::deliver(state, &mail).await,
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;
@@ -172,10 +179,15 @@ impl Job {
 
 /// Enqueues a job; pass a transaction to make the job part of it.
 pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Result<()> {
+    enqueue_in(executor, job, 0).await
+}
+
+/// Enqueues a job that may run `delay_seconds` from now.
+pub async fn enqueue_in<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, delay_seconds: i64) -> Result<()> {
     let payload = serde_json::to_value(&job).map_err(Error::internal)?;
     sqlx::query(
-        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts, priority)
-                      VALUES ($1, $2, $3, $4, $6) RETURNING queue)
+        "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts, priority, run_at)
+                      VALUES ($1, $2, $3, $4, $6, now() + make_interval(secs => $7)) RETURNING queue)
          SELECT pg_notify($5, queue) FROM job",
     )
     .bind(job.queue())
@@ -184,6 +196,7 @@ pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Resu
     .bind(job.max_attempts())
     .bind(CHANNEL)
     .bind(job.priority())
+    .bind(delay_seconds as f64)
     .execute(executor)
     .await?;
     Ok(())

@@ -96,6 +96,7 @@ pub async fn notify(
     .await?;
     if let Some(id) = id {
         events::notification(state, recipient, id).await?;
+        crate::mail::queue_notification(state, recipient, kind, id).await?;
     }
     Ok(id)
 }

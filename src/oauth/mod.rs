@@ -126,6 +126,7 @@ pub struct AccessToken {
     pub resource_owner_id: Option<i64>,
     pub account_id: Option<i64>,
     pub user_disabled: Option<bool>,
+    pub user_confirmed: Option<bool>,
     pub account_suspended: Option<bool>,
     pub current_sign_in_at: Option<NaiveDateTime>,
 }
@@ -137,7 +138,8 @@ impl AccessToken {
 }
 
 const TOKEN_SELECT: &str = "SELECT t.id, t.token, t.scopes, t.created_at, t.application_id, t.resource_owner_id,
-        u.account_id, u.disabled AS user_disabled, (a.suspended_at IS NOT NULL) AS account_suspended,
+        u.account_id, u.disabled AS user_disabled, (u.confirmed_at IS NOT NULL) AS user_confirmed,
+        (a.suspended_at IS NOT NULL) AS account_suspended,
         u.current_sign_in_at
    FROM oauth_access_tokens t
    LEFT JOIN users u ON u.id = t.resource_owner_id

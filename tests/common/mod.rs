@@ -146,6 +146,10 @@ impl TestApp {
             ("FERRODON_REDIS_PREFIX", format!("{}:", unique_name("test"))),
             ("DB_POOL", "5".into()),
             (
+                "FERRODON_MAIL_DIR",
+                std::env::temp_dir().join(unique_name("ferrodon_mail")).to_string_lossy().into_owned(),
+            ),
+            (
                 "PAPERCLIP_ROOT_PATH",
                 std::env::temp_dir().join(unique_name("ferrodon_media")).to_string_lossy().into_owned(),
             ),
@@ -337,11 +341,24 @@ impl TestApp {
             .await
             .ok();
         let token = token["access_token"].as_str().unwrap().to_string();
+        self.confirm_email(&format!("{username}@example.test")).await;
         let me = self.get("/api/v1/accounts/verify_credentials", Some(&token)).await.ok();
         User { token, id: me["id"].as_str().unwrap().to_string(), username: username.to_string() }
     }
 
     /// Posts a status as `user` (JSON body) and returns the rendered status.
+    /// Follows the confirmation link a sign-up was mailed (its token read from the database).
+    pub async fn confirm_email(&self, email: &str) {
+        let token: Option<String> = sqlx::query_scalar("SELECT confirmation_token FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db.primary)
+            .await
+            .expect("user");
+        let token = token.expect("a confirmation token");
+        let res = self.client.get(format!("{}/auth/confirmation?confirmation_token={token}", self.base)).send().await;
+        assert_eq!(res.expect("confirm").status().as_u16(), 200);
+    }
+
     pub async fn post_status(&self, user: &User, body: Value) -> Value {
         self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
     }

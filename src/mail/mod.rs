@@ -1,0 +1,295 @@
+//! Outgoing e-mail, sent from the `mailers` queue as Mastodon's ActionMailer jobs are:
+//! address confirmation, password reset and the notification mails a user keeps on. Each
+//! job names what to send and the mail is rendered when it runs, so a retried job sends
+//! what is true then. Delivery is SMTP (Mastodon's `SMTP_*` variables) or, without an
+//! SMTP server, an `.eml` file per mail in `FERRODON_MAIL_DIR`.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::config::{Config, SmtpConfig, SmtpSecurity};
+use crate::entities::escape_html;
+use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
+use crate::notifications::NotificationType;
+
+/// What a `mailers` job sends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "mail")]
+pub enum MailJob {
+    Confirmation {
+        user_id: i64,
+    },
+    /// Carries the raw token: only its digest is stored.
+    PasswordReset {
+        user_id: i64,
+        token: String,
+    },
+    Notification {
+        notification_id: i64,
+    },
+}
+
+/// A rendered mail.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Mastodon sends notification mails two minutes after the notification.
+const NOTIFICATION_DELAY_SECONDS: i64 = 120;
+
+/// Renders and sends one mail job (nothing when it no longer applies).
+pub async fn deliver(state: &AppState, job: &MailJob) -> Result<()> {
+    let mail = match job {
+        MailJob::Confirmation { user_id } => confirmation(state, *user_id).await?,
+        MailJob::PasswordReset { user_id, token } => password_reset(state, *user_id, token).await?,
+        MailJob::Notification { notification_id } => notification(state, *notification_id).await?,
+    };
+    match mail {
+        Some(mail) => send(&state.config, mail).await,
+        None => Ok(()),
+    }
+}
+
+fn build(config: &Config, mail: Mail) -> Result<lettre::Message> {
+    let from: Mailbox = config.mail.from.parse().map_err(|e| Error::internal(format!("SMTP_FROM_ADDRESS: {e}")))?;
+    let to: Mailbox = mail.to.parse().map_err(|e| Error::internal(format!("recipient {:?}: {e}", mail.to)))?;
+    let mut builder = lettre::Message::builder().from(from).to(to).subject(mail.subject);
+    if let Some(reply_to) = &config.mail.reply_to {
+        builder = builder.reply_to(reply_to.parse().map_err(|e| Error::internal(format!("SMTP_REPLY_TO: {e}")))?);
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
+        .map_err(|e| Error::internal(format!("building a mail: {e}")))
+}
+
+fn transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let tls_parameters = || {
+        TlsParameters::builder(smtp.server.clone())
+            .dangerous_accept_invalid_certs(!smtp.verify_certificates)
+            .build_rustls()
+            .map_err(|e| Error::internal(format!("SMTP TLS: {e}")))
+    };
+    let tls = match smtp.security {
+        SmtpSecurity::None => Tls::None,
+        SmtpSecurity::StartTlsIfOffered => Tls::Opportunistic(tls_parameters()?),
+        SmtpSecurity::StartTls => Tls::Required(tls_parameters()?),
+        SmtpSecurity::Tls => Tls::Wrapper(tls_parameters()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.server)
+        .port(smtp.port)
+        .tls(tls)
+        .hello_name(ClientId::Domain(smtp.helo_domain.clone()))
+        .timeout(Some(Duration::from_secs(20)));
+    if let Some((login, password)) = &smtp.credentials {
+        builder = builder.credentials(Credentials::new(login.clone(), password.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// Sends over SMTP, or writes the mail to the mail folder when no server is configured.
+pub async fn send(config: &Config, mail: Mail) -> Result<()> {
+    let message = build(config, mail)?;
+    match &config.mail.smtp {
+        Some(smtp) => {
+            transport(smtp)?.send(message).await.map_err(|e| Error::internal(format!("SMTP {}: {e}", smtp.server)))?;
+        }
+        None => {
+            let dir = &config.mail.mail_dir;
+            tokio::fs::create_dir_all(dir).await.map_err(|e| Error::internal(format!("{}: {e}", dir.display())))?;
+            let mut suffix = [0u8; 4];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut suffix);
+            let name = format!("{}-{}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"), hex::encode(suffix));
+            tokio::fs::write(dir.join(name), message.formatted())
+                .await
+                .map_err(|e| Error::internal(format!("{}: {e}", dir.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// A plain-text and an HTML body with one call to action.
+fn body(greeting: &str, lines: &[&str], action: Option<(&str, &str)>) -> (String, String) {
+    let mut text = format!("{greeting}\n\n");
+    let mut html = format!("<p>{}</p>", escape_html(greeting));
+    for line in lines {
+        text.push_str(line);
+        text.push_str("\n\n");
+        html.push_str(&format!("<p>{}</p>", escape_html(line)));
+    }
+    if let Some((label, url)) = action {
+        text.push_str(&format!("{label}: {url}\n"));
+        html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape_html(url), escape_html(label)));
+    }
+    (text, html)
+}
+
+#[derive(sqlx::FromRow)]
+struct Recipient {
+    email: String,
+    unconfirmed_email: Option<String>,
+    confirmation_token: Option<String>,
+    confirmed_at: Option<chrono::NaiveDateTime>,
+    created_by_application_id: Option<i64>,
+    username: String,
+}
+
+async fn recipient(state: &AppState, user_id: i64) -> Result<Option<Recipient>> {
+    Ok(sqlx::query_as(
+        "SELECT u.email, u.unconfirmed_email, u.confirmation_token, u.confirmed_at, u.created_by_application_id,
+                a.username
+           FROM users u JOIN accounts a ON a.id = u.account_id
+          WHERE u.id = $1 AND NOT u.disabled",
+    )
+    .bind(user_id)
+    .fetch_optional(&state.db.primary)
+    .await?)
+}
+
+async fn confirmation(state: &AppState, user_id: i64) -> Result<Option<Mail>> {
+    let Some(user) = recipient(state, user_id).await? else { return Ok(None) };
+    let Some(token) =
+        user.confirmation_token.filter(|_| user.confirmed_at.is_none() || user.unconfirmed_email.is_some())
+    else {
+        return Ok(None);
+    };
+    let instance = &state.config.local_domain;
+    let mut link = format!("{}/auth/confirmation?confirmation_token={token}", state.config.base_url());
+    if user.created_by_application_id.is_some() {
+        link.push_str("&redirect_to_app=true");
+    }
+    let (text, html) = body(
+        &format!("Welcome, @{}!", user.username),
+        &[&format!("To finish signing up on {instance}, confirm this e-mail address. The link is valid for two days.")],
+        Some(("Verify email address", &link)),
+    );
+    Ok(Some(Mail {
+        to: user.unconfirmed_email.unwrap_or(user.email),
+        subject: format!("Mastodon: Confirmation instructions for {instance}"),
+        text,
+        html,
+    }))
+}
+
+async fn password_reset(state: &AppState, user_id: i64, token: &str) -> Result<Option<Mail>> {
+    let Some(user) = recipient(state, user_id).await? else { return Ok(None) };
+    let link = format!("{}/auth/password/edit?reset_password_token={token}", state.config.base_url());
+    let (text, html) = body(
+        &format!("Hello @{},", user.username),
+        &[
+            "Someone asked to change the password of your account. If that was not you, ignore this mail.",
+            "The link is valid for six hours.",
+        ],
+        Some(("Change password", &link)),
+    );
+    Ok(Some(Mail { to: user.email, subject: "Mastodon: Reset password instructions".into(), text, html }))
+}
+
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    kind: String,
+    email: String,
+    recipient: String,
+    from_username: String,
+    from_domain: Option<String>,
+    status_id: Option<i64>,
+    status_text: Option<String>,
+}
+
+async fn notification(state: &AppState, notification_id: i64) -> Result<Option<Mail>> {
+    let row: Option<NotificationRow> = sqlx::query_as(
+        "SELECT n.type AS kind, u.email, r.username AS recipient, f.username AS from_username, f.domain AS from_domain,
+                s.id AS status_id, s.text AS status_text
+           FROM notifications n
+           JOIN users u ON u.account_id = n.account_id AND NOT u.disabled AND u.confirmed_at IS NOT NULL
+           JOIN accounts r ON r.id = n.account_id
+           JOIN accounts f ON f.id = n.from_account_id
+           LEFT JOIN mentions m ON n.activity_type = 'Mention' AND m.id = n.activity_id
+           LEFT JOIN favourites fav ON n.activity_type = 'Favourite' AND fav.id = n.activity_id
+           LEFT JOIN statuses s ON s.id = COALESCE(m.status_id, fav.status_id,
+                                   CASE WHEN n.activity_type = 'Status' THEN
+                                     (SELECT COALESCE(x.reblog_of_id, x.id) FROM statuses x WHERE x.id = n.activity_id) END)
+          WHERE n.id = $1",
+    )
+    .bind(notification_id)
+    .fetch_optional(&state.db.primary)
+    .await?;
+    let Some(n) = row else { return Ok(None) };
+    let name = match &n.from_domain {
+        Some(domain) => format!("{}@{domain}", n.from_username),
+        None => n.from_username.clone(),
+    };
+    let base = state.config.base_url();
+    let (subject, line, link) = match n.kind.as_str() {
+        "mention" => (format!("You were mentioned by {name}"), format!("{name} mentioned you in:"), None),
+        "follow" => (format!("{name} is now following you"), format!("{name} is now following you!"), None),
+        "follow_request" => (
+            format!("Pending follower: {name}"),
+            format!("{name} has requested to follow you"),
+            Some(format!("{base}/follow_requests")),
+        ),
+        "favourite" => (format!("{name} favorited your post"), format!("{name} favorited your post:"), None),
+        "reblog" => (format!("{name} boosted your post"), format!("{name} boosted your post:"), None),
+        _ => return Ok(None),
+    };
+    let link = link.unwrap_or_else(|| match n.status_id {
+        Some(id) => format!("{base}/@{}/{id}", n.recipient),
+        None => format!("{base}/@{name}"),
+    });
+    let quoted = n.status_text.unwrap_or_default();
+    let mut lines = vec![line.as_str()];
+    if !quoted.is_empty() {
+        lines.push(&quoted);
+    }
+    let (text, html) = body(&format!("Hello @{},", n.recipient), &lines, Some(("View on Mastodon", &link)));
+    Ok(Some(Mail { to: n.email, subject, text, html }))
+}
+
+/// The notification types that can be mailed, with Mastodon's defaults for new users.
+fn mailed_by_default(kind: NotificationType) -> Option<bool> {
+    match kind {
+        NotificationType::Mention | NotificationType::Follow | NotificationType::FollowRequest => Some(true),
+        NotificationType::Favourite | NotificationType::Reblog => Some(false),
+        _ => None,
+    }
+}
+
+/// After a notification: queues its mail (two minutes later) when the recipient keeps that
+/// kind of mail on and is not reading along on a streaming connection, unless they asked
+/// for mail always (Mastodon's NotifyService rules).
+pub async fn queue_notification(state: &AppState, recipient: i64, kind: NotificationType, id: i64) -> Result<()> {
+    let Some(default) = mailed_by_default(kind) else { return Ok(()) };
+    let settings: Option<Option<String>> =
+        sqlx::query_scalar("SELECT settings FROM users WHERE account_id = $1 AND confirmed_at IS NOT NULL")
+            .bind(recipient)
+            .fetch_optional(&state.db.primary)
+            .await?;
+    let Some(settings) = settings else { return Ok(()) };
+    let settings: serde_json::Value =
+        settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    let setting = |key: &str| settings.get(key).and_then(serde_json::Value::as_bool);
+    if !setting(&format!("notification_emails.{}", kind.as_str())).unwrap_or(default) {
+        return Ok(());
+    }
+    if !setting("always_send_emails").unwrap_or(false) {
+        let mut redis = state.redis.conn().await?;
+        let online: bool = redis.exists(state.redis.key(format!("subscribed:timeline:{recipient}"))).await?;
+        if online {
+            return Ok(());
+        }
+    }
+    let job = Job::Mail(MailJob::Notification { notification_id: id });
+    jobs::enqueue_in(&state.db.primary, job, NOTIFICATION_DELAY_SECONDS).await
+}
