@@ -13,6 +13,8 @@ pub struct AppState {
     pub db: Db,
     pub redis: Redis,
     pub storage: Storage,
+    /// Outgoing federation requests (SSRF-guarded).
+    pub http: crate::federation::http::Client,
 }
 
 impl AppState {
@@ -20,6 +22,7 @@ impl AppState {
         let db = Db::connect(&config).await?;
         let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
         let storage = Storage::new(&config.media);
-        Ok(AppState { config: Arc::new(config), db, redis, storage })
+        let http = crate::federation::http::Client::new(config.allowed_private_addresses.clone())?;
+        Ok(AppState { config: Arc::new(config), db, redis, storage, http })
     }
 }

@@ -234,6 +234,9 @@ pub struct Config {
     pub feed_encoding: FeedEncoding,
     pub media: MediaConfig,
     pub mail: MailConfig,
+    /// `ALLOWED_PRIVATE_ADDRESSES` (Mastodon's): networks that outgoing federation requests
+    /// may reach although they are private or loopback (development and tests).
+    pub allowed_private_addresses: Vec<(std::net::IpAddr, u8)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +268,27 @@ fn number<T: std::str::FromStr>(lookup: Lookup, name: &'static str, default: T) 
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| ConfigError { name, message: format!("expected a number, got {v:?}") }),
     }
+}
+
+/// A list of networks (`127.0.0.0/8, ::1`), separated by commas or spaces.
+fn networks(lookup: Lookup, name: &'static str) -> Result<Vec<(std::net::IpAddr, u8)>, ConfigError> {
+    let Some(value) = var(lookup, name) else { return Ok(Vec::new()) };
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let (address, bits) = item.split_once('/').unwrap_or((item, ""));
+            let address: std::net::IpAddr = address
+                .parse()
+                .map_err(|_| ConfigError { name, message: format!("expected an IP network, got {item:?}") })?;
+            let max = if address.is_ipv4() { 32 } else { 128 };
+            let bits = if bits.is_empty() { max } else { bits.parse().unwrap_or(u8::MAX) };
+            if bits > max {
+                return Err(ConfigError { name, message: format!("bad prefix length in {item:?}") });
+            }
+            Ok((address, bits))
+        })
+        .collect()
 }
 
 fn checked_url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, ConfigError> {
@@ -425,6 +449,7 @@ impl Config {
             },
             media: media_config(lookup)?,
             mail,
+            allowed_private_addresses: networks(lookup, "ALLOWED_PRIVATE_ADDRESSES")?,
         })
     }
 

@@ -411,10 +411,10 @@ async fn http_get(stream: &mut tokio::net::TcpStream, path: &str, token: &str) -
     }
 }
 
-/// 5. Home timeline reads by `clients` concurrent connections for `duration`: back to
-/// back (`rate: None`, the saturation point), or open-loop at `rate` requests/s in all,
-/// timed from when each request was due so a slow answer also counts against the ones
-/// queued behind it.
+/// Measure 5: home timeline reads by `clients` concurrent connections for `duration`,
+/// back to back (`rate: None`, the saturation point) or open-loop at `rate` requests/s in
+/// all, timed from when each request was due so a slow answer also counts against the
+/// ones queued behind it.
 async fn home_reads(
     state: &AppState,
     tokens: &[String],

@@ -133,6 +133,9 @@ pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowO
         tx.commit().await?;
         if let Some(id) = request_id {
             notifications::notify(state, target.id, source, NotificationType::FollowRequest, id).await?;
+            if !target.is_local() {
+                crate::federation::activities::follow_requested(state, source, target.id).await?;
+            }
         }
         return Ok(());
     }
@@ -175,6 +178,15 @@ async fn create_follow(
 /// Removes a follow (and any pending request) from `source` to `target`.
 pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> {
     let db = &state.db.primary;
+    // The id of the Follow (or request) being undone, for servers that match on it.
+    let follow_uri: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT uri FROM follows WHERE account_id = $1 AND target_account_id = $2
+         UNION ALL SELECT uri FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+    )
+    .bind(source)
+    .bind(target)
+    .fetch_optional(db)
+    .await?;
     let mut tx = db.begin().await?;
     let removed = remove_follow(&mut tx, source, target).await?;
     sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
@@ -185,6 +197,9 @@ pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> 
     tx.commit().await?;
     if removed {
         jobs::enqueue(db, Job::UnmergeFromHome { from_account_id: target, into_account_id: source }).await?;
+    }
+    if let Some(uri) = follow_uri {
+        crate::federation::activities::unfollowed(state, source, target, uri).await?;
     }
     Ok(())
 }
@@ -232,6 +247,7 @@ pub async fn authorize_follow_request(state: &AppState, target: i64, requester: 
     tx.commit().await?;
     if follow_id.is_some() {
         jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: requester }).await?;
+        crate::federation::activities::follow_accepted(state, target, requester).await?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::AppState;
 use crate::error::Error;
 use crate::federation::actors::{self, ACTIVITY_JSON};
+use crate::federation::inbox;
 
 type State = web::Data<AppState>;
 
@@ -90,4 +91,22 @@ pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>
         }
         Err(e) => bare(e),
     }
+}
+
+/// `POST /users/:username/inbox` and the shared `POST /inbox`: 202 once the signature
+/// checks out; the activity is processed on the `ingress` queue.
+pub async fn inbox(state: State, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
+    if let Some(username) = req.match_info().get("username") {
+        actors::local_actor(&state.db.replica, username).await?;
+    }
+    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str()).to_string();
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let request = inbox::SignedRequest {
+        method: req.method().as_str(),
+        path_and_query: &path_and_query,
+        header: &header,
+        body: &body,
+    };
+    inbox::receive(&state, request).await?;
+    Ok(HttpResponse::Accepted().finish())
 }

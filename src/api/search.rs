@@ -8,6 +8,7 @@ use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, opt_bool, opt_i64, opt_id, opt_string};
 use super::{render_account_list, render_statuses};
 use crate::error::{Error, Result};
+use crate::federation::remote;
 use crate::search::{self, StatusQuery, Window};
 use crate::{AppState, entities, tags};
 
@@ -72,9 +73,26 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     let domain = &state.config.local_domain;
     let mut accounts = Vec::new();
     if wants("accounts") {
+        // `resolve=true` with `user@other.server`: fetch that account first (WebFinger).
+        let resolved =
+            match (p.resolve == Some(true) && viewer.is_some(), query.trim_start_matches('@').split_once('@')) {
+                (true, Some((_, host))) if !host.is_empty() => match remote::resolve_acct(&state, query).await {
+                    Ok(account) => Some(account),
+                    Err(e) => {
+                        tracing::info!(query, error = %e, "could not resolve a remote account");
+                        None
+                    }
+                },
+                _ => None,
+            };
         let found =
             search::accounts(db, domain, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
-        accounts = found.iter().map(|a| entities::account(a, &state.config)).collect();
+        let resolved_id = resolved.as_ref().map(|a| a.id);
+        accounts = resolved
+            .iter()
+            .chain(found.iter().filter(|a| Some(a.id) != resolved_id))
+            .map(|a| entities::account(a, &state.config))
+            .collect();
     }
     let mut hashtags = Vec::new();
     if wants("hashtags") {

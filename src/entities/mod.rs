@@ -243,6 +243,11 @@ pub fn token(access_token: &str, scope: &str, created_at: &chrono::NaiveDateTime
     })
 }
 
+/// The HTML content of a loaded status (what ActivityPub's `content` carries).
+pub fn content_html(id: i64, bundle: &StatusBundle, config: &Config) -> Option<String> {
+    bundle.status(id).map(|s| status_content(s, bundle, config))
+}
+
 fn status_content(status: &Status, bundle: &StatusBundle, config: &Config) -> String {
     content_of(&status.text, status, bundle, config)
 }

@@ -1,5 +1,10 @@
-//! Federation with other servers over ActivityPub (in progress: discovery, actors and HTTP
-//! signatures so far).
+//! Federation with other servers over ActivityPub: discovery and actors, HTTP signatures,
+//! the SSRF-guarded client, remote accounts, inboxes, and delivery.
 
+pub mod activities;
 pub mod actors;
+pub mod http;
+pub mod inbox;
+pub mod remote;
+pub mod sanitize;
 pub mod signatures;

@@ -90,6 +90,14 @@ async fn push_statuses(state: &AppState, receiver: i64, status_ids: &[i64]) -> R
 
 /// On follow (or unmute): the followed account's recent statuses join the follower's feed.
 pub async fn merge_into_home(state: &AppState, from_account: i64, into_account: i64) -> Result<()> {
+    // Remote followers have no home feed here.
+    let local: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1)")
+        .bind(into_account)
+        .fetch_one(&state.db.primary)
+        .await?;
+    if !local {
+        return Ok(());
+    }
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT s.id FROM statuses s WHERE s.account_id = $1 AND s.visibility IN (0, 1, 2) AND {}
           ORDER BY s.id DESC LIMIT $3",

@@ -70,6 +70,21 @@ pub enum Job {
     RegenerateList {
         list_id: i64,
     },
+    /// An activity another server posted to an inbox, signature already verified.
+    Ingress {
+        account_id: i64,
+        activity: serde_json::Value,
+    },
+    /// One signed POST of `account_id`'s activity to a remote inbox.
+    Deliver {
+        account_id: i64,
+        inbox: String,
+        activity: serde_json::Value,
+    },
+    /// A new local status, to the inboxes of remote followers and mentioned accounts.
+    DistributeStatus {
+        status_id: i64,
+    },
     /// One e-mail (the `mailers` queue).
     Mail(crate::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
@@ -91,6 +106,8 @@ impl Job {
         match self {
             Job::VacuumFeeds => "scheduler",
             Job::Mail(_) => "mailers",
+            Job::Ingress { .. } => "ingress",
+            Job::Deliver { .. } | Job::DistributeStatus { .. } => "push",
             _ => "default",
         }
     }
@@ -108,6 +125,9 @@ impl Job {
             Job::UnmergeTagFromHome { .. } => "UnmergeTagFromHome",
             Job::ProcessMedia { .. } => "ProcessMedia",
             Job::Mail(_) => "Mail",
+            Job::Ingress { .. } => "Ingress",
+            Job::Deliver { .. } => "Deliver",
+            Job::DistributeStatus { .. } => "DistributeStatus",
             Job::VacuumFeeds => "VacuumFeeds",
             Job::Probe { .. } => "Probe",
         }
@@ -131,6 +151,9 @@ impl Job {
             Job::ProcessMedia { .. } => 2,
             // A mail server may be down for a while: about four days of retries.
             Job::Mail(_) => 12,
+            // Mastodon's DeliveryWorker: 16 tries, about five days with this backoff.
+            Job::Deliver { .. } => 16,
+            Job::Ingress { .. } => 8,
             _ => 5,
         }
     }
@@ -165,6 +188,15 @@ impl Job {
             }
             Job::ProcessMedia { media_id } => crate::media::process_queued(state, media_id).await,
             Job::Mail(mail) => crate::mail::deliver(state, &mail).await,
+            Job::Ingress { account_id, activity } => {
+                crate::federation::activities::process(state, account_id, &activity).await
+            }
+            Job::Deliver { account_id, inbox, activity } => {
+                crate::federation::activities::deliver(state, account_id, &inbox, &activity).await
+            }
+            Job::DistributeStatus { status_id } => {
+                crate::federation::activities::distribute_status(state, status_id).await
+            }
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;

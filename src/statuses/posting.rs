@@ -137,7 +137,11 @@ async fn set_tags(conn: &mut sqlx::PgConnection, status_id: i64, text_body: &str
 }
 
 /// Inserts mention rows that do not exist yet; returns (mention id, account id) of new ones.
-async fn add_mentions(conn: &mut sqlx::PgConnection, status_id: i64, account_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+pub(crate) async fn add_mentions(
+    conn: &mut sqlx::PgConnection,
+    status_id: i64,
+    account_ids: &[i64],
+) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "INSERT INTO mentions (status_id, account_id, created_at, updated_at)
          SELECT $1, unnest($2::bigint[]), $3, $3 ON CONFLICT (account_id, status_id) DO NOTHING
@@ -258,6 +262,7 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         .execute(&mut *tx)
         .await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id }).await?;
     tx.commit().await?;
 
     for (mention_id, account_id) in created_mentions {
@@ -548,6 +553,10 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
         jobs::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
     }
     tx.commit().await?;
+    if let (true, None, Some(uri)) = (status.is_local(), status.reblog_of_id, &status.uri) {
+        let author = accounts::get(db, status.account_id).await?;
+        crate::federation::activities::status_deleted(state, &author, uri).await?;
+    }
     events::status_deleted(state, status, &tags).await
 }
 

@@ -150,9 +150,11 @@ static HASHTAG_INVALID_RE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"[^\p{Alphabetic}\p{Nd}\x{E47}-\x{E4E}_\x{B7}\x{30FB}\x{200C}]"));
 
 /// Mention after the `@`: `user` or `user@domain`.
+/// Mastodon's mention syntax, plus an optional `:port` after the domain (ferrodon-only:
+/// servers on non-default ports, as in development, can be mentioned too).
 static MENTION_BODY_RE: LazyLock<Regex> = LazyLock::new(|| {
     let word = format!("[{WORD_CLASS}]");
-    compile(&format!(r"^(?i:[a-z0-9_])+(?:[.-]+(?i:[a-z0-9_])+)*(?:@{word}+(?:[.-]+{word}+)*)?"))
+    compile(&format!(r"^(?i:[a-z0-9_])+(?:[.-]+(?i:[a-z0-9_])+)*(?:@{word}+(?:[.-]+{word}+)*(?::[0-9]{{1,5}}\b)?)?"))
 });
 
 static WORD_CHAR_RE: LazyLock<Regex> = LazyLock::new(|| compile(&format!("^[{WORD_CLASS}]$")));
@@ -1830,6 +1832,13 @@ mod tests {
             format!("<p>{}</p>", mention_link("https://ferro.example/@alice", "alice"))
         );
         assert_eq!(format("@BOB@Example.COM").mentions[0].acct, "bob@example.com");
+    }
+
+    #[test]
+    fn mentions_may_name_a_port() {
+        let text = "@bob@127.0.0.1:3001 hi, and @carol@example.com: bye";
+        let found: Vec<Option<String>> = Scanner::new(text).mentions().into_iter().map(|m| m.domain).collect();
+        assert_eq!(found, vec![Some("127.0.0.1:3001".to_string()), Some("example.com".to_string())]);
     }
 
     #[test]

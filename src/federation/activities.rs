@@ -1,0 +1,542 @@
+//! Activities in both directions.
+//!
+//! Incoming (the `ingress` queue, Mastodon's ActivityPub::ProcessingWorker): Follow, Undo
+//! Follow, Accept and Reject of our follow requests, Create of a Note (stored as a remote
+//! status and fanned out to local followers like any other), and Delete of a status.
+//! Other types are ignored, as Mastodon ignores what it does not handle.
+//!
+//! Outgoing (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): one signed POST per
+//! inbox; followers sharing a server get one delivery to its shared inbox.
+
+use rsa::RsaPrivateKey;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use serde_json::{Value, json};
+
+use super::remote::authority;
+use super::sanitize;
+use crate::accounts::relationships::{self, FollowOptions};
+use crate::accounts::{self, Account};
+use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
+use crate::notifications::{self, NotificationType};
+use crate::statuses::{self, Visibility, hydrate, posting};
+use crate::{AppState, entities, time};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+
+fn id_of(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// The local account an actor URI names (`https://LOCAL_DOMAIN/users/name`).
+async fn local_account(state: &AppState, uri: &str) -> Result<Option<Account>> {
+    let prefix = format!("{}/users/", state.config.base_url());
+    let Some(username) = uri.strip_prefix(&prefix).filter(|u| !u.contains('/')) else { return Ok(None) };
+    Ok(accounts::find_local(&state.db.primary, username).await?.filter(|a| a.actor_uri(&state.config) == uri))
+}
+
+/// Processes one verified activity from `account_id` (the signer).
+pub async fn process(state: &AppState, account_id: i64, activity: &Value) -> Result<()> {
+    let signer = accounts::get(&state.db.primary, account_id).await?;
+    match activity["type"].as_str().unwrap_or_default() {
+        "Follow" => follow(state, &signer, activity).await,
+        "Undo" => undo(state, &signer, activity).await,
+        "Accept" => answer(state, &signer, activity, true).await,
+        "Reject" => answer(state, &signer, activity, false).await,
+        "Create" => create(state, &signer, activity).await,
+        "Delete" => delete(state, &signer, activity).await,
+        other => {
+            tracing::debug!(kind = other, "ignoring an activity type ferrodon does not handle yet");
+            Ok(())
+        }
+    }
+}
+
+async fn follow(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let Some(target) = local_account(state, id_of(&activity["object"]).unwrap_or_default()).await? else {
+        return Ok(());
+    };
+    let follow_uri = id_of(activity).unwrap_or_default();
+    match relationships::follow(state, signer.id, target.id, FollowOptions::default()).await {
+        Err(Error::Forbidden(_)) => {
+            return deliver_to(state, &target, signer, reject_activity(state, &target, signer, follow_uri)).await;
+        }
+        other => other?,
+    }
+    for table in ["follows", "follow_requests"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET uri = $3 WHERE account_id = $1 AND target_account_id = $2"
+        )))
+        .bind(signer.id)
+        .bind(target.id)
+        .bind(follow_uri)
+        .execute(&state.db.primary)
+        .await?;
+    }
+    let following: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)")
+            .bind(signer.id)
+            .bind(target.id)
+            .fetch_one(&state.db.primary)
+            .await?;
+    if following {
+        follow_accepted(state, target.id, signer.id).await?;
+    }
+    Ok(())
+}
+
+async fn undo(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let object = &activity["object"];
+    if object["type"] == "Follow" || object.is_string() {
+        let target = match object["object"].as_str() {
+            Some(uri) => local_account(state, uri).await?,
+            None => None,
+        };
+        let target = match target {
+            Some(t) => Some(t.id),
+            None => {
+                // An Undo naming only the Follow's id: find the follow by its URI.
+                let uri = id_of(object).unwrap_or_default();
+                sqlx::query_scalar(
+                    "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2
+                     UNION SELECT target_account_id FROM follow_requests WHERE account_id = $1 AND uri = $2",
+                )
+                .bind(signer.id)
+                .bind(uri)
+                .fetch_optional(&state.db.primary)
+                .await?
+            }
+        };
+        if let Some(target) = target {
+            relationships::unfollow(state, signer.id, target).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Accept or Reject of one of our follow requests to the signer.
+async fn answer(state: &AppState, signer: &Account, activity: &Value, accepted: bool) -> Result<()> {
+    let object = &activity["object"];
+    let requester = match object["actor"].as_str() {
+        Some(uri) => local_account(state, uri).await?.map(|a| a.id),
+        None => {
+            sqlx::query_scalar("SELECT account_id FROM follow_requests WHERE target_account_id = $1 AND uri = $2")
+                .bind(signer.id)
+                .bind(id_of(object).unwrap_or_default())
+                .fetch_optional(&state.db.primary)
+                .await?
+        }
+    };
+    let Some(requester) = requester else { return Ok(()) };
+    let outcome = if accepted {
+        relationships::authorize_follow_request(state, signer.id, requester).await
+    } else {
+        relationships::reject_follow_request(state, signer.id, requester).await
+    };
+    match outcome {
+        Err(Error::NotFound) => Ok(()),
+        other => other,
+    }
+}
+
+/// Mastodon's audience rules: public when addressed to Public, unlisted when Public is only
+/// in `cc`, private when addressed to the followers collection, direct otherwise.
+fn visibility(object: &Value, followers_url: &str) -> Visibility {
+    let list = |field: &str| -> Vec<String> {
+        match &object[field] {
+            Value::Array(items) => items.iter().filter_map(id_of).map(str::to_string).collect(),
+            other => id_of(other).map(str::to_string).into_iter().collect(),
+        }
+    };
+    let public = |v: &String| v == PUBLIC || v == "as:Public" || v == "Public";
+    let (to, cc) = (list("to"), list("cc"));
+    if to.iter().any(public) {
+        Visibility::Public
+    } else if cc.iter().any(public) {
+        Visibility::Unlisted
+    } else if !followers_url.is_empty() && to.iter().chain(cc.iter()).any(|v| v == followers_url) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
+}
+
+async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let object = &activity["object"];
+    if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
+        return Ok(());
+    }
+    let uri = object["id"].as_str().unwrap_or_default();
+    let signer_uri = signer.actor_uri(&state.config);
+    if uri.is_empty()
+        || authority(uri) != authority(&signer_uri)
+        || id_of(&object["attributedTo"]) != Some(signer_uri.as_str())
+    {
+        return Err(Error::Unprocessable(format!("{uri}: not a status of {signer_uri}")));
+    }
+    let db = &state.db.primary;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM statuses WHERE uri = $1)").bind(uri).fetch_one(db).await?;
+    if exists {
+        return Ok(());
+    }
+    let followers_url: String =
+        sqlx::query_scalar("SELECT followers_url FROM accounts WHERE id = $1").bind(signer.id).fetch_one(db).await?;
+    let visibility = visibility(object, &followers_url);
+    let parent: Option<(i64, i64, Option<i64>)> = match object["inReplyTo"].as_str() {
+        Some(parent_uri) => {
+            sqlx::query_as("SELECT id, account_id, conversation_id FROM statuses WHERE uri = $1 AND deleted_at IS NULL")
+                .bind(parent_uri)
+                .fetch_optional(db)
+                .await?
+        }
+        None => None,
+    };
+    let mention_uris: Vec<String> = object["tag"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "Mention")
+        .filter_map(|t| t["href"].as_str().map(str::to_string))
+        .collect();
+    let mut mentioned = Vec::new();
+    for mention in &mention_uris {
+        if let Some(local) = local_account(state, mention).await? {
+            mentioned.push(local.id);
+        }
+    }
+    let content = sanitize::html(object["content"].as_str().unwrap_or_default());
+    let language = object["contentMap"].as_object().and_then(|m| m.keys().next().cloned());
+    let published = object["published"]
+        .as_str()
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.naive_utc())
+        .unwrap_or_else(time::now);
+    let url = match &object["url"] {
+        Value::String(s) => Some(s.clone()),
+        other => id_of(other).map(str::to_string),
+    };
+    let mut tx = db.begin().await?;
+    let conversation_id: i64 = match parent.and_then(|p| p.2) {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar("INSERT INTO conversations (created_at, updated_at) VALUES ($1, $1) RETURNING id")
+                .bind(time::now())
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
+    let status_id: i64 = sqlx::query_scalar(
+        "INSERT INTO statuses (uri, url, text, spoiler_text, created_at, updated_at, in_reply_to_id, in_reply_to_account_id,
+                               sensitive, visibility, reply, language, conversation_id, local, account_id)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, false, $13)
+         RETURNING id",
+    )
+    .bind(uri)
+    .bind(url)
+    .bind(&content)
+    .bind(object["summary"].as_str().unwrap_or_default())
+    .bind(published)
+    .bind(parent.map(|p| p.0))
+    .bind(parent.map(|p| p.1))
+    .bind(object["sensitive"].as_bool().unwrap_or(false))
+    .bind(visibility.db())
+    .bind(parent.is_some())
+    .bind(language)
+    .bind(conversation_id)
+    .bind(signer.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let created_mentions = posting::add_mentions(&mut tx, status_id, &mentioned).await?;
+    if let Some((parent_id, ..)) = parent {
+        posting::bump_status_stat(&mut tx, parent_id, "replies_count", 1).await?;
+    }
+    if visibility != Visibility::Direct {
+        accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
+    }
+    jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    tx.commit().await?;
+    for (mention_id, account_id) in created_mentions {
+        notifications::notify(state, account_id, signer.id, NotificationType::Mention, mention_id).await?;
+    }
+    Ok(())
+}
+
+async fn delete(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let uri = id_of(&activity["object"]).unwrap_or_default();
+    let status: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND account_id = $2")
+        .bind(uri)
+        .bind(signer.id)
+        .fetch_optional(&state.db.primary)
+        .await?;
+    if let Some(id) = status {
+        let status = statuses::find_own(&state.db.primary, id, signer.id).await?;
+        posting::remove(state, &status).await?;
+    }
+    Ok(())
+}
+
+// ---- outgoing ------------------------------------------------------------------------------
+
+fn inbox_of(account: &Account, inbox_url: &str, shared_inbox_url: &str) -> Option<String> {
+    let inbox = if shared_inbox_url.is_empty() { inbox_url } else { shared_inbox_url };
+    (!account.is_local() && !inbox.is_empty()).then(|| inbox.to_string())
+}
+
+async fn inbox_urls(state: &AppState, account_id: i64) -> Result<(String, String)> {
+    Ok(sqlx::query_as("SELECT inbox_url, shared_inbox_url FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&state.db.primary)
+        .await?)
+}
+
+/// Queues one activity from local `sender` to remote `recipient`'s inbox.
+async fn deliver_to(state: &AppState, sender: &Account, recipient: &Account, activity: Value) -> Result<()> {
+    let (inbox, shared) = inbox_urls(state, recipient.id).await?;
+    match inbox_of(recipient, &inbox, &shared) {
+        Some(inbox) => jobs::enqueue(&state.db.primary, Job::Deliver { account_id: sender.id, inbox, activity }).await,
+        None => Ok(()),
+    }
+}
+
+fn reject_activity(state: &AppState, local: &Account, remote: &Account, follow_uri: &str) -> Value {
+    let actor = local.actor_uri(&state.config);
+    json!({
+        "@context": CONTEXT,
+        "id": format!("{actor}#rejects/follows/{}", remote.id),
+        "type": "Reject",
+        "actor": actor,
+        "object": { "id": follow_uri, "type": "Follow", "actor": remote.actor_uri(&state.config), "object": actor },
+    })
+}
+
+/// A new follow request from local `source` to a remote account: sends the Follow and
+/// remembers its id on the request, to match the answer.
+pub async fn follow_requested(state: &AppState, source: i64, target: i64) -> Result<()> {
+    let (sender, recipient) =
+        (accounts::get(&state.db.primary, source).await?, accounts::get(&state.db.primary, target).await?);
+    let actor = sender.actor_uri(&state.config);
+    let id = format!("{}/{}", state.config.base_url(), crate::accounts::email::new_token());
+    sqlx::query("UPDATE follow_requests SET uri = $3 WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .bind(&id)
+        .execute(&state.db.primary)
+        .await?;
+    let activity = json!({ "@context": CONTEXT, "id": id, "type": "Follow", "actor": actor, "object": recipient.actor_uri(&state.config) });
+    deliver_to(state, &sender, &recipient, activity).await
+}
+
+/// Local `target` now has remote `follower`: sends the Accept.
+pub async fn follow_accepted(state: &AppState, target: i64, follower: i64) -> Result<()> {
+    let (local, remote) =
+        (accounts::get(&state.db.primary, target).await?, accounts::get(&state.db.primary, follower).await?);
+    if remote.is_local() {
+        return Ok(());
+    }
+    let follow: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, uri FROM follows WHERE account_id = $1 AND target_account_id = $2")
+            .bind(follower)
+            .bind(target)
+            .fetch_optional(&state.db.primary)
+            .await?;
+    let Some((follow_id, Some(follow_uri))) = follow else { return Ok(()) };
+    let actor = local.actor_uri(&state.config);
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": format!("{actor}#accepts/follows/{follow_id}"),
+        "type": "Accept",
+        "actor": actor,
+        "object": { "id": follow_uri, "type": "Follow", "actor": remote.actor_uri(&state.config), "object": actor },
+    });
+    deliver_to(state, &local, &remote, activity).await
+}
+
+/// Local `source` stopped following (or asking to follow) remote `target`: Undo.
+pub async fn unfollowed(state: &AppState, source: i64, target: i64, follow_uri: Option<String>) -> Result<()> {
+    let (sender, recipient) =
+        (accounts::get(&state.db.primary, source).await?, accounts::get(&state.db.primary, target).await?);
+    if recipient.is_local() || !sender.is_local() {
+        return Ok(());
+    }
+    let actor = sender.actor_uri(&state.config);
+    let follow_id = follow_uri.unwrap_or_else(|| format!("{actor}#follows/{target}"));
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": format!("{follow_id}/undo"),
+        "type": "Undo",
+        "actor": actor,
+        "object": { "id": follow_id, "type": "Follow", "actor": actor, "object": recipient.actor_uri(&state.config) },
+    });
+    deliver_to(state, &sender, &recipient, activity).await
+}
+
+/// `to`/`cc` of a local status by visibility, as Mastodon addresses them.
+fn audience(visibility: Visibility, followers: &str, mentioned: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut cc: Vec<String> = mentioned.to_vec();
+    let to = match visibility {
+        Visibility::Public => {
+            cc.insert(0, followers.to_string());
+            vec![PUBLIC.to_string()]
+        }
+        Visibility::Unlisted => {
+            cc.insert(0, PUBLIC.to_string());
+            vec![followers.to_string()]
+        }
+        Visibility::Private => vec![followers.to_string()],
+        Visibility::Direct | Visibility::Limited => return (mentioned.to_vec(), Vec::new()),
+    };
+    (to, cc)
+}
+
+/// The inboxes of an account's remote followers, one per server where it has a shared inbox.
+async fn follower_inboxes(state: &AppState, account_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT COALESCE(NULLIF(a.shared_inbox_url, ''), a.inbox_url)
+           FROM follows f JOIN accounts a ON a.id = f.account_id
+          WHERE f.target_account_id = $1 AND a.domain IS NOT NULL AND a.inbox_url <> ''",
+    )
+    .bind(account_id)
+    .fetch_all(&state.db.primary)
+    .await?)
+}
+
+/// Sends a new local status to the servers that should have it: its author's remote
+/// followers (unless direct) and the remote accounts it mentions.
+pub async fn distribute_status(state: &AppState, status_id: i64) -> Result<()> {
+    let bundle = hydrate::load_authorized(&state.db.primary, &[status_id]).await?;
+    let Some(status) = bundle.status(status_id) else { return Ok(()) };
+    let Some(author) = bundle.account(status.account_id).filter(|a| a.is_local()) else { return Ok(()) };
+    if status.reblog_of_id.is_some() {
+        return Ok(());
+    }
+    let mentions: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.uri, a.inbox_url, a.shared_inbox_url FROM mentions m JOIN accounts a ON a.id = m.account_id
+          WHERE m.status_id = $1 AND a.domain IS NOT NULL",
+    )
+    .bind(status_id)
+    .fetch_all(&state.db.primary)
+    .await?;
+    let actor = author.actor_uri(&state.config);
+    let followers = format!("{actor}/followers");
+    let mentioned: Vec<String> = mentions.iter().map(|m| m.1.clone()).collect();
+    let (to, cc) = audience(status.visibility(), &followers, &mentioned);
+    let uri = status.uri.clone().unwrap_or_default();
+    let parent_uri: Option<String> = match status.in_reply_to_id {
+        Some(id) => sqlx::query_scalar("SELECT uri FROM statuses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.db.primary)
+            .await?
+            .flatten(),
+        None => None,
+    };
+    let content = entities::content_html(status_id, &bundle, &state.config).unwrap_or_default();
+    let published = time::iso(&status.created_at);
+    let tags: Vec<Value> = mentions.iter().map(|m| json!({ "type": "Mention", "href": m.1 })).collect();
+    let note = json!({
+        "id": uri,
+        "type": "Note",
+        "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
+        "inReplyTo": parent_uri,
+        "published": published,
+        "url": format!("{}/@{}/{}", state.config.base_url(), author.username, status.id),
+        "attributedTo": actor,
+        "to": to,
+        "cc": cc,
+        "sensitive": status.sensitive,
+        "content": content,
+        "contentMap": status.language.as_ref().map(|l| json!({ l: content })),
+        "tag": tags,
+        "attachment": [],
+    });
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": format!("{uri}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    });
+    let mut inboxes =
+        if status.visibility() == Visibility::Direct { Vec::new() } else { follower_inboxes(state, author.id).await? };
+    for (_, _, inbox, shared) in &mentions {
+        let inbox = if shared.is_empty() { inbox } else { shared };
+        if !inbox.is_empty() && !inboxes.contains(inbox) {
+            inboxes.push(inbox.clone());
+        }
+    }
+    for inbox in inboxes {
+        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+            .await?;
+    }
+    Ok(())
+}
+
+/// A deleted local status: a Delete to the servers its author's followers are on.
+pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Result<()> {
+    if !author.is_local() {
+        return Ok(());
+    }
+    let actor = author.actor_uri(&state.config);
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": format!("{uri}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": { "id": uri, "type": "Tombstone" },
+    });
+    for inbox in follower_inboxes(state, author.id).await? {
+        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+            .await?;
+    }
+    Ok(())
+}
+
+/// One delivery: a POST signed with the sender's key. A refusal (4xx other than 408/429)
+/// is final, as in Mastodon; server errors and network failures are retried.
+pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &Value) -> Result<()> {
+    let (uri, pem): (String, Option<String>) =
+        sqlx::query_as("SELECT username, private_key FROM accounts WHERE id = $1 AND domain IS NULL")
+            .bind(account_id)
+            .fetch_optional(&state.db.primary)
+            .await?
+            .ok_or(Error::NotFound)?;
+    let key = RsaPrivateKey::from_pkcs1_pem(pem.as_deref().unwrap_or_default())
+        .map_err(|e| Error::internal(format!("private key of account {account_id}: {e}")))?;
+    let key_id = format!("{}/users/{uri}#main-key", state.config.base_url());
+    let body = serde_json::to_vec(activity).map_err(Error::internal)?;
+    let status = state.http.post_signed(inbox, &body, &key_id, &key).await?;
+    match status {
+        200..=299 => Ok(()),
+        408 | 429 | 500..=599 => Err(Error::internal(format!("{inbox} answered {status}"))),
+        _ => {
+            tracing::warn!(inbox, status, "delivery refused; not retried");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_follow_visibility() {
+        let followers = "https://a.example/users/x/followers";
+        let note = |to: Value, cc: Value| json!({ "to": to, "cc": cc });
+        assert_eq!(visibility(&note(json!([PUBLIC]), json!([followers])), followers), Visibility::Public);
+        assert_eq!(visibility(&note(json!([followers]), json!(["as:Public"])), followers), Visibility::Unlisted);
+        assert_eq!(visibility(&note(json!(followers), json!([])), followers), Visibility::Private);
+        assert_eq!(visibility(&note(json!(["https://b.example/users/y"]), json!([])), followers), Visibility::Direct);
+        let (to, cc) = audience(Visibility::Unlisted, followers, &["m".into()]);
+        assert_eq!((to, cc), (vec![followers.to_string()], vec![PUBLIC.to_string(), "m".to_string()]));
+    }
+}

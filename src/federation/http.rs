@@ -1,0 +1,256 @@
+//! Outgoing requests to other servers: fetches of actors and objects, and signed POSTs to
+//! inboxes. Every address a host name resolves to is checked before connecting, so a
+//! remote document cannot make this server reach loopback or private networks (SSRF),
+//! unless `ALLOWED_PRIVATE_ADDRESSES` names them (development, tests). Responses are
+//! limited in size and time, like Mastodon's `Request` class.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use rsa::RsaPrivateKey;
+use serde_json::Value;
+
+use super::actors::ACTIVITY_JSON;
+use super::signatures;
+use crate::error::{Error, Result};
+
+/// Largest remote JSON document accepted (Mastodon: 1 MB).
+const MAX_JSON_BYTES: usize = 1024 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(10);
+const USER_AGENT: &str = concat!("ferrodon/", env!("CARGO_PKG_VERSION"), " (Mastodon-compatible)");
+
+/// Whether `ip` is reachable from the public internet (not loopback, private, link-local, …).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+fn in_network(ip: IpAddr, (network, bits): (IpAddr, u8)) -> bool {
+    match (ip, network) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The address rule: public, or inside an allowed network.
+#[derive(Debug, Clone, Default)]
+pub struct AddressPolicy {
+    allowed: Vec<(IpAddr, u8)>,
+}
+
+impl AddressPolicy {
+    pub fn new(allowed: Vec<(IpAddr, u8)>) -> Self {
+        AddressPolicy { allowed }
+    }
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        is_public(ip) || self.allowed.iter().any(|n| in_network(ip, *n))
+    }
+}
+
+/// A resolver that drops the addresses the policy refuses.
+struct GuardedResolver(Arc<AddressPolicy>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let permitted: Vec<SocketAddr> = found.into_iter().filter(|a| policy.permits(a.ip())).collect();
+            if permitted.is_empty() {
+                return Err(format!("{} resolves only to refused addresses", name.as_str()).into());
+            }
+            let addrs: Addrs = Box::new(permitted.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The HTTP client for federation (one per process; cheap to clone).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+}
+
+fn refused(url: &str) -> Error {
+    Error::Forbidden(format!("Refusing to reach {url}: a private or loopback address"))
+}
+
+impl Client {
+    pub fn new(allowed_private: Vec<(IpAddr, u8)>) -> Result<Client> {
+        let policy = Arc::new(AddressPolicy::new(allowed_private));
+        let redirect_policy = policy.clone();
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
+            // Host names in redirects go through the resolver; IP literals are checked here.
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                let literal = attempt.url().host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().ok());
+                match literal {
+                    _ if attempt.previous().len() >= 3 => attempt.stop(),
+                    Some(ip) if !redirect_policy.permits(ip) => attempt.stop(),
+                    _ => attempt.follow(),
+                }
+            }))
+            .build()
+            .map_err(|e| Error::internal(format!("federation client: {e}")))?;
+        Ok(Client { http, policy })
+    }
+
+    /// Refuses URLs that are not http(s) or name a refused IP address directly (host
+    /// names are checked when resolved).
+    fn check(&self, url: &str) -> Result<reqwest::Url> {
+        let parsed = reqwest::Url::parse(url).map_err(|_| Error::Unprocessable(format!("Invalid URL: {url}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Unprocessable(format!("Unsupported URL scheme: {url}")));
+        }
+        match parsed.host() {
+            Some(url::Host::Ipv4(ip)) if !self.policy.permits(IpAddr::V4(ip)) => Err(refused(url)),
+            Some(url::Host::Ipv6(ip)) if !self.policy.permits(IpAddr::V6(ip)) => Err(refused(url)),
+            None => Err(Error::Unprocessable(format!("Invalid URL: {url}"))),
+            _ => Ok(parsed),
+        }
+    }
+
+    /// GETs an ActivityPub document (or any JSON, e.g. WebFinger) as a JSON value.
+    pub async fn get_json(&self, url: &str, accept: &str) -> Result<Value> {
+        let target = self.check(url)?;
+        let response = self.http.get(target).header("Accept", accept).send().await.map_err(|e| fetch_error(url, &e))?;
+        if !response.status().is_success() {
+            return Err(Error::Unprocessable(format!("{url} answered {}", response.status().as_u16())));
+        }
+        let body = read_limited(response, url).await?;
+        serde_json::from_slice(&body).map_err(|_| Error::Unprocessable(format!("{url} did not return JSON")))
+    }
+
+    /// POSTs an activity to an inbox, signed by `key_id`'s key (draft-cavage, rsa-sha256,
+    /// `(request-target) host date digest`). Returns the response status.
+    pub async fn post_signed(&self, url: &str, body: &[u8], key_id: &str, key: &RsaPrivateKey) -> Result<u16> {
+        let target = self.check(url)?;
+        let host = match target.port() {
+            Some(port) => format!("{}:{port}", target.host_str().unwrap_or_default()),
+            None => target.host_str().unwrap_or_default().to_string(),
+        };
+        let path = match target.query() {
+            Some(q) => format!("{}?{q}", target.path()),
+            None => target.path().to_string(),
+        };
+        let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let digest = signatures::digest(body);
+        let signed: Vec<String> =
+            ["(request-target)", "host", "date", "digest"].iter().map(|s| s.to_string()).collect();
+        let string = signatures::signing_string("POST", &path, &signed, |name| match name {
+            "host" => Some(host.clone()),
+            "date" => Some(date.clone()),
+            "digest" => Some(digest.clone()),
+            _ => None,
+        })
+        .map_err(|e| Error::internal(e.to_string()))?;
+        let signature = signatures::header_value(key_id, &signed, &signatures::sign(key, &string));
+        let response = self
+            .http
+            .post(target)
+            .header("Host", host)
+            .header("Date", date)
+            .header("Digest", digest)
+            .header("Signature", signature)
+            .header("Content-Type", ACTIVITY_JSON)
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| fetch_error(url, &e))?;
+        Ok(response.status().as_u16())
+    }
+}
+
+fn fetch_error(url: &str, err: &reqwest::Error) -> Error {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    if message.contains("refused addresses") {
+        return refused(url);
+    }
+    Error::Unprocessable(format!("Could not fetch {url}: {message}"))
+}
+
+async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fetch_error(url, &e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_JSON_BYTES {
+            return Err(Error::Unprocessable(format!("{url} sent more than {MAX_JSON_BYTES} bytes")));
+        }
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_refused() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))), "{ip}");
+        }
+        let policy = AddressPolicy::new(vec![(IpAddr::from([127, 0, 0, 0]), 8)]);
+        assert!(policy.permits(IpAddr::from([127, 0, 0, 2])));
+        assert!(!policy.permits(IpAddr::from([10, 0, 0, 1])));
+    }
+}

@@ -1,0 +1,92 @@
+//! Inboxes (`/users/:username/inbox` and the shared `/inbox`): a signed POST is verified
+//! and accepted at once (202); the activity is processed later on the `ingress` queue.
+//!
+//! Verification follows Mastodon's `SignatureVerification`: the signature must cover
+//! `(request-target)`, `host` and `date`, the `Digest` must match the body, the date must
+//! be recent, and the key is the actor's published key (fetched when unknown, fetched again
+//! once when it does not verify, for keys that were rotated). The activity's `actor` must
+//! be the signer, so a signature from one server can never act for an actor of another.
+
+use rsa::RsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use serde_json::Value;
+
+use super::remote;
+use super::signatures::{self, SignatureError, SignatureHeader};
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
+
+/// Why an inbox POST was refused: 401 with Mastodon's message.
+fn unauthorized(err: SignatureError) -> Error {
+    Error::Unauthorized(err.to_string())
+}
+
+/// What the handler passes in: the request line and headers it needs, and the raw body.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub body: &'a [u8],
+}
+
+async fn key_of(state: &AppState, account_id: i64) -> Result<Option<RsaPublicKey>> {
+    let pem: String = sqlx::query_scalar("SELECT public_key FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&state.db.primary)
+        .await?;
+    Ok(RsaPublicKey::from_public_key_pem(&pem).ok())
+}
+
+/// Checks the signature and returns the signing account's id.
+pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<(i64, String)> {
+    let raw = (request.header)("signature").ok_or(SignatureError::Missing).map_err(unauthorized)?;
+    let header = SignatureHeader::parse(&raw).map_err(unauthorized)?;
+    signatures::check_coverage(&header).map_err(unauthorized)?;
+    let date = (request.header)("date").ok_or(SignatureError::MissingHeader("date".into())).map_err(unauthorized)?;
+    signatures::check_date(&date, chrono::Utc::now()).map_err(unauthorized)?;
+    let digest =
+        (request.header)("digest").ok_or(SignatureError::MissingHeader("digest".into())).map_err(unauthorized)?;
+    signatures::check_digest(&digest, request.body).map_err(unauthorized)?;
+    let string = signatures::signing_string(request.method, request.path_and_query, &header.headers, |name| {
+        (request.header)(name)
+    })
+    .map_err(unauthorized)?;
+    let actor_uri = header.key_id.split('#').next().unwrap_or_default().to_string();
+    let account_id = remote::account_by_uri(state, &actor_uri)
+        .await
+        .map_err(|e| Error::Unauthorized(format!("Could not fetch the signing key {}: {e}", header.key_id)))?;
+    let verified = match key_of(state, account_id).await? {
+        Some(key) => signatures::verify(&key, &string, &header.signature),
+        None => false,
+    };
+    if !verified {
+        // Perhaps a rotated key: fetch the actor again, once.
+        remote::fetch_actor(state, &actor_uri).await.map_err(|_| unauthorized(SignatureError::Invalid))?;
+        let key = key_of(state, account_id).await?.ok_or_else(|| unauthorized(SignatureError::Invalid))?;
+        if !signatures::verify(&key, &string, &header.signature) {
+            return Err(unauthorized(SignatureError::Invalid));
+        }
+    }
+    Ok((account_id, actor_uri))
+}
+
+/// The actor an activity claims, as a URI.
+pub fn actor_of(activity: &Value) -> Option<&str> {
+    match &activity["actor"] {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Verifies, checks that the signer is the activity's actor, and queues the activity.
+pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()> {
+    let (account_id, actor_uri) = verify(state, &request).await?;
+    let activity: Value =
+        serde_json::from_slice(request.body).map_err(|_| Error::bad_request("Error parsing the activity"))?;
+    if actor_of(&activity) != Some(actor_uri.as_str()) {
+        return Err(Error::Unauthorized("The activity's actor is not the signer".into()));
+    }
+    jobs::enqueue(&state.db.primary, Job::Ingress { account_id, activity }).await
+}

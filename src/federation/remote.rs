@@ -1,0 +1,188 @@
+//! Accounts of other servers: found by WebFinger (`user@domain`) or by actor URI, fetched
+//! as ActivityPub actors and kept in `accounts` with their domain, inbox and public key
+//! (Mastodon's ResolveAccountService and ActivityPub::ProcessAccountService).
+
+use serde_json::Value;
+
+use super::actors::ACTIVITY_JSON;
+use super::sanitize;
+use crate::AppState;
+use crate::accounts::{self, Account};
+use crate::error::{Error, Result};
+
+/// Remote profiles are fetched again after a day.
+const REFRESH_AFTER_HOURS: i64 = 24;
+
+/// `authority` (host with a non-default port) of a URL: the domain accounts are filed under.
+pub fn authority(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    Some(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+fn string_or_id(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Resolves `user@domain` (a leading `@` is fine) to an account, fetching it when unknown
+/// or stale. Local handles return the local account.
+pub async fn resolve_acct(state: &AppState, acct: &str) -> Result<Account> {
+    let acct = acct.trim().trim_start_matches('@');
+    let (username, domain) = acct.split_once('@').ok_or(Error::NotFound)?;
+    let domain = domain.to_ascii_lowercase();
+    if domain == state.config.local_domain.to_ascii_lowercase()
+        || domain == state.config.web_domain.to_ascii_lowercase()
+    {
+        return accounts::find_local(&state.db.primary, username).await?.ok_or(Error::NotFound);
+    }
+    let known: Option<(i64, bool)> = sqlx::query_as(
+        "SELECT id, last_webfingered_at > (now() AT TIME ZONE 'UTC') - make_interval(hours => $3)
+           FROM accounts WHERE lower(username) = lower($1) AND lower(domain) = $2",
+    )
+    .bind(username)
+    .bind(&domain)
+    .bind(REFRESH_AFTER_HOURS as i32)
+    .fetch_optional(&state.db.primary)
+    .await?;
+    if let Some((id, true)) = known {
+        return accounts::get(&state.db.primary, id).await;
+    }
+    // Development instances without TLS federate over plain HTTP.
+    let scheme = if state.config.https { "https" } else { "http" };
+    let url = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{username}@{domain}");
+    let jrd = state.http.get_json(&url, "application/jrd+json, application/json").await?;
+    let actor_uri = jrd["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l["rel"] == "self"
+                && l["type"].as_str().is_some_and(|t| t.contains("activity+json") || t.contains("ld+json"))
+        })
+        .and_then(|l| l["href"].as_str())
+        .ok_or_else(|| Error::Unprocessable(format!("{acct} has no ActivityPub actor")))?
+        .to_string();
+    let id = fetch_actor(state, &actor_uri).await?;
+    sqlx::query("UPDATE accounts SET last_webfingered_at = now() AT TIME ZONE 'UTC' WHERE id = $1")
+        .bind(id)
+        .execute(&state.db.primary)
+        .await?;
+    accounts::get(&state.db.primary, id).await
+}
+
+/// The account of an actor URI: known ones from the database, others fetched.
+pub async fn account_by_uri(state: &AppState, uri: &str) -> Result<i64> {
+    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE uri = $1 AND domain IS NOT NULL")
+        .bind(uri)
+        .fetch_optional(&state.db.primary)
+        .await?;
+    match known {
+        Some(id) => Ok(id),
+        None => fetch_actor(state, uri).await,
+    }
+}
+
+/// Fetches an actor document and stores (or updates) its account. The document must be
+/// served from the host its `id` names.
+pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
+    let actor = state.http.get_json(uri, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
+    let id = actor["id"].as_str().ok_or_else(|| Error::Unprocessable(format!("{uri}: actor without id")))?;
+    let domain = authority(id).ok_or_else(|| Error::Unprocessable(format!("{uri}: bad actor id")))?;
+    if authority(uri).as_deref() != Some(domain.as_str()) {
+        return Err(Error::Unprocessable(format!("{uri}: actor id {id} is on another host")));
+    }
+    if domain == state.config.local_domain.to_ascii_lowercase() {
+        return Err(Error::Unprocessable(format!("{uri} is a local actor")));
+    }
+    let kind = actor["type"].as_str().unwrap_or_default();
+    if !matches!(kind, "Person" | "Service" | "Application" | "Group" | "Organization") {
+        return Err(Error::Unprocessable(format!("{uri} is not an actor ({kind})")));
+    }
+    let username = actor["preferredUsername"]
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| Error::Unprocessable(format!("{uri}: actor without preferredUsername")))?;
+    let inbox = actor["inbox"].as_str().ok_or_else(|| Error::Unprocessable(format!("{uri}: actor without inbox")))?;
+    let key = &actor["publicKey"];
+    let public_key = key["publicKeyPem"].as_str().unwrap_or_default();
+    if string_or_id(&key["owner"]).is_some_and(|owner| owner != id) {
+        return Err(Error::Unprocessable(format!("{uri}: public key of another actor")));
+    }
+    let same_host = |field: &Value| string_or_id(field).filter(|u| authority(u).as_deref() == Some(domain.as_str()));
+    let shared_inbox = same_host(&actor["endpoints"]["sharedInbox"]).unwrap_or_default();
+    let url = match &actor["url"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(string_or_id),
+        other => string_or_id(other),
+    };
+    let icon = |field: &str| match &actor[field] {
+        Value::Object(o) => o.get("url").and_then(Value::as_str).map(str::to_string),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
+    let account_id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (username, domain, uri, url, display_name, note, locked, actor_type, inbox_url,
+                outbox_url, shared_inbox_url, followers_url, following_url, public_key, discoverable, indexable,
+                avatar_remote_url, header_remote_url, created_at, updated_at, last_webfingered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, COALESCE($18, ''),
+                 now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (lower(username::text), COALESCE(lower(domain::text), '')) DO UPDATE
+            SET uri = EXCLUDED.uri, url = EXCLUDED.url, display_name = EXCLUDED.display_name, note = EXCLUDED.note,
+                locked = EXCLUDED.locked, actor_type = EXCLUDED.actor_type, inbox_url = EXCLUDED.inbox_url,
+                outbox_url = EXCLUDED.outbox_url, shared_inbox_url = EXCLUDED.shared_inbox_url,
+                followers_url = EXCLUDED.followers_url, following_url = EXCLUDED.following_url,
+                public_key = EXCLUDED.public_key, discoverable = EXCLUDED.discoverable,
+                indexable = EXCLUDED.indexable, avatar_remote_url = EXCLUDED.avatar_remote_url,
+                header_remote_url = EXCLUDED.header_remote_url, updated_at = EXCLUDED.updated_at,
+                last_webfingered_at = EXCLUDED.last_webfingered_at
+         RETURNING id",
+    )
+    .bind(username)
+    .bind(&domain)
+    .bind(id)
+    .bind(url)
+    .bind(actor["name"].as_str().unwrap_or_default())
+    .bind(sanitize::html(actor["summary"].as_str().unwrap_or_default()))
+    .bind(actor["manuallyApprovesFollowers"].as_bool().unwrap_or(false))
+    .bind(kind)
+    .bind(inbox)
+    .bind(actor["outbox"].as_str().unwrap_or_default())
+    .bind(shared_inbox)
+    .bind(actor["followers"].as_str().unwrap_or_default())
+    .bind(actor["following"].as_str().unwrap_or_default())
+    .bind(public_key)
+    .bind(actor["discoverable"].as_bool())
+    .bind(actor["indexable"].as_bool().unwrap_or(false))
+    .bind(icon("icon"))
+    .bind(icon("image"))
+    .fetch_one(&state.db.primary)
+    .await?;
+    sqlx::query(
+        "INSERT INTO account_stats (account_id, created_at, updated_at)
+         VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') ON CONFLICT (account_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .execute(&state.db.primary)
+    .await?;
+    Ok(account_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_keeps_non_default_ports() {
+        assert_eq!(authority("https://Example.com/users/a").as_deref(), Some("example.com"));
+        assert_eq!(authority("http://127.0.0.2:3001/users/a").as_deref(), Some("127.0.0.2:3001"));
+        assert_eq!(authority("https://example.com:443/x").as_deref(), Some("example.com"));
+        assert_eq!(authority("not a url"), None);
+    }
+}
