@@ -72,6 +72,10 @@ async fn post_inbox(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPriva
     response.status().as_u16()
 }
 
+fn on_b_path(post: &Value) -> String {
+    format!("/api/v1/statuses/{}", post["id"].as_str().unwrap())
+}
+
 fn http_date(offset: chrono::Duration) -> String {
     (chrono::Utc::now() + offset).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -120,6 +124,45 @@ async fn follow_post_delete_and_unfollow_across_instances() {
     let notifications = a.get("/api/v1/notifications?types[]=mention", Some(&alice.token)).await.expect(200);
     assert_eq!(notifications.as_array().map(Vec::len), Some(1), "{notifications}");
 
+    // bob edits it: A shows the new text and keeps the history.
+    b.put(&on_b_path(&post), Some(&bob.token), json!({ "status": "hello from B, edited" })).await.expect(200);
+    settle(&a, &b).await;
+    let copy =
+        a.get(&format!("/api/v1/statuses/{}", home[0]["id"].as_str().unwrap()), Some(&alice.token)).await.expect(200);
+    assert!(copy["content"].as_str().unwrap().contains("hello from B, edited"), "{copy}");
+    assert!(copy["edited_at"].is_string());
+    let history = a
+        .get(&format!("/api/v1/statuses/{}/history", home[0]["id"].as_str().unwrap()), Some(&alice.token))
+        .await
+        .expect(200);
+    assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+
+    // alice favourites and boosts bob's post on A; B counts both and tells bob; then both
+    // are taken back.
+    let local_copy = home[0]["id"].as_str().unwrap().to_string();
+    let on_b = format!("/api/v1/statuses/{}", post["id"].as_str().unwrap());
+    a.post(&format!("/api/v1/statuses/{local_copy}/favourite"), Some(&alice.token), json!({})).await.expect(200);
+    a.post(&format!("/api/v1/statuses/{local_copy}/reblog"), Some(&alice.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let counted = b.get(&on_b, Some(&bob.token)).await.expect(200);
+    assert_eq!(
+        (counted["favourites_count"].as_i64(), counted["reblogs_count"].as_i64()),
+        (Some(1), Some(1)),
+        "{counted}"
+    );
+    let kinds = b.get("/api/v1/notifications", Some(&bob.token)).await.expect(200);
+    let kinds: Vec<&str> = kinds.as_array().unwrap().iter().filter_map(|n| n["type"].as_str()).collect();
+    assert!(kinds.contains(&"favourite") && kinds.contains(&"reblog"), "{kinds:?}");
+    a.post(&format!("/api/v1/statuses/{local_copy}/unfavourite"), Some(&alice.token), json!({})).await.expect(200);
+    a.post(&format!("/api/v1/statuses/{local_copy}/unreblog"), Some(&alice.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let counted = b.get(&on_b, Some(&bob.token)).await.expect(200);
+    assert_eq!(
+        (counted["favourites_count"].as_i64(), counted["reblogs_count"].as_i64()),
+        (Some(0), Some(0)),
+        "{counted}"
+    );
+
     // Deleting on B deletes on A.
     b.delete(&format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()), Some(&bob.token)).await.expect(200);
     settle(&a, &b).await;
@@ -131,6 +174,31 @@ async fn follow_post_delete_and_unfollow_across_instances() {
     settle(&a, &b).await;
     let followers = b.get(&format!("/api/v1/accounts/{}/followers", bob.id), Some(&bob.token)).await.expect(200);
     assert_eq!(followers.as_array().map(Vec::len), Some(0), "{followers}");
+}
+
+#[tokio::test]
+async fn statuses_and_accounts_resolve_by_url() {
+    let (a, b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let public = a.post_status(&alice, json!({ "status": "fetch me" })).await;
+    let private = a.post_status(&alice, json!({ "status": "not for you", "visibility": "private" })).await;
+
+    let search = |q: String| {
+        let (b, token) = (&b, bob.token.clone());
+        async move {
+            let q = q.replace(':', "%3A").replace('/', "%2F");
+            b.get(&format!("/api/v2/search?resolve=true&q={q}"), Some(&token)).await.expect(200)
+        }
+    };
+    let found = search(public["uri"].as_str().unwrap().to_string()).await;
+    assert_eq!(found["statuses"][0]["uri"], public["uri"], "{found}");
+    assert_eq!(found["statuses"][0]["account"]["acct"], format!("alice@{}", a.state.config.local_domain));
+    assert!(found["statuses"][0]["content"].as_str().unwrap().contains("fetch me"));
+    let hidden = search(private["uri"].as_str().unwrap().to_string()).await;
+    assert_eq!(hidden["statuses"].as_array().map(Vec::len), Some(0), "private statuses are not served: {hidden}");
+    let account = search(format!("{}/users/alice", a.base)).await;
+    assert_eq!(account["accounts"][0]["acct"], format!("alice@{}", a.state.config.local_domain));
 }
 
 #[tokio::test]
@@ -185,4 +253,131 @@ async fn without_the_development_setting_loopback_is_not_fetched() {
     assert!(matches!(refused, Err(ferrodon::Error::Forbidden(_))), "{refused:?}");
     let metadata = guarded.state.http.get_json("http://169.254.169.254/latest/meta-data", "application/json").await;
     assert!(matches!(metadata, Err(ferrodon::Error::Forbidden(_))), "{metadata:?}");
+}
+
+#[tokio::test]
+async fn a_locked_account_approves_a_remote_follower() {
+    let (a, b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let carol = b.register("carol").await;
+    b.patch("/api/v1/accounts/update_credentials", Some(&carol.token), json!({ "locked": true })).await.expect(200);
+    let remote_carol = resolve(&a, &alice, &format!("carol@{}", b.state.config.local_domain)).await;
+    assert_eq!(remote_carol["locked"], true);
+    let carol_id = remote_carol["id"].as_str().unwrap().to_string();
+    a.post(&format!("/api/v1/accounts/{carol_id}/follow"), Some(&alice.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+
+    // Still a request on both sides until carol decides.
+    let requests = b.get("/api/v1/follow_requests", Some(&carol.token)).await.expect(200);
+    assert_eq!(requests[0]["acct"], format!("alice@{}", a.state.config.local_domain));
+    let relationship =
+        a.get(&format!("/api/v1/accounts/relationships?id[]={carol_id}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(
+        (relationship[0]["following"].as_bool(), relationship[0]["requested"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    let requester = requests[0]["id"].as_str().unwrap();
+    b.post(&format!("/api/v1/follow_requests/{requester}/authorize"), Some(&carol.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let relationship =
+        a.get(&format!("/api/v1/accounts/relationships?id[]={carol_id}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(relationship[0]["following"], true, "{relationship}");
+
+    // carol's followers-only post reaches alice now.
+    b.post_status(&carol, json!({ "status": "for my followers", "visibility": "private" })).await;
+    settle(&a, &b).await;
+    let home = a.get("/api/v1/timelines/home", Some(&alice.token)).await.expect(200);
+    assert_eq!(home[0]["visibility"], "private", "{home}");
+    assert_eq!(home[0]["account"]["acct"], format!("carol@{}", b.state.config.local_domain));
+}
+
+#[tokio::test]
+async fn deliveries_to_a_server_that_is_down_are_retried_until_it_is_back() {
+    let (a, mut b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
+    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+
+    b.stop_server().await;
+    a.post_status(&alice, json!({ "status": "are you there, B?" })).await;
+    a.drain_jobs().await;
+    let waiting: Vec<(i32, bool)> =
+        sqlx::query_as("SELECT attempts, dead_at IS NULL FROM ferrodon_jobs WHERE kind = 'Deliver'")
+            .fetch_all(&a.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(waiting, vec![(1, true)], "one failed attempt, waiting for its retry");
+
+    b.start_server().await;
+    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE kind = 'Deliver'")
+        .execute(&a.state.db.primary)
+        .await
+        .unwrap();
+    settle(&a, &b).await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE kind = 'Deliver'")
+        .fetch_one(&a.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
+    assert_eq!(home[0]["content"], "<p>are you there, B?</p>", "{home}");
+}
+
+#[tokio::test]
+async fn a_server_failing_for_seven_days_is_skipped_until_it_is_heard_from() {
+    let (a, mut b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
+    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+    let b_host = b.state.config.local_domain.clone();
+
+    // Six earlier days of failures are on record; today's makes seven.
+    let days = a.state.redis.key(format!("exhausted_deliveries:{b_host}"));
+    let mut redis = a.state.redis.conn().await.unwrap();
+    for day in 1..=6 {
+        let _: () = redis::AsyncCommands::sadd(&mut redis, &days, format!("2026010{day}")).await.unwrap();
+    }
+    b.stop_server().await;
+    a.post_status(&alice, json!({ "status": "first" })).await;
+    a.drain_jobs().await;
+    let unavailable: i64 = sqlx::query_scalar("SELECT count(*) FROM unavailable_domains WHERE domain = $1")
+        .bind(&b_host)
+        .fetch_one(&a.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(unavailable, 1);
+
+    // While unavailable, deliveries are dropped without trying.
+    b.start_server().await;
+    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE kind = 'Deliver'")
+        .execute(&a.state.db.primary)
+        .await
+        .unwrap();
+    a.post_status(&alice, json!({ "status": "second" })).await;
+    a.drain_jobs().await;
+    b.drain_jobs().await;
+    let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
+    assert_eq!(home.as_array().map(Vec::len), Some(0), "{home}");
+
+    // B posts to A's inbox: A hears from it and delivers again.
+    let remote_alice_id = remote_alice["id"].as_str().unwrap().to_string();
+    b.post(&format!("/api/v1/accounts/{remote_alice_id}/unfollow"), Some(&bob.token), json!({})).await.expect(200);
+    b.post(&format!("/api/v1/accounts/{remote_alice_id}/follow"), Some(&bob.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let unavailable: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM unavailable_domains").fetch_one(&a.state.db.primary).await.unwrap();
+    assert_eq!(unavailable, 0);
+    a.post_status(&alice, json!({ "status": "third" })).await;
+    settle(&a, &b).await;
+    let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
+    assert_eq!(home[0]["content"], "<p>third</p>", "{home}");
 }

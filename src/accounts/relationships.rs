@@ -221,24 +221,31 @@ async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) ->
     Ok(removed.is_some())
 }
 
-/// `show_reblogs`, `notify` and `languages` as stored on a follow request.
-type StoredFollowOptions = (Option<bool>, Option<bool>, Option<Vec<String>>);
+/// `show_reblogs`, `notify`, `languages` and the remote Follow's `uri` of a request.
+type StoredFollowRequest = (Option<bool>, Option<bool>, Option<Vec<String>>, Option<String>);
 
 /// Accepts a pending follow request from `requester` to `target`.
 pub async fn authorize_follow_request(state: &AppState, target: i64, requester: i64) -> Result<()> {
     let db = &state.db.primary;
     let mut tx = db.begin().await?;
-    let request: Option<StoredFollowOptions> = sqlx::query_as(
+    let request: Option<StoredFollowRequest> = sqlx::query_as(
         "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2
-         RETURNING show_reblogs, notify, languages",
+         RETURNING show_reblogs, notify, languages, uri",
     )
     .bind(requester)
     .bind(target)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((reblogs, notify, languages)) = request else { return Err(Error::NotFound) };
+    let Some((reblogs, notify, languages, uri)) = request else { return Err(Error::NotFound) };
     let opts = FollowOptions { reblogs, notify, languages };
     let follow_id = create_follow(&mut tx, requester, target, &opts).await?;
+    // A remote requester's Follow id stays with the follow, for the Accept and a later Undo.
+    sqlx::query("UPDATE follows SET uri = $3 WHERE account_id = $1 AND target_account_id = $2 AND uri IS NULL")
+        .bind(requester)
+        .bind(target)
+        .bind(uri)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
         .bind(target)
         .bind(requester)

@@ -66,6 +66,26 @@ pub async fn user(state: State, req: HttpRequest, username: web::Path<String>) -
     HttpResponse::Found().insert_header((LOCATION, format!("/@{username}"))).insert_header((VARY, "Accept")).finish()
 }
 
+/// `/users/:username/statuses/:id`: the Note for ActivityPub clients (public and unlisted
+/// statuses); browsers go to the status page.
+pub async fn status(state: State, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+    let (username, id) = path.into_inner();
+    if !wants_activity_json(&req) {
+        return HttpResponse::Found()
+            .insert_header((LOCATION, format!("/@{username}/{id}")))
+            .insert_header((VARY, "Accept"))
+            .finish();
+    }
+    let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
+    match crate::federation::activities::status_object(&state, &username, id).await {
+        Ok(note) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
+            .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
+            .body(note.to_string()),
+        Err(e) => bare(e),
+    }
+}
+
 /// `/@:username`: the actor for ActivityPub clients, a minimal profile page for browsers.
 pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>) -> HttpResponse {
     if wants_activity_json(&req) {

@@ -104,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/.well-known/host-meta").route(get().to(federation::host_meta)))
         .service(r("/users/{username}").route(get().to(federation::user)))
         .service(r("/users/{username}/inbox").route(post().to(federation::inbox)))
+        .service(r("/users/{username}/statuses/{id}").route(get().to(federation::status)))
         .service(r("/inbox").route(post().to(federation::inbox)))
         .service(r("/@{username}").route(get().to(federation::profile)))
         .service(r("/nodeinfo/2.0").route(get().to(instance::nodeinfo)))

@@ -71,20 +71,33 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     let wants = |kind: &str| p.kind.as_deref().is_none_or(|k| k == kind);
     let db = &state.db.replica;
     let domain = &state.config.local_domain;
+    // `resolve=true` with a URL of another server: fetch the account or status it names.
+    let resolving = p.resolve == Some(true) && viewer.is_some();
+    let is_url = query.starts_with("https://") || query.starts_with("http://");
+    let resolved_url = if resolving && is_url && !query.starts_with(&state.config.base_url()) {
+        remote::resolve_url(&state, query).await.unwrap_or_else(|e| {
+            tracing::info!(query, error = %e, "could not resolve a URL");
+            None
+        })
+    } else {
+        None
+    };
     let mut accounts = Vec::new();
     if wants("accounts") {
         // `resolve=true` with `user@other.server`: fetch that account first (WebFinger).
-        let resolved =
-            match (p.resolve == Some(true) && viewer.is_some(), query.trim_start_matches('@').split_once('@')) {
-                (true, Some((_, host))) if !host.is_empty() => match remote::resolve_acct(&state, query).await {
-                    Ok(account) => Some(account),
-                    Err(e) => {
-                        tracing::info!(query, error = %e, "could not resolve a remote account");
-                        None
-                    }
-                },
+        let resolved = match (resolving && !is_url, query.trim_start_matches('@').split_once('@')) {
+            (true, Some((_, host))) if !host.is_empty() => match remote::resolve_acct(&state, query).await {
+                Ok(account) => Some(account),
+                Err(e) => {
+                    tracing::info!(query, error = %e, "could not resolve a remote account");
+                    None
+                }
+            },
+            _ => match &resolved_url {
+                Some(remote::Resolved::Account(id)) => crate::accounts::find(&state.db.primary, *id).await?,
                 _ => None,
-            };
+            },
+        };
         let found =
             search::accounts(db, domain, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
         let resolved_id = resolved.as_ref().map(|a| a.id);
@@ -105,8 +118,11 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
         }
     }
     let mut statuses = Vec::new();
-    if wants("statuses")
+    if let (true, Some(viewer), Some(remote::Resolved::Status(id))) = (wants("statuses"), viewer, &resolved_url) {
+        statuses = render_statuses(&state, &[*id], Some(viewer)).await?;
+    } else if wants("statuses")
         && let Some(viewer) = viewer
+        && !is_url
     {
         let parsed = StatusQuery::parse(query)?;
         let ids = search::statuses(db, domain, viewer, &parsed, p.account_id, (p.min_id, p.max_id), window).await?;

@@ -1,8 +1,9 @@
 //! Activities in both directions.
 //!
-//! Incoming (the `ingress` queue, Mastodon's ActivityPub::ProcessingWorker): Follow, Undo
-//! Follow, Accept and Reject of our follow requests, Create of a Note (stored as a remote
-//! status and fanned out to local followers like any other), and Delete of a status.
+//! Incoming (the `ingress` queue, Mastodon's ActivityPub::ProcessingWorker): Follow, Accept
+//! and Reject of our follow requests, Create of a Note (stored as a remote status and
+//! fanned out to local followers like any other), Update of such a note (an edit),
+//! Announce (a boost), Like, Delete of a status, and Undo of a Follow, Announce or Like.
 //! Other types are ignored, as Mastodon ignores what it does not handle.
 //!
 //! Outgoing (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): one signed POST per
@@ -12,6 +13,7 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
+use super::availability;
 use super::remote::authority;
 use super::sanitize;
 use crate::accounts::relationships::{self, FollowOptions};
@@ -19,7 +21,7 @@ use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
 use crate::notifications::{self, NotificationType};
-use crate::statuses::{self, Visibility, hydrate, posting};
+use crate::statuses::{self, Visibility, hydrate, interactions, posting};
 use crate::{AppState, entities, time};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
@@ -50,6 +52,9 @@ pub async fn process(state: &AppState, account_id: i64, activity: &Value) -> Res
         "Reject" => answer(state, &signer, activity, false).await,
         "Create" => create(state, &signer, activity).await,
         "Delete" => delete(state, &signer, activity).await,
+        "Update" => update(state, &signer, activity).await,
+        "Like" => like(state, &signer, activity).await,
+        "Announce" => announce(state, &signer, activity).await,
         other => {
             tracing::debug!(kind = other, "ignoring an activity type ferrodon does not handle yet");
             Ok(())
@@ -90,8 +95,90 @@ async fn follow(state: &AppState, signer: &Account, activity: &Value) -> Result<
     Ok(())
 }
 
+/// A known status by URI, if `viewer` may see it.
+async fn status_by_uri(state: &AppState, uri: &str, viewer: i64) -> Result<Option<statuses::Status>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND deleted_at IS NULL")
+        .bind(uri)
+        .fetch_optional(&state.db.primary)
+        .await?;
+    let Some(id) = id else { return Ok(None) };
+    match statuses::find_visible(&state.db.primary, id, Some(viewer)).await {
+        Ok(status) => Ok(Some(status)),
+        Err(Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn like(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    if let Some(status) = status_by_uri(state, id_of(&activity["object"]).unwrap_or_default(), signer.id).await? {
+        interactions::favourite(state, signer.id, status.id).await?;
+    }
+    Ok(())
+}
+
+/// A boost: stored as the signer's reblog (its URI the Announce's id) and fanned out.
+async fn announce(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let uri = id_of(activity).unwrap_or_default();
+    let Some(original) = status_by_uri(state, id_of(&activity["object"]).unwrap_or_default(), signer.id).await? else {
+        return Ok(());
+    };
+    if original.reblog_of_id.is_some() || original.visibility() > Visibility::Unlisted || uri.is_empty() {
+        return Ok(());
+    }
+    let db = &state.db.primary;
+    let followers_url: String =
+        sqlx::query_scalar("SELECT followers_url FROM accounts WHERE id = $1").bind(signer.id).fetch_one(db).await?;
+    let visibility = match visibility(activity, &followers_url) {
+        Visibility::Direct => Visibility::Private,
+        v => v,
+    };
+    let mut tx = db.begin().await?;
+    let reblog_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO statuses (uri, created_at, updated_at, reblog_of_id, visibility, local, account_id)
+         SELECT $1, $2, $2, $3, $4, false, $5
+          WHERE NOT EXISTS (SELECT 1 FROM statuses WHERE (account_id = $5 AND reblog_of_id = $3 AND deleted_at IS NULL)
+                                                      OR uri = $1)
+         RETURNING id",
+    )
+    .bind(uri)
+    .bind(time::now())
+    .bind(original.id)
+    .bind(visibility.db())
+    .bind(signer.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(reblog_id) = reblog_id else { return Ok(()) };
+    posting::bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
+    accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
+    jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
+    tx.commit().await?;
+    notifications::notify(state, original.account_id, signer.id, NotificationType::Reblog, reblog_id).await?;
+    Ok(())
+}
+
 async fn undo(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
     let object = &activity["object"];
+    match object["type"].as_str() {
+        Some("Like") => {
+            if let Some(status) = status_by_uri(state, id_of(&object["object"]).unwrap_or_default(), signer.id).await? {
+                interactions::unfavourite(state, signer.id, status.id).await?;
+            }
+            return Ok(());
+        }
+        Some("Announce") => {
+            let reblog: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND account_id = $2")
+                .bind(id_of(object).unwrap_or_default())
+                .bind(signer.id)
+                .fetch_optional(&state.db.primary)
+                .await?;
+            if let Some(id) = reblog {
+                let reblog = statuses::find_own(&state.db.primary, id, signer.id).await?;
+                posting::remove(state, &reblog).await?;
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     if object["type"] == "Follow" || object.is_string() {
         let target = match object["object"].as_str() {
             Some(uri) => local_account(state, uri).await?,
@@ -167,9 +254,15 @@ fn visibility(object: &Value, followers_url: &str) -> Visibility {
 }
 
 async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let object = &activity["object"];
+    store_note(state, signer, &activity["object"]).await.map(|_| ())
+}
+
+/// Stores a note by remote `signer` (which must be its author, on the same server) as a
+/// status and fans it out. Returns its id, also when it was already known; `None` for
+/// objects that are not notes.
+pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> Result<Option<i64>> {
     if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
-        return Ok(());
+        return Ok(None);
     }
     let uri = object["id"].as_str().unwrap_or_default();
     let signer_uri = signer.actor_uri(&state.config);
@@ -180,10 +273,10 @@ async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<
         return Err(Error::Unprocessable(format!("{uri}: not a status of {signer_uri}")));
     }
     let db = &state.db.primary;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM statuses WHERE uri = $1)").bind(uri).fetch_one(db).await?;
-    if exists {
-        return Ok(());
+    let known: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1").bind(uri).fetch_optional(db).await?;
+    if known.is_some() {
+        return Ok(known);
     }
     let followers_url: String =
         sqlx::query_scalar("SELECT followers_url FROM accounts WHERE id = $1").bind(signer.id).fetch_one(db).await?;
@@ -264,6 +357,68 @@ async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<
     for (mention_id, account_id) in created_mentions {
         notifications::notify(state, account_id, signer.id, NotificationType::Mention, mention_id).await?;
     }
+    Ok(Some(status_id))
+}
+
+/// An edited remote note: new text, the old version kept in the history, feeds updated.
+async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    let object = &activity["object"];
+    if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
+        return Ok(());
+    }
+    let db = &state.db.primary;
+    let status: Option<(i64, String, String, bool, chrono::NaiveDateTime)> = sqlx::query_as(
+        "SELECT id, text, spoiler_text, sensitive, created_at FROM statuses
+          WHERE uri = $1 AND account_id = $2 AND deleted_at IS NULL AND reblog_of_id IS NULL",
+    )
+    .bind(id_of(object).unwrap_or_default())
+    .bind(signer.id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, old_text, old_spoiler, old_sensitive, created_at)) = status else { return Ok(()) };
+    let edited_at = object["updated"]
+        .as_str()
+        .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+        .map(|d| d.naive_utc())
+        .unwrap_or_else(time::now);
+    let text = sanitize::html(object["content"].as_str().unwrap_or_default());
+    let spoiler = object["summary"].as_str().unwrap_or_default();
+    let sensitive = object["sensitive"].as_bool().unwrap_or(false);
+    let mut tx = db.begin().await?;
+    let first_edit: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut versions = vec![(text.as_str(), spoiler, sensitive, edited_at)];
+    if first_edit {
+        versions.insert(0, (old_text.as_str(), old_spoiler.as_str(), old_sensitive, created_at));
+    }
+    for (text, spoiler, sensitive, at) in versions {
+        sqlx::query(
+            "INSERT INTO status_edits (status_id, account_id, text, spoiler_text, sensitive, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id)
+        .bind(signer.id)
+        .bind(text)
+        .bind(spoiler)
+        .bind(sensitive)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, edited_at = $5, updated_at = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&text)
+    .bind(spoiler)
+    .bind(sensitive)
+    .bind(edited_at)
+    .execute(&mut *tx)
+    .await?;
+    jobs::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -406,17 +561,63 @@ async fn follower_inboxes(state: &AppState, account_id: i64) -> Result<Vec<Strin
     .await?)
 }
 
-/// Sends a new local status to the servers that should have it: its author's remote
-/// followers (unless direct) and the remote accounts it mentions.
-pub async fn distribute_status(state: &AppState, status_id: i64) -> Result<()> {
-    let bundle = hydrate::load_authorized(&state.db.primary, &[status_id]).await?;
-    let Some(status) = bundle.status(status_id) else { return Ok(()) };
-    let Some(author) = bundle.account(status.account_id).filter(|a| a.is_local()) else { return Ok(()) };
-    if status.reblog_of_id.is_some() {
-        return Ok(());
+/// Sends a new (Create) or edited (Update) local status to the servers that should have
+/// it: its author's remote followers (unless direct) and the remote accounts it mentions.
+pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -> Result<()> {
+    let Some(local) = local_note(state, status_id).await? else { return Ok(()) };
+    let LocalNote { mut note, author, visibility, mention_inboxes } = local;
+    let actor = author.actor_uri(&state.config);
+    let uri = note["id"].as_str().unwrap_or_default().to_string();
+    let edited = note["updated"].as_str().map(str::to_string);
+    let (kind, activity_id) = match (update, edited) {
+        (true, Some(edited)) => ("Update", format!("{uri}#updates/{edited}")),
+        _ => {
+            note.as_object_mut().map(|n| n.remove("updated"));
+            ("Create", format!("{uri}/activity"))
+        }
+    };
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": activity_id,
+        "type": kind,
+        "actor": actor,
+        "published": note["published"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    });
+    let mut inboxes =
+        if visibility == Visibility::Direct { Vec::new() } else { follower_inboxes(state, author.id).await? };
+    for inbox in mention_inboxes {
+        if !inboxes.contains(&inbox) {
+            inboxes.push(inbox);
+        }
     }
-    let mentions: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT a.id, a.uri, a.inbox_url, a.shared_inbox_url FROM mentions m JOIN accounts a ON a.id = m.account_id
+    for inbox in inboxes {
+        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+            .await?;
+    }
+    Ok(())
+}
+
+/// A local status as an ActivityPub `Note`, with what delivering it needs.
+struct LocalNote {
+    note: Value,
+    author: Account,
+    visibility: Visibility,
+    /// Inboxes of the remote accounts it mentions.
+    mention_inboxes: Vec<String>,
+}
+
+async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote>> {
+    let bundle = hydrate::load_authorized(&state.db.primary, &[status_id]).await?;
+    let Some(status) = bundle.status(status_id) else { return Ok(None) };
+    let Some(author) = bundle.account(status.account_id).filter(|a| a.is_local()) else { return Ok(None) };
+    if status.reblog_of_id.is_some() {
+        return Ok(None);
+    }
+    let mentions: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.uri, a.inbox_url, a.shared_inbox_url FROM mentions m JOIN accounts a ON a.id = m.account_id
           WHERE m.status_id = $1 AND a.domain IS NOT NULL",
     )
     .bind(status_id)
@@ -424,9 +625,8 @@ pub async fn distribute_status(state: &AppState, status_id: i64) -> Result<()> {
     .await?;
     let actor = author.actor_uri(&state.config);
     let followers = format!("{actor}/followers");
-    let mentioned: Vec<String> = mentions.iter().map(|m| m.1.clone()).collect();
+    let mentioned: Vec<String> = mentions.iter().map(|m| m.0.clone()).collect();
     let (to, cc) = audience(status.visibility(), &followers, &mentioned);
-    let uri = status.uri.clone().unwrap_or_default();
     let parent_uri: Option<String> = match status.in_reply_to_id {
         Some(id) => sqlx::query_scalar("SELECT uri FROM statuses WHERE id = $1")
             .bind(id)
@@ -436,14 +636,14 @@ pub async fn distribute_status(state: &AppState, status_id: i64) -> Result<()> {
         None => None,
     };
     let content = entities::content_html(status_id, &bundle, &state.config).unwrap_or_default();
-    let published = time::iso(&status.created_at);
-    let tags: Vec<Value> = mentions.iter().map(|m| json!({ "type": "Mention", "href": m.1 })).collect();
+    let tags: Vec<Value> = mentions.iter().map(|m| json!({ "type": "Mention", "href": m.0 })).collect();
     let note = json!({
-        "id": uri,
+        "id": status.uri.clone().unwrap_or_default(),
         "type": "Note",
         "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
         "inReplyTo": parent_uri,
-        "published": published,
+        "published": time::iso(&status.created_at),
+        "updated": status.edited_at.as_ref().map(time::iso),
         "url": format!("{}/@{}/{}", state.config.base_url(), author.username, status.id),
         "attributedTo": actor,
         "to": to,
@@ -454,26 +654,90 @@ pub async fn distribute_status(state: &AppState, status_id: i64) -> Result<()> {
         "tag": tags,
         "attachment": [],
     });
-    let activity = json!({
-        "@context": CONTEXT,
-        "id": format!("{uri}/activity"),
-        "type": "Create",
-        "actor": actor,
-        "published": published,
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
+    let mention_inboxes = mentions
+        .into_iter()
+        .map(|(_, inbox, shared)| if shared.is_empty() { inbox } else { shared })
+        .filter(|inbox| !inbox.is_empty())
+        .collect();
+    Ok(Some(LocalNote { note, author: author.clone(), visibility: status.visibility(), mention_inboxes }))
+}
+
+/// `GET /users/:username/statuses/:id` as ActivityPub: the Note of a public or unlisted
+/// local status (others are not served to unsigned fetches).
+pub async fn status_object(state: &AppState, username: &str, status_id: i64) -> Result<Value> {
+    let local = local_note(state, status_id).await?.ok_or(Error::NotFound)?;
+    if !local.author.username.eq_ignore_ascii_case(username) || local.visibility > Visibility::Unlisted {
+        return Err(Error::NotFound);
+    }
+    let mut note = local.note;
+    note["@context"] = json!(CONTEXT);
+    Ok(note)
+}
+
+/// The inbox of a status's author, when the author is remote.
+async fn author_inbox(state: &AppState, status_id: i64) -> Result<Option<(String, String)>> {
+    let found: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT s.uri, COALESCE(NULLIF(a.shared_inbox_url, ''), a.inbox_url), a.uri
+           FROM statuses s JOIN accounts a ON a.id = s.account_id
+          WHERE s.id = $1 AND a.domain IS NOT NULL AND a.inbox_url <> '' AND s.uri IS NOT NULL",
+    )
+    .bind(status_id)
+    .fetch_optional(&state.db.primary)
+    .await?;
+    Ok(found.map(|(uri, inbox, _)| (uri, inbox)))
+}
+
+/// A local account favourited (or stopped favouriting) a remote status: Like (or Undo).
+pub async fn liked(state: &AppState, account_id: i64, status_id: i64, liked: bool) -> Result<()> {
+    let Some((object, inbox)) = author_inbox(state, status_id).await? else { return Ok(()) };
+    let actor = accounts::get(&state.db.primary, account_id).await?.actor_uri(&state.config);
+    let like = json!({ "id": format!("{actor}#likes/{status_id}"), "type": "Like", "actor": actor, "object": object });
+    let activity = if liked {
+        let mut like = like;
+        like["@context"] = json!(CONTEXT);
+        like
+    } else {
+        json!({ "@context": CONTEXT, "id": format!("{actor}#likes/{status_id}/undo"), "type": "Undo", "actor": actor, "object": like })
+    };
+    jobs::enqueue(&state.db.primary, Job::Deliver { account_id, inbox, activity }).await
+}
+
+/// A local reblog made (or removed): Announce (or Undo) to the booster's followers' servers
+/// and the original author's.
+pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: bool) -> Result<()> {
+    let (Some(original_id), Some(uri)) = (reblog.reblog_of_id, reblog.uri.clone()) else { return Ok(()) };
+    let booster = accounts::get(&state.db.primary, reblog.account_id).await?;
+    if !booster.is_local() {
+        return Ok(());
+    }
+    let original: Option<String> = sqlx::query_scalar("SELECT uri FROM statuses WHERE id = $1")
+        .bind(original_id)
+        .fetch_optional(&state.db.primary)
+        .await?
+        .flatten();
+    let Some(object) = original else { return Ok(()) };
+    let actor = booster.actor_uri(&state.config);
+    let followers = format!("{actor}/followers");
+    let (to, cc) = audience(reblog.visibility(), &followers, &[]);
+    let announce = json!({
+        "id": uri, "type": "Announce", "actor": actor, "published": time::iso(&reblog.created_at),
+        "to": to, "cc": cc, "object": object,
     });
-    let mut inboxes =
-        if status.visibility() == Visibility::Direct { Vec::new() } else { follower_inboxes(state, author.id).await? };
-    for (_, _, inbox, shared) in &mentions {
-        let inbox = if shared.is_empty() { inbox } else { shared };
-        if !inbox.is_empty() && !inboxes.contains(inbox) {
-            inboxes.push(inbox.clone());
-        }
+    let activity = if announced {
+        let mut announce = announce;
+        announce["@context"] = json!(CONTEXT);
+        announce
+    } else {
+        json!({ "@context": CONTEXT, "id": format!("{uri}/undo"), "type": "Undo", "actor": actor, "object": announce })
+    };
+    let mut inboxes = follower_inboxes(state, booster.id).await?;
+    if let Some((_, inbox)) = author_inbox(state, original_id).await?
+        && !inboxes.contains(&inbox)
+    {
+        inboxes.push(inbox);
     }
     for inbox in inboxes {
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: booster.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -501,8 +765,17 @@ pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Re
 }
 
 /// One delivery: a POST signed with the sender's key. A refusal (4xx other than 408/429)
-/// is final, as in Mastodon; server errors and network failures are retried.
+/// is final, as in Mastodon; server errors and network failures are retried, and tracked
+/// per host (see `availability`).
 pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &Value) -> Result<()> {
+    let host = authority(inbox).unwrap_or_default();
+    if availability::is_unavailable(state, &host).await? {
+        tracing::debug!(inbox, "not delivered: the server is marked unavailable");
+        return Ok(());
+    }
+    if availability::breaker_open(state, &host).await? {
+        return Err(Error::internal(format!("{host}: too many failed deliveries, pausing")));
+    }
     let (uri, pem): (String, Option<String>) =
         sqlx::query_as("SELECT username, private_key FROM accounts WHERE id = $1 AND domain IS NULL")
             .bind(account_id)
@@ -513,10 +786,19 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
         .map_err(|e| Error::internal(format!("private key of account {account_id}: {e}")))?;
     let key_id = format!("{}/users/{uri}#main-key", state.config.base_url());
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
-    let status = state.http.post_signed(inbox, &body, &key_id, &key).await?;
+    let status = match state.http.post_signed(inbox, &body, &key_id, &key).await {
+        Ok(status) => status,
+        Err(e) => {
+            availability::track_failure(state, &host).await?;
+            return Err(e);
+        }
+    };
     match status {
-        200..=299 => Ok(()),
-        408 | 429 | 500..=599 => Err(Error::internal(format!("{inbox} answered {status}"))),
+        200..=299 => availability::track_success(state, &host).await,
+        408 | 429 | 500..=599 => {
+            availability::track_failure(state, &host).await?;
+            Err(Error::internal(format!("{inbox} answered {status}")))
+        }
         _ => {
             tracing::warn!(inbox, status, "delivery refused; not retried");
             Ok(())

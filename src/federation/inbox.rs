@@ -11,8 +11,8 @@ use rsa::RsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use serde_json::Value;
 
-use super::remote;
 use super::signatures::{self, SignatureError, SignatureHeader};
+use super::{availability, remote};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
@@ -87,6 +87,10 @@ pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()>
         serde_json::from_slice(request.body).map_err(|_| Error::bad_request("Error parsing the activity"))?;
     if actor_of(&activity) != Some(actor_uri.as_str()) {
         return Err(Error::Unauthorized("The activity's actor is not the signer".into()));
+    }
+    // A server that talks to us is reachable again.
+    if let Some(host) = remote::authority(&actor_uri) {
+        availability::heard_from(state, &host).await?;
     }
     jobs::enqueue(&state.db.primary, Job::Ingress { account_id, activity }).await
 }

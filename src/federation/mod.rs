@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod actors;
+pub mod availability;
 pub mod http;
 pub mod inbox;
 pub mod remote;

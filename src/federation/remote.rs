@@ -174,6 +174,35 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     Ok(account_id)
 }
 
+/// What a URL given to search stands for once fetched.
+pub enum Resolved {
+    Account(i64),
+    Status(i64),
+}
+
+/// `resolve=true` with a URL: fetches the object and stores it (an actor as an account, a
+/// note as a status of its author, who is fetched too). The object must come from the host
+/// its id names.
+pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>> {
+    let object = state.http.get_json(url, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
+    let id = object["id"].as_str().unwrap_or_default();
+    if authority(id).is_none() || authority(id) != authority(url) {
+        return Err(Error::Unprocessable(format!("{url}: object id {id} is on another host")));
+    }
+    match object["type"].as_str().unwrap_or_default() {
+        "Person" | "Service" | "Application" | "Group" | "Organization" => {
+            Ok(Some(Resolved::Account(fetch_actor(state, id).await?)))
+        }
+        "Note" | "Question" | "Article" => {
+            let author_uri = string_or_id(&object["attributedTo"]).unwrap_or_default();
+            let author = accounts::get(&state.db.primary, account_by_uri(state, &author_uri).await?).await?;
+            let status = super::activities::store_note(state, &author, &object).await?;
+            Ok(status.map(Resolved::Status))
+        }
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

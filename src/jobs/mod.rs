@@ -81,9 +81,12 @@ pub enum Job {
         inbox: String,
         activity: serde_json::Value,
     },
-    /// A new local status, to the inboxes of remote followers and mentioned accounts.
+    /// A new (or, with `update`, edited) local status, to the inboxes of remote followers
+    /// and mentioned accounts.
     DistributeStatus {
         status_id: i64,
+        #[serde(default)]
+        update: bool,
     },
     /// One e-mail (the `mailers` queue).
     Mail(crate::mail::MailJob),
@@ -194,8 +197,8 @@ impl Job {
             Job::Deliver { account_id, inbox, activity } => {
                 crate::federation::activities::deliver(state, account_id, &inbox, &activity).await
             }
-            Job::DistributeStatus { status_id } => {
-                crate::federation::activities::distribute_status(state, status_id).await
+            Job::DistributeStatus { status_id, update } => {
+                crate::federation::activities::distribute_status(state, status_id, update).await
             }
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {

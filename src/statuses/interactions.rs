@@ -34,6 +34,7 @@ pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Res
     tx.commit().await?;
     if let Some(id) = id {
         notifications::notify(state, status.account_id, account_id, NotificationType::Favourite, id).await?;
+        crate::federation::activities::liked(state, account_id, status.id, true).await?;
     }
     Ok(())
 }
@@ -53,6 +54,9 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
         notifications::remove_for_activity(&mut tx, "Favourite", &[id]).await?;
     }
     tx.commit().await?;
+    if removed.is_some() {
+        crate::federation::activities::liked(state, account_id, status_id, false).await?;
+    }
     Ok(())
 }
 

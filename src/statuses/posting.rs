@@ -262,7 +262,7 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         .execute(&mut *tx)
         .await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
-    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id }).await?;
+    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id, update: false }).await?;
     tx.commit().await?;
 
     for (mention_id, account_id) in created_mentions {
@@ -353,6 +353,7 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     add_mentions(&mut tx, status.id, &mention_ids).await?;
     set_tags(&mut tx, status.id, &changes.text).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: status.id, update: true }).await?;
+    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id: status.id, update: true }).await?;
     tx.commit().await?;
 
     let rebloggers: Vec<i64> = sqlx::query_scalar(
@@ -487,6 +488,8 @@ pub async fn reblog(
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
     tx.commit().await?;
     notifications::notify(state, original.account_id, account.id, NotificationType::Reblog, reblog_id).await?;
+    let reblog = statuses::find_own(db, reblog_id, account.id).await?;
+    crate::federation::activities::announced(state, &reblog, true).await?;
     Ok(reblog_id)
 }
 
@@ -553,9 +556,13 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
         jobs::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
     }
     tx.commit().await?;
-    if let (true, None, Some(uri)) = (status.is_local(), status.reblog_of_id, &status.uri) {
-        let author = accounts::get(db, status.account_id).await?;
-        crate::federation::activities::status_deleted(state, &author, uri).await?;
+    match (status.is_local(), status.reblog_of_id, &status.uri) {
+        (true, None, Some(uri)) => {
+            let author = accounts::get(db, status.account_id).await?;
+            crate::federation::activities::status_deleted(state, &author, uri).await?;
+        }
+        (true, Some(_), _) => crate::federation::activities::announced(state, status, false).await?,
+        _ => {}
     }
     events::status_deleted(state, status, &tags).await
 }

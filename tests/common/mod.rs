@@ -112,6 +112,19 @@ impl Response {
     }
 }
 
+/// Runs the web server on its own thread; returns its handle.
+fn serve(state: AppState, listener: TcpListener) -> actix_web::dev::ServerHandle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = ferrodon::api::server(state, listener).expect("server");
+            let _ = tx.send(server.handle());
+            let _ = server.await;
+        });
+    });
+    rx.recv().expect("server handle")
+}
+
 /// A running instance: its database, Redis prefix, state (for draining jobs) and URL.
 pub struct TestApp {
     pub base: String,
@@ -162,18 +175,26 @@ impl TestApp {
         }
         let config = Config::from_map(&vars).expect("config");
         let state = AppState::connect(config).await.expect("state");
-        let server_state = state.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = ferrodon::api::server(server_state, listener).expect("server");
-                let _ = tx.send(server.handle());
-                let _ = server.await;
-            });
-        });
-        let server = rx.recv().expect("server handle");
+        let server = serve(state.clone(), listener);
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         TestApp { base: format!("http://127.0.0.1:{port}"), state, client, server, db }
+    }
+
+    /// Stops the web server (as if the instance went down); `start_server` brings it back on
+    /// the same port.
+    pub async fn stop_server(&self) {
+        self.server.stop(true).await;
+    }
+
+    /// The new server gets its own connection pools: connections opened on the stopped
+    /// server's runtime died with it.
+    pub async fn start_server(&mut self) {
+        let port: u16 = self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("rebind");
+        let state = AppState::connect((*self.state.config).clone()).await.expect("state");
+        self.server = serve(state, listener);
+        // And the test's own pool may hold connections the old server opened.
+        self.state = AppState::connect((*self.state.config).clone()).await.expect("state");
     }
 
     /// The `ferrodon` binary under test, set up for this app's database, Redis prefix and
