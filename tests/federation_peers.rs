@@ -163,6 +163,25 @@ async fn follow_post_delete_and_unfollow_across_instances() {
         "{counted}"
     );
 
+    // bob blocks alice: A learns of it and the follow ends on both sides; unblocking lifts it.
+    let remote_alice = resolve(&b, &bob, &format!("alice@{a_domain}")).await;
+    let remote_alice_id = remote_alice["id"].as_str().unwrap().to_string();
+    b.post(&format!("/api/v1/accounts/{remote_alice_id}/block"), Some(&bob.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let relationship =
+        a.get(&format!("/api/v1/accounts/relationships?id[]={remote_bob_id}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(
+        (relationship[0]["blocked_by"].as_bool(), relationship[0]["following"].as_bool()),
+        (Some(true), Some(false))
+    );
+    b.post(&format!("/api/v1/accounts/{remote_alice_id}/unblock"), Some(&bob.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    let relationship =
+        a.get(&format!("/api/v1/accounts/relationships?id[]={remote_bob_id}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(relationship[0]["blocked_by"], false);
+    a.post(&format!("/api/v1/accounts/{remote_bob_id}/follow"), Some(&alice.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+
     // Deleting on B deletes on A.
     b.delete(&format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()), Some(&bob.token)).await.expect(200);
     settle(&a, &b).await;

@@ -309,16 +309,19 @@ pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> 
     tx.commit().await?;
     jobs::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
     jobs::enqueue(db, Job::ClearFromHome { account_id: target.id, target_account_id: source }).await?;
-    Ok(())
+    crate::federation::activities::blocked(state, source, target.id, true).await
 }
 
 pub async fn unblock(state: &AppState, source: i64, target: i64) -> Result<()> {
     accounts::get(&state.db.primary, target).await?;
-    sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
+    let removed = sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
         .bind(source)
         .bind(target)
         .execute(&state.db.primary)
         .await?;
+    if removed.rows_affected() > 0 {
+        crate::federation::activities::blocked(state, source, target, false).await?;
+    }
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! Incoming (the `ingress` queue, Mastodon's ActivityPub::ProcessingWorker): Follow, Accept
 //! and Reject of our follow requests, Create of a Note (stored as a remote status and
 //! fanned out to local followers like any other), Update of such a note (an edit),
-//! Announce (a boost), Like, Delete of a status, and Undo of a Follow, Announce or Like.
+//! Announce (a boost), Like, Block, Delete of a status, and Undo of a Follow, Announce,
+//! Like or Block.
 //! Other types are ignored, as Mastodon ignores what it does not handle.
 //!
 //! Outgoing (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): one signed POST per
@@ -54,6 +55,10 @@ pub async fn process(state: &AppState, account_id: i64, activity: &Value) -> Res
         "Delete" => delete(state, &signer, activity).await,
         "Update" => update(state, &signer, activity).await,
         "Like" => like(state, &signer, activity).await,
+        "Block" => match local_account(state, id_of(&activity["object"]).unwrap_or_default()).await? {
+            Some(target) => relationships::block(state, signer.id, target.id).await,
+            None => Ok(()),
+        },
         "Announce" => announce(state, &signer, activity).await,
         other => {
             tracing::debug!(kind = other, "ignoring an activity type ferrodon does not handle yet");
@@ -159,6 +164,12 @@ async fn announce(state: &AppState, signer: &Account, activity: &Value) -> Resul
 async fn undo(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
     let object = &activity["object"];
     match object["type"].as_str() {
+        Some("Block") => {
+            if let Some(target) = local_account(state, id_of(&object["object"]).unwrap_or_default()).await? {
+                relationships::unblock(state, signer.id, target.id).await?;
+            }
+            return Ok(());
+        }
         Some("Like") => {
             if let Some(status) = status_by_uri(state, id_of(&object["object"]).unwrap_or_default(), signer.id).await? {
                 interactions::unfavourite(state, signer.id, status.id).await?;
@@ -528,6 +539,28 @@ pub async fn unfollowed(state: &AppState, source: i64, target: i64, follow_uri: 
         "actor": actor,
         "object": { "id": follow_id, "type": "Follow", "actor": actor, "object": recipient.actor_uri(&state.config) },
     });
+    deliver_to(state, &sender, &recipient, activity).await
+}
+
+/// Local `source` blocked (or unblocked) remote `target`: Block (or Undo), so the other
+/// server can hide `source`'s content from `target`.
+pub async fn blocked(state: &AppState, source: i64, target: i64, blocking: bool) -> Result<()> {
+    let (sender, recipient) =
+        (accounts::get(&state.db.primary, source).await?, accounts::get(&state.db.primary, target).await?);
+    if recipient.is_local() || !sender.is_local() {
+        return Ok(());
+    }
+    let actor = sender.actor_uri(&state.config);
+    let block = json!({
+        "id": format!("{actor}#blocks/{target}"), "type": "Block", "actor": actor, "object": recipient.actor_uri(&state.config),
+    });
+    let activity = if blocking {
+        let mut block = block;
+        block["@context"] = json!(CONTEXT);
+        block
+    } else {
+        json!({ "@context": CONTEXT, "id": format!("{actor}#blocks/{target}/undo"), "type": "Undo", "actor": actor, "object": block })
+    };
     deliver_to(state, &sender, &recipient, activity).await
 }
 
