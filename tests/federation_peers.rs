@@ -72,6 +72,19 @@ async fn post_inbox(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPriva
     response.status().as_u16()
 }
 
+/// Two instances where bob (on B) follows alice (on A); also alice as B sees her.
+async fn bob_on_b_follows_alice_on_a() -> (TestApp, TestApp, User, User, Value) {
+    let (a, b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
+    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+    (a, b, alice, bob, remote_alice)
+}
+
 fn on_b_path(post: &Value) -> String {
     format!("/api/v1/statuses/{}", post["id"].as_str().unwrap())
 }
@@ -218,6 +231,37 @@ async fn statuses_and_accounts_resolve_by_url() {
     assert_eq!(hidden["statuses"].as_array().map(Vec::len), Some(0), "private statuses are not served: {hidden}");
     let account = search(format!("{}/users/alice", a.base)).await;
     assert_eq!(account["accounts"][0]["acct"], format!("alice@{}", a.state.config.local_domain));
+
+    // The collections the actor names are documents too.
+    let fetch = |path: String| {
+        let a = &a;
+        async move {
+            let response = a
+                .client
+                .get(format!("{}{path}", a.base))
+                .header("Accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let outbox = fetch("/users/alice/outbox".into()).await;
+    assert_eq!((outbox["type"].as_str(), outbox["totalItems"].as_i64()), (Some("OrderedCollection"), Some(2)));
+    let page = fetch("/users/alice/outbox?page=true".into()).await;
+    let items = page["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the public post: {page}");
+    assert_eq!(items[0]["object"]["id"], public["uri"]);
+    a.post(&format!("/api/v1/statuses/{}/pin", public["id"].as_str().unwrap()), Some(&alice.token), json!({}))
+        .await
+        .expect(200);
+    let featured = fetch("/users/alice/collections/featured".into()).await;
+    assert_eq!(featured["orderedItems"][0]["id"], public["uri"]);
+    let followers = fetch("/users/alice/followers".into()).await;
+    assert_eq!(followers["totalItems"], 0);
+    let page = fetch("/users/alice/following?page=1".into()).await;
+    assert_eq!(page["orderedItems"], json!([]));
 }
 
 #[tokio::test]
@@ -313,14 +357,7 @@ async fn a_locked_account_approves_a_remote_follower() {
 
 #[tokio::test]
 async fn deliveries_to_a_server_that_is_down_are_retried_until_it_is_back() {
-    let (a, mut b) = (peer().await, peer().await);
-    let alice = a.register("alice").await;
-    let bob = b.register("bob").await;
-    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
-    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
-        .await
-        .expect(200);
-    settle(&a, &b).await;
+    let (a, mut b, alice, bob, _) = bob_on_b_follows_alice_on_a().await;
 
     b.stop_server().await;
     a.post_status(&alice, json!({ "status": "are you there, B?" })).await;
@@ -349,14 +386,7 @@ async fn deliveries_to_a_server_that_is_down_are_retried_until_it_is_back() {
 
 #[tokio::test]
 async fn a_server_failing_for_seven_days_is_skipped_until_it_is_heard_from() {
-    let (a, mut b) = (peer().await, peer().await);
-    let alice = a.register("alice").await;
-    let bob = b.register("bob").await;
-    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
-    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
-        .await
-        .expect(200);
-    settle(&a, &b).await;
+    let (a, mut b, alice, bob, remote_alice) = bob_on_b_follows_alice_on_a().await;
     let b_host = b.state.config.local_domain.clone();
 
     // Six earlier days of failures are on record; today's makes seven.

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::AppState;
 use crate::error::Error;
 use crate::federation::actors::{self, ACTIVITY_JSON};
-use crate::federation::inbox;
+use crate::federation::{collections, inbox};
 
 type State = web::Data<AppState>;
 
@@ -129,4 +129,35 @@ pub async fn inbox(state: State, req: HttpRequest, body: web::Bytes) -> Result<H
     };
     inbox::receive(&state, request).await?;
     Ok(HttpResponse::Accepted().finish())
+}
+
+type Query = web::Query<std::collections::HashMap<String, String>>;
+
+fn activity_response(document: crate::Result<serde_json::Value>) -> HttpResponse {
+    match document {
+        Ok(document) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
+            .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
+            .body(document.to_string()),
+        Err(e) => bare(e),
+    }
+}
+
+/// `/users/:username/outbox` (`?page=true`, `max_id`).
+pub async fn outbox(state: State, username: web::Path<String>, query: Query) -> HttpResponse {
+    let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
+    let max_id = query.get("max_id").and_then(|m| m.parse().ok());
+    activity_response(collections::outbox(&state, &username, page, max_id).await)
+}
+
+/// `/users/:username/followers` and `/following` (`?page=N`).
+pub async fn follows(state: State, req: HttpRequest, username: web::Path<String>, query: Query) -> HttpResponse {
+    let followers = req.path().ends_with("/followers");
+    let page = query.get("page").and_then(|p| p.parse().ok());
+    activity_response(collections::follows(&state, &username, followers, page).await)
+}
+
+/// `/users/:username/collections/featured`.
+pub async fn featured(state: State, username: web::Path<String>) -> HttpResponse {
+    activity_response(collections::featured(&state, &username).await)
 }

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod actors;
 pub mod availability;
+pub mod collections;
 pub mod http;
 pub mod inbox;
 pub mod remote;
