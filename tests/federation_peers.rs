@@ -430,3 +430,36 @@ async fn a_server_failing_for_seven_days_is_skipped_until_it_is_heard_from() {
     let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
     assert_eq!(home[0]["content"], "<p>third</p>", "{home}");
 }
+
+#[tokio::test]
+async fn a_reply_to_an_unknown_post_brings_its_parent() {
+    let (a, b) = (peer().await, peer().await);
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let carol = b.register("carol").await;
+    let remote_bob = resolve(&a, &alice, &format!("bob@{}", b.state.config.local_domain)).await;
+    a.post(&format!("/api/v1/accounts/{}/follow", remote_bob["id"].as_str().unwrap()), Some(&alice.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+
+    // carol (whom nobody on A follows) posts; bob replies; only the reply is sent to A.
+    let question = b.post_status(&carol, json!({ "status": "anyone on A?" })).await;
+    b.post_status(&bob, json!({ "status": "yes, alice is", "in_reply_to_id": question["id"] })).await;
+    settle(&a, &b).await;
+    // (Not in alice's home: a reply to someone she does not follow is filtered, as in Mastodon.)
+    let posts = a
+        .get(&format!("/api/v1/accounts/{}/statuses", remote_bob["id"].as_str().unwrap()), Some(&alice.token))
+        .await
+        .expect(200);
+    let reply =
+        posts.as_array().unwrap().iter().find(|s| s["content"].as_str().is_some_and(|c| c.contains("alice is")));
+    let reply = reply.unwrap_or_else(|| panic!("{posts}"));
+    assert_eq!(reply["in_reply_to_account_id"].is_string(), true, "{reply}");
+    let context = a
+        .get(&format!("/api/v1/statuses/{}/context", reply["id"].as_str().unwrap()), Some(&alice.token))
+        .await
+        .expect(200);
+    assert_eq!(context["ancestors"][0]["uri"], question["uri"], "{context}");
+    assert_eq!(context["ancestors"][0]["account"]["acct"], format!("carol@{}", b.state.config.local_domain));
+}

@@ -350,7 +350,7 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
     .bind(parent.map(|p| p.1))
     .bind(object["sensitive"].as_bool().unwrap_or(false))
     .bind(visibility.db())
-    .bind(parent.is_some())
+    .bind(object["inReplyTo"].is_string())
     .bind(language)
     .bind(conversation_id)
     .bind(signer.id)
@@ -364,6 +364,10 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
         accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
     }
     jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    // A reply to a post this server has not seen: fetch it on `pull`, then link the two.
+    if let (None, Some(parent_uri)) = (parent, object["inReplyTo"].as_str()) {
+        jobs::enqueue(&mut *tx, Job::FetchParent { status_id, parent_uri: parent_uri.to_string() }).await?;
+    }
     tx.commit().await?;
     for (mention_id, account_id) in created_mentions {
         notifications::notify(state, account_id, signer.id, NotificationType::Mention, mention_id).await?;
@@ -444,6 +448,25 @@ async fn delete(state: &AppState, signer: &Account, activity: &Value) -> Result<
         let status = statuses::find_own(&state.db.primary, id, signer.id).await?;
         posting::remove(state, &status).await?;
     }
+    Ok(())
+}
+
+/// The `pull` job of a reply whose parent was unknown: fetches the parent (which may
+/// queue its own parent in turn) and makes the reply point at it.
+pub async fn fetch_parent(state: &AppState, status_id: i64, parent_uri: &str) -> Result<()> {
+    let Some(super::remote::Resolved::Status(parent_id)) = super::remote::resolve_url(state, parent_uri).await? else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE statuses s SET in_reply_to_id = p.id, in_reply_to_account_id = p.account_id,
+                conversation_id = COALESCE(p.conversation_id, s.conversation_id)
+           FROM statuses p
+          WHERE s.id = $1 AND p.id = $2 AND s.in_reply_to_id IS NULL",
+    )
+    .bind(status_id)
+    .bind(parent_id)
+    .execute(&state.db.primary)
+    .await?;
     Ok(())
 }
 

@@ -88,6 +88,11 @@ pub enum Job {
         #[serde(default)]
         update: bool,
     },
+    /// Fetches the post a remote reply answers, unknown until then (the `pull` queue).
+    FetchParent {
+        status_id: i64,
+        parent_uri: String,
+    },
     /// One e-mail (the `mailers` queue).
     Mail(crate::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
@@ -110,6 +115,7 @@ impl Job {
             Job::VacuumFeeds => "scheduler",
             Job::Mail(_) => "mailers",
             Job::Ingress { .. } => "ingress",
+            Job::FetchParent { .. } => "pull",
             Job::Deliver { .. } | Job::DistributeStatus { .. } => "push",
             _ => "default",
         }
@@ -129,6 +135,7 @@ impl Job {
             Job::ProcessMedia { .. } => "ProcessMedia",
             Job::Mail(_) => "Mail",
             Job::Ingress { .. } => "Ingress",
+            Job::FetchParent { .. } => "FetchParent",
             Job::Deliver { .. } => "Deliver",
             Job::DistributeStatus { .. } => "DistributeStatus",
             Job::VacuumFeeds => "VacuumFeeds",
@@ -157,6 +164,7 @@ impl Job {
             // Mastodon's DeliveryWorker: 16 tries, about five days with this backoff.
             Job::Deliver { .. } => 16,
             Job::Ingress { .. } => 8,
+            Job::FetchParent { .. } => 3,
             _ => 5,
         }
     }
@@ -196,6 +204,9 @@ impl Job {
             }
             Job::Deliver { account_id, inbox, activity } => {
                 crate::federation::activities::deliver(state, account_id, &inbox, &activity).await
+            }
+            Job::FetchParent { status_id, parent_uri } => {
+                crate::federation::activities::fetch_parent(state, status_id, &parent_uri).await
             }
             Job::DistributeStatus { status_id, update } => {
                 crate::federation::activities::distribute_status(state, status_id, update).await
