@@ -1,1 +1,2 @@
 DROP TABLE IF EXISTS unavailable_domains;
+DROP TABLE IF EXISTS domain_blocks;

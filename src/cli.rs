@@ -52,6 +52,8 @@ pub enum CtlCommand {
     Feeds(FeedsCommand),
     #[command(subcommand)]
     Media(MediaCommand),
+    #[command(subcommand)]
+    Domains(DomainsCommand),
     /// Queue depth, latency and failures; the dead set.
     Queues {
         #[command(subcommand)]
@@ -107,6 +109,23 @@ pub enum FeedsCommand {
     Clear,
     /// Delete the feeds of users who have not been active within USER_ACTIVE_DAYS.
     Vacuum,
+}
+
+/// Blocks of other servers (Mastodon's admin domain blocks).
+#[derive(Subcommand)]
+pub enum DomainsCommand {
+    /// Block a server: `silence` limits its accounts, `suspend` cuts it off.
+    Block {
+        domain: String,
+        #[arg(long, default_value = "suspend")]
+        severity: String,
+        #[arg(long)]
+        reject_media: bool,
+    },
+    Unblock {
+        domain: String,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +191,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             println!("OK, removed {removed} inactive feeds");
             Ok(())
         }
+        Command::Ctl(CtlCommand::Domains(command)) => {
+            let state = AppState::connect(config).await?;
+            domains_command(&state, command).await
+        }
         Command::Ctl(CtlCommand::Media(command)) => {
             let state = AppState::connect(config).await?;
             media_command(&state, command).await
@@ -187,6 +210,33 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn domains_command(state: &AppState, command: DomainsCommand) -> Result<()> {
+    use crate::federation::domain_blocks::{self, Severity};
+    match command {
+        DomainsCommand::Block { domain, severity, reject_media } => {
+            let level = Severity::parse(&severity).ok_or_else(|| {
+                Error::bad_request(format!("severity must be silence, suspend or noop, not {severity:?}"))
+            })?;
+            let accounts = domain_blocks::block(state, &domain, level, reject_media).await?;
+            println!("OK, {domain} blocked ({severity}); {accounts} known accounts affected");
+        }
+        DomainsCommand::Unblock { domain } => {
+            let removed = domain_blocks::unblock(state, &domain).await?;
+            println!(
+                "{}",
+                if removed { format!("OK, {domain} unblocked") } else { format!("{domain} was not blocked") }
+            );
+        }
+        DomainsCommand::List => {
+            for (domain, severity, reject_media) in domain_blocks::list(state).await? {
+                let name = ["silence", "suspend", "noop"].get(severity as usize).copied().unwrap_or("silence");
+                println!("{domain}\t{name}{}", if reject_media { "\treject_media" } else { "" });
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {

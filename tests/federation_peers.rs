@@ -455,11 +455,40 @@ async fn a_reply_to_an_unknown_post_brings_its_parent() {
     let reply =
         posts.as_array().unwrap().iter().find(|s| s["content"].as_str().is_some_and(|c| c.contains("alice is")));
     let reply = reply.unwrap_or_else(|| panic!("{posts}"));
-    assert_eq!(reply["in_reply_to_account_id"].is_string(), true, "{reply}");
+    assert!(reply["in_reply_to_account_id"].is_string(), "{reply}");
     let context = a
         .get(&format!("/api/v1/statuses/{}/context", reply["id"].as_str().unwrap()), Some(&alice.token))
         .await
         .expect(200);
     assert_eq!(context["ancestors"][0]["uri"], question["uri"], "{context}");
     assert_eq!(context["ancestors"][0]["account"]["acct"], format!("carol@{}", b.state.config.local_domain));
+}
+
+#[tokio::test]
+async fn a_suspended_server_is_cut_off_until_unblocked() {
+    let (a, b, alice, bob, _) = bob_on_b_follows_alice_on_a().await;
+    let b_host = b.state.config.local_domain.clone();
+    let ctl = |args: &[&str]| {
+        let out = a.ferrodon_command().args(["ctl", "domains"]).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = ctl(&["block", &b_host, "--severity", "suspend"]);
+    assert!(out.contains("1 known accounts affected"), "{out}");
+    assert!(ctl(&["list"]).contains(&format!("{b_host}\tsuspend")));
+
+    // Nothing goes to B, nothing from B is taken, and B's accounts cannot be looked up.
+    a.post_status(&alice, json!({ "status": "not for B" })).await;
+    settle(&a, &b).await;
+    assert_eq!(b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200), json!([]));
+    b.post_status(&bob, json!({ "status": format!("@alice@{} hello?", a.state.config.local_domain) })).await;
+    settle(&a, &b).await;
+    assert_eq!(a.get("/api/v1/notifications?types[]=mention", Some(&alice.token)).await.expect(200), json!([]));
+    assert!(resolve(&a, &alice, &format!("carol@{b_host}")).await.is_null());
+
+    ctl(&["unblock", &b_host]);
+    a.post_status(&alice, json!({ "status": "welcome back, B" })).await;
+    settle(&a, &b).await;
+    let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
+    assert_eq!(home[0]["content"], "<p>welcome back, B</p>", "{home}");
 }

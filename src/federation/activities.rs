@@ -14,9 +14,9 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
-use super::availability;
 use super::remote::authority;
 use super::sanitize;
+use super::{availability, domain_blocks};
 use crate::accounts::relationships::{self, FollowOptions};
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
@@ -825,8 +825,8 @@ pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Re
 /// per host (see `availability`).
 pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &Value) -> Result<()> {
     let host = authority(inbox).unwrap_or_default();
-    if availability::is_unavailable(state, &host).await? {
-        tracing::debug!(inbox, "not delivered: the server is marked unavailable");
+    if availability::is_unavailable(state, &host).await? || domain_blocks::is_suspended(state, &host).await? {
+        tracing::debug!(inbox, "not delivered: the server is unavailable or blocked");
         return Ok(());
     }
     if availability::breaker_open(state, &host).await? {

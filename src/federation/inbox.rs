@@ -12,7 +12,7 @@ use rsa::pkcs8::DecodePublicKey;
 use serde_json::Value;
 
 use super::signatures::{self, SignatureError, SignatureHeader};
-use super::{availability, remote};
+use super::{availability, domain_blocks, remote};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
@@ -82,6 +82,13 @@ pub fn actor_of(activity: &Value) -> Option<&str> {
 
 /// Verifies, checks that the signer is the activity's actor, and queues the activity.
 pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()> {
+    // A suspended server's activities are dropped unread (and its keys never fetched).
+    let key_id = (request.header)("signature").and_then(|s| SignatureHeader::parse(&s).ok()).map(|h| h.key_id);
+    if let Some(host) = key_id.as_deref().and_then(remote::authority)
+        && domain_blocks::is_suspended(state, &host).await?
+    {
+        return Ok(());
+    }
     let (account_id, actor_uri) = verify(state, &request).await?;
     let activity: Value =
         serde_json::from_slice(request.body).map_err(|_| Error::bad_request("Error parsing the activity"))?;

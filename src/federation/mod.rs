@@ -5,6 +5,7 @@ pub mod activities;
 pub mod actors;
 pub mod availability;
 pub mod collections;
+pub mod domain_blocks;
 pub mod http;
 pub mod inbox;
 pub mod remote;

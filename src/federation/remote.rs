@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::actors::ACTIVITY_JSON;
-use super::sanitize;
+use super::{domain_blocks, sanitize};
 use crate::AppState;
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
@@ -42,6 +42,7 @@ pub async fn resolve_acct(state: &AppState, acct: &str) -> Result<Account> {
     {
         return accounts::find_local(&state.db.primary, username).await?.ok_or(Error::NotFound);
     }
+    domain_blocks::ensure_not_suspended(state, &domain).await?;
     let known: Option<(i64, bool)> = sqlx::query_as(
         "SELECT id, last_webfingered_at > (now() AT TIME ZONE 'UTC') - make_interval(hours => $3)
            FROM accounts WHERE lower(username) = lower($1) AND lower(domain) = $2",
@@ -92,6 +93,7 @@ pub async fn account_by_uri(state: &AppState, uri: &str) -> Result<i64> {
 /// Fetches an actor document and stores (or updates) its account. The document must be
 /// served from the host its `id` names.
 pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
+    domain_blocks::ensure_not_suspended(state, &authority(uri).unwrap_or_default()).await?;
     let actor = state.http.get_json(uri, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
     let id = actor["id"].as_str().ok_or_else(|| Error::Unprocessable(format!("{uri}: actor without id")))?;
     let domain = authority(id).ok_or_else(|| Error::Unprocessable(format!("{uri}: bad actor id")))?;
@@ -164,6 +166,12 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     .bind(icon("image"))
     .fetch_one(&state.db.primary)
     .await?;
+    if domain_blocks::severity(state, &domain).await? == Some(domain_blocks::Severity::Silence) {
+        sqlx::query("UPDATE accounts SET silenced_at = COALESCE(silenced_at, now() AT TIME ZONE 'UTC') WHERE id = $1")
+            .bind(account_id)
+            .execute(&state.db.primary)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO account_stats (account_id, created_at, updated_at)
          VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') ON CONFLICT (account_id) DO NOTHING",
@@ -184,6 +192,7 @@ pub enum Resolved {
 /// note as a status of its author, who is fetched too). The object must come from the host
 /// its id names.
 pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>> {
+    domain_blocks::ensure_not_suspended(state, &authority(url).unwrap_or_default()).await?;
     let object = state.http.get_json(url, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
     let id = object["id"].as_str().unwrap_or_default();
     if authority(id).is_none() || authority(id) != authority(url) {
