@@ -89,6 +89,39 @@ fn on_b_path(post: &Value) -> String {
     format!("/api/v1/statuses/{}", post["id"].as_str().unwrap())
 }
 
+/// The same delivery signed the RFC 9421 way (`Signature-Input`, `Content-Digest`).
+async fn post_inbox_rfc9421(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPrivateKey, created: i64) -> u16 {
+    use base64::Engine;
+    use sha2::Digest;
+    let body = serde_json::to_vec(activity).unwrap();
+    let digest = format!("sha-256=:{}:", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body)));
+    let input = format!(
+        r#"sig1=("@method" "@target-uri" "content-digest");created={created};keyid="{key_id}";alg="rsa-v1_5-sha256""#
+    );
+    let target = format!("{}/inbox", to.base);
+    let parsed = signatures::MessageSignature::parse(&input, "sig1=:AAAA:").unwrap();
+    let base = parsed
+        .base(|name| match name {
+            "@method" => Some("POST".into()),
+            "@target-uri" => Some(target.clone()),
+            "content-digest" => Some(digest.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let response = to
+        .client
+        .post(&target)
+        .header("Content-Digest", digest)
+        .header("Signature-Input", input)
+        .header("Signature", format!("sig1=:{}:", signatures::sign(key, &base)))
+        .header("Content-Type", "application/activity+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
 fn http_date(offset: chrono::Duration) -> String {
     (chrono::Utc::now() + offset).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -296,6 +329,18 @@ async fn forged_replayed_and_misattributed_deliveries_are_refused() {
     // No signature at all.
     let unsigned = b.client.post(format!("{}/inbox", b.base)).body("{}").send().await.unwrap();
     assert_eq!(unsigned.status().as_u16(), 401);
+
+    // RFC 9421 signatures are accepted too; a stale or forged one is not.
+    let undo = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{alice_uri}#undo-1"),
+                       "type": "Undo", "actor": alice_uri, "object": follow(&alice_uri) });
+    let alice_key_id = format!("{alice_uri}#main-key");
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(post_inbox_rfc9421(&b, &undo, &alice_key_id, &mallory_key, now).await, 401);
+    assert_eq!(post_inbox_rfc9421(&b, &undo, &alice_key_id, &alice_key, now - 14 * 3600).await, 401);
+    assert_eq!(post_inbox_rfc9421(&b, &undo, &alice_key_id, &alice_key, now).await, 202);
+    settle(&a, &b).await;
+    let followers = b.get(&format!("/api/v1/accounts/{}/followers", bob.id), Some(&bob.token)).await.expect(200);
+    assert_eq!(followers.as_array().map(Vec::len), Some(0), "the Undo signed the RFC 9421 way took effect");
 }
 
 #[tokio::test]

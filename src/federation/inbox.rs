@@ -1,9 +1,10 @@
 //! Inboxes (`/users/:username/inbox` and the shared `/inbox`): a signed POST is verified
 //! and accepted at once (202); the activity is processed later on the `ingress` queue.
 //!
-//! Verification follows Mastodon's `SignatureVerification`: the signature must cover
-//! `(request-target)`, `host` and `date`, the `Digest` must match the body, the date must
-//! be recent, and the key is the actor's published key (fetched when unknown, fetched again
+//! Verification follows Mastodon's `SignatureVerification`: a draft-cavage signature must
+//! cover `(request-target)`, `host` and `date` with a matching `Digest`; an RFC 9421 one
+//! (`Signature-Input`, `rsa-v1_5-sha256`) `@method`, `@target-uri` and a matching
+//! `Content-Digest`. Either must be recent, and the key is the actor's published key (fetched when unknown, fetched again
 //! once when it does not verify, for keys that were rotated). The activity's `actor` must
 //! be the signer, so a signature from one server can never act for an actor of another.
 
@@ -11,7 +12,7 @@ use rsa::RsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use serde_json::Value;
 
-use super::signatures::{self, SignatureError, SignatureHeader};
+use super::signatures::{self, MessageSignature, SignatureError, SignatureHeader};
 use super::{availability, domain_blocks, remote};
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -38,8 +39,47 @@ async fn key_of(state: &AppState, account_id: i64) -> Result<Option<RsaPublicKey
     Ok(RsaPublicKey::from_public_key_pem(&pem).ok())
 }
 
-/// Checks the signature and returns the signing account's id.
-pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<(i64, String)> {
+/// What a checked signature leaves to verify with the signer's key.
+struct Signed {
+    key_id: String,
+    string: String,
+    signature: Vec<u8>,
+}
+
+/// draft-cavage (`Signature`) or, when `Signature-Input` is present, RFC 9421.
+fn signed_string(state: &AppState, request: &SignedRequest<'_>) -> Result<Signed> {
+    let Some(input) = (request.header)("signature-input") else { return cavage(request) };
+    let raw = (request.header)("signature").ok_or(SignatureError::Missing).map_err(unauthorized)?;
+    let signature = MessageSignature::parse(&input, &raw).map_err(unauthorized)?;
+    signature.check_coverage().map_err(unauthorized)?;
+    signature.check_created(chrono::Utc::now()).map_err(unauthorized)?;
+    let digest = (request.header)("content-digest")
+        .ok_or(SignatureError::MissingHeader("content-digest".into()))
+        .map_err(unauthorized)?;
+    signatures::check_content_digest(&digest, request.body).map_err(unauthorized)?;
+    let host = (request.header)("host").unwrap_or_else(|| state.config.web_domain.clone());
+    let scheme = if state.config.https { "https" } else { "http" };
+    let (path, query) = match request.path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (request.path_and_query, None),
+    };
+    let string = signature
+        .base(|name| match name {
+            "@method" => Some(request.method.to_ascii_uppercase()),
+            "@target-uri" => Some(format!("{scheme}://{host}{}", request.path_and_query)),
+            "@authority" => Some(host.to_ascii_lowercase()),
+            "@scheme" => Some(scheme.to_string()),
+            "@path" => Some(path.to_string()),
+            "@query" => Some(format!("?{}", query.unwrap_or_default())),
+            "@request-target" => Some(request.path_and_query.to_string()),
+            header if !header.starts_with('@') => (request.header)(header).map(|v| v.trim().to_string()),
+            _ => None,
+        })
+        .map_err(unauthorized)?;
+    Ok(Signed { key_id: signature.key_id, string, signature: signature.signature })
+}
+
+fn cavage(request: &SignedRequest<'_>) -> Result<Signed> {
     let raw = (request.header)("signature").ok_or(SignatureError::Missing).map_err(unauthorized)?;
     let header = SignatureHeader::parse(&raw).map_err(unauthorized)?;
     signatures::check_coverage(&header).map_err(unauthorized)?;
@@ -52,19 +92,25 @@ pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<(i6
         (request.header)(name)
     })
     .map_err(unauthorized)?;
-    let actor_uri = header.key_id.split('#').next().unwrap_or_default().to_string();
+    Ok(Signed { key_id: header.key_id, string, signature: header.signature })
+}
+
+/// Checks the signature and returns the signing account's id.
+pub async fn verify(state: &AppState, request: &SignedRequest<'_>) -> Result<(i64, String)> {
+    let Signed { key_id, string, signature } = signed_string(state, request)?;
+    let actor_uri = key_id.split('#').next().unwrap_or_default().to_string();
     let account_id = remote::account_by_uri(state, &actor_uri)
         .await
-        .map_err(|e| Error::Unauthorized(format!("Could not fetch the signing key {}: {e}", header.key_id)))?;
+        .map_err(|e| Error::Unauthorized(format!("Could not fetch the signing key {key_id}: {e}")))?;
     let verified = match key_of(state, account_id).await? {
-        Some(key) => signatures::verify(&key, &string, &header.signature),
+        Some(key) => signatures::verify(&key, &string, &signature),
         None => false,
     };
     if !verified {
         // Perhaps a rotated key: fetch the actor again, once.
         remote::fetch_actor(state, &actor_uri).await.map_err(|_| unauthorized(SignatureError::Invalid))?;
         let key = key_of(state, account_id).await?.ok_or_else(|| unauthorized(SignatureError::Invalid))?;
-        if !signatures::verify(&key, &string, &header.signature) {
+        if !signatures::verify(&key, &string, &signature) {
             return Err(unauthorized(SignatureError::Invalid));
         }
     }
@@ -83,7 +129,11 @@ pub fn actor_of(activity: &Value) -> Option<&str> {
 /// Verifies, checks that the signer is the activity's actor, and queues the activity.
 pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()> {
     // A suspended server's activities are dropped unread (and its keys never fetched).
-    let key_id = (request.header)("signature").and_then(|s| SignatureHeader::parse(&s).ok()).map(|h| h.key_id);
+    let key_id = match ((request.header)("signature-input"), (request.header)("signature")) {
+        (Some(input), Some(signature)) => MessageSignature::parse(&input, &signature).ok().map(|s| s.key_id),
+        (None, Some(signature)) => SignatureHeader::parse(&signature).ok().map(|h| h.key_id),
+        _ => None,
+    };
     if let Some(host) = key_id.as_deref().and_then(remote::authority)
         && domain_blocks::is_suspended(state, &host).await?
     {
