@@ -528,7 +528,11 @@ async fn a_suspended_server_is_cut_off_until_unblocked() {
     assert_eq!(b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200), json!([]));
     b.post_status(&bob, json!({ "status": format!("@alice@{} hello?", a.state.config.local_domain) })).await;
     settle(&a, &b).await;
-    assert_eq!(a.get("/api/v1/notifications?types[]=mention", Some(&alice.token)).await.expect(200), json!([]));
+    assert_eq!(
+        a.get("/api/v1/notifications", Some(&alice.token)).await.expect(200),
+        json!([]),
+        "bob's follow is hidden too"
+    );
     assert!(resolve(&a, &alice, &format!("carol@{b_host}")).await.is_null());
 
     ctl(&["unblock", &b_host]);

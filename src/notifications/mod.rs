@@ -149,11 +149,15 @@ pub struct Filter {
 
 const NOTIFICATION_SELECT: &str = "SELECT n.id, n.type, n.created_at, n.from_account_id, n.group_key";
 
+/// Notifications from suspended accounts (and so from suspended servers) are not shown.
+const FROM_ACTIVE_ACCOUNT: &str =
+    "NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended_at IS NOT NULL)";
+
 pub async fn list(db: &PgPool, account_id: i64, filter: &Filter, page: &Page) -> Result<Vec<Notification>> {
     let types: Vec<String> = if filter.types.is_empty() { Vec::new() } else { filter.types.clone() };
     let rows = sqlx::query_as::<_, Notification>(AssertSqlSafe(format!(
         "{NOTIFICATION_SELECT}, {STATUS_OF_ACTIVITY} AS status_id FROM notifications n
-          WHERE n.account_id = $1 AND NOT n.filtered
+          WHERE n.account_id = $1 AND NOT n.filtered AND {FROM_ACTIVE_ACCOUNT}
             AND (cardinality($5::text[]) = 0 OR n.type = ANY($5))
             AND NOT (n.type = ANY($6))
             AND ($7::bigint IS NULL OR n.from_account_id = $7)
@@ -213,12 +217,12 @@ pub async fn clear(db: &PgPool, account_id: i64) -> Result<()> {
 
 /// Notifications newer than the user's `notifications` read marker, capped at `limit`.
 pub async fn unread_count(db: &PgPool, user_id: i64, account_id: i64, limit: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT count(*) FROM (SELECT 1 FROM notifications n
-           WHERE n.account_id = $1 AND NOT n.filtered
+           WHERE n.account_id = $1 AND NOT n.filtered AND {FROM_ACTIVE_ACCOUNT}
              AND n.id > COALESCE((SELECT last_read_id FROM markers WHERE user_id = $2 AND timeline = 'notifications'), 0)
-           LIMIT $3) unread",
-    )
+           LIMIT $3) unread"
+    )))
     .bind(account_id)
     .bind(user_id)
     .bind(limit)
