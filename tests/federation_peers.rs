@@ -190,24 +190,18 @@ async fn follow_post_delete_and_unfollow_across_instances() {
     a.post(&format!("/api/v1/statuses/{local_copy}/favourite"), Some(&alice.token), json!({})).await.expect(200);
     a.post(&format!("/api/v1/statuses/{local_copy}/reblog"), Some(&alice.token), json!({})).await.expect(200);
     settle(&a, &b).await;
-    let counted = b.get(&on_b, Some(&bob.token)).await.expect(200);
-    assert_eq!(
-        (counted["favourites_count"].as_i64(), counted["reblogs_count"].as_i64()),
-        (Some(1), Some(1)),
-        "{counted}"
-    );
+    let counts = || async {
+        let counted = b.get(&on_b, Some(&bob.token)).await.expect(200);
+        (counted["favourites_count"].as_i64(), counted["reblogs_count"].as_i64())
+    };
+    assert_eq!(counts().await, (Some(1), Some(1)));
     let kinds = b.get("/api/v1/notifications", Some(&bob.token)).await.expect(200);
     let kinds: Vec<&str> = kinds.as_array().unwrap().iter().filter_map(|n| n["type"].as_str()).collect();
     assert!(kinds.contains(&"favourite") && kinds.contains(&"reblog"), "{kinds:?}");
     a.post(&format!("/api/v1/statuses/{local_copy}/unfavourite"), Some(&alice.token), json!({})).await.expect(200);
     a.post(&format!("/api/v1/statuses/{local_copy}/unreblog"), Some(&alice.token), json!({})).await.expect(200);
     settle(&a, &b).await;
-    let counted = b.get(&on_b, Some(&bob.token)).await.expect(200);
-    assert_eq!(
-        (counted["favourites_count"].as_i64(), counted["reblogs_count"].as_i64()),
-        (Some(0), Some(0)),
-        "{counted}"
-    );
+    assert_eq!(counts().await, (Some(0), Some(0)));
 
     // bob blocks alice: A learns of it and the follow ends on both sides; unblocking lifts it.
     let remote_alice = resolve(&b, &bob, &format!("alice@{a_domain}")).await;
