@@ -62,6 +62,19 @@ impl Error {
     }
 }
 
+/// An error with every cause it wraps (`outer: inner: innermost`), for client libraries
+/// whose top-level message says little (`service error`, `error sending request`).
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    message
+}
+
 /// True when a database error is a unique-constraint violation (a concurrent duplicate).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))

@@ -176,18 +176,7 @@ async fn undo(state: &AppState, signer: &Account, activity: &Value) -> Result<()
             }
             return Ok(());
         }
-        Some("Announce") => {
-            let reblog: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND account_id = $2")
-                .bind(id_of(object).unwrap_or_default())
-                .bind(signer.id)
-                .fetch_optional(&state.db.primary)
-                .await?;
-            if let Some(id) = reblog {
-                let reblog = statuses::find_own(&state.db.primary, id, signer.id).await?;
-                posting::remove(state, &reblog).await?;
-            }
-            return Ok(());
-        }
+        Some("Announce") => return remove_own_by_uri(state, signer, id_of(object).unwrap_or_default()).await,
         _ => {}
     }
     if object["type"] == "Follow" || object.is_string() {
@@ -438,7 +427,11 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
 }
 
 async fn delete(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let uri = id_of(&activity["object"]).unwrap_or_default();
+    remove_own_by_uri(state, signer, id_of(&activity["object"]).unwrap_or_default()).await
+}
+
+/// Removes the signer's status (or boost) with this URI, if there is one.
+async fn remove_own_by_uri(state: &AppState, signer: &Account, uri: &str) -> Result<()> {
     let status: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND account_id = $2")
         .bind(uri)
         .bind(signer.id)
@@ -577,14 +570,19 @@ pub async fn blocked(state: &AppState, source: i64, target: i64, blocking: bool)
     let block = json!({
         "id": format!("{actor}#blocks/{target}"), "type": "Block", "actor": actor, "object": recipient.actor_uri(&state.config),
     });
-    let activity = if blocking {
-        let mut block = block;
-        block["@context"] = json!(CONTEXT);
-        block
-    } else {
-        json!({ "@context": CONTEXT, "id": format!("{actor}#blocks/{target}/undo"), "type": "Undo", "actor": actor, "object": block })
-    };
+    let activity = done_or_undone(block, blocking, &actor);
     deliver_to(state, &sender, &recipient, activity).await
+}
+
+/// `activity` ready to send, or (when `done` is false) the `Undo` of it, whose id is the
+/// activity's with `/undo`.
+fn done_or_undone(mut activity: Value, done: bool, actor: &str) -> Value {
+    if done {
+        activity["@context"] = json!(CONTEXT);
+        return activity;
+    }
+    let id = format!("{}/undo", activity["id"].as_str().unwrap_or_default());
+    json!({ "@context": CONTEXT, "id": id, "type": "Undo", "actor": actor, "object": activity })
 }
 
 /// `to`/`cc` of a local status by visibility, as Mastodon addresses them.
@@ -620,6 +618,21 @@ async fn follower_inboxes(state: &AppState, account_id: i64) -> Result<Vec<Strin
 /// Sends a new (Create) or edited (Update) local status to the servers that should have
 /// it: its author's remote followers (unless direct) and the remote accounts it mentions.
 pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -> Result<()> {
+    // Most posts on a quiet or single-server instance reach nobody elsewhere: one cheap
+    // check before rendering the note.
+    let remote_audience: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM statuses s JOIN follows f ON f.target_account_id = s.account_id
+                          JOIN accounts a ON a.id = f.account_id
+                         WHERE s.id = $1 AND a.domain IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM mentions m JOIN accounts a ON a.id = m.account_id
+                         WHERE m.status_id = $1 AND a.domain IS NOT NULL)",
+    )
+    .bind(status_id)
+    .fetch_one(&state.db.primary)
+    .await?;
+    if !remote_audience {
+        return Ok(());
+    }
     let Some(local) = local_note(state, status_id).await? else { return Ok(()) };
     let LocalNote { mut note, author, visibility, mention_inboxes } = local;
     let actor = author.actor_uri(&state.config);
@@ -744,17 +757,15 @@ async fn author_inbox(state: &AppState, status_id: i64) -> Result<Option<(String
 }
 
 /// A local account favourited (or stopped favouriting) a remote status: Like (or Undo).
-pub async fn liked(state: &AppState, account_id: i64, status_id: i64, liked: bool) -> Result<()> {
+pub async fn liked(state: &AppState, account_id: i64, status: &statuses::Status, liked: bool) -> Result<()> {
+    if status.is_local() {
+        return Ok(());
+    }
+    let status_id = status.id;
     let Some((object, inbox)) = author_inbox(state, status_id).await? else { return Ok(()) };
     let actor = accounts::get(&state.db.primary, account_id).await?.actor_uri(&state.config);
     let like = json!({ "id": format!("{actor}#likes/{status_id}"), "type": "Like", "actor": actor, "object": object });
-    let activity = if liked {
-        let mut like = like;
-        like["@context"] = json!(CONTEXT);
-        like
-    } else {
-        json!({ "@context": CONTEXT, "id": format!("{actor}#likes/{status_id}/undo"), "type": "Undo", "actor": actor, "object": like })
-    };
+    let activity = done_or_undone(like, liked, &actor);
     jobs::enqueue(&state.db.primary, Job::Deliver { account_id, inbox, activity }).await
 }
 
@@ -779,13 +790,7 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
         "id": uri, "type": "Announce", "actor": actor, "published": time::iso(&reblog.created_at),
         "to": to, "cc": cc, "object": object,
     });
-    let activity = if announced {
-        let mut announce = announce;
-        announce["@context"] = json!(CONTEXT);
-        announce
-    } else {
-        json!({ "@context": CONTEXT, "id": format!("{uri}/undo"), "type": "Undo", "actor": actor, "object": announce })
-    };
+    let activity = done_or_undone(announce, announced, &actor);
     let mut inboxes = follower_inboxes(state, booster.id).await?;
     if let Some((_, inbox)) = author_inbox(state, original_id).await?
         && !inboxes.contains(&inbox)
@@ -832,7 +837,7 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
     if availability::breaker_open(state, &host).await? {
         return Err(Error::internal(format!("{host}: too many failed deliveries, pausing")));
     }
-    let (uri, pem): (String, Option<String>) =
+    let (username, pem): (String, Option<String>) =
         sqlx::query_as("SELECT username, private_key FROM accounts WHERE id = $1 AND domain IS NULL")
             .bind(account_id)
             .fetch_optional(&state.db.primary)
@@ -840,7 +845,7 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
             .ok_or(Error::NotFound)?;
     let key = RsaPrivateKey::from_pkcs1_pem(pem.as_deref().unwrap_or_default())
         .map_err(|e| Error::internal(format!("private key of account {account_id}: {e}")))?;
-    let key_id = format!("{}/users/{uri}#main-key", state.config.base_url());
+    let key_id = format!("{}/users/{username}#main-key", state.config.base_url());
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
     let status = match state.http.post_signed(inbox, &body, &key_id, &key).await {
         Ok(status) => status,

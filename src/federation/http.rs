@@ -201,13 +201,7 @@ impl Client {
 }
 
 fn fetch_error(url: &str, err: &reqwest::Error) -> Error {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
+    let message = crate::error::with_causes(err);
     if message.contains("refused addresses") {
         return refused(url);
     }

@@ -271,14 +271,9 @@ fn mailed_by_default(kind: NotificationType) -> Option<bool> {
 /// for mail always (Mastodon's NotifyService rules).
 pub async fn queue_notification(state: &AppState, recipient: i64, kind: NotificationType, id: i64) -> Result<()> {
     let Some(default) = mailed_by_default(kind) else { return Ok(()) };
-    let settings: Option<Option<String>> =
-        sqlx::query_scalar("SELECT settings FROM users WHERE account_id = $1 AND confirmed_at IS NOT NULL")
-            .bind(recipient)
-            .fetch_optional(&state.db.primary)
-            .await?;
-    let Some(settings) = settings else { return Ok(()) };
-    let settings: serde_json::Value =
-        settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    let user = crate::accounts::user_by_account(&state.db.primary, recipient).await?;
+    let Some(user) = user.filter(|u| u.confirmed_at.is_some()) else { return Ok(()) };
+    let settings = user.settings().other;
     let setting = |key: &str| settings.get(key).and_then(serde_json::Value::as_bool);
     if !setting(&format!("notification_emails.{}", kind.as_str())).unwrap_or(default) {
         return Ok(());

@@ -191,12 +191,5 @@ fn list_local(root: &Path, prefix: &str) -> Result<Vec<StoredObject>> {
 
 /// The service's own message (e.g. `SignatureDoesNotMatch`), not just "service error".
 fn aws_error<E: std::error::Error + 'static>(err: aws_sdk_s3::error::SdkError<E>) -> String {
-    let mut message = err.to_string();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&err);
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    message
+    crate::error::with_causes(&err)
 }

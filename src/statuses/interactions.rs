@@ -34,14 +34,14 @@ pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Res
     tx.commit().await?;
     if let Some(id) = id {
         notifications::notify(state, status.account_id, account_id, NotificationType::Favourite, id).await?;
-        crate::federation::activities::liked(state, account_id, status.id, true).await?;
+        crate::federation::activities::liked(state, account_id, &status, true).await?;
     }
     Ok(())
 }
 
 pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
-    statuses::find_visible(db, status_id, Some(account_id)).await?;
+    let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     let mut tx = db.begin().await?;
     let removed: Option<i64> =
         sqlx::query_scalar("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2 RETURNING id")
@@ -55,7 +55,7 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
     }
     tx.commit().await?;
     if removed.is_some() {
-        crate::federation::activities::liked(state, account_id, status_id, false).await?;
+        crate::federation::activities::liked(state, account_id, &status, false).await?;
     }
     Ok(())
 }
