@@ -158,7 +158,9 @@ pub struct StatusQuery {
     pub is_sensitive: Option<bool>,
     /// `has:media|image|video|audio` (and `-has:`): media types a status must (not) carry.
     pub has_media: Vec<(bool, &'static [i32])>,
-    /// `has:poll|link|embed`: ferrodon has no polls or cards yet, so nothing matches.
+    /// `has:poll` (and `-has:poll`).
+    pub has_poll: Option<bool>,
+    /// `has:link|embed`: ferrodon has no cards yet, so nothing matches.
     pub has_unsupported: bool,
     pub language: Option<String>,
     pub before: Option<NaiveDate>,
@@ -232,6 +234,7 @@ impl StatusQuery {
                 ("from", _) => parsed.from = Some(From::Account(value.trim_start_matches('@').to_string())),
                 ("is", "reply") => parsed.is_reply = Some(!negated),
                 ("is", "sensitive") => parsed.is_sensitive = Some(!negated),
+                ("has", "poll") => parsed.has_poll = Some(!negated),
                 ("has", kind) => match media_types(kind) {
                     Some(types) => parsed.has_media.push((!negated, types)),
                     None if !negated => parsed.has_unsupported = true,
@@ -324,6 +327,7 @@ pub async fn statuses(
             AND ($10::date IS NULL OR s.created_at >= $10 + 1)
             AND ($11::bigint IS NULL OR s.id > $11)
             AND ($12::bigint IS NULL OR s.id < $12)
+            AND ($15::bool IS NULL OR (s.poll_id IS NOT NULL) = $15)
             AND s.account_id NOT IN (SELECT target_account_id FROM mutes WHERE account_id = $1)
             AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain
                              WHERE d.account_id = $1 AND a.id = s.account_id)
@@ -346,6 +350,7 @@ pub async fn statuses(
     .bind(max_id)
     .bind(window.limit)
     .bind(window.offset)
+    .bind(query.has_poll)
     .fetch_all(db)
     .await?)
 }

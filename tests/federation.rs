@@ -125,3 +125,52 @@ async fn actors_are_negotiated_and_their_keys_verify_the_accounts_signatures() {
 fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// Reads one HTTP request from `listener`, answers it with `body` as ActivityPub JSON, and
+/// returns the request's head (request line and headers).
+async fn answer_one(listener: tokio::net::TcpListener, body: String) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (socket, _) = listener.accept().await.unwrap();
+    let mut reader = BufReader::new(socket);
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        head.push(line.trim_end().to_string());
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    reader.get_mut().write_all(response.as_bytes()).await.unwrap();
+    head
+}
+
+#[tokio::test]
+async fn fetches_are_signed_by_the_instance_actor() {
+    let app = TestApp::spawn_with(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.3:0").await.unwrap();
+    let url = format!("http://{}/objects/1", listener.local_addr().unwrap());
+    let served = tokio::spawn(answer_one(listener, format!(r#"{{"id":"{url}","type":"Note"}}"#)));
+    let object = ferrodon::federation::remote::fetch_object(&app.state, &url).await.unwrap();
+    assert_eq!(object["type"], "Note");
+    let head = served.await.unwrap();
+    let header = |name: &str| {
+        head.iter()
+            .find_map(|l| l.split_once(": ").filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string()))
+    };
+
+    // The instance actor is served at /actor, and its key verifies the fetch's signature.
+    let actor: serde_json::Value = get(&app, "/actor", Some("application/activity+json")).await.json().await.unwrap();
+    assert_eq!(actor["id"], format!("{}/actor", app.base));
+    assert_eq!(actor["type"], "Application");
+    let signature = signatures::SignatureHeader::parse(&header("signature").expect("a Signature header")).unwrap();
+    assert_eq!(signature.key_id, format!("{}/actor#main-key", app.base));
+    assert_eq!(signature.headers, ["(request-target)", "host", "date"]);
+    let string = signatures::signing_string("get", "/objects/1", &signature.headers, |name| header(name)).unwrap();
+    let public = rsa::RsaPublicKey::from_public_key_pem(actor["publicKey"]["publicKeyPem"].as_str().unwrap()).unwrap();
+    assert!(signatures::verify(&public, &string, &signature.signature), "the signature verifies with /actor's key");
+}

@@ -1,8 +1,10 @@
-//! Two ferrodon instances federating over loopback HTTP (`ALLOWED_PRIVATE_ADDRESSES` lets
-//! them reach each other): resolving a remote account, following it (the Follow, the
-//! Accept), its posts arriving in the follower's home feed, deletes and unfollows
-//! propagating; forged, replayed and misattributed deliveries refused; and an instance
-//! without the development setting refusing to fetch from loopback.
+//! Two ferrodon instances federating over loopback HTTP, on different addresses
+//! (127.0.0.1 and 127.0.0.2; `ALLOWED_PRIVATE_ADDRESSES` lets them reach each other):
+//! resolving a remote account, following it (the Follow, the Accept), its posts arriving in
+//! the follower's home feed and stream, replies, boosts, favourites, edits, polls, media,
+//! pins, reports, moves, deletes and unfollows propagating; forged, replayed and
+//! misattributed deliveries refused; and an instance without the development setting
+//! refusing to fetch from loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,8 +15,11 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
-async fn peer() -> TestApp {
-    TestApp::spawn_with(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await
+/// Instance A listens on 127.0.0.1, instance B on 127.0.0.2: two hosts as far as
+/// addresses, domains and signatures go.
+async fn peers() -> (TestApp, TestApp) {
+    let allow = [("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")];
+    (TestApp::spawn_at("127.0.0.1", &allow).await, TestApp::spawn_at("127.0.0.2", &allow).await)
 }
 
 /// Runs both instances' queues until neither has anything left (a delivery on one makes
@@ -74,7 +79,7 @@ async fn post_inbox(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPriva
 
 /// Two instances where bob (on B) follows alice (on A); also alice as B sees her.
 async fn bob_on_b_follows_alice_on_a() -> (TestApp, TestApp, User, User, Value) {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
     let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
@@ -122,13 +127,41 @@ async fn post_inbox_rfc9421(to: &TestApp, activity: &Value, key_id: &str, key: &
     response.status().as_u16()
 }
 
+type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A streaming server for `app` on its own address, and `user`'s `user` stream on it.
+async fn user_stream(app: &TestApp, user: &User) -> Stream {
+    let streaming = ferrodon_streaming::Streaming::connect(&app.state.config).await.unwrap();
+    let ip = app.base.trim_start_matches("http://").split(':').next().unwrap().to_string();
+    let listener = tokio::net::TcpListener::bind((ip.as_str(), 0)).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(ferrodon_streaming::serve(streaming, listener));
+    let url = format!("ws://{address}/api/v1/streaming?access_token={}&stream=user", user.token);
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// The status of the next `update` event (within five seconds).
+async fn next_update(stream: &mut Stream) -> Value {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, stream.next()).await.expect("an update event").unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            let event: Value = serde_json::from_str(text.as_str()).unwrap();
+            if event["event"] == "update" {
+                return serde_json::from_str(event["payload"].as_str().unwrap()).unwrap();
+            }
+        }
+    }
+}
+
 fn http_date(offset: chrono::Duration) -> String {
     (chrono::Utc::now() + offset).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 #[tokio::test]
 async fn follow_post_delete_and_unfollow_across_instances() {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
     let b_domain = b.state.config.local_domain.clone();
@@ -153,9 +186,14 @@ async fn follow_post_delete_and_unfollow_across_instances() {
     let notifications = b.get("/api/v1/notifications", Some(&bob.token)).await.expect(200);
     assert_eq!(notifications[0]["type"], "follow");
 
-    // bob's post lands in alice's home feed on A, sanitized and attributed.
+    // bob's post lands in alice's home feed on A, sanitized and attributed, and in her
+    // open stream.
+    let mut stream = user_stream(&a, &alice).await;
     let post = b.post_status(&bob, json!({ "status": "hello from B <script>x</script>" })).await;
     settle(&a, &b).await;
+    let streamed = next_update(&mut stream).await;
+    assert_eq!(streamed["uri"], post["uri"], "{streamed}");
+    assert_eq!(streamed["account"]["acct"], format!("bob@{b_domain}"));
     let home = a.get("/api/v1/timelines/home", Some(&alice.token)).await.expect(200);
     assert_eq!(home.as_array().map(Vec::len), Some(1), "{home}");
     assert_eq!(home[0]["account"]["acct"], format!("bob@{b_domain}"));
@@ -182,6 +220,14 @@ async fn follow_post_delete_and_unfollow_across_instances() {
         .await
         .expect(200);
     assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+
+    // alice replies on A without mentioning bob: B hears of it, as the replied-to server.
+    let local_copy = home[0]["id"].as_str().unwrap().to_string();
+    let reply = a.post_status(&alice, json!({ "status": "nice one", "in_reply_to_id": local_copy })).await;
+    settle(&a, &b).await;
+    let context = b.get(&format!("{}/context", on_b_path(&post)), Some(&bob.token)).await.expect(200);
+    assert_eq!(context["descendants"][0]["uri"], reply["uri"], "{context}");
+    assert_eq!(b.get(&on_b_path(&post), Some(&bob.token)).await.expect(200)["replies_count"], 1);
 
     // alice favourites and boosts bob's post on A; B counts both and tells bob; then both
     // are taken back.
@@ -237,7 +283,7 @@ async fn follow_post_delete_and_unfollow_across_instances() {
 
 #[tokio::test]
 async fn statuses_and_accounts_resolve_by_url() {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
     let public = a.post_status(&alice, json!({ "status": "fetch me" })).await;
@@ -293,7 +339,7 @@ async fn statuses_and_accounts_resolve_by_url() {
 
 #[tokio::test]
 async fn forged_replayed_and_misattributed_deliveries_are_refused() {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     a.register("alice").await;
     a.register("mallory").await;
     let bob = b.register("bob").await;
@@ -339,7 +385,7 @@ async fn forged_replayed_and_misattributed_deliveries_are_refused() {
 
 #[tokio::test]
 async fn without_the_development_setting_loopback_is_not_fetched() {
-    let b = peer().await;
+    let b = TestApp::spawn_at("127.0.0.2", &[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
     b.register("bob").await;
     let guarded = TestApp::spawn().await;
     let carol = guarded.register("carol").await;
@@ -359,7 +405,7 @@ async fn without_the_development_setting_loopback_is_not_fetched() {
 
 #[tokio::test]
 async fn a_locked_account_approves_a_remote_follower() {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let carol = b.register("carol").await;
     b.patch("/api/v1/accounts/update_credentials", Some(&carol.token), json!({ "locked": true })).await.expect(200);
@@ -472,7 +518,7 @@ async fn a_server_failing_for_seven_days_is_skipped_until_it_is_heard_from() {
 
 #[tokio::test]
 async fn a_reply_to_an_unknown_post_brings_its_parent() {
-    let (a, b) = (peer().await, peer().await);
+    let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
     let carol = b.register("carol").await;
@@ -534,4 +580,238 @@ async fn a_suspended_server_is_cut_off_until_unblocked() {
     settle(&a, &b).await;
     let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await.expect(200);
     assert_eq!(home[0]["content"], "<p>welcome back, B</p>", "{home}");
+}
+
+/// Waits for `FetchRemoteMedia` and other `pull` work started by a delivery.
+async fn home_of(app: &TestApp, user: &User) -> Value {
+    app.get("/api/v1/timelines/home", Some(&user.token)).await.expect(200)
+}
+
+#[tokio::test]
+async fn polls_media_and_hashtags_travel_with_posts() {
+    let (a, b, alice, bob, _) = bob_on_b_follows_alice_on_a().await;
+    let carol = a.register("carol").await;
+
+    // alice's poll reaches bob as a poll; bob votes from B; A counts it.
+    let poll_post = a
+        .post_status(
+            &alice,
+            json!({ "status": "Which #rust edition?", "poll": { "options": ["2021", "2024"], "expires_in": 600 } }),
+        )
+        .await;
+    settle(&a, &b).await;
+    let home = home_of(&b, &bob).await;
+    let copy = &home[0];
+    assert_eq!(copy["uri"], poll_post["uri"]);
+    assert_eq!(
+        copy["poll"]["options"],
+        json!([{ "title": "2021", "votes_count": 0 }, { "title": "2024", "votes_count": 0 }])
+    );
+    assert_eq!(copy["tags"][0]["name"], "rust", "hashtags of remote posts are kept: {copy}");
+    let remote_poll = copy["poll"]["id"].as_str().unwrap().to_string();
+    let voted = b
+        .post(&format!("/api/v1/polls/{remote_poll}/votes"), Some(&bob.token), json!({ "choices": [1] }))
+        .await
+        .expect(200);
+    assert_eq!((voted["own_votes"].clone(), voted["options"][1]["votes_count"].as_i64()), (json!([1]), Some(1)));
+    settle(&a, &b).await;
+    let local_poll = format!("/api/v1/polls/{}", poll_post["poll"]["id"].as_str().unwrap());
+    let counted = a.get(&local_poll, Some(&carol.token)).await.expect(200);
+    assert_eq!((counted["votes_count"].as_i64(), counted["options"][1]["votes_count"].as_i64()), (Some(1), Some(1)));
+
+    // carol votes on A too; when the poll ends, B gets the final tallies.
+    a.post(&format!("{local_poll}/votes"), Some(&carol.token), json!({ "choices": [0] })).await.expect(200);
+    let poll_id: i64 = poll_post["poll"]["id"].as_str().unwrap().parse().unwrap();
+    sqlx::query("UPDATE polls SET expires_at = now() AT TIME ZONE 'UTC' - interval '1 second' WHERE id = $1")
+        .bind(poll_id)
+        .execute(&a.state.db.primary)
+        .await
+        .unwrap();
+    ferrodon::polls::ended(&a.state, poll_id).await.unwrap();
+    settle(&a, &b).await;
+    let final_tally = b.get(&format!("/api/v1/polls/{remote_poll}"), Some(&bob.token)).await.expect(200);
+    assert_eq!(final_tally["expired"], true, "{final_tally}");
+    assert_eq!(
+        (final_tally["options"][0]["votes_count"].as_i64(), final_tally["options"][1]["votes_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let notes = b.get("/api/v1/notifications?types[]=poll", Some(&bob.token)).await.expect(200);
+    assert_eq!(notes.as_array().map(Vec::len), Some(0), "only local voters of local polls are notified by A");
+    let history = b.get(&format!("/api/v1/statuses/{}/history", copy["id"].as_str().unwrap()), Some(&bob.token)).await;
+    assert_eq!(history.expect(200).as_array().map(Vec::len), Some(1), "new tallies are not an edit");
+
+    // alice changes her avatar: B is told (Update of her actor) and copies the image.
+    let avatar = common::png(64, 64);
+    a.multipart(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        &[],
+        &[("avatar", "me.png", "image/png", &avatar)],
+    )
+    .await
+    .expect(200);
+    settle(&a, &b).await;
+    let seen = b.get(&format!("/api/v1/accounts/{}", copy["account"]["id"].as_str().unwrap()), Some(&bob.token)).await;
+    let seen = seen.expect(200);
+    let avatar_url = seen["avatar"].as_str().unwrap();
+    assert!(avatar_url.starts_with(&b.base), "B serves its own copy: {seen}");
+    assert_eq!(b.client.get(avatar_url).send().await.unwrap().status().as_u16(), 200);
+
+    // An image posted on A arrives on B: first as A's address, then copied into B's storage.
+    let png = common::png(24, 16);
+    let media = a
+        .multipart(
+            reqwest::Method::POST,
+            "/api/v2/media",
+            Some(&alice.token),
+            &[("description", "a small square")],
+            &[("file", "square.png", "image/png", &png)],
+        )
+        .await
+        .expect(200);
+    a.post_status(&alice, json!({ "status": "look", "media_ids": [media["id"]] })).await;
+    a.drain_jobs().await;
+    b.drain_jobs().await;
+    let arrived = &home_of(&b, &bob).await[0];
+    let attachment = &arrived["media_attachments"][0];
+    assert_eq!(attachment["description"], "a small square");
+    assert_eq!(attachment["type"], "image");
+    settle(&a, &b).await;
+    let arrived = &home_of(&b, &bob).await[0];
+    let attachment = &arrived["media_attachments"][0];
+    let url = attachment["url"].as_str().unwrap();
+    assert!(url.starts_with(&b.base), "copied to B: {attachment}");
+    assert_eq!(attachment["remote_url"], media["url"]);
+    assert_eq!(attachment["meta"]["original"]["width"], 24);
+    let served = b.client.get(url).send().await.unwrap();
+    assert_eq!(served.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_thread_found_by_url_brings_its_replies() {
+    let (a, b) = peers().await;
+    let alice = a.register("alice").await;
+    let carol = a.register("carol").await;
+    let bob = b.register("bob").await;
+    let root = a.post_status(&alice, json!({ "status": "a thread starts" })).await;
+    let reply = a.post_status(&carol, json!({ "status": "a reply", "in_reply_to_id": root["id"] })).await;
+    a.post_status(&alice, json!({ "status": "hidden reply", "in_reply_to_id": root["id"], "visibility": "private" }))
+        .await;
+    let found = b
+        .get(
+            &format!("/api/v2/search?type=statuses&resolve=true&q={}", root["uri"].as_str().unwrap()),
+            Some(&bob.token),
+        )
+        .await
+        .expect(200);
+    let copy = found["statuses"][0]["id"].as_str().unwrap().to_string();
+    settle(&a, &b).await;
+    let context = b.get(&format!("/api/v1/statuses/{copy}/context"), Some(&bob.token)).await.expect(200);
+    let descendants: Vec<&Value> = context["descendants"].as_array().unwrap().iter().collect();
+    assert_eq!(descendants.len(), 1, "the public reply came, the private one did not: {context}");
+    assert_eq!(descendants[0]["uri"], reply["uri"]);
+}
+
+#[tokio::test]
+async fn pins_reports_moves_and_deleted_accounts_cross_over() {
+    let (a, b, alice, bob, remote_alice) = bob_on_b_follows_alice_on_a().await;
+    let a_domain = a.state.config.local_domain.clone();
+    let remote_alice_id = remote_alice["id"].as_str().unwrap().to_string();
+
+    // alice pins a post: B shows it among her pinned posts; unpinning removes it.
+    let post = a.post_status(&alice, json!({ "status": "pin me" })).await;
+    settle(&a, &b).await;
+    a.post(&format!("/api/v1/statuses/{}/pin", post["id"].as_str().unwrap()), Some(&alice.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+    let pinned_on_b = || async {
+        let pinned = b
+            .get(&format!("/api/v1/accounts/{remote_alice_id}/statuses?pinned=true"), Some(&bob.token))
+            .await
+            .expect(200);
+        pinned.as_array().unwrap().iter().map(|s| s["uri"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(pinned_on_b().await, vec![post["uri"].as_str().unwrap().to_string()]);
+    a.post(&format!("/api/v1/statuses/{}/unpin", post["id"].as_str().unwrap()), Some(&alice.token), json!({}))
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+    assert!(pinned_on_b().await.is_empty());
+
+    // bob reports alice's post and forwards the report: A gets a Flag from B's instance
+    // actor (not from bob), with the post.
+    let copy = home_of(&b, &bob).await[0]["id"].as_str().unwrap().to_string();
+    let report = b
+        .post(
+            "/api/v1/reports",
+            Some(&bob.token),
+            json!({ "account_id": remote_alice_id, "status_ids": [copy], "comment": "rude", "forward": true }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(report["forwarded"], true);
+    settle(&a, &b).await;
+    let received = ferrodon::reports::about(&a.state.db.primary, alice.id.parse().unwrap()).await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].comment, "rude");
+    assert_eq!(received[0].status_ids, vec![post["id"].as_str().unwrap().parse::<i64>().unwrap()]);
+    let reporter: String = sqlx::query_scalar("SELECT uri FROM accounts WHERE id = $1")
+        .bind(received[0].account_id)
+        .fetch_one(&a.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(reporter, format!("{}/actor", b.base));
+
+    // alice moves to alice2 (also on A, naming the old account as an alias): bob, on B,
+    // now follows alice2 and no longer alice.
+    let alice2 = a.register("alice2").await;
+    sqlx::query("UPDATE accounts SET also_known_as = ARRAY[$1] WHERE username = 'alice2'")
+        .bind(format!("{}/users/alice", a.base))
+        .execute(&a.state.db.primary)
+        .await
+        .unwrap();
+    let key = private_key(&a, "alice").await;
+    let actor = format!("{}/users/alice", a.base);
+    let movement = json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{actor}#moves/1"), "type": "Move",
+        "actor": actor, "object": actor, "target": format!("{}/users/alice2", a.base),
+    });
+    assert_eq!(
+        post_inbox(&b, &movement, &format!("{actor}#main-key"), &key, &http_date(chrono::Duration::zero())).await,
+        202
+    );
+    settle(&a, &b).await;
+    let following = b.get(&format!("/api/v1/accounts/{}/following", bob.id), Some(&bob.token)).await.expect(200);
+    let accts: Vec<&str> = following.as_array().unwrap().iter().filter_map(|f| f["acct"].as_str()).collect();
+    assert_eq!(accts, vec![format!("alice2@{a_domain}")], "{following}");
+    let followers = a.get(&format!("/api/v1/accounts/{}/followers", alice2.id), Some(&alice2.token)).await.expect(200);
+    assert_eq!(followers.as_array().map(Vec::len), Some(1), "the Follow reached A");
+
+    // A move to an account that does not name the old one is refused.
+    let carol = a.register("carol").await;
+    let bogus = json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{actor}#moves/2"), "type": "Move",
+        "actor": actor, "object": actor, "target": format!("{}/users/carol", a.base),
+    });
+    post_inbox(&b, &bogus, &format!("{actor}#main-key"), &key, &http_date(chrono::Duration::zero())).await;
+    settle(&a, &b).await;
+    let followers = a.get(&format!("/api/v1/accounts/{}/followers", carol.id), Some(&carol.token)).await.expect(200);
+    assert_eq!(followers.as_array().map(Vec::len), Some(0));
+
+    // alice's account is deleted on A: B removes her and what she posted.
+    let deletion = json!({
+        "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{actor}#delete"), "type": "Delete",
+        "actor": actor, "object": actor, "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    assert_eq!(
+        post_inbox(&b, &deletion, &format!("{actor}#main-key"), &key, &http_date(chrono::Duration::zero())).await,
+        202
+    );
+    settle(&a, &b).await;
+    b.get(&format!("/api/v1/accounts/{remote_alice_id}"), Some(&bob.token)).await.expect(404);
+    b.get(&format!("/api/v1/statuses/{copy}"), Some(&bob.token)).await.expect(404);
+    let home = home_of(&b, &bob).await;
+    assert!(home.as_array().unwrap().iter().all(|s| s["account"]["id"] != remote_alice_id.as_str()), "{home}");
 }

@@ -13,6 +13,7 @@ use crate::accounts::relationships::{self, AccountList, FollowOptions};
 use crate::accounts::{self, Field, ProfileChanges, Registration};
 use crate::entities;
 use crate::error::{Error, Result};
+use crate::federation::actor_changes;
 use crate::media::{self, ProfileImage};
 use crate::oauth;
 use crate::pagination::{Page, PageParams};
@@ -149,6 +150,7 @@ pub async fn update_credentials(
         language: source.language,
     };
     accounts::update_profile(&state.db.primary, viewer.account_id, changes).await?;
+    actor_changes::profile_updated(&state, viewer.account_id).await?;
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 
@@ -157,6 +159,7 @@ pub async fn delete_profile_image(state: State, auth: Auth, req: HttpRequest) ->
     let viewer = auth.user("write:accounts")?;
     let kind = if req.path().ends_with("/header") { ProfileImage::Header } else { ProfileImage::Avatar };
     media::set_profile_image(&state, viewer.account_id, kind, None).await?;
+    actor_changes::profile_updated(&state, viewer.account_id).await?;
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 

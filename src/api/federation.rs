@@ -49,11 +49,21 @@ fn wants_activity_json(req: &HttpRequest) -> bool {
 }
 
 async fn actor_json(state: &AppState, username: &str) -> HttpResponse {
-    match actors::local_actor(&state.db.replica, username).await {
-        Ok((account, key)) => HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
-            .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
-            .body(actors::actor(&account, &key, &state.config).to_string()),
+    let found = match actors::local_actor(&state.db.replica, username).await {
+        Ok((account, key)) => actors::aliases(&state.db.replica, account.id).await.map(|a| (account, key, a)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok((account, key, aliases)) => {
+            let mut actor = actors::actor(&account, &key, &state.config);
+            if !aliases.is_empty() {
+                actor["alsoKnownAs"] = serde_json::json!(aliases);
+            }
+            HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
+                .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
+                .body(actor.to_string())
+        }
         Err(e) => bare(e),
     }
 }
@@ -155,6 +165,20 @@ pub async fn follows(state: State, req: HttpRequest, username: web::Path<String>
     let followers = req.path().ends_with("/followers");
     let page = query.get("page").and_then(|p| p.parse().ok());
     activity_response(collections::follows(&state, &username, followers, page).await)
+}
+
+/// `/actor`: the instance actor, which signs what the server sends on its own behalf.
+pub async fn instance_actor(state: State) -> HttpResponse {
+    activity_response(crate::federation::instance_actor::json(&state).await)
+}
+
+/// `/users/:username/statuses/:id/replies` (`?page=true`, `min_id`).
+pub async fn replies(state: State, path: web::Path<(String, String)>, query: Query) -> HttpResponse {
+    let (username, id) = path.into_inner();
+    let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
+    let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
+    let min_id = query.get("min_id").and_then(|m| m.parse().ok());
+    activity_response(crate::federation::threads::replies(&state, &username, id, page, min_id).await)
 }
 
 /// `/users/:username/collections/featured`.

@@ -10,6 +10,7 @@ use crate::accounts;
 use crate::error::Result;
 use crate::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
 use crate::media;
+use crate::polls;
 use crate::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
 
 type State = web::Data<AppState>;
@@ -38,7 +39,12 @@ fn status_configuration() -> Value {
 }
 
 fn poll_configuration() -> Value {
-    json!({ "max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746 })
+    json!({
+        "max_options": polls::MAX_OPTIONS,
+        "max_characters_per_option": polls::MAX_CHARACTERS_PER_OPTION,
+        "min_expiration": polls::MIN_EXPIRATION_SECONDS,
+        "max_expiration": polls::MAX_EXPIRATION_SECONDS,
+    })
 }
 
 pub async fn v1(state: State) -> Result<HttpResponse> {

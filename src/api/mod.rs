@@ -13,6 +13,8 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
+pub mod polls;
+pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod tags;
@@ -105,11 +107,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/users/{username}").route(get().to(federation::user)))
         .service(r("/users/{username}/inbox").route(post().to(federation::inbox)))
         .service(r("/users/{username}/statuses/{id}").route(get().to(federation::status)))
+        .service(r("/users/{username}/statuses/{id}/replies").route(get().to(federation::replies)))
         .service(r("/users/{username}/outbox").route(get().to(federation::outbox)))
         .service(r("/users/{username}/followers").route(get().to(federation::follows)))
         .service(r("/users/{username}/following").route(get().to(federation::follows)))
         .service(r("/users/{username}/collections/featured").route(get().to(federation::featured)))
         .service(r("/inbox").route(post().to(federation::inbox)))
+        .service(r("/actor").route(get().to(federation::instance_actor)))
+        .service(r("/actor/inbox").route(post().to(federation::inbox)))
         .service(r("/@{username}").route(get().to(federation::profile)))
         .service(r("/nodeinfo/2.0").route(get().to(instance::nodeinfo)))
         .service(r("/.well-known/oauth-authorization-server").route(get().to(oauth::server_metadata)))
@@ -184,6 +189,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/statuses/{id}/unpin").route(post().to(statuses::unpin)))
                 .service(r("/statuses/{id}/favourited_by").route(get().to(statuses::favourited_by)))
                 .service(r("/statuses/{id}/reblogged_by").route(get().to(statuses::reblogged_by)))
+                .service(r("/polls/{id}").route(get().to(polls::show)))
+                .service(r("/reports").route(post().to(reports::create)))
+                .service(r("/polls/{id}/votes").route(post().to(polls::vote)))
                 .service(r("/favourites").route(get().to(statuses::favourites)))
                 .service(r("/bookmarks").route(get().to(statuses::bookmarks)))
                 .service(r("/timelines/home").route(get().to(timelines::home)))

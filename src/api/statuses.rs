@@ -14,6 +14,7 @@ use crate::entities;
 use crate::error::{Error, Result};
 use crate::media::{self, MediaEdit};
 use crate::pagination::{Page, PageParams};
+use crate::polls::NewPoll;
 use crate::statuses::hydrate;
 use crate::statuses::interactions;
 use crate::statuses::posting::{self, NewStatus, StatusChanges};
@@ -76,9 +77,6 @@ pub async fn create(
     Params(p): Params<StatusParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("write:statuses")?;
-    if p.poll.as_ref().is_some_and(|v| !v.is_null()) {
-        return Err(Error::validation("Polls are not supported by this server yet"));
-    }
     if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(Error::validation("Scheduled statuses are not supported by this server yet"));
     }
@@ -97,6 +95,7 @@ pub async fn create(
         language: p.language,
         in_reply_to_id,
         media_ids: media_ids(p.media_ids.as_deref().unwrap_or_default())?,
+        poll: NewPoll::from_param(p.poll.as_ref())?,
         idempotency_key: req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string),
         application_id: viewer.application_id,
     };
@@ -164,6 +163,7 @@ pub async fn update(
         language: p.language,
         media_ids: p.media_ids.as_deref().map(media_ids).transpose()?,
         media_attributes: media_attributes(p.media_attributes.unwrap_or_default())?,
+        poll: NewPoll::from_param(p.poll.as_ref())?,
     };
     let id = path_id(&id)?;
     posting::edit(&state, &author, id, changes).await?;
@@ -233,14 +233,14 @@ pub async fn unbookmark(state: State, auth: Auth, id: web::Path<String>) -> Resu
 pub async fn pin(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:accounts")?;
     let id = path_id(&id)?;
-    interactions::pin(&state.db.primary, viewer.account_id, id).await?;
+    interactions::pin(&state, viewer.account_id, id).await?;
     after(&state, id, viewer.account_id).await
 }
 
 pub async fn unpin(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:accounts")?;
     let id = path_id(&id)?;
-    interactions::unpin(&state.db.primary, viewer.account_id, id).await?;
+    interactions::unpin(&state, viewer.account_id, id).await?;
     after(&state, id, viewer.account_id).await
 }
 

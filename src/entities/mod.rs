@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use crate::accounts::relationships::Relationship;
 use crate::accounts::{Account, User};
 use crate::config::Config;
-use crate::media::{MediaAttachment, ProfileImage};
+use crate::media::{MediaAttachment, MediaType, ProfileImage};
 use crate::notifications::Notification;
 use crate::oauth::Application;
+use crate::polls::{Poll, ViewerVotes};
 use crate::statuses::hydrate::StatusBundle;
 use crate::statuses::posting::{Edit, mention_resolver};
 use crate::statuses::text::{self, ResolvedMention};
@@ -332,7 +333,7 @@ pub struct StatusJson {
     tags: Vec<TagRefJson>,
     emojis: Empty,
     card: Option<()>,
-    poll: Option<()>,
+    poll: Option<PollJson>,
     quote: Option<()>,
     quote_approval: QuoteApproval,
     tagged_collections: Empty,
@@ -347,6 +348,50 @@ pub struct StatusJson {
     bookmarked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pinned: Option<bool>,
+}
+
+/// `REST::PollSerializer`: option tallies are null while hidden; `voted` and `own_votes`
+/// only for a signed-in viewer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollJson {
+    id: String,
+    expires_at: Option<String>,
+    expired: bool,
+    multiple: bool,
+    votes_count: i64,
+    voters_count: Option<i64>,
+    options: Vec<PollOptionJson>,
+    emojis: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    own_votes: Option<Vec<i32>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PollOptionJson {
+    title: String,
+    votes_count: Option<i64>,
+}
+
+pub fn poll_json(poll: &Poll, votes: &ViewerVotes, viewer: Option<i64>) -> PollJson {
+    PollJson {
+        id: poll.id.to_string(),
+        expires_at: poll.expires_at.as_ref().map(iso),
+        expired: poll.expired(),
+        multiple: poll.multiple,
+        votes_count: poll.votes_count,
+        voters_count: poll.voters_count,
+        options: poll
+            .options
+            .iter()
+            .zip(poll.tallies())
+            .map(|(title, votes_count)| PollOptionJson { title: title.clone(), votes_count })
+            .collect(),
+        emojis: Empty,
+        voted: viewer.map(|_| votes.voted),
+        own_votes: viewer.map(|_| votes.choices.clone()),
+    }
 }
 
 /// `REST::MediaAttachmentSerializer`: `url` is null until processing is done.
@@ -368,11 +413,15 @@ pub struct MediaAttachmentJson {
 pub fn media_attachment_json(m: &MediaAttachment, config: &Config) -> MediaAttachmentJson {
     let (url, preview) = m.urls();
     let remote = |u: &str| Some(u.to_string()).filter(|u| !u.is_empty());
+    // A remote file not copied (yet, or rejected by a domain block): its own address.
+    let not_copied = m.file_file_name.is_none();
     MediaAttachmentJson {
         id: m.id.to_string(),
         kind: m.media_type().name(),
         url: url.map(|p| config.media_url(&p)).or_else(|| remote(&m.remote_url)),
-        preview_url: preview.map(|p| config.media_url(&p)),
+        preview_url: preview
+            .map(|p| config.media_url(&p))
+            .or_else(|| if not_copied && m.media_type() == MediaType::Image { remote(&m.remote_url) } else { None }),
         remote_url: remote(&m.remote_url),
         preview_remote_url: None,
         text_url: None,
@@ -465,7 +514,7 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
         tags,
         emojis: Empty,
         card: None,
-        poll: None,
+        poll: s.poll_id.and_then(|id| bundle.polls.get(&id)).map(|(poll, votes)| poll_json(poll, votes, bundle.viewer)),
         quote: None,
         quote_approval: QuoteApproval {
             automatic: if s.visibility() <= Visibility::Unlisted { &["public"] } else { &[] },
@@ -509,7 +558,9 @@ pub fn status_edits(s: &Status, edits: &[Edit], bundle: &StatusBundle, config: &
                 "sensitive": e.sensitive.unwrap_or(s.sensitive),
                 "created_at": iso(&e.created_at),
                 "account": account(author, config),
-                "poll": null,
+                "poll": e.poll_options.as_ref().map(|options| json!({
+                    "options": options.iter().map(|title| json!({ "title": title })).collect::<Vec<_>>(),
+                })),
                 "media_attachments": bundle.media.get(&s.id).into_iter().flatten()
                     .map(|m| media_attachment_json(m, config)).collect::<Vec<_>>(),
                 "emojis": [],
@@ -559,6 +610,24 @@ pub fn markers(markers: &[crate::markers::Marker]) -> Value {
         );
     }
     Value::Object(map)
+}
+
+/// `REST::ReportSerializer`.
+pub fn report(r: &crate::reports::Report, target: &Account, config: &Config) -> Value {
+    let ids = |list: &[i64]| list.iter().map(i64::to_string).collect::<Vec<_>>();
+    json!({
+        "id": r.id.to_string(),
+        "action_taken": r.action_taken_at.is_some(),
+        "action_taken_at": r.action_taken_at.as_ref().map(iso),
+        "category": crate::reports::category_name(r.category),
+        "comment": r.comment,
+        "forwarded": r.forwarded.unwrap_or(false),
+        "created_at": iso(&r.created_at),
+        "status_ids": if r.status_ids.is_empty() { Value::Null } else { json!(ids(&r.status_ids)) },
+        "rule_ids": r.rule_ids.as_deref().filter(|ids| !ids.is_empty()).map(ids),
+        "collection_ids": [],
+        "target_account": account(target, config),
+    })
 }
 
 /// `REST::ListSerializer`.

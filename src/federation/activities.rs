@@ -4,31 +4,30 @@
 //! and Reject of our follow requests, Create of a Note (stored as a remote status and
 //! fanned out to local followers like any other), Update of such a note (an edit),
 //! Announce (a boost), Like, Block, Delete of a status, and Undo of a Follow, Announce,
-//! Like or Block.
+//! Like or Block; polls, moves, featured posts and reports through their own modules.
 //! Other types are ignored, as Mastodon ignores what it does not handle.
 //!
 //! Outgoing (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): one signed POST per
 //! inbox; followers sharing a server get one delivery to its shared inbox.
 
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
 use super::remote::authority;
 use super::sanitize;
-use super::{availability, domain_blocks};
+use super::{actor_changes, availability, domain_blocks, flags, polls};
 use crate::accounts::relationships::{self, FollowOptions};
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
 use crate::notifications::{self, NotificationType};
+use crate::statuses::posting::Version;
 use crate::statuses::{self, Visibility, hydrate, interactions, posting};
 use crate::{AppState, entities, time};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+pub(crate) const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 
-fn id_of(value: &Value) -> Option<&str> {
+pub(crate) fn id_of(value: &Value) -> Option<&str> {
     match value {
         Value::String(s) => Some(s),
         Value::Object(o) => o.get("id").and_then(Value::as_str),
@@ -60,6 +59,10 @@ pub async fn process(state: &AppState, account_id: i64, activity: &Value) -> Res
             None => Ok(()),
         },
         "Announce" => announce(state, &signer, activity).await,
+        "Move" => actor_changes::moved(state, &signer, activity).await,
+        "Add" => actor_changes::featured(state, &signer, activity, true).await,
+        "Remove" => actor_changes::featured(state, &signer, activity, false).await,
+        "Flag" => flags::flagged(state, &signer, activity).await,
         other => {
             tracing::debug!(kind = other, "ignoring an activity type ferrodon does not handle yet");
             Ok(())
@@ -253,7 +256,23 @@ fn visibility(object: &Value, followers_url: &str) -> Visibility {
     }
 }
 
+/// The names of a Note's `Hashtag` tags, without the `#`.
+fn hashtags(object: &Value) -> Vec<String> {
+    object["tag"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "Hashtag")
+        .filter_map(|t| t["name"].as_str())
+        .map(|name| name.trim_start_matches('#').to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
+    if polls::vote_received(state, signer, &activity["object"]).await? {
+        return Ok(());
+    }
     store_note(state, signer, &activity["object"]).await.map(|_| ())
 }
 
@@ -346,6 +365,16 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
     .fetch_one(&mut *tx)
     .await?;
     let created_mentions = posting::add_mentions(&mut tx, status_id, &mentioned).await?;
+    polls::store_remote(&mut tx, signer.id, status_id, object).await?;
+    let media = crate::media::remote::insert_for_status(&mut tx, signer.id, status_id, &object["attachment"]).await?;
+    if !media.is_empty() {
+        sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
+            .bind(status_id)
+            .bind(&media)
+            .execute(&mut *tx)
+            .await?;
+    }
+    posting::set_tags_named(&mut tx, status_id, &hashtags(object)).await?;
     if let Some((parent_id, ..)) = parent {
         posting::bump_status_stat(&mut tx, parent_id, "replies_count", 1).await?;
     }
@@ -365,8 +394,15 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
 }
 
 /// An edited remote note: new text, the old version kept in the history, feeds updated.
+/// An Update that changes only a poll's tallies is not an edit (no history entry). An
+/// Update of the signer itself is a profile change.
 async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
     let object = &activity["object"];
+    let signer_uri = signer.actor_uri(&state.config);
+    if id_of(object) == Some(signer_uri.as_str()) {
+        // A profile change: the actor is fetched again from its server.
+        return super::remote::fetch_actor(state, &signer_uri).await.map(|_| ());
+    }
     if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
         return Ok(());
     }
@@ -380,36 +416,27 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
     .fetch_optional(db)
     .await?;
     let Some((id, old_text, old_spoiler, old_sensitive, created_at)) = status else { return Ok(()) };
+    let text = sanitize::html(object["content"].as_str().unwrap_or_default());
+    let spoiler = object["summary"].as_str().unwrap_or_default();
+    let sensitive = object["sensitive"].as_bool().unwrap_or(false);
+    let mut tx = db.begin().await?;
+    if (text.as_str(), spoiler, sensitive) == (old_text.as_str(), old_spoiler.as_str(), old_sensitive) {
+        polls::update_remote(&mut tx, signer.id, id, object).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     let edited_at = object["updated"]
         .as_str()
         .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
         .map(|d| d.naive_utc())
         .unwrap_or_else(time::now);
-    let text = sanitize::html(object["content"].as_str().unwrap_or_default());
-    let spoiler = object["summary"].as_str().unwrap_or_default();
-    let sensitive = object["sensitive"].as_bool().unwrap_or(false);
-    let mut tx = db.begin().await?;
     let first_edit: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-    let mut versions = vec![(text.as_str(), spoiler, sensitive, edited_at)];
     if first_edit {
-        versions.insert(0, (old_text.as_str(), old_spoiler.as_str(), old_sensitive, created_at));
-    }
-    for (text, spoiler, sensitive, at) in versions {
-        sqlx::query(
-            "INSERT INTO status_edits (status_id, account_id, text, spoiler_text, sensitive, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(id)
-        .bind(signer.id)
-        .bind(text)
-        .bind(spoiler)
-        .bind(sensitive)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        let before = Version { text: &old_text, spoiler_text: &old_spoiler, sensitive: old_sensitive };
+        posting::snapshot(&mut tx, id, signer.id, &before, created_at).await?;
     }
     sqlx::query(
         "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, edited_at = $5, updated_at = $5 WHERE id = $1",
@@ -421,13 +448,21 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
     .bind(edited_at)
     .execute(&mut *tx)
     .await?;
+    polls::update_remote(&mut tx, signer.id, id, object).await?;
+    posting::set_tags_named(&mut tx, id, &hashtags(object)).await?;
+    let after = Version { text: &text, spoiler_text: spoiler, sensitive };
+    posting::snapshot(&mut tx, id, signer.id, &after, edited_at).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
     tx.commit().await?;
     Ok(())
 }
 
 async fn delete(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    remove_own_by_uri(state, signer, id_of(&activity["object"]).unwrap_or_default()).await
+    let object = id_of(&activity["object"]).unwrap_or_default();
+    if object == signer.actor_uri(&state.config) {
+        return actor_changes::actor_deleted(state, signer).await;
+    }
+    remove_own_by_uri(state, signer, object).await
 }
 
 /// Removes the signer's status (or boost) with this URI, if there is one.
@@ -616,7 +651,8 @@ async fn follower_inboxes(state: &AppState, account_id: i64) -> Result<Vec<Strin
 }
 
 /// Sends a new (Create) or edited (Update) local status to the servers that should have
-/// it: its author's remote followers (unless direct) and the remote accounts it mentions.
+/// it: its author's remote followers (unless direct), the remote accounts it mentions and
+/// the remote author it replies to; updates also go to the remote voters in its poll.
 pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -> Result<()> {
     // Most posts on a quiet or single-server instance reach nobody elsewhere: one cheap
     // check before rendering the note.
@@ -625,7 +661,12 @@ pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -
                           JOIN accounts a ON a.id = f.account_id
                          WHERE s.id = $1 AND a.domain IS NOT NULL)
              OR EXISTS (SELECT 1 FROM mentions m JOIN accounts a ON a.id = m.account_id
-                         WHERE m.status_id = $1 AND a.domain IS NOT NULL)",
+                         WHERE m.status_id = $1 AND a.domain IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM statuses s JOIN accounts a ON a.id = s.in_reply_to_account_id
+                         WHERE s.id = $1 AND a.domain IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM statuses s JOIN poll_votes v ON v.poll_id = s.poll_id
+                          JOIN accounts a ON a.id = v.account_id
+                         WHERE s.id = $1 AND a.domain IS NOT NULL)",
     )
     .bind(status_id)
     .fetch_one(&state.db.primary)
@@ -634,16 +675,17 @@ pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -
         return Ok(());
     }
     let Some(local) = local_note(state, status_id).await? else { return Ok(()) };
-    let LocalNote { mut note, author, visibility, mention_inboxes } = local;
+    let LocalNote { mut note, author, visibility, addressed_inboxes } = local;
     let actor = author.actor_uri(&state.config);
     let uri = note["id"].as_str().unwrap_or_default().to_string();
     let edited = note["updated"].as_str().map(str::to_string);
-    let (kind, activity_id) = match (update, edited) {
-        (true, Some(edited)) => ("Update", format!("{uri}#updates/{edited}")),
-        _ => {
-            note.as_object_mut().map(|n| n.remove("updated"));
-            ("Create", format!("{uri}/activity"))
-        }
+    let (kind, activity_id) = if update {
+        // An edit, or new poll tallies (no `updated`: not an edit).
+        let version = edited.unwrap_or_else(|| chrono::Utc::now().timestamp().to_string());
+        ("Update", format!("{uri}#updates/{version}"))
+    } else {
+        note.as_object_mut().map(|n| n.remove("updated"));
+        ("Create", format!("{uri}/activity"))
     };
     let activity = json!({
         "@context": CONTEXT,
@@ -657,7 +699,8 @@ pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -
     });
     let mut inboxes =
         if visibility == Visibility::Direct { Vec::new() } else { follower_inboxes(state, author.id).await? };
-    for inbox in mention_inboxes {
+    let voters = if update { polls::voter_inboxes(state, status_id).await? } else { Vec::new() };
+    for inbox in addressed_inboxes.into_iter().chain(voters) {
         if !inboxes.contains(&inbox) {
             inboxes.push(inbox);
         }
@@ -674,8 +717,8 @@ struct LocalNote {
     note: Value,
     author: Account,
     visibility: Visibility,
-    /// Inboxes of the remote accounts it mentions.
-    mention_inboxes: Vec<String>,
+    /// Inboxes of the remote accounts it mentions or replies to.
+    addressed_inboxes: Vec<String>,
 }
 
 async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote>> {
@@ -696,18 +739,32 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
     let followers = format!("{actor}/followers");
     let mentioned: Vec<String> = mentions.iter().map(|m| m.0.clone()).collect();
     let (to, cc) = audience(status.visibility(), &followers, &mentioned);
-    let parent_uri: Option<String> = match status.in_reply_to_id {
-        Some(id) => sqlx::query_scalar("SELECT uri FROM statuses WHERE id = $1")
+    // The post it replies to, and its author's inbox when remote (they hear of replies).
+    let parent: Option<(Option<String>, Option<String>)> = match status.in_reply_to_id {
+        Some(id) => {
+            sqlx::query_as(
+                "SELECT s.uri, CASE WHEN a.domain IS NOT NULL
+                                    THEN COALESCE(NULLIF(a.shared_inbox_url, ''), NULLIF(a.inbox_url, '')) END
+                   FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
+            )
             .bind(id)
             .fetch_optional(&state.db.primary)
             .await?
-            .flatten(),
+        }
         None => None,
     };
+    let (parent_uri, parent_inbox) = parent.unwrap_or_default();
     let content = entities::content_html(status_id, &bundle, &state.config).unwrap_or_default();
-    let tags: Vec<Value> = mentions.iter().map(|m| json!({ "type": "Mention", "href": m.0 })).collect();
-    let note = json!({
-        "id": status.uri.clone().unwrap_or_default(),
+    let base = state.config.base_url();
+    let mut tags: Vec<Value> = mentions.iter().map(|m| json!({ "type": "Mention", "href": m.0 })).collect();
+    tags.extend(bundle.tags.get(&status_id).into_iter().flatten().map(|name| {
+        json!({ "type": "Hashtag", "href": format!("{base}/tags/{}", name.to_lowercase()), "name": format!("#{name}") })
+    }));
+    let attachments: Vec<Value> =
+        bundle.media.get(&status_id).into_iter().flatten().map(|m| document(m, &state.config)).collect();
+    let uri = status.uri.clone().unwrap_or_default();
+    let mut note = json!({
+        "id": uri,
         "type": "Note",
         "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
         "inReplyTo": parent_uri,
@@ -721,14 +778,40 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
         "content": content,
         "contentMap": status.language.as_ref().map(|l| json!({ l: content })),
         "tag": tags,
-        "attachment": [],
+        "attachment": attachments,
+        "replies": super::threads::replies_link(&uri),
     });
-    let mention_inboxes = mentions
+    if let Some((poll, _)) = status.poll_id.and_then(|id| bundle.polls.get(&id)) {
+        polls::as_question(&mut note, poll);
+    }
+    let addressed_inboxes = mentions
         .into_iter()
         .map(|(_, inbox, shared)| if shared.is_empty() { inbox } else { shared })
         .filter(|inbox| !inbox.is_empty())
+        .chain(parent_inbox.filter(|_| status.visibility() != Visibility::Direct))
         .collect();
-    Ok(Some(LocalNote { note, author: author.clone(), visibility: status.visibility(), mention_inboxes }))
+    Ok(Some(LocalNote { note, author: author.clone(), visibility: status.visibility(), addressed_inboxes }))
+}
+
+/// A local attachment as an ActivityPub `Document` (ActivityPub::NoteSerializer's).
+fn document(media: &crate::media::MediaAttachment, config: &crate::config::Config) -> Value {
+    let rendered = entities::media_attachment(media, config);
+    let meta = media.api_meta();
+    let mut document = json!({
+        "type": "Document",
+        "mediaType": media.file_content_type,
+        "url": rendered["url"],
+        "name": media.description,
+        "blurhash": media.blurhash,
+    });
+    if let (Some(width), Some(height)) = (meta["original"]["width"].as_u64(), meta["original"]["height"].as_u64()) {
+        document["width"] = json!(width);
+        document["height"] = json!(height);
+    }
+    if let (Some(x), Some(y)) = (meta["focus"]["x"].as_f64(), meta["focus"]["y"].as_f64()) {
+        document["focalPoint"] = json!([x, y]);
+    }
+    document
 }
 
 /// `GET /users/:username/statuses/:id` as ActivityPub: the Note of a public or unlisted
@@ -804,6 +887,15 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
     Ok(())
 }
 
+/// Queues `activity` from local `account` to the servers its followers are on.
+pub(crate) async fn deliver_to_followers(state: &AppState, account: &Account, activity: &Value) -> Result<()> {
+    for inbox in follower_inboxes(state, account.id).await? {
+        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
+            .await?;
+    }
+    Ok(())
+}
+
 /// A deleted local status: a Delete to the servers its author's followers are on.
 pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Result<()> {
     if !author.is_local() {
@@ -818,11 +910,7 @@ pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Re
         "to": [PUBLIC],
         "object": { "id": uri, "type": "Tombstone" },
     });
-    for inbox in follower_inboxes(state, author.id).await? {
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
-            .await?;
-    }
-    Ok(())
+    deliver_to_followers(state, author, &activity).await
 }
 
 /// One delivery: a POST signed with the sender's key. A refusal (4xx other than 408/429)
@@ -837,17 +925,10 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
     if availability::breaker_open(state, &host).await? {
         return Err(Error::internal(format!("{host}: too many failed deliveries, pausing")));
     }
-    let (username, pem): (String, Option<String>) =
-        sqlx::query_as("SELECT username, private_key FROM accounts WHERE id = $1 AND domain IS NULL")
-            .bind(account_id)
-            .fetch_optional(&state.db.primary)
-            .await?
-            .ok_or(Error::NotFound)?;
-    let key = RsaPrivateKey::from_pkcs1_pem(pem.as_deref().unwrap_or_default())
-        .map_err(|e| Error::internal(format!("private key of account {account_id}: {e}")))?;
-    let key_id = format!("{}/users/{username}#main-key", state.config.base_url());
+    let sender = accounts::get(&state.db.primary, account_id).await?;
+    let signer = super::instance_actor::signer_of(state, &sender).await?;
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
-    let status = match state.http.post_signed(inbox, &body, &key_id, &key).await {
+    let status = match state.http.post_signed(inbox, &body, &signer).await {
         Ok(status) => status,
         Err(e) => {
             availability::track_failure(state, &host).await?;

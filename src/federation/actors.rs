@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use crate::accounts::{self, Account};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::media::ProfileImage;
 use crate::statuses::text;
 use crate::time::iso_midnight;
 
@@ -120,7 +121,29 @@ pub fn actor(account: &Account, public_key_pem: &str, config: &Config) -> Value 
         "tag": [],
         "attachment": [],
         "endpoints": { "sharedInbox": format!("{}/inbox", config.base_url()) },
+        "icon": image(account.id, ProfileImage::Avatar, account.avatar_file_name.as_deref(), config),
+        "image": image(account.id, ProfileImage::Header, account.header_file_name.as_deref(), config),
     })
+}
+
+/// The actor's `icon` (avatar) or `image` (header), when it has one.
+fn image(account_id: i64, kind: ProfileImage, file_name: Option<&str>, config: &Config) -> Value {
+    let Some(name) = file_name.filter(|n| !n.is_empty()) else { return Value::Null };
+    let media_type = match name.rsplit('.').next() {
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        _ => "image/jpeg",
+    };
+    json!({ "type": "Image", "mediaType": media_type, "url": config.media_url(&kind.path(account_id, name)) })
+}
+
+/// The other accounts a local account says it also is (`alsoKnownAs`): where followers
+/// may move from.
+pub async fn aliases(db: &PgPool, account_id: i64) -> Result<Vec<String>> {
+    let aliases: Option<Vec<String>> =
+        sqlx::query_scalar("SELECT also_known_as FROM accounts WHERE id = $1").bind(account_id).fetch_one(db).await?;
+    Ok(aliases.unwrap_or_default())
 }
 
 /// A local account by username with its public key; suspended ones are `Gone`.

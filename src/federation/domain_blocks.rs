@@ -1,8 +1,8 @@
 //! Servers the admin blocks (Mastodon's `domain_blocks`). A suspended server is cut off:
 //! its activities are dropped, nothing is fetched from or delivered to it, and its known
 //! accounts are suspended. A silenced server's accounts are limited (`silenced_at`), as
-//! are accounts met from it later. `reject_media` is honoured trivially: ferrodon does not
-//! copy remote media yet. Subdomains are covered by their parent's block.
+//! are accounts met from it later. With `reject_media`, its media files are not copied
+//! (clients get the remote address). Subdomains are covered by their parent's block.
 
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -47,6 +47,21 @@ pub async fn severity(state: &AppState, domain: &str) -> Result<Option<Severity>
 
 pub async fn is_suspended(state: &AppState, domain: &str) -> Result<bool> {
     Ok(severity(state, domain).await? == Some(Severity::Suspend))
+}
+
+/// Whether media from `domain` stay where they are (a block with `reject_media`, or a
+/// suspension).
+pub async fn rejects_media(state: &AppState, domain: &str) -> Result<bool> {
+    let host = domain.split(':').next().unwrap_or(domain).to_ascii_lowercase();
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM domain_blocks
+                         WHERE (domain = $1 OR domain = $2 OR $2 LIKE '%.' || domain)
+                           AND (reject_media OR severity = 1))",
+    )
+    .bind(domain.to_ascii_lowercase())
+    .bind(&host)
+    .fetch_one(&state.db.primary)
+    .await?)
 }
 
 /// Refuses to deal with a suspended server.

@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 /// Largest remote JSON document accepted (Mastodon: 1 MB).
 const MAX_JSON_BYTES: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Media files may be large: a longer limit for the whole download.
+const FILE_TIMEOUT: Duration = Duration::from_secs(60);
 const USER_AGENT: &str = concat!("ferrodon/", env!("CARGO_PKG_VERSION"), " (Mastodon-compatible)");
 
 /// Whether `ip` is reachable from the public internet (not loopback, private, link-local, …).
@@ -156,14 +158,64 @@ impl Client {
         if !response.status().is_success() {
             return Err(Error::Unprocessable(format!("{url} answered {}", response.status().as_u16())));
         }
-        let body = read_limited(response, url).await?;
+        let body = read_limited(response, url, MAX_JSON_BYTES).await?;
         serde_json::from_slice(&body).map_err(|_| Error::Unprocessable(format!("{url} did not return JSON")))
     }
 
-    /// POSTs an activity to an inbox, signed by `key_id`'s key (draft-cavage, rsa-sha256,
-    /// `(request-target) host date digest`). Returns the response status.
-    pub async fn post_signed(&self, url: &str, body: &[u8], key_id: &str, key: &RsaPrivateKey) -> Result<u16> {
+    /// GETs a file (remote media) of at most `limit` bytes, with its declared content type.
+    pub async fn get_file(&self, url: &str, limit: usize) -> Result<(Vec<u8>, String)> {
         let target = self.check(url)?;
+        let response = self.http.get(target).timeout(FILE_TIMEOUT).send().await.map_err(|e| fetch_error(url, &e))?;
+        if !response.status().is_success() {
+            return Err(Error::Unprocessable(format!("{url} answered {}", response.status().as_u16())));
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((read_limited(response, url, limit).await?, content_type))
+    }
+
+    /// GETs an ActivityPub document with a signed request (`(request-target) host date`,
+    /// as Mastodon signs its fetches), so servers that require signed fetches answer.
+    pub async fn get_signed_json(&self, url: &str, accept: &str, signer: &Signer) -> Result<Value> {
+        let target = self.check(url)?;
+        let mut request = self.http.get(target.clone()).header("Accept", accept);
+        for (name, value) in signer.headers("GET", &target, None)? {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| fetch_error(url, &e))?;
+        if !response.status().is_success() {
+            return Err(Error::Unprocessable(format!("{url} answered {}", response.status().as_u16())));
+        }
+        let body = read_limited(response, url, MAX_JSON_BYTES).await?;
+        serde_json::from_slice(&body).map_err(|_| Error::Unprocessable(format!("{url} did not return JSON")))
+    }
+
+    /// POSTs an activity to an inbox, signed by `signer` (draft-cavage, rsa-sha256,
+    /// `(request-target) host date digest`). Returns the response status.
+    pub async fn post_signed(&self, url: &str, body: &[u8], signer: &Signer) -> Result<u16> {
+        let target = self.check(url)?;
+        let mut request = self.http.post(target.clone()).header("Content-Type", ACTIVITY_JSON).body(body.to_vec());
+        for (name, value) in signer.headers("POST", &target, Some(body))? {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| fetch_error(url, &e))?;
+        Ok(response.status().as_u16())
+    }
+}
+
+/// A key that signs requests: an account's, named by its key id.
+pub struct Signer {
+    pub key_id: String,
+    pub key: RsaPrivateKey,
+}
+
+impl Signer {
+    /// `Host`, `Date`, (`Digest` with a body) and `Signature` for a request to `target`.
+    fn headers(&self, method: &str, target: &reqwest::Url, body: Option<&[u8]>) -> Result<Vec<(&'static str, String)>> {
         let host = match target.port() {
             Some(port) => format!("{}:{port}", target.host_str().unwrap_or_default()),
             None => target.host_str().unwrap_or_default().to_string(),
@@ -173,30 +225,23 @@ impl Client {
             None => target.path().to_string(),
         };
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        let digest = signatures::digest(body);
-        let signed: Vec<String> =
-            ["(request-target)", "host", "date", "digest"].iter().map(|s| s.to_string()).collect();
-        let string = signatures::signing_string("POST", &path, &signed, |name| match name {
+        let digest = body.map(signatures::digest);
+        let mut signed: Vec<String> = ["(request-target)", "host", "date"].iter().map(|s| s.to_string()).collect();
+        if digest.is_some() {
+            signed.push("digest".into());
+        }
+        let string = signatures::signing_string(&method.to_ascii_lowercase(), &path, &signed, |name| match name {
             "host" => Some(host.clone()),
             "date" => Some(date.clone()),
-            "digest" => Some(digest.clone()),
+            "digest" => digest.clone(),
             _ => None,
         })
         .map_err(|e| Error::internal(e.to_string()))?;
-        let signature = signatures::header_value(key_id, &signed, &signatures::sign(key, &string));
-        let response = self
-            .http
-            .post(target)
-            .header("Host", host)
-            .header("Date", date)
-            .header("Digest", digest)
-            .header("Signature", signature)
-            .header("Content-Type", ACTIVITY_JSON)
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(|e| fetch_error(url, &e))?;
-        Ok(response.status().as_u16())
+        let signature = signatures::header_value(&self.key_id, &signed, &signatures::sign(&self.key, &string));
+        let mut headers = vec![("Host", host), ("Date", date)];
+        headers.extend(digest.map(|d| ("Digest", d)));
+        headers.push(("Signature", signature));
+        Ok(headers)
     }
 }
 
@@ -208,12 +253,12 @@ fn fetch_error(url: &str, err: &reqwest::Error) -> Error {
     Error::Unprocessable(format!("Could not fetch {url}: {message}"))
 }
 
-async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>> {
+async fn read_limited(mut response: reqwest::Response, url: &str, limit: usize) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| fetch_error(url, &e))? {
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_JSON_BYTES {
-            return Err(Error::Unprocessable(format!("{url} sent more than {MAX_JSON_BYTES} bytes")));
+        if body.len() > limit {
+            return Err(Error::Unprocessable(format!("{url} sent more than {limit} bytes")));
         }
     }
     Ok(body)

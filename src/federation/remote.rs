@@ -9,6 +9,7 @@ use super::{domain_blocks, sanitize};
 use crate::AppState;
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
 
 /// Remote profiles are fetched again after a day.
 const REFRESH_AFTER_HOURS: i64 = 24;
@@ -94,7 +95,7 @@ pub async fn account_by_uri(state: &AppState, uri: &str) -> Result<i64> {
 /// served from the host its `id` names.
 pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     domain_blocks::ensure_not_suspended(state, &authority(uri).unwrap_or_default()).await?;
-    let actor = state.http.get_json(uri, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
+    let actor = fetch_object(state, uri).await?;
     let id = actor["id"].as_str().ok_or_else(|| Error::Unprocessable(format!("{uri}: actor without id")))?;
     let domain = authority(id).ok_or_else(|| Error::Unprocessable(format!("{uri}: bad actor id")))?;
     if authority(uri).as_deref() != Some(domain.as_str()) {
@@ -129,11 +130,25 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
         Value::String(s) => Some(s.clone()),
         _ => None,
     };
+    let also_known_as: Vec<String> = match &actor["alsoKnownAs"] {
+        Value::Array(items) => items.iter().filter_map(string_or_id).collect(),
+        other => string_or_id(other).into_iter().collect(),
+    };
+    let images_before: Option<(Option<String>, String)> = sqlx::query_as(
+        "SELECT avatar_remote_url, header_remote_url FROM accounts
+          WHERE lower(username) = lower($1) AND lower(domain) = lower($2)",
+    )
+    .bind(username)
+    .bind(&domain)
+    .fetch_optional(&state.db.primary)
+    .await?;
+    let images_now = (icon("icon"), icon("image").unwrap_or_default());
     let account_id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (username, domain, uri, url, display_name, note, locked, actor_type, inbox_url,
                 outbox_url, shared_inbox_url, followers_url, following_url, public_key, discoverable, indexable,
-                avatar_remote_url, header_remote_url, created_at, updated_at, last_webfingered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, COALESCE($18, ''),
+                avatar_remote_url, header_remote_url, also_known_as, featured_collection_url,
+                created_at, updated_at, last_webfingered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
                  now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
          ON CONFLICT (lower(username::text), COALESCE(lower(domain::text), '')) DO UPDATE
             SET uri = EXCLUDED.uri, url = EXCLUDED.url, display_name = EXCLUDED.display_name, note = EXCLUDED.note,
@@ -142,7 +157,8 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
                 followers_url = EXCLUDED.followers_url, following_url = EXCLUDED.following_url,
                 public_key = EXCLUDED.public_key, discoverable = EXCLUDED.discoverable,
                 indexable = EXCLUDED.indexable, avatar_remote_url = EXCLUDED.avatar_remote_url,
-                header_remote_url = EXCLUDED.header_remote_url, updated_at = EXCLUDED.updated_at,
+                header_remote_url = EXCLUDED.header_remote_url, also_known_as = EXCLUDED.also_known_as,
+                featured_collection_url = EXCLUDED.featured_collection_url, updated_at = EXCLUDED.updated_at,
                 last_webfingered_at = EXCLUDED.last_webfingered_at
          RETURNING id",
     )
@@ -162,10 +178,18 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     .bind(public_key)
     .bind(actor["discoverable"].as_bool())
     .bind(actor["indexable"].as_bool().unwrap_or(false))
-    .bind(icon("icon"))
-    .bind(icon("image"))
+    .bind(&images_now.0)
+    .bind(&images_now.1)
+    .bind(also_known_as)
+    .bind(same_host(&actor["featured"]))
     .fetch_one(&state.db.primary)
     .await?;
+    // New (or changed) images are copied on `pull`, as Mastodon keeps its own copies.
+    let had_images = images_before.as_ref().is_some_and(|(avatar, header)| avatar.is_some() || !header.is_empty());
+    let has_images = images_now.0.is_some() || !images_now.1.is_empty();
+    if images_before.as_ref() != Some(&images_now) && (had_images || has_images) {
+        jobs::enqueue(&state.db.primary, Job::FetchProfileImages { account_id }).await?;
+    }
     if domain_blocks::severity(state, &domain).await? == Some(domain_blocks::Severity::Silence) {
         sqlx::query("UPDATE accounts SET silenced_at = COALESCE(silenced_at, now() AT TIME ZONE 'UTC') WHERE id = $1")
             .bind(account_id)
@@ -182,6 +206,13 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     Ok(account_id)
 }
 
+/// GETs an ActivityPub object, the request signed by the instance actor (servers in
+/// secure mode answer only signed fetches).
+pub async fn fetch_object(state: &AppState, url: &str) -> Result<Value> {
+    let signer = super::instance_actor::signer(state).await?;
+    state.http.get_signed_json(url, &format!("{ACTIVITY_JSON}, application/ld+json"), &signer).await
+}
+
 /// What a URL given to search stands for once fetched.
 pub enum Resolved {
     Account(i64),
@@ -193,7 +224,7 @@ pub enum Resolved {
 /// its id names.
 pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>> {
     domain_blocks::ensure_not_suspended(state, &authority(url).unwrap_or_default()).await?;
-    let object = state.http.get_json(url, &format!("{ACTIVITY_JSON}, application/ld+json")).await?;
+    let object = fetch_object(state, url).await?;
     let id = object["id"].as_str().unwrap_or_default();
     if authority(id).is_none() || authority(id) != authority(url) {
         return Err(Error::Unprocessable(format!("{url}: object id {id} is on another host")));
@@ -205,7 +236,14 @@ pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>
         "Note" | "Question" | "Article" => {
             let author_uri = string_or_id(&object["attributedTo"]).unwrap_or_default();
             let author = accounts::get(&state.db.primary, account_by_uri(state, &author_uri).await?).await?;
+            let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM statuses WHERE uri = $1)")
+                .bind(id)
+                .fetch_one(&state.db.primary)
+                .await?;
             let status = super::activities::store_note(state, &author, &object).await?;
+            if let (Some(status_id), false) = (status, known) {
+                super::threads::queue_fetch(state, status_id, &object).await?;
+            }
             Ok(status.map(Resolved::Status))
         }
         _ => Ok(None),

@@ -93,6 +93,33 @@ pub enum Job {
         status_id: i64,
         parent_uri: String,
     },
+    /// Fetches the replies collection of a remote status, and the replies in it (`pull`).
+    FetchReplies {
+        status_id: i64,
+        collection: String,
+    },
+    /// Downloads the file of a remote media attachment into our storage (`pull`).
+    FetchRemoteMedia {
+        media_id: i64,
+    },
+    /// Copies a remote account's avatar and header into our storage (`pull`).
+    FetchProfileImages {
+        account_id: i64,
+    },
+    /// The end of a local poll: notifications, and the final tallies to other servers.
+    PollEnded {
+        poll_id: i64,
+    },
+    /// A remote account moved to another: its local followers follow the new one
+    /// (Mastodon's MoveWorker).
+    MoveFollowers {
+        origin_id: i64,
+        target_id: i64,
+    },
+    /// A remote account was deleted on its server: its statuses and relations go.
+    PurgeAccount {
+        account_id: i64,
+    },
     /// One e-mail (the `mailers` queue).
     Mail(crate::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
@@ -115,7 +142,10 @@ impl Job {
             Job::VacuumFeeds => "scheduler",
             Job::Mail(_) => "mailers",
             Job::Ingress { .. } => "ingress",
-            Job::FetchParent { .. } => "pull",
+            Job::FetchParent { .. }
+            | Job::FetchReplies { .. }
+            | Job::FetchRemoteMedia { .. }
+            | Job::FetchProfileImages { .. } => "pull",
             Job::Deliver { .. } | Job::DistributeStatus { .. } => "push",
             _ => "default",
         }
@@ -136,6 +166,12 @@ impl Job {
             Job::Mail(_) => "Mail",
             Job::Ingress { .. } => "Ingress",
             Job::FetchParent { .. } => "FetchParent",
+            Job::FetchReplies { .. } => "FetchReplies",
+            Job::FetchRemoteMedia { .. } => "FetchRemoteMedia",
+            Job::FetchProfileImages { .. } => "FetchProfileImages",
+            Job::PollEnded { .. } => "PollEnded",
+            Job::MoveFollowers { .. } => "MoveFollowers",
+            Job::PurgeAccount { .. } => "PurgeAccount",
             Job::Deliver { .. } => "Deliver",
             Job::DistributeStatus { .. } => "DistributeStatus",
             Job::VacuumFeeds => "VacuumFeeds",
@@ -164,7 +200,10 @@ impl Job {
             // Mastodon's DeliveryWorker: 16 tries, about five days with this backoff.
             Job::Deliver { .. } => 16,
             Job::Ingress { .. } => 8,
-            Job::FetchParent { .. } => 3,
+            Job::FetchParent { .. }
+            | Job::FetchReplies { .. }
+            | Job::FetchRemoteMedia { .. }
+            | Job::FetchProfileImages { .. } => 3,
             _ => 5,
         }
     }
@@ -208,6 +247,20 @@ impl Job {
             Job::FetchParent { status_id, parent_uri } => {
                 crate::federation::activities::fetch_parent(state, status_id, &parent_uri).await
             }
+            Job::FetchReplies { status_id, collection } => {
+                crate::federation::threads::fetch_replies(state, status_id, &collection).await
+            }
+            Job::FetchRemoteMedia { media_id } => crate::media::remote::fetch(state, media_id).await,
+            Job::FetchProfileImages { account_id } => {
+                crate::media::remote::fetch_profile_images(state, account_id).await
+            }
+            Job::PollEnded { poll_id } => crate::polls::ended(state, poll_id).await,
+            Job::MoveFollowers { origin_id, target_id } => {
+                crate::federation::actor_changes::move_followers(state, origin_id, target_id).await
+            }
+            Job::PurgeAccount { account_id } => {
+                crate::federation::actor_changes::purge_account(state, account_id).await
+            }
             Job::DistributeStatus { status_id, update } => {
                 crate::federation::activities::distribute_status(state, status_id, update).await
             }
@@ -230,10 +283,24 @@ pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job) -> Resu
 
 /// Enqueues a job that may run `delay_seconds` from now.
 pub async fn enqueue_in<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, delay_seconds: i64) -> Result<()> {
+    insert(executor, job, delay_seconds, false).await
+}
+
+/// `enqueue_in`, unless the same job is already waiting to run (Sidekiq's unique jobs):
+/// a burst of triggers then gives one run.
+pub async fn enqueue_once_in<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, delay_seconds: i64) -> Result<()> {
+    insert(executor, job, delay_seconds, true).await
+}
+
+async fn insert<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, delay_seconds: i64, unique: bool) -> Result<()> {
     let payload = serde_json::to_value(&job).map_err(Error::internal)?;
     sqlx::query(
         "WITH job AS (INSERT INTO ferrodon_jobs (queue, kind, payload, max_attempts, priority, run_at)
-                      VALUES ($1, $2, $3, $4, $6, now() + make_interval(secs => $7)) RETURNING queue)
+                      SELECT $1, $2, $3, $4, $6, now() + make_interval(secs => $7)
+                       WHERE NOT $8 OR NOT EXISTS (SELECT 1 FROM ferrodon_jobs
+                                                    WHERE queue = $1 AND kind = $2 AND payload = $3 AND attempts = 0
+                                                      AND locked_by IS NULL AND dead_at IS NULL)
+                      RETURNING queue)
          SELECT pg_notify($5, queue) FROM job",
     )
     .bind(job.queue())
@@ -243,6 +310,7 @@ pub async fn enqueue_in<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, dela
     .bind(CHANNEL)
     .bind(job.priority())
     .bind(delay_seconds as f64)
+    .bind(unique)
     .execute(executor)
     .await?;
     Ok(())

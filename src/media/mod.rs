@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod process;
+pub mod remote;
 pub mod storage;
 
 use std::collections::HashMap;

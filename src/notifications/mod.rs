@@ -19,11 +19,12 @@ pub enum NotificationType {
     FollowRequest,
     Favourite,
     Update,
+    Poll,
 }
 
 impl NotificationType {
-    pub const ALL: [&'static str; 7] =
-        ["mention", "status", "reblog", "follow", "follow_request", "favourite", "update"];
+    pub const ALL: [&'static str; 8] =
+        ["mention", "status", "reblog", "follow", "follow_request", "favourite", "update", "poll"];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +35,7 @@ impl NotificationType {
             NotificationType::FollowRequest => "follow_request",
             NotificationType::Favourite => "favourite",
             NotificationType::Update => "update",
+            NotificationType::Poll => "poll",
         }
     }
     /// The polymorphic `activity_type` column: which table `activity_id` points into.
@@ -44,6 +46,7 @@ impl NotificationType {
             NotificationType::Follow => "Follow",
             NotificationType::FollowRequest => "FollowRequest",
             NotificationType::Favourite => "Favourite",
+            NotificationType::Poll => "Poll",
         }
     }
     /// Types that `/api/v2/notifications` may fold together.
@@ -54,7 +57,8 @@ impl NotificationType {
 
 /// Creates a notification unless the recipient would not want it: from themselves,
 /// from an account they block or mute with notifications hidden, or from one that blocks
-/// them. Only local accounts (with a user) are notified.
+/// them. Only local accounts (with a user) are notified. The end of a poll is the one
+/// notification authors get about their own activity.
 pub async fn notify(
     state: &AppState,
     recipient: i64,
@@ -62,7 +66,7 @@ pub async fn notify(
     kind: NotificationType,
     activity_id: i64,
 ) -> Result<Option<i64>> {
-    if recipient == from {
+    if recipient == from && kind != NotificationType::Poll {
         return Ok(None);
     }
     let db = &state.db.primary;
@@ -117,6 +121,7 @@ const STATUS_OF_ACTIVITY: &str = "CASE n.activity_type
     WHEN 'Status' THEN (CASE WHEN n.type = 'reblog'
                              THEN (SELECT r.reblog_of_id FROM statuses r WHERE r.id = n.activity_id)
                              ELSE n.activity_id END)
+    WHEN 'Poll' THEN (SELECT p.status_id FROM polls p WHERE p.id = n.activity_id)
   END";
 
 #[derive(Debug, Clone, FromRow)]

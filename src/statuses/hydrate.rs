@@ -1,7 +1,8 @@
 //! Loads everything needed to render a page of statuses for one viewer in a bounded number
 //! of queries (not one per status; two for a typical page, three with reblogs): the
 //! statuses with their counters, mentions, tags, applications and the viewer's own flags,
-//! the originals they reblog, the authors, and media attachments when there are any.
+//! the originals they reblog, the authors, and media attachments and polls when there
+//! are any.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,6 +11,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgPool};
 use crate::accounts::{self, Account};
 use crate::error::Result;
 use crate::media::{self, MediaAttachment};
+use crate::polls::{self, Poll, ViewerVotes};
 use crate::statuses::{self, Status};
 
 #[derive(Debug, Clone, Default, FromRow)]
@@ -55,6 +57,8 @@ pub struct StatusBundle {
     pub tags: HashMap<i64, Vec<String>>,
     pub applications: HashMap<i64, AppRow>,
     pub media: HashMap<i64, Vec<MediaAttachment>>,
+    /// Polls by poll id, with the viewer's votes.
+    pub polls: HashMap<i64, (Poll, ViewerVotes)>,
     pub flags: ViewerFlags,
 }
 
@@ -164,6 +168,8 @@ async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -
         .filter(|(_, ids)| !ids.is_empty())
         .collect();
     bundle.media = media::for_statuses(db, &with_media).await?;
+    let poll_ids: Vec<i64> = rows.iter().filter_map(|r| r.status.poll_id).collect();
+    bundle.polls = polls::load(db, &poll_ids, viewer).await?;
     for row in rows {
         let id = row.status.id;
         bundle.stats.insert(

@@ -86,7 +86,8 @@ pub async fn unbookmark(db: &PgPool, account_id: i64, status_id: i64) -> Result<
 }
 
 /// Pins one of the account's own public, unlisted or private statuses (at most five).
-pub async fn pin(db: &PgPool, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn pin(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+    let db = &state.db.primary;
     let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     if status.account_id != account_id {
         return Err(Error::validation("You can only pin your own posts"));
@@ -119,16 +120,21 @@ pub async fn pin(db: &PgPool, account_id: i64, status_id: i64) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(())
+    crate::federation::actor_changes::pinned(state, account_id, status_id, true).await
 }
 
-pub async fn unpin(db: &PgPool, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn unpin(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+    let db = &state.db.primary;
     statuses::find_visible(db, status_id, Some(account_id)).await?;
-    sqlx::query("DELETE FROM status_pins WHERE account_id = $1 AND status_id = $2")
+    let removed = sqlx::query("DELETE FROM status_pins WHERE account_id = $1 AND status_id = $2")
         .bind(account_id)
         .bind(status_id)
         .execute(db)
-        .await?;
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        crate::federation::actor_changes::pinned(state, account_id, status_id, false).await?;
+    }
     Ok(())
 }
 

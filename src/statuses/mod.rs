@@ -83,6 +83,7 @@ pub struct Status {
     pub account_id: i64,
     pub application_id: Option<i64>,
     pub ordered_media_attachment_ids: Option<Vec<i64>>,
+    pub poll_id: Option<i64>,
 }
 
 impl Status {
@@ -96,7 +97,7 @@ impl Status {
 
 pub const STATUS_COLUMNS: &str = "s.id, s.uri, s.url, s.text, s.spoiler_text, s.created_at, s.updated_at, s.edited_at,
     s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, s.sensitive, s.visibility, s.reply, s.language,
-    s.conversation_id, s.local, s.account_id, s.application_id, s.ordered_media_attachment_ids";
+    s.conversation_id, s.local, s.account_id, s.application_id, s.ordered_media_attachment_ids, s.poll_id";
 
 /// SQL that is true when the viewer bound at `$viewer` (NULL for anonymous) may see status
 /// `alias`: not deleted, author not suspended, no block either way, and the visibility

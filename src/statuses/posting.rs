@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
 use crate::media::{self, MediaEdit};
 use crate::notifications::{self, NotificationType};
+use crate::polls::{self, NewPoll};
 use crate::statuses::text::{self, MentionToken, ResolvedMention};
 use crate::statuses::{self, MAX_CHARACTERS, Status, Visibility};
 use crate::{AppState, events, time};
@@ -27,6 +28,7 @@ pub struct NewStatus {
     pub language: Option<String>,
     pub in_reply_to_id: Option<i64>,
     pub media_ids: Vec<i64>,
+    pub poll: Option<NewPoll>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
 }
@@ -115,11 +117,16 @@ async fn tag_ids(conn: &mut sqlx::PgConnection, written: &[String]) -> Result<Ve
 }
 
 async fn set_tags(conn: &mut sqlx::PgConnection, status_id: i64, text_body: &str) -> Result<()> {
+    set_tags_named(conn, status_id, &text::extract_hashtags(text_body)).await
+}
+
+/// Links a status to these hashtags (as written, without `#`) and to no others.
+pub(crate) async fn set_tags_named(conn: &mut sqlx::PgConnection, status_id: i64, written: &[String]) -> Result<()> {
     let mut names: Vec<String> = Vec::new();
-    for tag in text::extract_hashtags(text_body) {
-        let normalized = text::normalize_hashtag(&tag);
+    for tag in written {
+        let normalized = text::normalize_hashtag(tag);
         if !normalized.is_empty() && !names.iter().any(|n| text::normalize_hashtag(n) == normalized) {
-            names.push(tag);
+            names.push(tag.clone());
         }
     }
     let ids = tag_ids(conn, &names).await?;
@@ -247,6 +254,9 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
     .fetch_one(&mut *tx)
     .await?;
     media::attach(&mut tx, status_id, &media).await?;
+    if let Some(poll) = &new.poll {
+        polls::insert(&mut tx, author.id, status_id, poll).await?;
+    }
     let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
     let created_mentions = add_mentions(&mut tx, status_id, &mention_ids).await?;
     set_tags(&mut tx, status_id, &new.text).await?;
@@ -285,6 +295,8 @@ pub struct StatusChanges {
     pub media_ids: Option<Vec<i64>>,
     /// Description and focus changes of attached media (`media_attributes[]`).
     pub media_attributes: Vec<(i64, MediaEdit)>,
+    /// The poll after the edit: a changed one starts over, `None` removes it.
+    pub poll: Option<NewPoll>,
 }
 
 /// Edits `author`'s status, keeping every version in `status_edits`.
@@ -314,16 +326,8 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
         .fetch_one(&mut *tx)
         .await?;
     if !has_edits {
-        snapshot(
-            &mut tx,
-            status.id,
-            author.id,
-            &status.text,
-            &status.spoiler_text,
-            status.sensitive,
-            status.created_at,
-        )
-        .await?;
+        let before = Version { text: &status.text, spoiler_text: &status.spoiler_text, sensitive: status.sensitive };
+        snapshot(&mut tx, status.id, author.id, &before, status.created_at).await?;
     }
     sqlx::query(
         "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, language = $5, edited_at = $6, updated_at = $6
@@ -348,7 +352,9 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     for (media_id, edit) in &changes.media_attributes {
         media::edit_attached(&mut tx, status.id, *media_id, edit).await?;
     }
-    snapshot(&mut tx, status.id, author.id, &changes.text, changes.spoiler_text.trim(), sensitive, now).await?;
+    polls::replace(&mut tx, author.id, status.id, changes.poll.as_ref()).await?;
+    let after = Version { text: &changes.text, spoiler_text: changes.spoiler_text.trim(), sensitive };
+    snapshot(&mut tx, status.id, author.id, &after, now).await?;
     let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
     add_mentions(&mut tx, status.id, &mention_ids).await?;
     set_tags(&mut tx, status.id, &changes.text).await?;
@@ -369,24 +375,32 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     Ok(())
 }
 
-async fn snapshot(
+/// The text of one version of a status.
+pub(crate) struct Version<'a> {
+    pub text: &'a str,
+    pub spoiler_text: &'a str,
+    pub sensitive: bool,
+}
+
+/// Records a version in the status's history, with the options its poll has now.
+pub(crate) async fn snapshot(
     conn: &mut sqlx::PgConnection,
     status_id: i64,
     account_id: i64,
-    text: &str,
-    spoiler_text: &str,
-    sensitive: bool,
+    version: &Version<'_>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO status_edits (status_id, account_id, text, spoiler_text, sensitive, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO status_edits (status_id, account_id, text, spoiler_text, sensitive, created_at, updated_at,
+                                   poll_options)
+         VALUES ($1, $2, $3, $4, $5, $6, $6,
+                 (SELECT p.options FROM polls p JOIN statuses s ON s.poll_id = p.id WHERE s.id = $1))",
     )
     .bind(status_id)
     .bind(account_id)
-    .bind(text)
-    .bind(spoiler_text)
-    .bind(sensitive)
+    .bind(version.text)
+    .bind(version.spoiler_text)
+    .bind(version.sensitive)
     .bind(at)
     .execute(conn)
     .await?;
@@ -399,12 +413,13 @@ pub struct Edit {
     pub spoiler_text: String,
     pub sensitive: Option<bool>,
     pub created_at: chrono::NaiveDateTime,
+    pub poll_options: Option<Vec<String>>,
 }
 
 /// Every version of a status, oldest first (just the current one if never edited).
 pub async fn history(db: &sqlx::PgPool, status: &Status) -> Result<Vec<Edit>> {
     let edits: Vec<Edit> = sqlx::query_as(
-        "SELECT text, spoiler_text, sensitive, created_at FROM status_edits WHERE status_id = $1 ORDER BY id",
+        "SELECT text, spoiler_text, sensitive, created_at, poll_options FROM status_edits WHERE status_id = $1 ORDER BY id",
     )
     .bind(status.id)
     .fetch_all(db)
@@ -415,6 +430,7 @@ pub async fn history(db: &sqlx::PgPool, status: &Status) -> Result<Vec<Edit>> {
             spoiler_text: status.spoiler_text.clone(),
             sensitive: Some(status.sensitive),
             created_at: status.created_at,
+            poll_options: None,
         }]);
     }
     Ok(edits)

@@ -422,6 +422,24 @@ def build(t: ClientTest) -> ClientTest:
         assert str(by_type["mention"]["status"]["id"]) == str(t.reply["id"]), \
             f"mention notification points at {by_type['mention']['status']['id']}, expected {t.reply['id']}"
 
+    @t.step("poll_and_vote", needs=["authorization_code_bob", "password_grant_alice"])
+    def _():
+        question = t.alice.make_poll(["tea", "coffee"], expires_in=600)
+        st = t.alice.status_post(f"tea or coffee? {t.nonce}", poll=question)
+        assert st["poll"] is not None, "status_post with make_poll() returned no poll"
+        assert [o["title"] for o in st["poll"]["options"]] == ["tea", "coffee"], f"options are {st['poll']['options']}"
+        voted = t.bob.poll_vote(st["poll"]["id"], [1])
+        assert voted["voted"] is True and list(voted["own_votes"]) == [1], f"after voting: {voted}"
+        assert voted["options"][1]["votes_count"] == 1, f"tallies after voting: {voted['options']}"
+        seen = t.alice.poll(st["poll"]["id"])
+        assert seen["votes_count"] == 1, f"poll(id) gives votes_count {seen['votes_count']}"
+
+    @t.step("report", needs=["authorization_code_bob", "password_grant_alice", "alice_posts"])
+    def _():
+        report = t.bob.report(t.alice_account["id"], status_ids=[t.post["id"]], comment="test report", category="spam")
+        assert str(report["target_account"]["id"]) == str(t.alice_account["id"]), f"report target is {report['target_account']['id']}"
+        assert report["category"] == "spam", f"report category is {report['category']!r}"
+
     @t.step("status_context", needs=["bob_replies_with_mention"])
     def _():
         ctx = t.alice.status_context(t.post["id"])

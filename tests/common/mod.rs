@@ -147,12 +147,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_at("127.0.0.1", extra).await
+    }
+
+    /// An instance listening on loopback address `ip` (any of 127.0.0.0/8), which is also
+    /// its domain (with the port).
+    pub async fn spawn_at(ip: &str, extra: &[(&str, &str)]) -> TestApp {
         let db = TestDatabase::create().await;
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let listener = TcpListener::bind((ip, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let mut vars: HashMap<String, String> = [
             ("RAILS_ENV", "test".to_string()),
-            ("LOCAL_DOMAIN", format!("127.0.0.1:{port}")),
+            ("LOCAL_DOMAIN", format!("{ip}:{port}")),
             ("LOCAL_HTTPS", "false".into()),
             ("DATABASE_URL", db.url.clone()),
             ("REDIS_URL", redis_url()),
@@ -177,7 +183,7 @@ impl TestApp {
         let state = AppState::connect(config).await.expect("state");
         let server = serve(state.clone(), listener);
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base: format!("http://127.0.0.1:{port}"), state, client, server, db }
+        TestApp { base: format!("http://{ip}:{port}"), state, client, server, db }
     }
 
     /// Stops the web server (as if the instance went down); `start_server` brings it back on
@@ -189,8 +195,8 @@ impl TestApp {
     /// The new server gets its own connection pools: connections opened on the stopped
     /// server's runtime died with it.
     pub async fn start_server(&mut self) {
-        let port: u16 = self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("rebind");
+        let address = self.base.trim_start_matches("http://");
+        let listener = TcpListener::bind(address).expect("rebind");
         let state = AppState::connect((*self.state.config).clone()).await.expect("state");
         self.server = serve(state, listener);
         // And the test's own pool may hold connections the old server opened.
@@ -459,4 +465,14 @@ fn record(method: &Method, path: &str, status: StatusCode, headers: &HeaderMap, 
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(format!("{dir}/{exe}.jsonl")) {
         let _ = f.write_all(line.as_bytes());
     }
+}
+
+/// A small PNG (a `width`×`height` gradient), to upload.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture).write_to(&mut out, image::ImageFormat::Png).expect("png");
+    out.into_inner()
 }

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS poll_votes;
+DROP TABLE IF EXISTS polls;

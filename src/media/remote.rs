@@ -1,0 +1,171 @@
+//! Media of remote posts and accounts: the attachments a Note lists are stored with their
+//! remote address and copied into our storage on the `pull` queue (Mastodon downloads them
+//! when it processes the post), and so are avatars and headers. Until then, or when the
+//! server's media are rejected by a domain block, clients are given the remote address.
+
+use serde_json::{Value, json};
+
+use super::process::{self, MediaType, Sniffed};
+use super::{
+    COMPLETE, PROFILE_IMAGE_SIZE_LIMIT, ProfileImage, Upload, find, id_partition, random_file_name, set_profile_image,
+    store,
+};
+use crate::error::Result;
+use crate::federation::domain_blocks;
+use crate::federation::remote::authority;
+use crate::jobs::{self, Job};
+use crate::{AppState, accounts};
+
+/// The media type a remote `Document`'s `mediaType` names.
+fn media_type(mime: &str) -> MediaType {
+    match mime.split('/').next().unwrap_or_default() {
+        "image" => MediaType::Image,
+        "video" => MediaType::Video,
+        "audio" => MediaType::Audio,
+        _ => MediaType::Unknown,
+    }
+}
+
+/// `meta` from what the Document says: its size and focal point.
+fn meta_of(document: &Value) -> Value {
+    let mut meta = json!({});
+    if let (Some(width), Some(height)) = (document["width"].as_u64(), document["height"].as_u64())
+        && height > 0
+    {
+        meta["original"] = json!({
+            "width": width, "height": height, "size": format!("{width}x{height}"), "aspect": width as f64 / height as f64,
+        });
+    }
+    if let Some([x, y]) = document["focalPoint"].as_array().map(Vec::as_slice)
+        && let (Some(x), Some(y)) = (x.as_f64(), y.as_f64())
+    {
+        meta["focus"] = json!({ "x": x, "y": y });
+    }
+    meta
+}
+
+/// Stores the attachments of a remote Note (at most four, as Mastodon keeps) for
+/// `status_id` and queues their download. Returns their ids in order.
+pub async fn insert_for_status(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    status_id: i64,
+    attachments: &Value,
+) -> Result<Vec<i64>> {
+    let documents = match attachments {
+        Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        Value::Object(_) => vec![attachments],
+        _ => Vec::new(),
+    };
+    let mut ids = Vec::new();
+    for document in documents.into_iter().take(crate::statuses::MAX_MEDIA_ATTACHMENTS) {
+        let url = match &document["url"] {
+            Value::String(s) => s.clone(),
+            Value::Object(link) => link["href"].as_str().unwrap_or_default().to_string(),
+            Value::Array(links) => links.iter().find_map(|l| l["href"].as_str()).unwrap_or_default().to_string(),
+            _ => String::new(),
+        };
+        if !url.starts_with("http") {
+            continue;
+        }
+        let kind = media_type(document["mediaType"].as_str().unwrap_or_default());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO media_attachments (id, account_id, status_id, type, remote_url, file_meta, description, blurhash,
+                                            processing, created_at, updated_at)
+             VALUES (timestamp_id('media_attachments'), $1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+             RETURNING id",
+        )
+        .bind(account_id)
+        .bind(status_id)
+        .bind(kind as i32)
+        .bind(&url)
+        .bind(sqlx::types::Json(meta_of(document)))
+        .bind(document["name"].as_str().filter(|d| !d.is_empty()).map(|d| d.chars().take(1500).collect::<String>()))
+        .bind(document["blurhash"].as_str())
+        .bind(COMPLETE)
+        .fetch_one(&mut *conn)
+        .await?;
+        jobs::enqueue(&mut *conn, Job::FetchRemoteMedia { media_id: id }).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// The `FetchRemoteMedia` job: copies the file (images processed into our styles, with
+/// a blurhash when the Document had none). A server whose media are rejected is skipped.
+pub async fn fetch(state: &AppState, id: i64) -> Result<()> {
+    let Some(media) = find(&state.db.primary, id).await? else { return Ok(()) };
+    if media.file_file_name.is_some() || media.remote_url.is_empty() {
+        return Ok(());
+    }
+    if domain_blocks::rejects_media(state, &authority(&media.remote_url).unwrap_or_default()).await? {
+        return Ok(());
+    }
+    let limit = if media.media_type().is_large() { process::VIDEO_SIZE_LIMIT } else { process::IMAGE_SIZE_LIMIT };
+    let (bytes, content_type) = state.http.get_file(&media.remote_url, limit).await?;
+    let Some(sniffed) = process::sniff(&bytes, &content_type) else {
+        tracing::info!(media = id, "remote media of an unsupported type: left at its remote address");
+        return Ok(());
+    };
+    let (mime, extension) = sniffed.mime_and_extension();
+    let partition = id_partition(id);
+    let (name, meta, blurhash) = match sniffed {
+        Sniffed::Image(format) => {
+            let processed = tokio::task::spawn_blocking(move || process::image(&bytes, format))
+                .await
+                .map_err(|e| crate::error::Error::internal(format!("image processing: {e}")))??;
+            let name = random_file_name(processed.original.extension);
+            store(state, &format!("media_attachments/files/{partition}/original/{name}"), processed.original).await?;
+            store(state, &format!("media_attachments/files/{partition}/small/{name}"), processed.small).await?;
+            let mut meta = processed.meta;
+            if let Some(focus) = media.api_meta().get("focus") {
+                meta["focus"] = focus.clone();
+            }
+            (name, meta, Some(processed.blurhash))
+        }
+        Sniffed::Video(..) | Sniffed::Audio(..) => {
+            let name = random_file_name(extension);
+            state.storage.put(&format!("media_attachments/files/{partition}/original/{name}"), bytes, mime).await?;
+            (name, media.api_meta(), None)
+        }
+    };
+    sqlx::query(
+        "UPDATE media_attachments SET file_file_name = $2, file_content_type = $3, file_meta = $4,
+                blurhash = COALESCE(blurhash, $5), file_updated_at = now(), file_storage_schema_version = 1,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&name)
+    .bind(mime)
+    .bind(sqlx::types::Json(&meta))
+    .bind(blurhash)
+    .execute(&state.db.primary)
+    .await?;
+    Ok(())
+}
+
+/// The `FetchProfileImages` job: copies a remote account's avatar and header (processed
+/// like uploaded ones), and drops our copy of one its server no longer has.
+pub async fn fetch_profile_images(state: &AppState, account_id: i64) -> Result<()> {
+    let Some(account) = accounts::find_many(&state.db.primary, &[account_id]).await?.pop() else { return Ok(()) };
+    let Some(domain) = account.domain.as_deref() else { return Ok(()) };
+    if domain_blocks::rejects_media(state, domain).await? {
+        return Ok(());
+    }
+    let images = [
+        (ProfileImage::Avatar, account.avatar_remote_url.clone().unwrap_or_default()),
+        (ProfileImage::Header, account.header_remote_url.clone()),
+    ];
+    for (kind, url) in images {
+        let file = if url.is_empty() {
+            None
+        } else {
+            let (bytes, content_type) = state.http.get_file(&url, PROFILE_IMAGE_SIZE_LIMIT).await?;
+            let file_name = url.rsplit('/').next().unwrap_or("image").to_string();
+            Some(Upload { file_name, content_type, bytes })
+        };
+        set_profile_image(state, account_id, kind, file).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Reports to the moderators (Mastodon's ReportService): from local users through
+//! `POST /api/v1/reports`, and from other servers through an ActivityPub `Flag`.
+//! A local report about a remote account can be forwarded to that account's server.
+
+use chrono::NaiveDateTime;
+use sqlx::{FromRow, PgPool};
+
+use crate::error::{Error, Result};
+use crate::{AppState, accounts, time};
+
+/// Mastodon's comment limit for local reporters; reports from elsewhere keep 5,000.
+pub const COMMENT_LIMIT: usize = 1_000;
+pub const REMOTE_COMMENT_LIMIT: usize = 5_000;
+
+/// `reports.category` and its API names.
+const CATEGORIES: &[(&str, i32)] = &[("other", 0), ("spam", 1000), ("legal", 1500), ("violation", 2000)];
+
+pub fn category_name(value: i32) -> &'static str {
+    CATEGORIES.iter().find(|(_, v)| *v == value).map_or("other", |(name, _)| name)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Report {
+    pub id: i64,
+    pub account_id: i64,
+    pub target_account_id: i64,
+    pub status_ids: Vec<i64>,
+    pub rule_ids: Option<Vec<i64>>,
+    pub comment: String,
+    pub category: i32,
+    pub forwarded: Option<bool>,
+    pub action_taken_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub uri: Option<String>,
+}
+
+const COLUMNS: &str = "id, account_id, target_account_id, status_ids, rule_ids, comment, category, forwarded,
+    action_taken_at, created_at, uri";
+
+/// What a local user reports.
+#[derive(Debug, Clone, Default)]
+pub struct NewReport {
+    pub target_account_id: i64,
+    pub status_ids: Vec<i64>,
+    pub rule_ids: Vec<i64>,
+    pub comment: String,
+    pub category: Option<String>,
+    pub forward: bool,
+}
+
+/// Files a local user's report. The reported statuses must be the target's and visible
+/// to the reporter (404 otherwise, as Mastodon answers). With `forward`, a report about a
+/// remote account is also sent to its server.
+pub async fn file(state: &AppState, reporter: i64, new: NewReport) -> Result<Report> {
+    let db = &state.db.primary;
+    let target = accounts::find_many(db, &[new.target_account_id]).await?.pop().ok_or(Error::NotFound)?;
+    if target.suspended_at.is_some() {
+        return Err(Error::NotFound);
+    }
+    if new.comment.chars().count() > COMMENT_LIMIT {
+        return Err(Error::validation(format!("Comment is too long (maximum is {COMMENT_LIMIT} characters)")));
+    }
+    let category = if new.rule_ids.is_empty() {
+        let name = new.category.as_deref().filter(|c| !c.is_empty()).unwrap_or("other");
+        CATEGORIES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| Error::validation("Category is not included in the list"))?
+    } else {
+        // This server publishes no rules yet, so no rule id is valid.
+        return Err(Error::validation("Rule ids does not reference valid rules"));
+    };
+    for status_id in &new.status_ids {
+        let status = crate::statuses::find_visible(db, *status_id, Some(reporter)).await?;
+        if status.account_id != target.id {
+            return Err(Error::NotFound);
+        }
+    }
+    let forwarded = new.forward && !target.is_local();
+    let uri = format!("{}/{}", state.config.base_url(), accounts::email::new_token());
+    let filed = Filed {
+        reporter,
+        target: target.id,
+        status_ids: &new.status_ids,
+        comment: &new.comment,
+        category,
+        forwarded,
+        uri: Some(&uri),
+    };
+    let report = insert(db, &filed).await?;
+    if forwarded {
+        crate::federation::flags::forward(state, &report, &target).await?;
+    }
+    Ok(report)
+}
+
+/// A report as stored.
+pub(crate) struct Filed<'a> {
+    pub reporter: i64,
+    pub target: i64,
+    pub status_ids: &'a [i64],
+    pub comment: &'a str,
+    pub category: i32,
+    pub forwarded: bool,
+    /// The id of its Flag (ours for local reports).
+    pub uri: Option<&'a str>,
+}
+
+pub(crate) async fn insert(db: &PgPool, filed: &Filed<'_>) -> Result<Report> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO reports (account_id, target_account_id, status_ids, comment, category, forwarded, uri,
+                              created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(filed.reporter)
+    .bind(filed.target)
+    .bind(filed.status_ids)
+    .bind(filed.comment)
+    .bind(filed.category)
+    .bind(filed.forwarded)
+    .bind(filed.uri)
+    .bind(time::now())
+    .fetch_one(db)
+    .await?)
+}
+
+/// Reports about an account, newest first (for the admin CLI and tests).
+pub async fn about(db: &PgPool, target: i64) -> Result<Vec<Report>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM reports WHERE target_account_id = $1 ORDER BY id DESC"
+    )))
+    .bind(target)
+    .fetch_all(db)
+    .await?)
+}
