@@ -15,6 +15,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Outgoing federation requests (SSRF-guarded).
     pub http: crate::federation::http::Client,
+    /// The Meilisearch backend of search, when `MEILI_URL` is set.
+    pub search: Option<Arc<crate::search::meili::Meili>>,
 }
 
 impl AppState {
@@ -23,6 +25,10 @@ impl AppState {
         let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
         let storage = Storage::new(&config.media);
         let http = crate::federation::http::Client::new(config.allowed_private_addresses.clone())?;
-        Ok(AppState { config: Arc::new(config), db, redis, storage, http })
+        let search = match &config.meili {
+            Some(meili) => Some(Arc::new(crate::search::meili::Meili::new(meili)?)),
+            None => None,
+        };
+        Ok(AppState { config: Arc::new(config), db, redis, storage, http, search })
     }
 }

@@ -54,6 +54,8 @@ pub enum CtlCommand {
     Media(MediaCommand),
     #[command(subcommand)]
     Domains(DomainsCommand),
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Queue depth, latency and failures; the dead set.
     Queues {
         #[command(subcommand)]
@@ -128,6 +130,13 @@ pub enum DomainsCommand {
     List,
 }
 
+/// The Meilisearch backend of search (`MEILI_URL`).
+#[derive(Subcommand)]
+pub enum SearchCommand {
+    /// Create the indexes and (re)write every status, account and tag document.
+    Deploy,
+}
+
 #[derive(Subcommand)]
 pub enum MediaCommand {
     /// Delete the local copies of remote media older than --days (they are fetched again on demand).
@@ -176,8 +185,19 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             let mut bytes = [0u8; 16];
             rand::rng().fill_bytes(&mut bytes);
             let password = hex::encode(bytes);
-            accounts::register(&state.db.primary, &state.config, registration(&args.username, &args.email, &password))
-                .await?;
+            let user = accounts::register(
+                &state.db.primary,
+                &state.config,
+                registration(&args.username, &args.email, &password),
+            )
+            .await?;
+            crate::search::reindex_later(
+                &state,
+                &state.db.primary,
+                crate::search::meili::Kind::Account,
+                user.account_id,
+            )
+            .await?;
             println!("OK\nNew password: {password}");
             Ok(())
         }
@@ -194,6 +214,21 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Domains(command)) => {
             let state = AppState::connect(config).await?;
             domains_command(&state, command).await
+        }
+        Command::Ctl(CtlCommand::Search(SearchCommand::Deploy)) => {
+            let state = AppState::connect(config).await?;
+            let meili = state.search.clone().ok_or_else(|| crate::Error::bad_request("MEILI_URL is not set"))?;
+            let totals = meili
+                .deploy(&state.db.replica, |kind, written| {
+                    print!("\r{kind:?}: {written} documents");
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                })
+                .await?;
+            println!();
+            for (kind, written) in totals {
+                println!("OK, {kind:?}: {written} documents indexed");
+            }
+            Ok(())
         }
         Command::Ctl(CtlCommand::Media(command)) => {
             let state = AppState::connect(config).await?;
@@ -284,7 +319,10 @@ async fn seed(state: &AppState) -> Result<()> {
             continue;
         }
         let email = format!("{name}@localhost");
-        accounts::register(&state.db.primary, &state.config, registration(name, &email, DEMO_PASSWORD)).await?;
+        let user =
+            accounts::register(&state.db.primary, &state.config, registration(name, &email, DEMO_PASSWORD)).await?;
+        crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, user.account_id)
+            .await?;
         println!("{name}: created ({email} / {DEMO_PASSWORD})");
     }
     Ok(())

@@ -237,6 +237,16 @@ pub struct Config {
     /// `ALLOWED_PRIVATE_ADDRESSES` (Mastodon's): networks that outgoing federation requests
     /// may reach although they are private or loopback (development and tests).
     pub allowed_private_addresses: Vec<(std::net::IpAddr, u8)>,
+    /// The optional Meilisearch backend of search (`MEILI_URL`, `MEILI_API_KEY`); index
+    /// names start with `MEILI_INDEX_PREFIX` (default `ferrodon_`).
+    pub meili: Option<MeiliConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MeiliConfig {
+    pub url: String,
+    pub api_key: Option<String>,
+    pub index_prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -450,6 +460,11 @@ impl Config {
             media: media_config(lookup)?,
             mail,
             allowed_private_addresses: networks(lookup, "ALLOWED_PRIVATE_ADDRESSES")?,
+            meili: var(lookup, "MEILI_URL").map(|url| MeiliConfig {
+                url: url.trim_end_matches('/').to_string(),
+                api_key: var(lookup, "MEILI_API_KEY"),
+                index_prefix: var(lookup, "MEILI_INDEX_PREFIX").unwrap_or_else(|| "ferrodon_".into()),
+            }),
         })
     }
 

@@ -60,6 +60,8 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
         },
     )
     .await?;
+    crate::search::reindex_later(&state, &state.db.primary, crate::search::meili::Kind::Account, user.account_id)
+        .await?;
     let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
     Ok(HttpResponse::Ok().json(entities::token(&token.token, &app.scopes().to_db(), &token.created_at)))
 }

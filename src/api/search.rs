@@ -70,7 +70,6 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     }
     let wants = |kind: &str| p.kind.as_deref().is_none_or(|k| k == kind);
     let db = &state.db.replica;
-    let domain = &state.config.local_domain;
     // `resolve=true` with a URL of another server: fetch the account or status it names.
     let resolving = p.resolve == Some(true) && viewer.is_some();
     let is_url = query.starts_with("https://") || query.starts_with("http://");
@@ -99,7 +98,7 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
             },
         };
         let found =
-            search::accounts(db, domain, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
+            search::accounts(&state, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
         let resolved_id = resolved.as_ref().map(|a| a.id);
         accounts = resolved
             .iter()
@@ -109,7 +108,7 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     }
     let mut hashtags = Vec::new();
     if wants("hashtags") {
-        for tag in search::hashtags(db, query, p.exclude_unreviewed == Some(true), window).await? {
+        for tag in search::hashtags(&state, query, p.exclude_unreviewed == Some(true), window).await? {
             let following = match viewer {
                 Some(v) => Some(tags::is_following(db, v, tag.id).await?),
                 None => None,
@@ -125,7 +124,7 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
         && !is_url
     {
         let parsed = StatusQuery::parse(query)?;
-        let ids = search::statuses(db, domain, viewer, &parsed, p.account_id, (p.min_id, p.max_id), window).await?;
+        let ids = search::statuses(&state, viewer, &parsed, p.account_id, (p.min_id, p.max_id), window).await?;
         statuses = render_statuses(&state, &ids, Some(viewer)).await?;
     }
     Ok(HttpResponse::Ok().json(json!({ "accounts": accounts, "statuses": statuses, "hashtags": hashtags })))
@@ -135,15 +134,7 @@ pub async fn accounts(state: State, auth: Auth, Params(p): Params<SearchParams>)
     let viewer = auth.user("read:accounts")?;
     let query = required_query(&p.q)?;
     let window = window(p.limit, p.offset, 40)?;
-    let found = search::accounts(
-        &state.db.replica,
-        &state.config.local_domain,
-        Some(viewer.account_id),
-        query,
-        p.following == Some(true),
-        window,
-    )
-    .await?;
+    let found = search::accounts(&state, Some(viewer.account_id), query, p.following == Some(true), window).await?;
     let rows: Vec<(i64, crate::accounts::Account)> = found.into_iter().map(|a| (a.id, a)).collect();
     Ok(HttpResponse::Ok().json(render_account_list(&state, &rows)))
 }

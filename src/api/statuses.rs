@@ -219,14 +219,14 @@ pub async fn unfavourite(state: State, auth: Auth, id: web::Path<String>) -> Res
 pub async fn bookmark(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:bookmarks")?;
     let id = path_id(&id)?;
-    interactions::bookmark(&state.db.primary, viewer.account_id, id).await?;
+    interactions::bookmark(&state, viewer.account_id, id).await?;
     after(&state, id, viewer.account_id).await
 }
 
 pub async fn unbookmark(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:bookmarks")?;
     let id = path_id(&id)?;
-    interactions::unbookmark(&state.db.primary, viewer.account_id, id).await?;
+    interactions::unbookmark(&state, viewer.account_id, id).await?;
     after(&state, id, viewer.account_id).await
 }
 

@@ -20,6 +20,7 @@ use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::jobs::{self, Job};
 use crate::notifications::{self, NotificationType};
+use crate::search::{self, meili::Kind};
 use crate::statuses::posting::Version;
 use crate::statuses::{self, Visibility, hydrate, interactions, posting};
 use crate::{AppState, entities, time};
@@ -159,6 +160,7 @@ async fn announce(state: &AppState, signer: &Account, activity: &Value) -> Resul
     posting::bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
     accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
     tx.commit().await?;
     notifications::notify(state, original.account_id, signer.id, NotificationType::Reblog, reblog_id).await?;
     Ok(())
@@ -382,6 +384,8 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
         accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
     }
     jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
+    search::reindex_tags_of(state, &mut tx, status_id).await?;
     // A reply to a post this server has not seen: fetch it on `pull`, then link the two.
     if let (None, Some(parent_uri)) = (parent, object["inReplyTo"].as_str()) {
         jobs::enqueue(&mut *tx, Job::FetchParent { status_id, parent_uri: parent_uri.to_string() }).await?;
@@ -453,6 +457,7 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
     let after = Version { text: &text, spoiler_text: spoiler, sensitive };
     posting::snapshot(&mut tx, id, signer.id, &after, edited_at).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -212,8 +212,10 @@ pub async fn pinned(state: &AppState, account_id: i64, status_id: i64, pinned: b
     super::activities::deliver_to_followers(state, &account, &activity).await
 }
 
-/// A local account changed its profile: `Update` of its actor to its followers' servers.
+/// A local account changed its profile: `Update` of its actor to its followers' servers
+/// (and the search index, when Meilisearch is the backend).
 pub async fn profile_updated(state: &AppState, account_id: i64) -> Result<()> {
+    crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, account_id).await?;
     let account = accounts::get(&state.db.primary, account_id).await?;
     let (_, key) = super::actors::local_actor(&state.db.primary, &account.username).await?;
     let mut actor = super::actors::actor(&account, &key, &state.config);

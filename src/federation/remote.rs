@@ -184,6 +184,7 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     .bind(same_host(&actor["featured"]))
     .fetch_one(&state.db.primary)
     .await?;
+    crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, account_id).await?;
     // New (or changed) images are copied on `pull`, as Mastodon keeps its own copies.
     let had_images = images_before.as_ref().is_some_and(|(avatar, header)| avatar.is_some() || !header.is_empty());
     let has_images = images_now.0.is_some() || !images_now.1.is_empty();

@@ -120,6 +120,11 @@ pub enum Job {
     PurgeAccount {
         account_id: i64,
     },
+    /// Writes (or removes) search documents in Meilisearch, when it is the backend.
+    SearchIndex {
+        kind: crate::search::meili::Kind,
+        id: i64,
+    },
     /// One e-mail (the `mailers` queue).
     Mail(crate::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
@@ -170,6 +175,7 @@ impl Job {
             Job::FetchRemoteMedia { .. } => "FetchRemoteMedia",
             Job::FetchProfileImages { .. } => "FetchProfileImages",
             Job::PollEnded { .. } => "PollEnded",
+            Job::SearchIndex { .. } => "SearchIndex",
             Job::MoveFollowers { .. } => "MoveFollowers",
             Job::PurgeAccount { .. } => "PurgeAccount",
             Job::Deliver { .. } => "Deliver",
@@ -255,6 +261,10 @@ impl Job {
                 crate::media::remote::fetch_profile_images(state, account_id).await
             }
             Job::PollEnded { poll_id } => crate::polls::ended(state, poll_id).await,
+            Job::SearchIndex { kind, id } => match &state.search {
+                Some(meili) => meili.reindex(&state.db.primary, kind, &[id]).await,
+                None => Ok(()),
+            },
             Job::MoveFollowers { origin_id, target_id } => {
                 crate::federation::actor_changes::move_followers(state, origin_id, target_id).await
             }

@@ -7,6 +7,7 @@ use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::notifications::{self, NotificationType};
 use crate::pagination::Page;
+use crate::search::{self, meili::Kind};
 use crate::statuses::posting::bump_status_stat;
 use crate::statuses::{self, MAX_PINNED, Visibility, visible_sql};
 use crate::{AppState, time};
@@ -30,6 +31,7 @@ pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Res
     .await?;
     if id.is_some() {
         bump_status_stat(&mut tx, status.id, "favourites_count", 1).await?;
+        search::reindex_later(state, &mut *tx, Kind::Status, status.id).await?;
     }
     tx.commit().await?;
     if let Some(id) = id {
@@ -52,6 +54,7 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
     if let Some(id) = removed {
         bump_status_stat(&mut tx, status_id, "favourites_count", -1).await?;
         notifications::remove_for_activity(&mut tx, "Favourite", &[id]).await?;
+        search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
     }
     tx.commit().await?;
     if removed.is_some() {
@@ -60,7 +63,8 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
     Ok(())
 }
 
-pub async fn bookmark(db: &PgPool, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn bookmark(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+    let db = &state.db.primary;
     let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     let target = status.reblog_of_id.unwrap_or(status.id);
     sqlx::query(
@@ -72,17 +76,18 @@ pub async fn bookmark(db: &PgPool, account_id: i64, status_id: i64) -> Result<()
     .bind(time::now())
     .execute(db)
     .await?;
-    Ok(())
+    search::reindex_later(state, db, Kind::Status, target).await
 }
 
-pub async fn unbookmark(db: &PgPool, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn unbookmark(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+    let db = &state.db.primary;
     statuses::find_visible(db, status_id, Some(account_id)).await?;
     sqlx::query("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2")
         .bind(account_id)
         .bind(status_id)
         .execute(db)
         .await?;
-    Ok(())
+    search::reindex_later(state, db, Kind::Status, status_id).await
 }
 
 /// Pins one of the account's own public, unlisted or private statuses (at most five).

@@ -12,6 +12,7 @@ use crate::jobs::{self, Job};
 use crate::media::{self, MediaEdit};
 use crate::notifications::{self, NotificationType};
 use crate::polls::{self, NewPoll};
+use crate::search::{self, meili::Kind};
 use crate::statuses::text::{self, MentionToken, ResolvedMention};
 use crate::statuses::{self, MAX_CHARACTERS, Status, Visibility};
 use crate::{AppState, events, time};
@@ -273,6 +274,8 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         .await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
     jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id, update: false }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
+    search::reindex_tags_of(state, &mut tx, status_id).await?;
     tx.commit().await?;
 
     for (mention_id, account_id) in created_mentions {
@@ -360,6 +363,8 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     set_tags(&mut tx, status.id, &changes.text).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: status.id, update: true }).await?;
     jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id: status.id, update: true }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, status.id).await?;
+    search::reindex_tags_of(state, &mut tx, status.id).await?;
     tx.commit().await?;
 
     let rebloggers: Vec<i64> = sqlx::query_scalar(
@@ -502,6 +507,7 @@ pub async fn reblog(
     bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
     accounts::bump_stat(&mut tx, account.id, Counter::Statuses, 1).await?;
     jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
+    search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
     tx.commit().await?;
     notifications::notify(state, original.account_id, account.id, NotificationType::Reblog, reblog_id).await?;
     let reblog = statuses::find_own(db, reblog_id, account.id).await?;
@@ -571,6 +577,8 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
     for (id, (account_id, reblog_of_id)) in removed {
         jobs::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
     }
+    // The document goes (or, for a reblog, the original's readers change).
+    search::reindex_later(state, &mut *tx, Kind::Status, status.reblog_of_id.unwrap_or(status.id)).await?;
     tx.commit().await?;
     match (status.is_local(), status.reblog_of_id, &status.uri) {
         (true, None, Some(uri)) => {

@@ -11,14 +11,49 @@
 //!   (`"phrases"`, `-exclusions`, `from:`, `is:`, `has:`, `language:`, `before:`,
 //!   `after:`, `during:`, `in:library|public`), then the usual visibility, block and mute
 //!   checks.
+//!
+//! With `MEILI_URL` set, Meilisearch (`meili`) finds the candidates and the same SQL
+//! decides among them, so the rules above hold for both backends.
+
+pub mod meili;
 
 use chrono::NaiveDate;
 use sqlx::{AssertSqlSafe, PgPool};
 
+use crate::AppState;
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::statuses::{self, text};
 use crate::tags::Tag;
+
+/// Queues the (re)indexing of a status, account or tag when Meilisearch is the backend
+/// (a few seconds later, once per burst of changes); nothing otherwise.
+pub async fn reindex_later<'e, E: sqlx::PgExecutor<'e>>(
+    state: &AppState,
+    executor: E,
+    kind: meili::Kind,
+    id: i64,
+) -> Result<()> {
+    if state.search.is_none() {
+        return Ok(());
+    }
+    crate::jobs::enqueue_once_in(executor, crate::jobs::Job::SearchIndex { kind, id }, 0).await
+}
+
+/// `reindex_later` for the hashtags of a status (new tags become searchable).
+pub async fn reindex_tags_of(state: &AppState, conn: &mut sqlx::PgConnection, status_id: i64) -> Result<()> {
+    if state.search.is_none() {
+        return Ok(());
+    }
+    let tags: Vec<i64> = sqlx::query_scalar("SELECT tag_id FROM statuses_tags WHERE status_id = $1")
+        .bind(status_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for tag in tags {
+        reindex_later(state, &mut *conn, meili::Kind::Tag, tag).await?;
+    }
+    Ok(())
+}
 
 /// Limits and paging shared by every kind of result.
 #[derive(Debug, Clone, Copy)]
@@ -50,8 +85,7 @@ const ACCOUNT_DOCUMENT: &str = "(setweight(to_tsvector('simple', a.display_name)
 /// Accounts matching `query` (a leading `@` ignored). An exact `user@domain` comes first;
 /// anonymous queries shorter than three characters find only that.
 pub async fn accounts(
-    db: &PgPool,
-    local_domain: &str,
+    state: &AppState,
     viewer: Option<i64>,
     query: &str,
     following: bool,
@@ -61,6 +95,7 @@ pub async fn accounts(
     if query.is_empty() || window.limit < 1 {
         return Ok(Vec::new());
     }
+    let (db, local_domain) = (&state.db.replica, state.config.local_domain.as_str());
     let mut found = Vec::new();
     if window.offset == 0
         && let Some((user, domain)) = query.split_once('@')
@@ -86,11 +121,15 @@ pub async fn accounts(
         return ordered_accounts(db, &found).await;
     }
     let limit = window.limit - found.len() as i64;
+    let candidates = match &state.search {
+        Some(meili) => Some(meili.account_candidates(&account_term(query, local_domain)).await?),
+        None => None,
+    };
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT a.id FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id,
                 to_tsquery('simple', $1) AS q
-          WHERE {ACCOUNT_DOCUMENT} @@ q
-            AND a.suspended_at IS NULL AND a.moved_to_account_id IS NULL
+          WHERE ($7::bigint[] IS NULL AND {ACCOUNT_DOCUMENT} @@ q OR a.id = ANY($7))
+            AND a.suspended_at IS NULL AND a.moved_to_account_id IS NULL AND a.id > 0
             AND (a.domain IS NOT NULL OR $3 OR EXISTS (
                    SELECT 1 FROM users u WHERE u.account_id = a.id AND u.approved AND u.confirmed_at IS NOT NULL))
             AND (NOT $3 OR a.id = $2 OR a.id IN (SELECT target_account_id FROM follows WHERE account_id = $2))
@@ -114,6 +153,7 @@ pub async fn accounts(
     .bind(limit)
     .bind(window.offset)
     .bind(&found)
+    .bind(candidates)
     .fetch_all(db)
     .await?;
     found.extend(ids);
@@ -127,15 +167,19 @@ async fn ordered_accounts(db: &PgPool, ids: &[i64]) -> Result<Vec<Account>> {
 }
 
 /// Listable hashtags whose name starts with `query` (a leading `#` ignored), shortest first.
-pub async fn hashtags(db: &PgPool, query: &str, exclude_unreviewed: bool, window: Window) -> Result<Vec<Tag>> {
+pub async fn hashtags(state: &AppState, query: &str, exclude_unreviewed: bool, window: Window) -> Result<Vec<Tag>> {
     let name = text::normalize_hashtag(query.trim().trim_start_matches('#'));
     if name.is_empty() || window.limit < 1 {
         return Ok(Vec::new());
     }
+    let candidates = match &state.search {
+        Some(meili) => Some(meili.tag_candidates(&name).await?),
+        None => None,
+    };
     let pattern = format!("{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     Ok(sqlx::query_as(
         "SELECT id, name, display_name FROM tags
-          WHERE lower(name) LIKE $1 AND listable IS NOT FALSE
+          WHERE ($6::bigint[] IS NULL AND lower(name) LIKE $1 OR id = ANY($6)) AND listable IS NOT FALSE
             AND (NOT $2 OR lower(name) = $3 OR reviewed_at IS NOT NULL)
           ORDER BY length(name), name LIMIT $4 OFFSET $5",
     )
@@ -144,7 +188,8 @@ pub async fn hashtags(db: &PgPool, query: &str, exclude_unreviewed: bool, window
     .bind(&name)
     .bind(window.limit)
     .bind(window.offset)
-    .fetch_all(db)
+    .bind(candidates)
+    .fetch_all(&state.db.replica)
     .await?)
 }
 
@@ -264,8 +309,7 @@ impl StatusQuery {
 
 /// Statuses matching `query` that `viewer` may find, newest first.
 pub async fn statuses(
-    db: &PgPool,
-    local_domain: &str,
+    state: &AppState,
     viewer: i64,
     query: &StatusQuery,
     account_id: Option<i64>,
@@ -275,6 +319,7 @@ pub async fn statuses(
     if query.has_unsupported || window.limit < 1 {
         return Ok(Vec::new());
     }
+    let (db, local_domain) = (&state.db.replica, state.config.local_domain.as_str());
     // Built from constants only (the media type numbers), never from the query text.
     let media_filters: String = query
         .has_media
@@ -306,10 +351,48 @@ pub async fn statuses(
             Some(found.unwrap_or(-1))
         }
     };
-    let (min_id, max_id) = id_range;
+    let search = StatusSearch { viewer, query, from, id_range, window, media_filters: &media_filters };
+    let Some(meili) = &state.search else { return status_rows(db, &search, None).await };
+    // Meilisearch finds candidates newest first, in rounds, until the SQL below has
+    // a page of them or Meilisearch has nothing more.
+    let filter = meili::StatusFilter {
+        viewer,
+        account_id: from,
+        language: query.language.as_deref(),
+        public_only: query.public_only,
+        library_only: query.library_only,
+    };
+    let mut candidates = Vec::new();
+    for round in 0..meili::MAX_CANDIDATE_ROUNDS {
+        let found = meili.status_candidates(&query.words, &filter, round).await?;
+        let more = meili::Meili::more_after(found.len());
+        candidates.extend(found);
+        let ids = status_rows(db, &search, Some(&candidates)).await?;
+        if ids.len() as i64 >= window.limit || !more {
+            return Ok(ids);
+        }
+    }
+    status_rows(db, &search, Some(&candidates)).await
+}
+
+/// A status query with everything resolved, for `status_rows`.
+struct StatusSearch<'a> {
+    viewer: i64,
+    query: &'a StatusQuery,
+    from: Option<i64>,
+    id_range: (Option<i64>, Option<i64>),
+    window: Window,
+    media_filters: &'a str,
+}
+
+/// The statuses of a query, newest first: those matching its words in PostgreSQL, or
+/// (with Meilisearch) those among `candidates`.
+async fn status_rows(db: &PgPool, search: &StatusSearch<'_>, candidates: Option<&[i64]>) -> Result<Vec<i64>> {
+    let StatusSearch { viewer, query, from, id_range, window, media_filters } = search;
+    let (min_id, max_id) = *id_range;
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT s.id FROM statuses s
-          WHERE {STATUS_DOCUMENT} @@ websearch_to_tsquery('simple', $2)
+          WHERE ($16::bigint[] IS NULL AND {STATUS_DOCUMENT} @@ websearch_to_tsquery('simple', $2) OR s.id = ANY($16))
             AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
             AND ((NOT $3 AND s.visibility = 0 AND EXISTS (
                     SELECT 1 FROM accounts author WHERE author.id = s.account_id AND author.indexable))
@@ -351,6 +434,7 @@ pub async fn statuses(
     .bind(window.limit)
     .bind(window.offset)
     .bind(query.has_poll)
+    .bind(candidates)
     .fetch_all(db)
     .await?)
 }
