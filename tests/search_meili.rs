@@ -98,4 +98,18 @@ async fn meilisearch_finds_and_postgresql_decides() {
     app.drain_jobs().await;
     let found = ids(&search(&carol, "meilisearch").await, "statuses");
     assert!(!found.contains(&public["id"].as_str().unwrap().to_string()), "{found:?}");
+
+    // With Meilisearch unreachable, search still answers (from PostgreSQL alone).
+    let mut unreachable = (*app.state.config).clone();
+    unreachable.meili.as_mut().unwrap().url = "http://127.0.0.1:9".into();
+    let down = ferrodon::AppState::connect(unreachable).await.unwrap();
+    let query = StatusQuery::parse("secrets").unwrap();
+    let bob_id: i64 = bob.id.parse().unwrap();
+    let found = search::statuses(&down, bob_id, &query, None, (None, None), window).await.unwrap();
+    assert_eq!(found, vec![private["id"].as_str().unwrap().parse::<i64>().unwrap()]);
+
+    // The test's indexes go with it.
+    for kind in ["statuses", "accounts", "tags"] {
+        let _ = reqwest::Client::new().delete(format!("{url}/indexes/{prefix}{kind}")).bearer_auth(&key).send().await;
+    }
 }

@@ -40,6 +40,18 @@ pub async fn reindex_later<'e, E: sqlx::PgExecutor<'e>>(
     crate::jobs::enqueue_once_in(executor, crate::jobs::Job::SearchIndex { kind, id }, 0).await
 }
 
+/// Meilisearch's candidates, or `None` (PostgreSQL searches alone) when it fails: search
+/// stays up while Meilisearch is down.
+fn or_postgres(candidates: Result<Vec<i64>>) -> Option<Vec<i64>> {
+    match candidates {
+        Ok(ids) => Some(ids),
+        Err(e) => {
+            tracing::warn!(error = %e, "Meilisearch failed; searching with PostgreSQL");
+            None
+        }
+    }
+}
+
 /// `reindex_later` for the hashtags of a status (new tags become searchable).
 pub async fn reindex_tags_of(state: &AppState, conn: &mut sqlx::PgConnection, status_id: i64) -> Result<()> {
     if state.search.is_none() {
@@ -122,7 +134,7 @@ pub async fn accounts(
     }
     let limit = window.limit - found.len() as i64;
     let candidates = match &state.search {
-        Some(meili) => Some(meili.account_candidates(&account_term(query, local_domain)).await?),
+        Some(meili) => or_postgres(meili.account_candidates(&account_term(query, local_domain)).await),
         None => None,
     };
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -173,7 +185,7 @@ pub async fn hashtags(state: &AppState, query: &str, exclude_unreviewed: bool, w
         return Ok(Vec::new());
     }
     let candidates = match &state.search {
-        Some(meili) => Some(meili.tag_candidates(&name).await?),
+        Some(meili) => or_postgres(meili.tag_candidates(&name).await),
         None => None,
     };
     let pattern = format!("{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
@@ -364,7 +376,11 @@ pub async fn statuses(
     };
     let mut candidates = Vec::new();
     for round in 0..meili::MAX_CANDIDATE_ROUNDS {
-        let found = meili.status_candidates(&query.words, &filter, round).await?;
+        let found = match or_postgres(meili.status_candidates(&query.words, &filter, round).await) {
+            Some(found) => found,
+            None if round == 0 => return status_rows(db, &search, None).await,
+            None => break,
+        };
         let more = meili::Meili::more_after(found.len());
         candidates.extend(found);
         let ids = status_rows(db, &search, Some(&candidates)).await?;
