@@ -325,6 +325,48 @@ async fn audio_is_processed_on_the_queue() {
         .expect(200);
 }
 
+/// A one-second 64×48 test-pattern MP4, made by ffmpeg (None without it).
+fn mp4() -> Option<Vec<u8>> {
+    let out = std::env::temp_dir().join(format!("ferrodon-test-{}.mp4", std::process::id()));
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=10"])
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .is_ok_and(|s| s.success());
+    let bytes = made.then(|| std::fs::read(&out).ok()).flatten();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
+
+#[tokio::test]
+async fn video_gets_metadata_and_a_preview_frame_from_ffmpeg() {
+    let Some(video) = mp4() else {
+        eprintln!("SKIPPED: ffmpeg is not installed (script/test installs it from apt)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    app.drain_jobs().await;
+    let uploaded = app
+        .multipart(Method::POST, "/api/v2/media", Some(&alice.token), &[], &[("file", "clip.mp4", "video/mp4", &video)])
+        .await
+        .expect(202);
+    assert_eq!(uploaded["type"], "video");
+    app.drain_jobs().await;
+    let done = app.get(&format!("/api/v1/media/{}", uploaded["id"].as_str().unwrap()), Some(&alice.token)).await;
+    let done = done.expect(200);
+    let original = &done["meta"]["original"];
+    assert_eq!((original["width"].as_u64(), original["height"].as_u64()), (Some(64), Some(48)), "{done}");
+    assert_eq!(original["duration"], 1.0);
+    assert_eq!(done["meta"]["small"]["width"], 64);
+    assert!(done["blurhash"].as_str().is_some_and(|b| !b.is_empty()), "{done}");
+    let (status, frame) = app.fetch_bytes(done["preview_url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let frame = image::load_from_memory(&frame).unwrap();
+    assert_eq!((frame.width(), frame.height()), (64, 48));
+}
+
 #[tokio::test]
 async fn avatars_and_headers_are_cropped_and_removable() {
     let app = TestApp::spawn().await;
