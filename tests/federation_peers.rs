@@ -326,6 +326,13 @@ async fn statuses_and_accounts_resolve_by_url() {
     let items = page["orderedItems"].as_array().unwrap();
     assert_eq!(items.len(), 1, "only the public post: {page}");
     assert_eq!(items[0]["object"]["id"], public["uri"]);
+    // The activity is at its id too.
+    let activity_path = format!("/users/alice/statuses/{}/activity", public["id"].as_str().unwrap());
+    let activity = fetch(activity_path).await;
+    assert_eq!((activity["type"].as_str(), &activity["id"]), (Some("Create"), &items[0]["id"]));
+    assert_eq!(activity["object"]["id"], public["uri"]);
+    let replies = fetch(format!("/users/alice/statuses/{}/replies?page=true", public["id"].as_str().unwrap())).await;
+    assert_eq!(replies["type"], "CollectionPage");
     a.post(&format!("/api/v1/statuses/{}/pin", public["id"].as_str().unwrap()), Some(&alice.token), json!({}))
         .await
         .expect(200);

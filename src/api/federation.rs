@@ -172,6 +172,13 @@ pub async fn instance_actor(state: State) -> HttpResponse {
     activity_response(crate::federation::instance_actor::json(&state).await)
 }
 
+/// `/users/:username/statuses/:id/activity`.
+pub async fn status_activity(state: State, path: web::Path<(String, String)>) -> HttpResponse {
+    let (username, id) = path.into_inner();
+    let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
+    activity_response(collections::status_activity(&state, &username, id).await)
+}
+
 /// `/users/:username/statuses/:id/replies` (`?page=true`, `min_id`).
 pub async fn replies(state: State, path: web::Path<(String, String)>, query: Query) -> HttpResponse {
     let (username, id) = path.into_inner();

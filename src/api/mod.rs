@@ -108,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/users/{username}/inbox").route(post().to(federation::inbox)))
         .service(r("/users/{username}/statuses/{id}").route(get().to(federation::status)))
         .service(r("/users/{username}/statuses/{id}/replies").route(get().to(federation::replies)))
+        .service(r("/users/{username}/statuses/{id}/activity").route(get().to(federation::status_activity)))
         .service(r("/users/{username}/outbox").route(get().to(federation::outbox)))
         .service(r("/users/{username}/followers").route(get().to(federation::follows)))
         .service(r("/users/{username}/following").route(get().to(federation::follows)))

@@ -41,15 +41,7 @@ pub async fn outbox(state: &AppState, username: &str, page: bool, max_id: Option
     let mut items = Vec::with_capacity(ids.len());
     for status_id in &ids {
         if let Ok(note) = activities::status_object(state, username, *status_id).await {
-            items.push(json!({
-                "id": format!("{}/activity", note["id"].as_str().unwrap_or_default()),
-                "type": "Create",
-                "actor": note["attributedTo"],
-                "published": note["published"],
-                "to": note["to"],
-                "cc": note["cc"],
-                "object": without_context(note),
-            }));
+            items.push(create_of(note));
         }
     }
     let mut collection = json!({
@@ -63,6 +55,27 @@ pub async fn outbox(state: &AppState, username: &str, page: bool, max_id: Option
         collection["next"] = json!(format!("{id}?max_id={last}&page=true"));
     }
     Ok(collection)
+}
+
+/// The `Create` activity of a note (its id is the note's with `/activity`).
+fn create_of(note: Value) -> Value {
+    json!({
+        "id": format!("{}/activity", note["id"].as_str().unwrap_or_default()),
+        "type": "Create",
+        "actor": note["attributedTo"],
+        "published": note["published"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": without_context(note),
+    })
+}
+
+/// `GET /users/:username/statuses/:id/activity`: the `Create` of a public or unlisted
+/// status, as the activity's id promises.
+pub async fn status_activity(state: &AppState, username: &str, status_id: i64) -> Result<Value> {
+    let mut activity = create_of(activities::status_object(state, username, status_id).await?);
+    activity["@context"] = json!(CONTEXT);
+    Ok(activity)
 }
 
 fn without_context(mut note: Value) -> Value {
