@@ -160,13 +160,22 @@ pub(crate) async fn insert(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE statuses SET poll_id = $2 WHERE id = $1")
-        .bind(status_id)
-        .bind(poll_id)
-        .execute(&mut *conn)
-        .await?;
+    attach(conn, status_id, poll_id).await?;
     jobs::enqueue_in(&mut *conn, Job::PollEnded { poll_id }, expires_in).await?;
     Ok(poll_id)
+}
+
+/// Makes `poll_id` the poll of a status (`statuses.poll_id`, as Mastodon keeps it).
+pub(crate) async fn attach(conn: &mut sqlx::PgConnection, status_id: i64, poll_id: i64) -> Result<()> {
+    sqlx::query("UPDATE statuses SET poll_id = $2 WHERE id = $1").bind(status_id).bind(poll_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Removes a status's poll, with its votes.
+pub(crate) async fn detach(conn: &mut sqlx::PgConnection, status_id: i64) -> Result<()> {
+    sqlx::query("UPDATE statuses SET poll_id = NULL WHERE id = $1").bind(status_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM polls WHERE status_id = $1").bind(status_id).execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Applies the `poll` of a status edit, as UpdateStatusService does: a changed poll is
@@ -201,9 +210,8 @@ pub(crate) async fn replace(
         }
         return Ok(());
     }
-    if let Some(old) = current {
-        sqlx::query("UPDATE statuses SET poll_id = NULL WHERE id = $1").bind(status_id).execute(&mut *conn).await?;
-        sqlx::query("DELETE FROM polls WHERE id = $1").bind(old.id).execute(&mut *conn).await?;
+    if current.is_some() {
+        detach(conn, status_id).await?;
     }
     if let Some(new) = poll {
         insert(conn, account_id, status_id, new).await?;

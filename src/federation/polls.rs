@@ -97,12 +97,7 @@ pub async fn store_remote(
     .bind(poll.voters_count)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE statuses SET poll_id = $2 WHERE id = $1")
-        .bind(status_id)
-        .bind(poll_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    polls::attach(conn, status_id, poll_id).await
 }
 
 /// New tallies (or a new end) of a remote poll, from an Update of its Question. Changed
@@ -130,8 +125,7 @@ pub async fn update_remote(
     .await?
     .rows_affected();
     if updated == 0 {
-        sqlx::query("DELETE FROM polls WHERE status_id = $1").bind(status_id).execute(&mut *conn).await?;
-        sqlx::query("UPDATE statuses SET poll_id = NULL WHERE id = $1").bind(status_id).execute(&mut *conn).await?;
+        polls::detach(conn, status_id).await?;
         store_remote(conn, account_id, status_id, object).await?;
     }
     Ok(())
