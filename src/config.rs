@@ -240,6 +240,9 @@ pub struct Config {
     /// The optional Meilisearch backend of search (`MEILI_URL`, `MEILI_API_KEY`); index
     /// names start with `MEILI_INDEX_PREFIX` (default `ferrodon_`).
     pub meili: Option<MeiliConfig>,
+    /// `AUTHORIZED_FETCH` (or `LIMITED_FEDERATION_MODE`): statuses and collections are
+    /// served to ActivityPub clients only on signed requests ("secure mode").
+    pub authorized_fetch: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -460,6 +463,8 @@ impl Config {
             media: media_config(lookup)?,
             mail,
             allowed_private_addresses: networks(lookup, "ALLOWED_PRIVATE_ADDRESSES")?,
+            authorized_fetch: flag(lookup, "AUTHORIZED_FETCH", false)?
+                || flag(lookup, "LIMITED_FEDERATION_MODE", false)?,
             meili: var(lookup, "MEILI_URL").map(|url| MeiliConfig {
                 url: url.trim_end_matches('/').to_string(),
                 api_key: var(lookup, "MEILI_API_KEY"),

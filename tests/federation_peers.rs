@@ -822,3 +822,44 @@ async fn pins_reports_moves_and_deleted_accounts_cross_over() {
     let home = home_of(&b, &bob).await;
     assert!(home.as_array().unwrap().iter().all(|s| s["account"]["id"] != remote_alice_id.as_str()), "{home}");
 }
+
+#[tokio::test]
+async fn secure_mode_serves_statuses_only_to_signed_fetches() {
+    let allow = [("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8"), ("AUTHORIZED_FETCH", "true")];
+    let a = TestApp::spawn_at("127.0.0.1", &allow).await;
+    let b = TestApp::spawn_at("127.0.0.2", &[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let post = a.post_status(&alice, json!({ "status": "only for signed fetches" })).await;
+
+    // Unsigned: the status and the collections are refused; the actor (with its key) is not.
+    let unsigned = |path: String| {
+        let a = &a;
+        async move {
+            let response = a.client.get(format!("{}{path}", a.base)).header("Accept", "application/activity+json");
+            let response = response.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, body) = unsigned(format!("/users/alice/statuses/{}", post["id"].as_str().unwrap())).await;
+    assert_eq!(status, 401);
+    assert!(body["error"].is_string(), "{body}");
+    assert_eq!(unsigned("/users/alice/outbox?page=true".into()).await.0, 401);
+    assert_eq!(unsigned("/users/alice".into()).await.0, 200);
+
+    // B signs its fetches (as its instance actor), so resolving the status by URL works.
+    let q = post["uri"].as_str().unwrap().replace(':', "%3A").replace('/', "%2F");
+    let found = b.get(&format!("/api/v2/search?resolve=true&q={q}"), Some(&bob.token)).await.expect(200);
+    assert_eq!(found["statuses"][0]["uri"], post["uri"], "{found}");
+
+    // A suspended server's signed fetches are refused too.
+    let blocked = a
+        .ferrodon_command()
+        .args(["ctl", "domains", "block", &b.state.config.local_domain, "--severity", "suspend"])
+        .output()
+        .unwrap();
+    assert!(blocked.status.success());
+    let refused = ferrodon::federation::remote::fetch_object(&b.state, post["uri"].as_str().unwrap()).await;
+    assert!(refused.is_err(), "{refused:?}");
+}

@@ -87,6 +87,9 @@ pub async fn status(state: State, req: HttpRequest, path: web::Path<(String, Str
             .finish();
     }
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     match crate::federation::activities::status_object(&state, &username, id).await {
         Ok(note) => HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
@@ -143,6 +146,23 @@ pub async fn inbox(state: State, req: HttpRequest, body: web::Bytes) -> Result<H
 
 type Query = web::Query<std::collections::HashMap<String, String>>;
 
+/// Secure mode (`AUTHORIZED_FETCH`): statuses and collections only for signed requests from
+/// servers that are not suspended. Actors stay public, so that keys can be fetched.
+async fn signed_fetch(state: &AppState, req: &HttpRequest) -> Result<(), HttpResponse> {
+    if !state.config.authorized_fetch {
+        return Ok(());
+    }
+    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str()).to_string();
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let request = inbox::SignedRequest {
+        method: req.method().as_str(),
+        path_and_query: &path_and_query,
+        header: &header,
+        body: &[],
+    };
+    inbox::verify_fetch(state, &request).await.map(|_| ()).map_err(|e| actix_web::ResponseError::error_response(&e))
+}
+
 fn activity_response(document: crate::Result<serde_json::Value>) -> HttpResponse {
     match document {
         Ok(document) => HttpResponse::Ok()
@@ -154,7 +174,10 @@ fn activity_response(document: crate::Result<serde_json::Value>) -> HttpResponse
 }
 
 /// `/users/:username/outbox` (`?page=true`, `max_id`).
-pub async fn outbox(state: State, username: web::Path<String>, query: Query) -> HttpResponse {
+pub async fn outbox(state: State, req: HttpRequest, username: web::Path<String>, query: Query) -> HttpResponse {
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
     let max_id = query.get("max_id").and_then(|m| m.parse().ok());
     activity_response(collections::outbox(&state, &username, page, max_id).await)
@@ -162,6 +185,9 @@ pub async fn outbox(state: State, username: web::Path<String>, query: Query) -> 
 
 /// `/users/:username/followers` and `/following` (`?page=N`).
 pub async fn follows(state: State, req: HttpRequest, username: web::Path<String>, query: Query) -> HttpResponse {
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     let followers = req.path().ends_with("/followers");
     let page = query.get("page").and_then(|p| p.parse().ok());
     activity_response(collections::follows(&state, &username, followers, page).await)
@@ -173,14 +199,20 @@ pub async fn instance_actor(state: State) -> HttpResponse {
 }
 
 /// `/users/:username/statuses/:id/activity`.
-pub async fn status_activity(state: State, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn status_activity(state: State, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     let (username, id) = path.into_inner();
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
     activity_response(collections::status_activity(&state, &username, id).await)
 }
 
 /// `/users/:username/statuses/:id/replies` (`?page=true`, `min_id`).
-pub async fn replies(state: State, path: web::Path<(String, String)>, query: Query) -> HttpResponse {
+pub async fn replies(state: State, req: HttpRequest, path: web::Path<(String, String)>, query: Query) -> HttpResponse {
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     let (username, id) = path.into_inner();
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
     let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
@@ -189,6 +221,9 @@ pub async fn replies(state: State, path: web::Path<(String, String)>, query: Que
 }
 
 /// `/users/:username/collections/featured`.
-pub async fn featured(state: State, username: web::Path<String>) -> HttpResponse {
+pub async fn featured(state: State, req: HttpRequest, username: web::Path<String>) -> HttpResponse {
+    if let Err(refused) = signed_fetch(&state, &req).await {
+        return refused;
+    }
     activity_response(collections::featured(&state, &username).await)
 }
