@@ -126,14 +126,20 @@ pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>
     }
 }
 
+/// What signature verification reads of a request: its path with the query, and headers.
+fn signed_parts(req: &HttpRequest) -> (String, impl Fn(&str) -> Option<String> + '_) {
+    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str()).to_string();
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    (path_and_query, header)
+}
+
 /// `POST /users/:username/inbox` and the shared `POST /inbox`: 202 once the signature
 /// checks out; the activity is processed on the `ingress` queue.
 pub async fn inbox(state: State, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
     if let Some(username) = req.match_info().get("username") {
         actors::local_actor(&state.db.replica, username).await?;
     }
-    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str()).to_string();
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (path_and_query, header) = signed_parts(&req);
     let request = inbox::SignedRequest {
         method: req.method().as_str(),
         path_and_query: &path_and_query,
@@ -152,8 +158,7 @@ async fn signed_fetch(state: &AppState, req: &HttpRequest) -> Result<(), HttpRes
     if !state.config.authorized_fetch {
         return Ok(());
     }
-    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str()).to_string();
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (path_and_query, header) = signed_parts(req);
     let request = inbox::SignedRequest {
         method: req.method().as_str(),
         path_and_query: &path_and_query,
