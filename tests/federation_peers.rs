@@ -795,6 +795,8 @@ async fn pins_reports_moves_and_deleted_accounts_cross_over() {
     assert_eq!(accts, vec![format!("alice2@{a_domain}")], "{following}");
     let followers = a.get(&format!("/api/v1/accounts/{}/followers", alice2.id), Some(&alice2.token)).await.expect(200);
     assert_eq!(followers.as_array().map(Vec::len), Some(1), "the Follow reached A");
+    let profile = b.get(&format!("/api/v1/accounts/{remote_alice_id}"), Some(&bob.token)).await.expect(200);
+    assert_eq!(profile["moved"]["acct"], format!("alice2@{a_domain}"), "{profile}");
 
     // A move to an account that does not name the old one is refused.
     let carol = a.register("carol").await;

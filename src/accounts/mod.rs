@@ -50,6 +50,8 @@ pub struct Account {
     pub following_count: i64,
     pub statuses_count: i64,
     pub last_status_at: Option<NaiveDateTime>,
+    /// Set when the account moved to another (a `Move` it sent).
+    pub moved_to_account_id: Option<i64>,
 }
 
 impl Account {
@@ -96,7 +98,7 @@ pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_n
         a.indexable, a.hide_collections, a.actor_type, a.fields, a.uri, a.url, a.memorial, a.suspended_at,
         a.silenced_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
         COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
-        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at
+        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id
    FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id";
 
 pub async fn find(db: &PgPool, id: i64) -> Result<Option<Account>> {
@@ -119,6 +121,12 @@ pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Account>> {
         .bind(ids)
         .fetch_all(db)
         .await?)
+}
+
+/// The accounts these ones moved to, by id (for the `moved` of their JSON).
+pub async fn moved_targets(db: &PgPool, accounts: &[Account]) -> Result<std::collections::HashMap<i64, Account>> {
+    let ids: Vec<i64> = accounts.iter().filter_map(|a| a.moved_to_account_id).collect();
+    Ok(find_many(db, &ids).await?.into_iter().map(|a| (a.id, a)).collect())
 }
 
 /// Accounts in the order of `ids` (missing ones skipped).

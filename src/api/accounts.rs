@@ -165,10 +165,16 @@ pub async fn delete_profile_image(state: State, auth: Auth, req: HttpRequest) ->
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 
+/// Accounts as profiles show them: with the account each moved to, if any.
+pub(super) async fn render_profiles(state: &AppState, found: &[accounts::Account]) -> Result<Vec<Value>> {
+    let moved = accounts::moved_targets(&state.db.primary, found).await?;
+    Ok(found.iter().map(|a| entities::account_with_move(a, &moved, &state.config)).collect())
+}
+
 pub async fn show(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
     auth.viewer("read:accounts")?;
     let account = accounts::get(&state.db.primary, path_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(entities::account(&account, &state.config)))
+    render_profiles(&state, &[account]).await.map(|mut r| HttpResponse::Ok().json(r.remove(0)))
 }
 
 #[derive(Deserialize)]
@@ -181,10 +187,9 @@ pub struct IdsParams {
 pub async fn index(state: State, auth: MaybeAuth, Params(p): Params<IdsParams>) -> Result<HttpResponse> {
     auth.viewer("read:accounts")?;
     let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).take(40).collect();
-    let found = accounts::find_ordered(&state.db.primary, &ids).await?;
-    let rendered: Vec<Value> =
-        found.iter().filter(|a| a.suspended_at.is_none()).map(|a| entities::account(a, &state.config)).collect();
-    Ok(HttpResponse::Ok().json(rendered))
+    let mut found = accounts::find_ordered(&state.db.primary, &ids).await?;
+    found.retain(|a| a.suspended_at.is_none());
+    Ok(HttpResponse::Ok().json(render_profiles(&state, &found).await?))
 }
 
 #[derive(Deserialize)]
@@ -200,7 +205,7 @@ pub async fn lookup(state: State, auth: MaybeAuth, Params(p): Params<LookupParam
         .await?
         .filter(|a| a.suspended_at.is_none())
         .ok_or(Error::NotFound)?;
-    Ok(HttpResponse::Ok().json(entities::account(&account, &state.config)))
+    render_profiles(&state, &[account]).await.map(|mut r| HttpResponse::Ok().json(r.remove(0)))
 }
 
 #[derive(Deserialize)]

@@ -100,11 +100,9 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
         let found =
             search::accounts(&state, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
         let resolved_id = resolved.as_ref().map(|a| a.id);
-        accounts = resolved
-            .iter()
-            .chain(found.iter().filter(|a| Some(a.id) != resolved_id))
-            .map(|a| entities::account(a, &state.config))
-            .collect();
+        let listed: Vec<crate::accounts::Account> =
+            resolved.into_iter().chain(found.into_iter().filter(|a| Some(a.id) != resolved_id)).collect();
+        accounts = super::accounts::render_profiles(&state, &listed).await?;
     }
     let mut hashtags = Vec::new();
     if wants("hashtags") {

@@ -164,6 +164,16 @@ pub fn account(a: &Account, config: &Config) -> Value {
     to_value(account_json(a, config))
 }
 
+/// `account`, with `moved` (the account it moved to) when that is among `moved`, as
+/// Mastodon shows it on profiles.
+pub fn account_with_move(a: &Account, moved: &std::collections::HashMap<i64, Account>, config: &Config) -> Value {
+    let mut value = account(a, config);
+    if let Some(target) = a.moved_to_account_id.and_then(|id| moved.get(&id)) {
+        value["moved"] = account(target, config);
+    }
+    value
+}
+
 fn to_value(typed: impl Serialize) -> Value {
     serde_json::to_value(typed).unwrap_or(Value::Null)
 }
