@@ -367,6 +367,60 @@ async fn video_gets_metadata_and_a_preview_frame_from_ffmpeg() {
     assert_eq!((frame.width(), frame.height()), (64, 48));
 }
 
+/// A GIF of `frames` frames, 32×24.
+fn gif(frames: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut out);
+        for i in 0..frames {
+            let shade = (i * 200 / frames.max(1)) as u8;
+            let picture = image::RgbaImage::from_fn(32, 24, |x, _| image::Rgba([shade, (x * 8) as u8, 90, 255]));
+            let delay = image::Delay::from_numer_denom_ms(100, 1);
+            encoder.encode_frame(image::Frame::from_parts(picture, 0, 0, delay)).unwrap();
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn animated_gifs_become_gifv_videos_with_ffmpeg() {
+    if mp4().is_none() {
+        eprintln!("SKIPPED: ffmpeg is not installed (script/test installs it from apt)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    app.drain_jobs().await;
+    let upload = |bytes: Vec<u8>| {
+        let (app, token) = (&app, alice.token.clone());
+        async move {
+            app.multipart(Method::POST, "/api/v2/media", Some(&token), &[], &[("file", "a.gif", "image/gif", &bytes)])
+                .await
+        }
+    };
+    // A still GIF is an image (stored as PNG, as Mastodon converts it).
+    let still = upload(gif(1)).await.expect(200);
+    assert_eq!(still["type"], "image");
+    assert!(still["url"].as_str().unwrap().ends_with(".png"), "{still}");
+    // An animated one is converted to an MP4 on the queue.
+    let animated = upload(gif(5)).await.expect(202);
+    assert_eq!(animated["type"], "gifv");
+    app.drain_jobs().await;
+    let done = app.get(&format!("/api/v1/media/{}", animated["id"].as_str().unwrap()), Some(&alice.token)).await;
+    let done = done.expect(200);
+    let url = done["url"].as_str().unwrap();
+    assert!(url.ends_with(".mp4"), "{done}");
+    assert_eq!(
+        (done["meta"]["original"]["width"].as_u64(), done["meta"]["original"]["height"].as_u64()),
+        (Some(32), Some(24))
+    );
+    assert!(done["meta"]["original"]["duration"].as_f64().is_some_and(|d| d > 0.3), "{done}");
+    let (status, video) = app.fetch_bytes(url).await;
+    assert_eq!(status, 200);
+    assert_eq!(video.get(4..8), Some(&b"ftyp"[..]), "an MP4 is served");
+    assert_eq!(app.fetch_bytes(done["preview_url"].as_str().unwrap()).await.0, 200);
+}
+
 #[tokio::test]
 async fn avatars_and_headers_are_cropped_and_removable() {
     let app = TestApp::spawn().await;

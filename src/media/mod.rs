@@ -233,7 +233,12 @@ pub async fn upload(
     check_description(&edit.description)?;
     let focus = edit.focus.as_deref().filter(|f| !f.is_empty()).map(parse_focus).transpose()?;
     let sniffed = process::sniff(&file.bytes, &file.content_type).ok_or_else(invalid_type)?;
-    let kind = sniffed.media_type();
+    // An animated GIF becomes a `gifv` video when ffmpeg is there to convert it (on the
+    // queue, like other video); without ffmpeg it is kept as a still image.
+    let gifv = matches!(sniffed, Sniffed::Image(image::ImageFormat::Gif))
+        && process::is_animated_gif(&file.bytes)
+        && process::ffmpeg_available(&state.config.media.ffmpeg).await;
+    let kind = if gifv { MediaType::Gifv } else { sniffed.media_type() };
     let limit = if kind.is_large() { process::VIDEO_SIZE_LIMIT } else { process::IMAGE_SIZE_LIMIT };
     if file.bytes.len() > limit {
         return Err(too_large(limit));
@@ -241,6 +246,13 @@ pub async fn upload(
     let id: i64 = sqlx::query_scalar("SELECT timestamp_id('media_attachments')").fetch_one(&state.db.primary).await?;
     let (mime, extension) = sniffed.mime_and_extension();
     let (file_name, content_type, size, mut meta, blurhash, processing) = match sniffed {
+        Sniffed::Image(_) if gifv => {
+            let name = random_file_name("gif");
+            let size = file.bytes.len() as i32;
+            let path = format!("media_attachments/files/{}/original/{name}", id_partition(id));
+            state.storage.put(&path, file.bytes, "image/gif").await?;
+            (name, "image/gif".to_string(), size, json!({}), None, QUEUED)
+        }
         Sniffed::Image(format) => {
             let bytes = file.bytes;
             let processed = tokio::task::spawn_blocking(move || process::image(&bytes, format))
@@ -317,9 +329,21 @@ pub async fn process_queued(state: &AppState, id: i64) -> Result<()> {
         .await?;
     let bytes = state.storage.get(&path).await?;
     let dir = tempdir(id)?;
-    let local = dir.join(media.file_file_name.as_deref().unwrap_or("upload"));
+    let mut local = dir.join(media.file_file_name.as_deref().unwrap_or("upload"));
     tokio::fs::write(&local, &bytes).await.map_err(|e| Error::internal(format!("media scratch file: {e}")))?;
-    let video = media.media_type() == MediaType::Video;
+    let mut media = media;
+    if media.media_type() == MediaType::Gifv && media.file_content_type.as_deref() == Some("image/gif") {
+        let converted = convert_gif(state, &media, &local, &dir).await;
+        let converted = match converted {
+            Ok(converted) => converted,
+            Err(e) => {
+                let _ = tokio::fs::remove_dir_all(&dir).await;
+                return Err(e);
+            }
+        };
+        (media, local) = converted;
+    }
+    let video = matches!(media.media_type(), MediaType::Video | MediaType::Gifv);
     let info = process::audio_video(&state.config.media.ffprobe, &state.config.media.ffmpeg, &local, video).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     let info = match info {
@@ -360,6 +384,37 @@ pub async fn process_queued(state: &AppState, id: i64) -> Result<()> {
     .execute(&state.db.primary)
     .await?;
     Ok(())
+}
+
+/// Replaces a gifv's uploaded GIF by its MP4 conversion (stored, and recorded on the row).
+/// Returns the row and the local MP4 as they are now.
+async fn convert_gif(
+    state: &AppState,
+    media: &MediaAttachment,
+    gif: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<(MediaAttachment, std::path::PathBuf)> {
+    let name = with_extension(media.file_file_name.as_deref().unwrap_or("upload.gif"), "mp4");
+    let mp4 = dir.join(&name);
+    process::gif_to_mp4(&state.config.media.ffmpeg, gif, &mp4).await?;
+    let bytes = tokio::fs::read(&mp4).await.map_err(|e| Error::internal(format!("converted gif: {e}")))?;
+    let size = bytes.len() as i32;
+    let partition = id_partition(media.id);
+    state.storage.put(&format!("media_attachments/files/{partition}/original/{name}"), bytes, "video/mp4").await?;
+    if let Some(old) = media.path("original") {
+        state.storage.delete(&old).await?;
+    }
+    sqlx::query(
+        "UPDATE media_attachments SET file_file_name = $2, file_content_type = 'video/mp4', file_file_size = $3
+          WHERE id = $1",
+    )
+    .bind(media.id)
+    .bind(&name)
+    .bind(size)
+    .execute(&state.db.primary)
+    .await?;
+    let media = find(&state.db.primary, media.id).await?.ok_or(Error::NotFound)?;
+    Ok((media, mp4))
 }
 
 fn tempdir(id: i64) -> Result<std::path::PathBuf> {

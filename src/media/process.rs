@@ -250,6 +250,34 @@ pub struct AvInfo {
     pub preview: Option<(Style, String)>,
 }
 
+/// Whether a GIF has more than one frame (Mastodon turns those into `gifv` videos).
+pub fn is_animated_gif(bytes: &[u8]) -> bool {
+    use image::AnimationDecoder;
+    image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).is_ok_and(|d| d.into_frames().take(2).count() > 1)
+}
+
+/// Whether ffmpeg can be run (it is optional; see the README).
+pub async fn ffmpeg_available(ffmpeg: &str) -> bool {
+    tokio::process::Command::new(ffmpeg).arg("-version").output().await.is_ok_and(|o| o.status.success())
+}
+
+/// An animated GIF as a silent H.264 MP4 (Mastodon's gifv conversion): `to` is written.
+pub async fn gif_to_mp4(ffmpeg: &str, from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let status = tokio::process::Command::new(ffmpeg)
+        .args(["-v", "error", "-y", "-i"])
+        .arg(from)
+        .args(["-movflags", "faststart", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-an"])
+        .args(["-c:v", "libx264", "-f", "mp4"])
+        .arg(to)
+        .status()
+        .await
+        .map_err(|e| Error::internal(format!("ffmpeg: {e}")))?;
+    if !status.success() {
+        return Err(unreadable());
+    }
+    Ok(())
+}
+
 /// Runs ffprobe (and ffmpeg for a video's first frame) on `path`. `None` when the tools are
 /// not installed, so the file is kept with empty metadata.
 pub async fn audio_video(ffprobe: &str, ffmpeg: &str, path: &std::path::Path, video: bool) -> Result<Option<AvInfo>> {
