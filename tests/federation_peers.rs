@@ -77,16 +77,22 @@ async fn post_inbox(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPriva
     response.status().as_u16()
 }
 
+/// `follower` (on `from`) finds `username` on `to` and follows them; both servers settle.
+/// Returns the followed account as `from` sees it.
+async fn follow_across(from: &TestApp, follower: &User, to: &TestApp, username: &str) -> Value {
+    let remote = resolve(from, follower, &format!("{username}@{}", to.state.config.local_domain)).await;
+    let path = format!("/api/v1/accounts/{}/follow", remote["id"].as_str().unwrap());
+    from.post(&path, Some(&follower.token), json!({})).await.expect(200);
+    settle(from, to).await;
+    remote
+}
+
 /// Two instances where bob (on B) follows alice (on A); also alice as B sees her.
 async fn bob_on_b_follows_alice_on_a() -> (TestApp, TestApp, User, User, Value) {
     let (a, b) = peers().await;
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
-    let remote_alice = resolve(&b, &bob, &format!("alice@{}", a.state.config.local_domain)).await;
-    b.post(&format!("/api/v1/accounts/{}/follow", remote_alice["id"].as_str().unwrap()), Some(&bob.token), json!({}))
-        .await
-        .expect(200);
-    settle(&a, &b).await;
+    let remote_alice = follow_across(&b, &bob, &a, "alice").await;
     (a, b, alice, bob, remote_alice)
 }
 
@@ -529,11 +535,7 @@ async fn a_reply_to_an_unknown_post_brings_its_parent() {
     let alice = a.register("alice").await;
     let bob = b.register("bob").await;
     let carol = b.register("carol").await;
-    let remote_bob = resolve(&a, &alice, &format!("bob@{}", b.state.config.local_domain)).await;
-    a.post(&format!("/api/v1/accounts/{}/follow", remote_bob["id"].as_str().unwrap()), Some(&alice.token), json!({}))
-        .await
-        .expect(200);
-    settle(&a, &b).await;
+    let remote_bob = follow_across(&a, &alice, &b, "bob").await;
 
     // carol (whom nobody on A follows) posts; bob replies; only the reply is sent to A.
     let question = b.post_status(&carol, json!({ "status": "anyone on A?" })).await;

@@ -52,12 +52,23 @@ pub async fn is_suspended(state: &AppState, domain: &str) -> Result<bool> {
 /// Whether media from `domain` stay where they are (a block with `reject_media`, or a
 /// suspension).
 pub async fn rejects_media(state: &AppState, domain: &str) -> Result<bool> {
+    rejects(state, domain, "reject_media").await
+}
+
+/// Whether reports (`Flag`s) from `domain` are ignored (`reject_reports`, or a suspension).
+pub async fn rejects_reports(state: &AppState, domain: &str) -> Result<bool> {
+    rejects(state, domain, "reject_reports").await
+}
+
+/// A block of `domain` (or a parent domain) with `flag` set, or a suspension.
+async fn rejects(state: &AppState, domain: &str, flag: &'static str) -> Result<bool> {
+    debug_assert!(matches!(flag, "reject_media" | "reject_reports"));
     let host = domain.split(':').next().unwrap_or(domain).to_ascii_lowercase();
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT EXISTS (SELECT 1 FROM domain_blocks
                          WHERE (domain = $1 OR domain = $2 OR $2 LIKE '%.' || domain)
-                           AND (reject_media OR severity = 1))",
-    )
+                           AND ({flag} OR severity = 1))"
+    )))
     .bind(domain.to_ascii_lowercase())
     .bind(&host)
     .fetch_one(&state.db.primary)

@@ -17,14 +17,7 @@ use crate::{AppState, accounts};
 /// An incoming `Flag` from `signer`: one report per local account it names, with the
 /// named statuses of that account. Servers whose reports are rejected are ignored.
 pub async fn flagged(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let domain = signer.domain.clone().unwrap_or_default();
-    let rejected: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = $1 AND (reject_reports OR severity = 1))",
-    )
-    .bind(domain.to_ascii_lowercase())
-    .fetch_one(&state.db.primary)
-    .await?;
-    if rejected || domain_blocks::is_suspended(state, &domain).await? {
+    if domain_blocks::rejects_reports(state, signer.domain.as_deref().unwrap_or_default()).await? {
         return Ok(());
     }
     let uris: Vec<String> = match &activity["object"] {

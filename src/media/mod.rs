@@ -202,6 +202,28 @@ async fn store(state: &AppState, path: &str, style: Style) -> Result<()> {
     state.storage.put(path, style.bytes, style.content_type).await
 }
 
+/// An image processed into its `original` and `small` styles, stored under a fresh name.
+struct StoredImage {
+    name: String,
+    content_type: &'static str,
+    size: i32,
+    meta: Value,
+    blurhash: String,
+}
+
+async fn store_image(state: &AppState, id: i64, bytes: Vec<u8>, format: image::ImageFormat) -> Result<StoredImage> {
+    let processed = tokio::task::spawn_blocking(move || process::image(&bytes, format))
+        .await
+        .map_err(|e| Error::internal(format!("image processing: {e}")))??;
+    let name = random_file_name(processed.original.extension);
+    let content_type = processed.original.content_type;
+    let size = processed.original.bytes.len() as i32;
+    let partition = id_partition(id);
+    store(state, &format!("media_attachments/files/{partition}/original/{name}"), processed.original).await?;
+    store(state, &format!("media_attachments/files/{partition}/small/{name}"), processed.small).await?;
+    Ok(StoredImage { name, content_type, size, meta: processed.meta, blurhash: processed.blurhash })
+}
+
 /// A custom preview image for video and audio (`thumbnail`): a small style of its own.
 async fn store_thumbnail(state: &AppState, id: i64, upload: Upload) -> Result<(String, String, i32)> {
     let format = match process::sniff(&upload.bytes, &upload.content_type) {
@@ -254,17 +276,8 @@ pub async fn upload(
             (name, "image/gif".to_string(), size, json!({}), None, QUEUED)
         }
         Sniffed::Image(format) => {
-            let bytes = file.bytes;
-            let processed = tokio::task::spawn_blocking(move || process::image(&bytes, format))
-                .await
-                .map_err(|e| Error::internal(format!("image processing: {e}")))??;
-            let name = random_file_name(processed.original.extension);
-            let content_type = processed.original.content_type.to_string();
-            let size = processed.original.bytes.len() as i32;
-            let partition = id_partition(id);
-            store(state, &format!("media_attachments/files/{partition}/original/{name}"), processed.original).await?;
-            store(state, &format!("media_attachments/files/{partition}/small/{name}"), processed.small).await?;
-            (name, content_type, size, processed.meta, Some(processed.blurhash), COMPLETE)
+            let image = store_image(state, id, file.bytes, format).await?;
+            (image.name, image.content_type.to_string(), image.size, image.meta, Some(image.blurhash), COMPLETE)
         }
         Sniffed::Video(..) | Sniffed::Audio(..) => {
             let name = random_file_name(extension);

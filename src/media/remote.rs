@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::process::{self, MediaType, Sniffed};
 use super::{
     COMPLETE, PROFILE_IMAGE_SIZE_LIMIT, ProfileImage, Upload, find, id_partition, random_file_name, set_profile_image,
-    store,
+    store_image,
 };
 use crate::error::Result;
 use crate::federation::domain_blocks;
@@ -107,26 +107,21 @@ pub async fn fetch(state: &AppState, id: i64) -> Result<()> {
         tracing::info!(media = id, "remote media of an unsupported type: left at its remote address");
         return Ok(());
     };
-    let (mime, extension) = sniffed.mime_and_extension();
-    let partition = id_partition(id);
-    let (name, meta, blurhash) = match sniffed {
+    let (name, content_type, meta, blurhash) = match sniffed {
         Sniffed::Image(format) => {
-            let processed = tokio::task::spawn_blocking(move || process::image(&bytes, format))
-                .await
-                .map_err(|e| crate::error::Error::internal(format!("image processing: {e}")))??;
-            let name = random_file_name(processed.original.extension);
-            store(state, &format!("media_attachments/files/{partition}/original/{name}"), processed.original).await?;
-            store(state, &format!("media_attachments/files/{partition}/small/{name}"), processed.small).await?;
-            let mut meta = processed.meta;
+            let image = store_image(state, id, bytes, format).await?;
+            let mut meta = image.meta;
             if let Some(focus) = media.api_meta().get("focus") {
                 meta["focus"] = focus.clone();
             }
-            (name, meta, Some(processed.blurhash))
+            (image.name, image.content_type, meta, Some(image.blurhash))
         }
         Sniffed::Video(..) | Sniffed::Audio(..) => {
+            let (mime, extension) = sniffed.mime_and_extension();
             let name = random_file_name(extension);
-            state.storage.put(&format!("media_attachments/files/{partition}/original/{name}"), bytes, mime).await?;
-            (name, media.api_meta(), None)
+            let path = format!("media_attachments/files/{}/original/{name}", id_partition(id));
+            state.storage.put(&path, bytes, mime).await?;
+            (name, mime, media.api_meta(), None)
         }
     };
     sqlx::query(
@@ -137,7 +132,7 @@ pub async fn fetch(state: &AppState, id: i64) -> Result<()> {
     )
     .bind(id)
     .bind(&name)
-    .bind(mime)
+    .bind(content_type)
     .bind(sqlx::types::Json(&meta))
     .bind(blurhash)
     .execute(&state.db.primary)
