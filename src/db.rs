@@ -33,10 +33,24 @@ pub fn connect_options(url: &str, prepared_statements: bool) -> Result<PgConnect
     Ok(options)
 }
 
+/// A pooled connection idle longer than this is pinged before use. sqlx's default pings on
+/// every checkout, a round trip per query that busy paths (a home timeline page runs three
+/// queries) cannot afford; a connection in steady use has just shown it is alive.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
 async fn pool(url: &str, config: &Config) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(config.db_pool.max(1))
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(connect_options(url, config.prepared_statements)?)
         .await
 }
