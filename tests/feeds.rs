@@ -112,7 +112,7 @@ async fn pages_match_mastodon_feed_get() {
             [(None, None, None), (Some(id(10)), None, None), (None, Some(id(25)), None), (None, None, Some(id(3)))]
         {
             let page = Page { max_id, since_id, min_id, limit: 5 };
-            pages.push(store::page(&app.state, 1, &page).await.unwrap().unwrap());
+            pages.push(store::page_of(&app.state, store::Kind::Home, 1, &page).await.unwrap().unwrap());
         }
         results.push(pages);
     }

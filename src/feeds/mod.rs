@@ -275,12 +275,11 @@ pub async fn regenerating(state: &AppState, account_id: i64) -> Result<bool> {
 /// from PostgreSQL in the background. Rendering re-checks visibility
 /// (`statuses::hydrate::load`) and drops what the owner may no longer see.
 pub async fn read_home(state: &AppState, account_id: i64, page: &Page) -> Result<(Vec<i64>, bool)> {
-    if let Some(ids) = store::page(state, account_id, page).await? {
-        return Ok((ids, regenerating(state, account_id).await?));
+    let (ids, status) =
+        store::home_page_and_field(state, account_id, page, &regeneration_key(state, account_id), "status").await?;
+    if let Some(ids) = ids {
+        return Ok((ids, status.as_deref() == Some("running")));
     }
-    let mut conn = state.redis.conn().await?;
-    let status: Option<String> =
-        redis::cmd("HGET").arg(regeneration_key(state, account_id)).arg("status").query_async(&mut conn).await?;
     // Rebuilt within the hour and still empty (a sorted set cannot exist empty): nothing to show.
     if status.as_deref() == Some("finished") {
         return Ok((Vec::new(), false));

@@ -260,65 +260,102 @@ pub async fn all_of(state: &AppState, kind: Kind, id: i64) -> Result<Option<Vec<
 
 /// One page of a feed (Mastodon's `Feed#get`): newest first, or the oldest ones newer
 /// than `min_id` when given. None when the feed does not exist.
-pub async fn page(state: &AppState, account_id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
-    page_of(state, Kind::Home, account_id, page).await
+pub async fn page_of(state: &AppState, kind: Kind, id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
+    Ok(page_and_field(state, kind, id, page, None).await?.0)
 }
 
-pub async fn page_of(state: &AppState, kind: Kind, id: i64, page: &Page) -> Result<Option<Vec<i64>>> {
+/// A page of a home feed, and the `field` of hash `key` read in the same round trip (the
+/// feed's rebuild status: one Redis round trip per home timeline request).
+pub async fn home_page_and_field(
+    state: &AppState,
+    account_id: i64,
+    page: &Page,
+    key: &str,
+    field: &str,
+) -> Result<(Option<Vec<i64>>, Option<String>)> {
+    page_and_field(state, Kind::Home, account_id, page, Some((key, field))).await
+}
+
+async fn page_and_field(
+    state: &AppState,
+    kind: Kind,
+    id: i64,
+    page: &Page,
+    field: Option<(&str, &str)>,
+) -> Result<(Option<Vec<i64>>, Option<String>)> {
     let (feed, _) = keys_of(state, kind, id);
+    let mut pipe = redis::pipe();
     match state.config.feed_encoding {
         FeedEncoding::Compact => {
-            let Some(ids) = all_of(state, kind, id).await? else { return Ok(None) };
-            let within = |id: &i64| {
-                page.max_id.is_none_or(|m| *id < m)
-                    && page.since_id.is_none_or(|s| *id > s)
-                    && page.min_id.is_none_or(|m| *id > m)
-            };
-            let limit = page.limit.max(0) as usize;
-            let selected: Vec<i64> = if page.min_id.is_some() {
-                let mut oldest_first: Vec<i64> = ids.into_iter().rev().filter(within).take(limit).collect();
-                oldest_first.reverse();
-                oldest_first
-            } else {
-                ids.into_iter().filter(within).take(limit).collect()
-            };
-            Ok(Some(selected))
+            pipe.cmd("GET").arg(&feed);
         }
         FeedEncoding::SortedSet => {
-            let mut conn = state.redis.conn().await?;
-            let exists: bool = redis::cmd("EXISTS").arg(&feed).query_async(&mut conn).await?;
-            if !exists {
-                return Ok(None);
-            }
-            let open = |id: Option<i64>, inf: &str| id.map(|i| format!("({i}")).unwrap_or_else(|| inf.to_string());
-            let mut ids: Vec<i64> = match page.min_id {
-                Some(min) => {
-                    redis::cmd("ZRANGEBYSCORE")
-                        .arg(&feed)
-                        .arg(format!("({min}"))
-                        .arg(open(page.max_id, "+inf"))
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(page.limit)
-                        .query_async(&mut conn)
-                        .await?
-                }
-                None => {
-                    redis::cmd("ZREVRANGEBYSCORE")
-                        .arg(&feed)
-                        .arg(open(page.max_id, "+inf"))
-                        .arg(open(page.since_id, "-inf"))
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(page.limit)
-                        .query_async(&mut conn)
-                        .await?
-                }
-            };
-            ids.sort_unstable_by(|a, b| b.cmp(a));
-            Ok(Some(ids))
+            pipe.cmd("EXISTS").arg(&feed);
+            pipe.add_command(sorted_set_range(&feed, page));
         }
     }
+    if let Some((key, field)) = field {
+        pipe.cmd("HGET").arg(key).arg(field);
+    }
+    let mut conn = state.redis.conn().await?;
+    let mut replies: std::vec::IntoIter<redis::Value> =
+        pipe.query_async::<Vec<redis::Value>>(&mut conn).await?.into_iter();
+    let mut next = || replies.next().unwrap_or(redis::Value::Nil);
+    let ids = match state.config.feed_encoding {
+        FeedEncoding::Compact => {
+            let bytes: Option<Vec<u8>> = parse(next())?;
+            bytes.map(|b| select_page(decode_compact(&b), page))
+        }
+        FeedEncoding::SortedSet => {
+            let exists: bool = parse(next())?;
+            let mut ids: Vec<i64> = parse(next())?;
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            exists.then_some(ids)
+        }
+    };
+    let value = if field.is_some() { parse(next())? } else { None };
+    Ok((ids, value))
+}
+
+fn parse<T: redis::FromRedisValue>(value: redis::Value) -> Result<T> {
+    Ok(redis::from_redis_value(value).map_err(redis::RedisError::from)?)
+}
+
+/// The ids of a page among all of a feed's ids (newest first), as `sorted_set_range`
+/// selects them in Mastodon's layout.
+fn select_page(ids: Vec<i64>, page: &Page) -> Vec<i64> {
+    let within = |id: &i64| {
+        page.max_id.is_none_or(|m| *id < m)
+            && page.since_id.is_none_or(|s| *id > s)
+            && page.min_id.is_none_or(|m| *id > m)
+    };
+    let limit = page.limit.max(0) as usize;
+    if page.min_id.is_some() {
+        let mut oldest_first: Vec<i64> = ids.into_iter().rev().filter(within).take(limit).collect();
+        oldest_first.reverse();
+        oldest_first
+    } else {
+        ids.into_iter().filter(within).take(limit).collect()
+    }
+}
+
+/// The sorted-set range command for a page: scores are status ids.
+fn sorted_set_range(feed: &str, page: &Page) -> redis::Cmd {
+    let open = |id: Option<i64>, inf: &str| id.map(|i| format!("({i}")).unwrap_or_else(|| inf.to_string());
+    let mut cmd = match page.min_id {
+        Some(min) => {
+            let mut cmd = redis::cmd("ZRANGEBYSCORE");
+            cmd.arg(feed).arg(format!("({min}")).arg(open(page.max_id, "+inf"));
+            cmd
+        }
+        None => {
+            let mut cmd = redis::cmd("ZREVRANGEBYSCORE");
+            cmd.arg(feed).arg(open(page.max_id, "+inf")).arg(open(page.since_id, "-inf"));
+            cmd
+        }
+    };
+    cmd.arg("LIMIT").arg(0).arg(page.limit);
+    cmd
 }
 
 /// Marks a compact feed as built even when it holds nothing, so an empty home does not
