@@ -45,12 +45,12 @@ impl Redis {
     }
 }
 
-pub struct Manager {
+struct Manager {
     client: Client,
 }
 
 /// A pooled connection, and whether it has seen its link to Redis drop.
-pub struct Live {
+struct Live {
     conn: MultiplexedConnection,
     dropped: bool,
 }

@@ -411,8 +411,9 @@ async fn http_get(stream: &mut tokio::net::TcpStream, path: &str, token: &str) -
     }
 }
 
-/// Rounds of back-to-back home reads; the median one is reported.
-const READ_ROUNDS: usize = 3;
+/// Rounds of the measures that vary from run to run (raw limit, back-to-back home reads);
+/// the median one is reported.
+const ROUNDS: usize = 3;
 
 /// Measure 5: home timeline reads by `clients` concurrent connections for `duration`,
 /// back to back (`rate: None`, the saturation point) or open-loop at `rate` requests/s in
@@ -520,9 +521,9 @@ pub async fn run(args: Args) -> BenchResult<()> {
     );
 
     eprintln!("1. raw limit: pipelined ZADD");
-    // A second of writes each, so the median of three rounds.
+    // A second of writes each, so the median of several rounds.
     let mut raw_rounds = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..ROUNDS {
         raw_rounds.push(raw_limit(state, 300_000).await?);
     }
     let raw = stats::median(&raw_rounds);
@@ -552,10 +553,10 @@ pub async fn run(args: Args) -> BenchResult<()> {
     // Filling the readers' feeds dirtied many pages; write them out before timing reads.
     sqlx::query("CHECKPOINT").execute(&state.db.primary).await?;
     let read_time = Duration::from_secs(if args.quick { 10 } else { 20 });
-    // Back-to-back reads vary from run to run on a shared 2-core machine: three rounds,
+    // Back-to-back reads vary from run to run on a shared 2-core machine: several rounds,
     // and the one with the median p99 is reported.
     let mut rounds = Vec::new();
-    for _ in 0..READ_ROUNDS {
+    for _ in 0..ROUNDS {
         let reads = home_reads(state, &tokens, 16, read_time, None).await?;
         eprintln!(
             "   {} reads ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms",
@@ -567,7 +568,7 @@ pub async fn run(args: Args) -> BenchResult<()> {
         rounds.push(reads);
     }
     rounds.sort_by_key(|reads| percentile(reads, 99.0));
-    let reads = rounds.swap_remove(READ_ROUNDS / 2);
+    let reads = rounds.swap_remove(ROUNDS / 2);
     let (home_p50, home_p99) = (ms(percentile(&reads, 50.0)), ms(percentile(&reads, 99.0)));
     let saturation = reads.len() as f64 / read_time.as_secs_f64();
     // The same 16 connections at half the rate the machine sustains: latency under load
@@ -600,7 +601,7 @@ pub async fn run(args: Args) -> BenchResult<()> {
         delivery.len()
     );
     println!(
-        "| home timeline, 40 statuses, 16 clients back to back (median of {READ_ROUNDS} rounds) | | | p50 {home_p50:.1} ms, p99 {home_p99:.1} ms ({saturation:.0} reads/s) |"
+        "| home timeline, 40 statuses, 16 clients back to back (median of {ROUNDS} rounds) | | | p50 {home_p50:.1} ms, p99 {home_p99:.1} ms ({saturation:.0} reads/s) |"
     );
     println!(
         "| home timeline, 16 connections at {half_rate:.0} reads/s (half of that) | | | p50 {paced_p50:.1} ms, p99 {paced_p99:.1} ms |"

@@ -298,8 +298,7 @@ async fn page_and_field(
         pipe.cmd("HGET").arg(key).arg(field);
     }
     let mut conn = state.redis.conn().await?;
-    let mut replies: std::vec::IntoIter<redis::Value> =
-        pipe.query_async::<Vec<redis::Value>>(&mut conn).await?.into_iter();
+    let mut replies = pipe.query_async::<Vec<redis::Value>>(&mut conn).await?.into_iter();
     let mut next = || replies.next().unwrap_or(redis::Value::Nil);
     let ids = match state.config.feed_encoding {
         FeedEncoding::Compact => {
