@@ -631,12 +631,7 @@ async fn polls_media_and_hashtags_travel_with_posts() {
     // carol votes on A too; when the poll ends, B gets the final tallies.
     a.post(&format!("{local_poll}/votes"), Some(&carol.token), json!({ "choices": [0] })).await.expect(200);
     let poll_id: i64 = poll_post["poll"]["id"].as_str().unwrap().parse().unwrap();
-    sqlx::query("UPDATE polls SET expires_at = now() AT TIME ZONE 'UTC' - interval '1 second' WHERE id = $1")
-        .bind(poll_id)
-        .execute(&a.state.db.primary)
-        .await
-        .unwrap();
-    ferrodon::polls::ended(&a.state, poll_id).await.unwrap();
+    a.end_poll(poll_id).await;
     settle(&a, &b).await;
     let final_tally = b.get(&format!("/api/v1/polls/{remote_poll}"), Some(&bob.token)).await.expect(200);
     assert_eq!(final_tally["expired"], true, "{final_tally}");

@@ -386,6 +386,16 @@ impl TestApp {
         assert_eq!(res.expect("confirm").status().as_u16(), 200);
     }
 
+    /// Ends a poll now: its deadline moved into the past and the end-of-poll job run.
+    pub async fn end_poll(&self, poll_id: i64) {
+        sqlx::query("UPDATE polls SET expires_at = now() AT TIME ZONE 'UTC' - interval '1 second' WHERE id = $1")
+            .bind(poll_id)
+            .execute(&self.state.db.primary)
+            .await
+            .unwrap();
+        ferrodon::polls::ended(&self.state, poll_id).await.unwrap();
+    }
+
     pub async fn post_status(&self, user: &User, body: Value) -> Value {
         self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
     }
