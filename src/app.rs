@@ -20,6 +20,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A copy for one of `workers` web worker threads, with its own database and Redis pools
+    /// (a share of `Config::pool_size` each). A worker thread runs its own event loop, and a
+    /// connection is served by the loop that opened it: shared pools made each query's answer
+    /// wait for whichever thread had opened the connection, and connections died with that
+    /// thread's loop when the server stopped.
+    pub fn for_worker(&self, workers: usize) -> crate::Result<AppState> {
+        let share = self.config.pool_size().div_ceil(workers.max(1) as u32);
+        Ok(AppState {
+            db: Db::connect_lazy(&self.config, share)?,
+            redis: Redis::connect(&self.config.redis_url, &self.config.redis_key_prefix)?,
+            ..self.clone()
+        })
+    }
+
     pub async fn connect(config: Config) -> crate::Result<Self> {
         let db = Db::connect(&config).await?;
         let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;

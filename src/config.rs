@@ -209,7 +209,9 @@ pub struct Config {
     pub https: bool,
     pub database_url: String,
     pub replica_database_url: Option<String>,
-    pub db_pool: u32,
+    /// Connections per pool: `DB_POOL`, else Mastodon's fallback `MAX_THREADS`; when neither
+    /// is set, `Config::pool_size` picks one for the machine.
+    pub db_pool: Option<u32>,
     pub prepared_statements: bool,
     pub redis_url: String,
     /// ferrodon-only: a prefix for every Redis key and channel, so several instances (tests)
@@ -277,9 +279,17 @@ fn flag(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, Confi
 }
 
 fn number<T: std::str::FromStr>(lookup: Lookup, name: &'static str, default: T) -> Result<T, ConfigError> {
+    Ok(optional_number(lookup, name)?.unwrap_or(default))
+}
+
+fn optional_number<T: std::str::FromStr>(lookup: Lookup, name: &'static str) -> Result<Option<T>, ConfigError> {
     match var(lookup, name) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| ConfigError { name, message: format!("expected a number, got {v:?}") }),
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError { name, message: format!("expected a number, got {v:?}") }),
     }
 }
 
@@ -351,6 +361,15 @@ fn redis_url(lookup: Lookup) -> Result<String, ConfigError> {
 }
 
 impl Config {
+    /// Connections per PostgreSQL pool. Unset, twice the cores plus one (at least 5, Mastodon's
+    /// default): PostgreSQL does the most work with about that many queries running at once,
+    /// and on a 2-core machine a pool of 20 doubled the home timeline's p99 latency under load
+    /// (see the README's performance section).
+    pub fn pool_size(&self) -> u32 {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        self.db_pool.unwrap_or((2 * cores + 1).max(5)).max(1)
+    }
+
     /// Reads the process environment, after loading `.env.production` (or the file named by
     /// `FERRODON_ENV_FILE`) without overriding variables that are already set.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -435,7 +454,10 @@ impl Config {
             https,
             database_url,
             replica_database_url,
-            db_pool: number(lookup, "DB_POOL", 10)?,
+            db_pool: match optional_number(lookup, "DB_POOL")? {
+                Some(n) => Some(n),
+                None => optional_number(lookup, "MAX_THREADS")?,
+            },
             prepared_statements: flag(lookup, "PREPARED_STATEMENTS", true)?,
             redis_url: redis_url(lookup)?,
             redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX").unwrap_or_default(),
@@ -498,6 +520,17 @@ mod tests {
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_map(&map)
+    }
+
+    #[test]
+    fn pool_size_from_db_pool_then_max_threads_then_the_cores() -> Result<(), ConfigError> {
+        let base = ("RAILS_ENV", "development");
+        assert_eq!(config(&[base, ("DB_POOL", "12"), ("MAX_THREADS", "3")])?.pool_size(), 12);
+        assert_eq!(config(&[base, ("MAX_THREADS", "3")])?.pool_size(), 3);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        assert_eq!(config(&[base])?.pool_size(), (2 * cores + 1).max(5));
+        assert_eq!(config(&[base, ("DB_POOL", "0")])?.pool_size(), 1);
+        Ok(())
     }
 
     #[test]

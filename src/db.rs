@@ -38,9 +38,9 @@ pub fn connect_options(url: &str, prepared_statements: bool) -> Result<PgConnect
 /// queries) cannot afford; a connection in steady use has just shown it is alive.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 
-async fn pool(url: &str, config: &Config) -> Result<PgPool, sqlx::Error> {
+fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()
-        .max_connections(config.db_pool.max(1))
+        .max_connections(size.max(1))
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
@@ -51,15 +51,25 @@ async fn pool(url: &str, config: &Config) -> Result<PgPool, sqlx::Error> {
                 Ok(true)
             })
         })
-        .connect_with(connect_options(url, config.prepared_statements)?)
-        .await
 }
 
 impl Db {
+    /// Pools of `Config::pool_size` connections, checked by connecting once.
     pub async fn connect(config: &Config) -> Result<Self, sqlx::Error> {
-        let primary = pool(&config.database_url, config).await?;
+        let db = Db::connect_lazy(config, config.pool_size())?;
+        drop(db.primary.acquire().await?);
+        drop(db.replica.acquire().await?);
+        Ok(db)
+    }
+
+    /// Pools of `size` connections that connect on first use, from the task that uses them.
+    pub fn connect_lazy(config: &Config, size: u32) -> Result<Self, sqlx::Error> {
+        let pool = |url: &str| -> Result<PgPool, sqlx::Error> {
+            Ok(pool_options(size).connect_lazy_with(connect_options(url, config.prepared_statements)?))
+        };
+        let primary = pool(&config.database_url)?;
         let replica = match &config.replica_database_url {
-            Some(url) => pool(url, config).await?,
+            Some(url) => pool(url)?,
             None => primary.clone(),
         };
         Ok(Db { primary, replica })

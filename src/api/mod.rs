@@ -240,10 +240,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// accepted, API responses not cached by proxies, JSON errors for malformed input).
 /// Await the returned server to run it.
 pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
-    let data = web::Data::new(state);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each worker thread gets its own pools (see `AppState::for_worker`).
+    let worker_state = move || match state.for_worker(workers) {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::error!(error = %e, "could not set up a web worker's pools; sharing the process's");
+            state.clone()
+        }
+    };
     Ok(actix_web::HttpServer::new(move || {
         actix_web::App::new()
-            .app_data(data.clone())
+            .app_data(web::Data::new(worker_state()))
             .app_data(web::PathConfig::default().error_handler(|_, _| Error::NotFound.into()))
             .app_data(web::QueryConfig::default().error_handler(|e, _| Error::bad_request(e.to_string()).into()))
             // Inside DefaultHeaders, so the responses it makes get the default headers too.
@@ -258,6 +266,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(configure)
     })
+    .workers(workers)
     .listen(listener)?
     .run())
 }

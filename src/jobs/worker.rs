@@ -139,8 +139,10 @@ pub struct WorkerArgs {
 
 /// The whole worker process (`ferrodon-worker`, or `ferrodon worker`): validates the queue
 /// names, connects, runs until SIGTERM or Ctrl-C.
-pub async fn process_main(config: crate::config::Config, args: WorkerArgs) -> Result<()> {
+pub async fn process_main(mut config: crate::config::Config, args: WorkerArgs) -> Result<()> {
     let WorkerArgs { queues, concurrency, metrics_bind } = args;
+    // As Sidekiq's: unless DB_POOL says otherwise, a connection for every concurrent job.
+    config.db_pool = config.db_pool.or(Some(concurrency as u32));
     use tokio::signal::unix::{SignalKind, signal};
     let queues: Vec<String> =
         if queues.is_empty() { super::QUEUES.iter().map(|q| q.to_string()).collect() } else { queues };

@@ -192,15 +192,12 @@ impl TestApp {
         self.server.stop(true).await;
     }
 
-    /// The new server gets its own connection pools: connections opened on the stopped
-    /// server's runtime died with it.
+    /// The same state serves again: each worker thread of the new server opens its own
+    /// connections (`AppState::for_worker`), none of the stopped server's.
     pub async fn start_server(&mut self) {
         let address = self.base.trim_start_matches("http://");
         let listener = TcpListener::bind(address).expect("rebind");
-        let state = AppState::connect((*self.state.config).clone()).await.expect("state");
-        self.server = serve(state, listener);
-        // And the test's own pool may hold connections the old server opened.
-        self.state = AppState::connect((*self.state.config).clone()).await.expect("state");
+        self.server = serve(self.state.clone(), listener);
     }
 
     /// The `ferrodon` binary under test, set up for this app's database, Redis prefix and
