@@ -99,7 +99,8 @@ struct Row {
 }
 
 /// Statuses with counters, mentions, tags, application and the viewer's flags, in one
-/// query; only those `viewer` may see when `check`.
+/// query; only those `viewer` may see when `check`. Mentions and tags are read for the
+/// whole page at once and joined (a subquery per status cost a third of the query).
 async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Result<Vec<Row>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -107,12 +108,7 @@ async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Res
     Ok(sqlx::query_as::<_, Row>(AssertSqlSafe(format!(
         "SELECT {}, COALESCE(st.replies_count, 0) AS replies_count, COALESCE(st.reblogs_count, 0) AS reblogs_count,
                 COALESCE(st.favourites_count, 0) AS favourites_count, COALESCE(st.quotes_count, 0) AS quotes_count,
-                COALESCE((SELECT json_agg(json_build_object('account_id', m.account_id, 'username', a.username,
-                                                            'domain', a.domain, 'url', a.url) ORDER BY m.id)
-                            FROM mentions m JOIN accounts a ON a.id = m.account_id
-                           WHERE m.status_id = s.id AND NOT m.silent), '[]'::json) AS mentions,
-                ARRAY(SELECT t.name::text FROM statuses_tags x JOIN tags t ON t.id = x.tag_id
-                       WHERE x.status_id = s.id ORDER BY t.name) AS tags,
+                COALESCE(m.mentions, '[]'::json) AS mentions, COALESCE(t.tags, '{{}}') AS tags,
                 app.name AS application_name, app.website AS application_website,
                 s.id IN (SELECT status_id FROM favourites WHERE account_id = $2 AND status_id = ANY($1)) AS favourited,
                 s.id IN (SELECT reblog_of_id FROM statuses WHERE account_id = $2 AND reblog_of_id = ANY($1)
@@ -121,6 +117,14 @@ async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Res
                 s.id IN (SELECT status_id FROM status_pins WHERE account_id = $2 AND status_id = ANY($1)) AS pinned
            FROM statuses s LEFT JOIN status_stats st ON st.status_id = s.id
                 LEFT JOIN oauth_applications app ON app.id = s.application_id
+                LEFT JOIN (SELECT m.status_id,
+                                  json_agg(json_build_object('account_id', m.account_id, 'username', a.username,
+                                                             'domain', a.domain, 'url', a.url) ORDER BY m.id) AS mentions
+                             FROM mentions m JOIN accounts a ON a.id = m.account_id
+                            WHERE m.status_id = ANY($1) AND NOT m.silent GROUP BY m.status_id) m ON m.status_id = s.id
+                LEFT JOIN (SELECT x.status_id, array_agg(t.name::text ORDER BY t.name) AS tags
+                             FROM statuses_tags x JOIN tags t ON t.id = x.tag_id
+                            WHERE x.status_id = ANY($1) GROUP BY x.status_id) t ON t.status_id = s.id
           WHERE s.id = ANY($1) AND (NOT $3 OR {})",
         statuses::STATUS_COLUMNS,
         statuses::visible_sql("s", "$2")
