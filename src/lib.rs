@@ -29,6 +29,12 @@ pub mod statuses;
 pub mod tags;
 pub mod time;
 
+/// mimalloc instead of the system allocator, for every process that links ferrodon: a home
+/// timeline page allocates thousands of small strings, and glibc's malloc and free were
+/// about a fifth of the web workers' CPU (README, performance section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use app::AppState;
 pub use error::{Error, Result};
 
