@@ -35,6 +35,8 @@ pub struct Args {
     pub quick: bool,
     /// Keep the graph an earlier run of the same size generated (only its posts are reset).
     pub reuse_graph: bool,
+    /// Only measure 5 (home reads) on the reused graph, to try read-path changes quickly.
+    pub home_only: bool,
     pub out_dir: std::path::PathBuf,
 }
 
@@ -420,18 +422,12 @@ const ROUNDS: usize = 3;
 /// all, timed from when each request was due so a slow answer also counts against the
 /// ones queued behind it.
 async fn home_reads(
-    state: &AppState,
+    port: u16,
     tokens: &[String],
     clients: usize,
     duration: Duration,
     rate: Option<f64>,
 ) -> BenchResult<Vec<Duration>> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    let server = ferrodon::api::server(state.clone(), listener)?;
-    let handle = server.handle();
-    tokio::spawn(server);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let start = Instant::now();
     let deadline = start + duration;
     let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
@@ -440,7 +436,13 @@ async fn home_reads(
         let tokens = tokens.to_vec();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return latencies };
+            let mut stream = match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    eprintln!("   client {c} could not connect: {e}");
+                    return latencies;
+                }
+            };
             let mut i = c;
             let mut due = interval.map(|every| start + every.mul_f64(c as f64 / clients as f64));
             while Instant::now() < deadline {
@@ -455,7 +457,10 @@ async fn home_reads(
                 };
                 match http_get(&mut stream, "/api/v1/timelines/home?limit=40", token).await {
                     Ok(200) => latencies.push(started.elapsed()),
-                    _ => break,
+                    other => {
+                        eprintln!("   client {c} stopped: {other:?}");
+                        break;
+                    }
                 }
                 i += clients;
             }
@@ -466,9 +471,82 @@ async fn home_reads(
     for task in tasks {
         all.extend(task.await?);
     }
-    handle.stop(true).await;
     all.sort();
     Ok(all)
+}
+
+/// Measure 5 and its figures.
+struct HomeFigures {
+    /// The back-to-back round with the median p99.
+    reads: Vec<Duration>,
+    p50: f64,
+    p99: f64,
+    per_s: f64,
+    /// Open loop at half of `per_s`.
+    paced: Vec<Duration>,
+    half_rate: f64,
+    paced_p50: f64,
+    paced_p99: f64,
+}
+
+async fn home_measure(
+    instance: &setup::BenchInstance,
+    readers: i64,
+    accounts: i64,
+    quick: bool,
+) -> BenchResult<HomeFigures> {
+    let state = &instance.state;
+    let web = setup::web_state(instance).await?;
+    eprintln!(
+        "5. home timeline reads under load (a pool of {} database connections, shared out among the web worker threads)",
+        web.config.pool_size()
+    );
+    let tokens = prepare_readers(state, readers, accounts).await?;
+    // Filling the readers' feeds dirtied many pages; write them out before timing reads.
+    sqlx::query("CHECKPOINT").execute(&state.db.primary).await?;
+    let read_time = Duration::from_secs(if quick { 10 } else { 20 });
+    // One server for every round: the pools' connections live on its worker threads'
+    // runtimes, which end with it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let server = ferrodon::api::server(web.clone(), listener)?;
+    let handle = server.handle();
+    tokio::spawn(server);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Back-to-back reads vary from run to run on a shared 2-core machine: several rounds,
+    // and the one with the median p99 is reported.
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        let reads = home_reads(port, &tokens, 16, read_time, None).await?;
+        eprintln!(
+            "   {} reads ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms",
+            reads.len(),
+            reads.len() as f64 / read_time.as_secs_f64(),
+            ms(percentile(&reads, 50.0)),
+            ms(percentile(&reads, 99.0))
+        );
+        rounds.push(reads);
+    }
+    rounds.sort_by_key(|reads| percentile(reads, 99.0));
+    let reads = rounds.swap_remove(ROUNDS / 2);
+    let per_s = reads.len() as f64 / read_time.as_secs_f64();
+    // The same 16 connections at half the rate the machine sustains: latency under load
+    // without the queueing of a saturated server.
+    let half_rate = (per_s / 2.0).max(1.0);
+    let paced = home_reads(port, &tokens, 16, read_time, Some(half_rate)).await?;
+    handle.stop(true).await;
+    let (paced_p50, paced_p99) = (ms(percentile(&paced, 50.0)), ms(percentile(&paced, 99.0)));
+    eprintln!("   at {half_rate:.0}/s: p50 {paced_p50:.1} ms, p99 {paced_p99:.1} ms");
+    Ok(HomeFigures {
+        p50: ms(percentile(&reads, 50.0)),
+        p99: ms(percentile(&reads, 99.0)),
+        reads,
+        per_s,
+        paced,
+        half_rate,
+        paced_p50,
+        paced_p99,
+    })
 }
 
 /// Measure 6: MEMORY USAGE of one feed holding 800 entries or more (trimmed at least
@@ -520,6 +598,21 @@ pub async fn run(args: Args) -> BenchResult<()> {
         generated.elapsed().as_secs_f64()
     );
 
+    if args.home_only {
+        let home = home_measure(&instance, readers, accounts, args.quick).await?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "accounts": accounts,
+                "home_p50_ms": (home.p50 * 10.0).round() / 10.0,
+                "home_p99_ms": (home.p99 * 10.0).round() / 10.0,
+                "home_reads_per_s": home.per_s.round(),
+                "home_half_rate_p99_ms": (home.paced_p99 * 10.0).round() / 10.0,
+            })
+        );
+        return Ok(());
+    }
+
     eprintln!("1. raw limit: pipelined ZADD");
     // A second of writes each, so the median of several rounds.
     let mut raw_rounds = Vec::new();
@@ -548,35 +641,9 @@ pub async fn run(args: Args) -> BenchResult<()> {
         ms(percentile(&delivery, 99.0))
     );
 
-    eprintln!("5. home timeline reads under load");
-    let tokens = prepare_readers(state, readers, accounts).await?;
-    // Filling the readers' feeds dirtied many pages; write them out before timing reads.
-    sqlx::query("CHECKPOINT").execute(&state.db.primary).await?;
-    let read_time = Duration::from_secs(if args.quick { 10 } else { 20 });
-    // Back-to-back reads vary from run to run on a shared 2-core machine: several rounds,
-    // and the one with the median p99 is reported.
-    let mut rounds = Vec::new();
-    for _ in 0..ROUNDS {
-        let reads = home_reads(state, &tokens, 16, read_time, None).await?;
-        eprintln!(
-            "   {} reads ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms",
-            reads.len(),
-            reads.len() as f64 / read_time.as_secs_f64(),
-            ms(percentile(&reads, 50.0)),
-            ms(percentile(&reads, 99.0))
-        );
-        rounds.push(reads);
-    }
-    rounds.sort_by_key(|reads| percentile(reads, 99.0));
-    let reads = rounds.swap_remove(ROUNDS / 2);
-    let (home_p50, home_p99) = (ms(percentile(&reads, 50.0)), ms(percentile(&reads, 99.0)));
-    let saturation = reads.len() as f64 / read_time.as_secs_f64();
-    // The same 16 connections at half the rate the machine sustains: latency under load
-    // without the queueing of a saturated server.
-    let half_rate = (saturation / 2.0).max(1.0);
-    let paced = home_reads(state, &tokens, 16, read_time, Some(half_rate)).await?;
-    let (paced_p50, paced_p99) = (ms(percentile(&paced, 50.0)), ms(percentile(&paced, 99.0)));
-    eprintln!("   at {half_rate:.0}/s: p50 {paced_p50:.1} ms, p99 {paced_p99:.1} ms");
+    let home = home_measure(&instance, readers, accounts, args.quick).await?;
+    let HomeFigures { reads, p50: home_p50, p99: home_p99, per_s: saturation, paced, half_rate, paced_p50, paced_p99 } =
+        home;
 
     eprintln!("6. memory per feed at 800 entries");
     let (ours_bytes, mastodon_bytes) = feed_memory(&instance.vars).await?;

@@ -3,7 +3,7 @@
 //!
 //!     cargo build --release -p ferrodon-streaming -p ferrodon-bench
 //!     target/release/ferrodon-bench streaming --clients 10000
-//!     target/release/ferrodon-bench fanout [--quick] [--reuse-graph]
+//!     target/release/ferrodon-bench fanout [--quick] [--reuse-graph] [--home-only]
 
 mod fanout;
 mod setup;
@@ -33,6 +33,9 @@ enum Bench {
         /// Reuse the graph an earlier run of the same size left in the database.
         #[arg(long)]
         reuse_graph: bool,
+        /// Only the home-timeline reads (measure 5), to try read-path changes quickly.
+        #[arg(long)]
+        home_only: bool,
         #[arg(long, default_value = "target/bench")]
         out: std::path::PathBuf,
     },
@@ -54,9 +57,10 @@ enum Bench {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    ferrodon::init_logging();
     let result = match cli.command {
-        Bench::Fanout { accounts, quick, reuse_graph, out } => {
-            fanout::run(fanout::Args { accounts, quick, reuse_graph, out_dir: out }).await
+        Bench::Fanout { accounts, quick, reuse_graph, home_only, out } => {
+            fanout::run(fanout::Args { accounts, quick, reuse_graph, home_only, out_dir: out }).await
         }
         Bench::RawWsServer => streaming::raw_ws_server().await,
         Bench::Streaming { clients, rounds, out } => {

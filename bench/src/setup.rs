@@ -71,6 +71,18 @@ pub async fn instance(keep_database: bool) -> Result<BenchInstance, Box<dyn std:
     Ok(BenchInstance { state, vars })
 }
 
+/// A second connection to the instance, configured as the `ferrodon` web process would be
+/// on this machine: its own pools, sized by ferrodon's default unless `DB_POOL` is set in
+/// the environment. (The instance's own pools are sized for the benchmark's bulk work.)
+pub async fn web_state(instance: &BenchInstance) -> Result<AppState, Box<dyn std::error::Error>> {
+    let mut vars = instance.vars.clone();
+    match std::env::var("DB_POOL") {
+        Ok(pool) => vars.insert("DB_POOL".into(), pool),
+        Err(_) => vars.remove("DB_POOL"),
+    };
+    Ok(AppState::connect(Config::from_map(&vars)?).await?)
+}
+
 /// One real account (with keys and password) that will post.
 pub async fn poster(
     state: &AppState,
