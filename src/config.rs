@@ -471,7 +471,7 @@ impl Config {
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
             job_lease_seconds: number(lookup, "FERRODON_JOB_LEASE_SECONDS", 60)?,
-            fanout_chunk: number(lookup, "FERRODON_FANOUT_CHUNK", 20_000)?.max(1),
+            fanout_chunk: number(lookup, "FERRODON_FANOUT_CHUNK", 50_000)?.max(1),
             feed_encoding: match var(lookup, "FERRODON_FEED_ENCODING").as_deref() {
                 None | Some("compact") => FeedEncoding::Compact,
                 Some("mastodon") => FeedEncoding::SortedSet,

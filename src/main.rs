@@ -4,7 +4,7 @@ use clap::Parser;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    ferrodon::init_logging();
+    ferrodon::init_logging("info");
     let cli = ferrodon::cli::Cli::parse();
     let config = match ferrodon::config::Config::from_env() {
         Ok(c) => c,

@@ -57,7 +57,8 @@ enum Bench {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    ferrodon::init_logging();
+    // Warnings and errors only, so the server under test does not drown the progress lines.
+    ferrodon::init_logging("warn");
     let result = match cli.command {
         Bench::Fanout { accounts, quick, reuse_graph, home_only, out } => {
             fanout::run(fanout::Args { accounts, quick, reuse_graph, home_only, out_dir: out }).await

@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ferrodon::init_logging();
+    ferrodon::init_logging("info");
     let config = match ferrodon::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {

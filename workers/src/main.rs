@@ -13,7 +13,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ferrodon::init_logging();
+    ferrodon::init_logging("info");
     let args = Args::parse();
     let config = match ferrodon::config::Config::from_env() {
         Ok(c) => c,
