@@ -216,6 +216,47 @@ async fn large_fanouts_are_chunked_behind_ordinary_posts() {
     }
 }
 
+/// A fan-out of several batches (followers read ahead while two writers fill feeds)
+/// reaches every follower, once.
+#[tokio::test]
+async fn a_fanout_of_several_batches_reaches_every_follower() {
+    let app = TestApp::spawn().await;
+    let author = app.register("author").await;
+    let author_id: i64 = author.id.parse().unwrap();
+    let db = &app.state.db.primary;
+    let fans = 900_000_001_i64..=900_002_500;
+    sqlx::query(
+        "WITH a AS (INSERT INTO accounts (id, username, created_at, updated_at, actor_type)
+                    SELECT g, 'fan' || g, now(), now(), 'Person' FROM generate_series($1::bigint, $2::bigint) g
+                    RETURNING id)
+         INSERT INTO users (email, account_id, created_at, updated_at, confirmed_at, current_sign_in_at, settings)
+         SELECT 'fan' || id || '@example.test', id, now(), now(), now(), now() AT TIME ZONE 'UTC', '{}' FROM a",
+    )
+    .bind(fans.start())
+    .bind(fans.end())
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO follows (account_id, target_account_id, created_at, updated_at)
+         SELECT g, $3, now(), now() FROM generate_series($1::bigint, $2::bigint) g",
+    )
+    .bind(fans.start())
+    .bind(fans.end())
+    .bind(author_id)
+    .execute(db)
+    .await
+    .unwrap();
+    let post = app.post_status(&author, json!({ "status": "to 2,500 followers" })).await;
+    let post_id: i64 = post["id"].as_str().unwrap().parse().unwrap();
+    app.drain_jobs().await;
+    let page = Page { max_id: None, since_id: None, min_id: None, limit: 5 };
+    for fan in fans {
+        let feed = store::page_of(&app.state, store::Kind::Home, fan, &page).await.unwrap();
+        assert_eq!(feed, Some(vec![post_id]), "the feed of follower {fan}");
+    }
+}
+
 /// A lost feed (Redis flushed) answers 206 with Mastodon-Async-Refresh while it is rebuilt
 /// from PostgreSQL in the background, then the full timeline again.
 #[tokio::test]

@@ -22,6 +22,9 @@ use crate::{AppState, events};
 /// Followers read (and feeds written) per round trip.
 const BATCH: i64 = 1000;
 
+/// Batches of followers read ahead of the Redis writes.
+const READ_AHEAD: usize = 2;
+
 /// What one status's fan-out needs to know, computed once.
 struct Audience {
     /// Receivers Mastodon's `filter_from_home` rejects whatever their follow says.
@@ -220,56 +223,72 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     let notifies_followers = !audience.is_reblog && audience.reply_target.is_none();
     let batch_size = BATCH.min(state.config.fanout_chunk);
     let chunk = state.config.fanout_chunk;
-    let mut after = after_follow_id;
-    let mut written: i64 = 0;
-    let mut batch = followers_after(state, &status, &audience, after, batch_size).await?;
-    loop {
-        if written >= chunk {
-            return jobs::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id: after }).await;
-        }
-        let Some(last) = batch.last() else { break };
-        after = last.follow_id;
-        written += batch.len() as i64;
-        let more = batch.len() as i64 == batch_size;
-        let receivers: Vec<&Follower> = batch
-            .iter()
-            .filter(|f| {
-                f.passes
-                    && !audience.excluded.contains(&f.account_id)
-                    && !audience.exclusive_list_owners.contains(&f.account_id)
-            })
-            .collect();
-        let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
-        // Redis writes this batch while PostgreSQL reads the next one.
-        let (stored, listening, next) = tokio::join!(
-            store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh),
-            events::listening_among(state, &ids),
-            async {
-                if more && written < chunk {
-                    followers_after(state, &status, &audience, after, batch_size).await
-                } else {
-                    Ok(Vec::new())
-                }
+    // PostgreSQL reads batches of followers while Redis writes the ones read before, each
+    // at its own pace: waiting for both at every batch left a third of the CPU idle.
+    let (batches, read_batches) = tokio::sync::mpsc::channel::<Vec<Follower>>(READ_AHEAD);
+    let (status, audience) = (&status, &audience);
+    let read = async move {
+        let (mut after, mut read) = (after_follow_id, 0);
+        loop {
+            let batch = followers_after(state, status, audience, after, batch_size).await?;
+            let Some(last) = batch.last() else { return Ok(None) };
+            after = last.follow_id;
+            read += batch.len() as i64;
+            let full = batch.len() as i64 == batch_size;
+            if batches.send(batch).await.is_err() || !full {
+                return Ok(None);
             }
-        );
-        stored?;
-        events::status_to_listeners(state, &status, &listening?, update).await?;
-        if notifies_followers && !update {
-            for follower in receivers.iter().filter(|f| f.notify) {
-                notifications::notify(
-                    state,
-                    follower.account_id,
-                    status.account_id,
-                    NotificationType::Status,
-                    status.id,
-                )
+            if read >= chunk {
+                // The rest is another job's, queued behind ordinary posts.
+                return Ok(Some(after));
+            }
+        }
+    };
+    // Two writers, so Redis runs one batch's script while the next one is being built.
+    let read_batches = tokio::sync::Mutex::new(read_batches);
+    let write = || async {
+        loop {
+            let next = read_batches.lock().await.recv().await;
+            let Some(batch) = next else { return Ok::<_, crate::Error>(()) };
+            write_batch(state, status, audience, batch, notifies_followers && !update, update).await?;
+        }
+    };
+    let (rest, (), ()) = tokio::try_join!(read, write(), write())?;
+    match rest {
+        Some(after_follow_id) => jobs::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id }).await,
+        None => Ok(()),
+    }
+}
+
+/// One batch of followers: their feeds, their open streams, their notifications.
+async fn write_batch(
+    state: &AppState,
+    status: &Status,
+    audience: &Audience,
+    batch: Vec<Follower>,
+    notify: bool,
+    update: bool,
+) -> Result<()> {
+    let receivers: Vec<&Follower> = batch
+        .iter()
+        .filter(|f| {
+            f.passes
+                && !audience.excluded.contains(&f.account_id)
+                && !audience.exclusive_list_owners.contains(&f.account_id)
+        })
+        .collect();
+    let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
+    let (stored, listening) = tokio::join!(
+        store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh),
+        events::listening_among(state, &ids),
+    );
+    stored?;
+    events::status_to_listeners(state, status, &listening?, update).await?;
+    if notify {
+        for follower in receivers.iter().filter(|f| f.notify) {
+            notifications::notify(state, follower.account_id, status.account_id, NotificationType::Status, status.id)
                 .await?;
-            }
         }
-        if !more {
-            break;
-        }
-        batch = next?;
     }
     Ok(())
 }
