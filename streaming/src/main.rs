@@ -4,13 +4,15 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     ferrodon::init_logging("info");
-    let config = match ferrodon::config::Config::from_env() {
+    let mut config = match ferrodon::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("configuration error: {e}");
             return std::process::ExitCode::from(2);
         }
     };
+    // Mastodon's streaming server defaults to 10 database connections.
+    config.db_pool = config.db_pool.or(Some(10));
     let address = format!("{}:{}", config.bind, config.streaming_port);
     let listener = match tokio::net::TcpListener::bind(&address).await {
         Ok(l) => l,
