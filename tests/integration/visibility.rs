@@ -4,7 +4,7 @@
 //! readers, over every endpoint that can show a status. A private or direct status must
 //! never appear where it should not.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, User};
 use serde_json::{Value, json};

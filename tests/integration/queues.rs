@@ -2,7 +2,7 @@
 //! graceful shutdown, and the scheduler firing once across processes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

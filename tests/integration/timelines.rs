@@ -3,7 +3,7 @@
 //! and mute), public (local/remote), hashtags (any/all/none), notifications v1 and the
 //! grouped v2.
 
-mod common;
+use crate::common;
 
 use common::{Response, TestApp, User};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! SSE client (reqwest), against the web API of the same instance.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

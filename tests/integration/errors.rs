@@ -2,7 +2,7 @@
 //! Bad input and bad credentials: Mastodon's status codes with `{"error": ...}` bodies,
 //! never a 500, and nothing written.
 
-mod common;
+use crate::common;
 
 use common::{Body, Response, TestApp, User};
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! follower's home feed, and unfollowing taking them out again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! Browser clients (Elk, Phanpy, any web app on another origin) need CORS on the API and
 //! the OAuth token endpoint, as Mastodon's rack-cors setup provides.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::Method;

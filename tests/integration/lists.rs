@@ -2,7 +2,7 @@
 //! replies policies and exclusive lists, backfill on adding a member, and removal on delete.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, User};
 use serde_json::{Value, json};

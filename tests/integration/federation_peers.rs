@@ -7,7 +7,7 @@
 //! refusing to fetch from loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, User};
 use ferrodon::federation::signatures;

@@ -3,7 +3,7 @@
 //! plain HTTP routes an API call to web and a WebSocket stream to streaming.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! Statuses end to end: posting (text rendering, limits, idempotency), reading, deleting,
 //! editing, threads, and every interaction (favourite, reblog, bookmark, pin).
 
-mod common;
+use crate::common;
 
 use common::{Response, TestApp, User};
 use serde_json::{Value, json};

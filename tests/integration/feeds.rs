@@ -4,7 +4,7 @@
 //! pagination, and the API's home timeline.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use ferrodon::feeds::store;

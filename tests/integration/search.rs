@@ -3,7 +3,7 @@
 //! which statuses a searcher may find.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, User};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! content negotiation, over real HTTP. The actor's key verifies what the account signs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use ferrodon::federation::signatures;

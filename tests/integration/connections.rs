@@ -2,7 +2,7 @@
 //! paths), so a connection whose server end went away must be replaced, not reused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

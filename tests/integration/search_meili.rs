@@ -4,7 +4,7 @@
 //! project's CI reaches do not ship Meilisearch (see README, Search).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use ferrodon::search::{self, StatusQuery, Window};

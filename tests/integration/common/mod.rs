@@ -1,4 +1,4 @@
-//! Test harness: each test gets its own PostgreSQL database (migrated from scratch), its
+//! Test harness: each test gets its own PostgreSQL database (a copy of a migrated template), its
 //! own Redis key prefix, and a real web server on a loopback port; requests go over HTTP
 //! with reqwest. Every JSON response is recorded (when FERRODON_API_RECORD_DIR is set)
 //! so `tests/client/openapi_check.py` can validate it against Mastodon's OpenAPI.
@@ -38,7 +38,81 @@ fn url_with_database(base: &str, name: &str) -> String {
     url.to_string()
 }
 
-/// A fresh, migrated database; dropped when the guard goes away.
+/// The migrated database each test database is copied from: made once per run of the suite,
+/// named after a digest of the migrations so that a changed migration makes a new one.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            use sha2::Digest;
+            let mut digest = sha2::Sha256::new();
+            for m in ferrodon::db::MIGRATOR.iter() {
+                digest.update(m.version.to_le_bytes());
+                digest.update(&*m.checksum);
+            }
+            let name = format!("ferrodon_template_{}", &hex::encode(digest.finalize())[..16]);
+            let admin = sqlx::PgPool::connect(&database_url()).await.expect("connect to TEST_DATABASE_URL");
+            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&admin)
+                .await
+                .expect("look for the template");
+            if !exists {
+                // Built under a name of its own and renamed when complete, so a suite stopped
+                // midway (or a second one running) never sees a half-migrated template.
+                let building = unique_name("ferrodon_template_building");
+                execute(&admin, &format!("CREATE DATABASE \"{building}\"")).await.expect("create the template");
+                let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &building)).await.expect("connect");
+                ferrodon::db::MIGRATOR.run(&pool).await.expect("migrate the template");
+                pool.close().await;
+                let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
+                if with_retries(|| execute(&admin, &rename)).await.is_err() {
+                    // Another run finished its template first.
+                    let _ = execute(&admin, &format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await;
+                }
+                let stale: Vec<String> = sqlx::query_scalar(
+                    "SELECT datname::text FROM pg_database WHERE datname LIKE 'ferrodon\\_template\\_%' AND datname <> $1
+                       AND datname NOT LIKE 'ferrodon\\_template\\_building%'",
+                )
+                .bind(&name)
+                .fetch_all(&admin)
+                .await
+                .unwrap_or_default();
+                for old in stale {
+                    let _ = execute(&admin, &format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)")).await;
+                }
+            }
+            admin.close().await;
+            name
+        })
+        .await
+}
+
+async fn execute(pool: &sqlx::PgPool, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(pool).await.map(|_| ())
+}
+
+/// Retries `run` while PostgreSQL says the database is still in use (a backend that has
+/// not finished disconnecting), for up to five seconds.
+async fn with_retries<F, Fut>(run: F) -> Result<(), sqlx::Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A fresh database, a copy of the migrated template; dropped when the guard goes away.
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
@@ -46,17 +120,13 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create() -> TestDatabase {
+        let template = template().await;
         let name = unique_name("ferrodon_test");
         let admin = sqlx::PgPool::connect(&database_url()).await.expect("connect to TEST_DATABASE_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&admin)
-            .await
-            .expect("create database");
+        let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+        with_retries(|| execute(&admin, &create)).await.expect("create database");
         admin.close().await;
         let url = url_with_database(&database_url(), &name);
-        let pool = sqlx::PgPool::connect(&url).await.expect("connect to test database");
-        ferrodon::db::MIGRATOR.run(&pool).await.expect("migrate");
-        pool.close().await;
         TestDatabase { name, url }
     }
 }
@@ -112,6 +182,19 @@ impl Response {
     }
 }
 
+/// With `RUST_LOG` set, the servers' logs go to the test's output (shown for failing tests).
+fn log_when_asked() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("RUST_LOG").is_some() {
+        ONCE.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        });
+    }
+}
+
 /// Runs the web server on its own thread; returns its handle.
 fn serve(state: AppState, listener: TcpListener) -> actix_web::dev::ServerHandle {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -153,6 +236,7 @@ impl TestApp {
     /// An instance listening on loopback address `ip` (any of 127.0.0.0/8), which is also
     /// its domain (with the port).
     pub async fn spawn_at(ip: &str, extra: &[(&str, &str)]) -> TestApp {
+        log_when_asked();
         let db = TestDatabase::create().await;
         let listener = TcpListener::bind((ip, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();

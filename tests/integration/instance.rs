@@ -2,7 +2,7 @@
 //! What the instance says about itself: `/api/v1/instance`, `/api/v2/instance`, peers,
 //! activity, rules, custom emojis, preferences, NodeInfo and `/health`.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, User};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! Accounts end to end: registration, credentials, profiles, lookups, account timelines
 //! and every relationship (follow, follow requests, block, mute).
 
-mod common;
+use crate::common;
 
 use common::{Body, Response, TestApp, User};
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! OAuth end to end: app registration, every grant we accept, the server-rendered
 //! authorization page, PKCE, revocation, scope enforcement and the metadata document.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{Response, TestApp, User};

@@ -2,7 +2,7 @@
 //! end-of-poll notifications) and reports, against a real server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::{Value, json};

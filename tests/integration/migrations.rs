@@ -2,7 +2,7 @@
 //! Migrations run forward from an empty database, undo cleanly, and migrating down and
 //! up again gives exactly the same schema.
 
-mod common;
+use crate::common;
 
 use common::TestDatabase;
 use ferrodon::db::MIGRATOR;

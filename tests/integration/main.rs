@@ -1,0 +1,30 @@
+//! The integration tests: one binary (modules of one crate), each test against its own copy of a
+//! migrated template database, its own Redis key prefix and real servers on loopback ports.
+
+mod common;
+
+mod accounts;
+mod api_smoke;
+mod connections;
+mod cors;
+mod errors;
+mod federation;
+mod federation_peers;
+mod feeds;
+mod instance;
+mod lists;
+mod mail;
+mod media;
+mod media_s3;
+mod migrations;
+mod nginx;
+mod oauth;
+mod polls;
+mod queues;
+mod search;
+mod search_meili;
+mod statuses;
+mod streaming;
+mod tags;
+mod timelines;
+mod visibility;
