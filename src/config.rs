@@ -220,6 +220,9 @@ pub struct Config {
     pub secret_key_base: String,
     pub bind: String,
     pub port: u16,
+    /// `PERSISTENT_TIMEOUT` (Mastodon's Puma setting, 20 s): how long the web process keeps an
+    /// idle keep-alive connection open.
+    pub persistent_timeout_seconds: u64,
     pub streaming_port: u16,
     pub streaming_api_base_url: Option<String>,
     /// The OAuth password grant (`grant_type=password`): on in development and test.
@@ -464,6 +467,7 @@ impl Config {
             secret_key_base,
             bind,
             port,
+            persistent_timeout_seconds: number(lookup, "PERSISTENT_TIMEOUT", 20)?,
             streaming_port,
             streaming_api_base_url,
             password_grant: flag(lookup, "FERRODON_PASSWORD_GRANT", !production)?,

@@ -241,6 +241,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Await the returned server to run it.
 pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let keep_alive = state.config.persistent_timeout_seconds;
     // Each worker thread gets its own pools (see `AppState::for_worker`).
     let worker_state = move || match state.for_worker(workers) {
         Ok(state) => state,
@@ -267,6 +268,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
             .configure(configure)
     })
     .workers(workers)
+    .keep_alive(std::time::Duration::from_secs(keep_alive))
     .listen(listener)?
     .run())
 }

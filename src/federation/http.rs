@@ -21,6 +21,8 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Media files may be large: a longer limit for the whole download.
 const FILE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Idle pooled connections are closed after this, before a peer would close them.
+const POOL_IDLE: Duration = Duration::from_secs(10);
 const USER_AGENT: &str = concat!("ferrodon/", env!("CARGO_PKG_VERSION"), " (Mastodon-compatible)");
 
 /// Whether `ip` is reachable from the public internet (not loopback, private, link-local, …).
@@ -121,6 +123,10 @@ impl Client {
             .user_agent(USER_AGENT)
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
+            // A pooled connection is reused only while the other server surely keeps it open
+            // (Mastodon's Puma: 20 s, nginx: 75 s); reusing one the server has just closed
+            // fails the request (hyper's IncompleteMessage).
+            .pool_idle_timeout(POOL_IDLE)
             .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
             // Host names in redirects go through the resolver; IP literals are checked here.
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {

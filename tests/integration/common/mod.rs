@@ -266,7 +266,13 @@ impl TestApp {
         let config = Config::from_map(&vars).expect("config");
         let state = AppState::connect(config).await.expect("state");
         let server = serve(state.clone(), listener);
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        // Idle connections are dropped before the server's keep-alive (PERSISTENT_TIMEOUT, 20 s)
+        // ends them: a request sent on a connection the server is just closing fails.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .expect("client");
         TestApp { base: format!("http://{ip}:{port}"), state, client, server, db }
     }
 
