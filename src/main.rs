@@ -6,7 +6,7 @@ use clap::Parser;
 async fn main() -> std::process::ExitCode {
     ferrodon::init_logging("info");
     let cli = ferrodon::cli::Cli::parse();
-    let config = match ferrodon::config::Config::from_env() {
+    let config = match ferrodon::core::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("configuration error: {e}");

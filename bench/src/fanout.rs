@@ -18,10 +18,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ferrodon::AppState;
-use ferrodon::config::Config;
-use ferrodon::feeds::store;
-use ferrodon::jobs;
-use ferrodon::statuses::posting::{self, NewStatus};
+use ferrodon::core::config::Config;
+use ferrodon::domain::posting::{self, NewStatus};
+use ferrodon::effects::feeds::store;
+use ferrodon::worker;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -282,8 +282,8 @@ async fn stock_pattern(state: &AppState, status_id: i64, author: i64, followers:
 }
 
 async fn post(state: &AppState, author: i64, text: String) -> BenchResult<i64> {
-    let account = ferrodon::accounts::get(&state.db.primary, author).await?;
-    let user = ferrodon::accounts::user_by_account(&state.db.primary, author).await?.ok_or("no user")?;
+    let account = ferrodon::model::accounts::get(&state.db.primary, author).await?;
+    let user = ferrodon::model::accounts::user_by_account(&state.db.primary, author).await?.ok_or("no user")?;
     Ok(posting::post(state, &account, &user, NewStatus { text, ..Default::default() }).await?)
 }
 
@@ -305,7 +305,7 @@ async fn celebrity_with_ordinary_posts(
     ordinary: usize,
 ) -> BenchResult<(f64, f64, Vec<Duration>)> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(jobs::run_workers(state.clone(), vec!["default".into()], 4, stopped));
+    let workers = tokio::spawn(worker::run_workers(state.clone(), vec!["default".into()], 4, stopped));
     let followers: i64 = sqlx::query_scalar("SELECT count(*) FROM follows WHERE target_account_id = $1")
         .bind(graph.celebrity)
         .fetch_one(&state.db.primary)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ferrodon::AppState;
-use ferrodon::config::Config;
+use ferrodon::core::config::Config;
 
 pub struct BenchInstance {
     pub state: AppState,
@@ -65,7 +65,7 @@ pub async fn instance(keep_database: bool) -> Result<BenchInstance, Box<dyn std:
             Err(e) => return Err(e.into()),
         }
     };
-    ferrodon::db::MIGRATOR.run(&state.db.primary).await?;
+    ferrodon::core::db::MIGRATOR.run(&state.db.primary).await?;
     let mut redis = state.redis.conn().await?;
     let _: () = redis::cmd("FLUSHDB").arg("ASYNC").query_async(&mut redis).await?;
     Ok(BenchInstance { state, vars })
@@ -86,8 +86,8 @@ pub async fn web_state(instance: &BenchInstance) -> Result<AppState, Box<dyn std
 /// One real account (with keys and password) that will post.
 pub async fn poster(
     state: &AppState,
-) -> Result<(ferrodon::accounts::Account, ferrodon::accounts::User), Box<dyn std::error::Error>> {
-    let reg = ferrodon::accounts::Registration {
+) -> Result<(ferrodon::model::accounts::Account, ferrodon::model::accounts::User), Box<dyn std::error::Error>> {
+    let reg = ferrodon::model::accounts::Registration {
         username: "poster",
         email: "poster@bench.test",
         password: "bench-password",
@@ -97,8 +97,8 @@ pub async fn poster(
         application_id: None,
         confirmed: true,
     };
-    let user = ferrodon::accounts::register(&state.db.primary, &state.config, reg).await?;
-    let account = ferrodon::accounts::get(&state.db.primary, user.account_id).await?;
+    let user = ferrodon::model::accounts::register(&state.db.primary, &state.config, reg).await?;
+    let account = ferrodon::model::accounts::get(&state.db.primary, user.account_id).await?;
     Ok((account, user))
 }
 

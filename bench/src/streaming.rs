@@ -5,7 +5,7 @@
 //! * raw limit: an in-process WebSocket broadcast (no Redis, no database) to the same
 //!   number of clients — what this machine can do at all;
 //! * ferrodon: one shared rendering of the status, the per-viewer flags for all
-//!   followers in four queries, all PUBLISHes pipelined (`events::status_to_homes`);
+//!   followers in four queries, all PUBLISHes pipelined (`streaming::status_to_homes`);
 //! * stock-Mastodon pattern: per follower, an EXISTS on `subscribed:`, a full per-viewer
 //!   hydration and a PUBLISH, 25 at a time (PushUpdateWorker under `sidekiq -c 25`).
 //!
@@ -15,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferrodon::statuses::posting::{self, NewStatus};
-use ferrodon::{AppState, entities, events, feeds};
+use ferrodon::domain::posting::{self, NewStatus};
+use ferrodon::{AppState, effects::feeds, effects::streaming, render::entities};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_tungstenite::tungstenite::Message;
@@ -134,13 +134,13 @@ impl Publisher {
 async fn stock_pattern_publish(state: &AppState, status_id: i64, viewers: &[i64]) -> ferrodon::Result<()> {
     let results: Vec<ferrodon::Result<()>> = futures_util::stream::iter(viewers.iter().copied())
         .map(|viewer| async move {
-            let channel = events::user_channel(viewer);
-            if !events::subscribed(state, std::slice::from_ref(&channel)).await?.first().copied().unwrap_or(false) {
+            let channel = streaming::user_channel(viewer);
+            if !streaming::subscribed(state, std::slice::from_ref(&channel)).await?.first().copied().unwrap_or(false) {
                 return Ok(());
             }
-            let bundle = ferrodon::statuses::hydrate::load(&state.db.primary, &[status_id], Some(viewer)).await?;
+            let bundle = ferrodon::model::hydrate::load(&state.db.primary, &[status_id], Some(viewer)).await?;
             if let Some(payload) = entities::status(status_id, &bundle, &state.config) {
-                events::publish(state, &channel, "update", payload).await?;
+                streaming::publish(state, &channel, "update", payload).await?;
             }
             Ok(())
         })
@@ -278,7 +278,7 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_connected = rss_bytes(pid);
     let subscribed: usize =
-        events::subscribed(state, &follower_ids.iter().map(|id| events::user_channel(*id)).collect::<Vec<_>>())
+        streaming::subscribed(state, &follower_ids.iter().map(|id| streaming::user_channel(*id)).collect::<Vec<_>>())
             .await?
             .into_iter()
             .filter(|s| *s)
@@ -292,14 +292,14 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let text = format!("{} round {round}", publisher.label());
             let new = NewStatus { text, ..Default::default() };
             let status_id = posting::post(state, &poster, &poster_user, new).await?;
-            let status = ferrodon::statuses::find_many(&state.db.primary, &[status_id]).await?.remove(0);
+            let status = ferrodon::model::statuses::find_many(&state.db.primary, &[status_id]).await?.remove(0);
             drain(&mut receipts);
             let start = Instant::now();
             let publish_state = state.clone();
             let viewers = follower_ids.clone();
             let publishing = tokio::spawn(async move {
                 match publisher {
-                    Publisher::Ferrodon => events::status_to_homes(&publish_state, &status, &viewers, false).await,
+                    Publisher::Ferrodon => streaming::status_to_homes(&publish_state, &status, &viewers, false).await,
                     Publisher::StockPattern => stock_pattern_publish(&publish_state, status.id, &viewers).await,
                     Publisher::FerrodonFullFanout => feeds::distribute(&publish_state, status.id, false, 0).await,
                 }

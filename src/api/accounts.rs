@@ -9,15 +9,15 @@ use super::links::json_page_limited;
 use super::params::{Form, Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
 use crate::AppState;
-use crate::accounts::relationships::{self, AccountList, FollowOptions};
-use crate::accounts::{self, Field, ProfileChanges, Registration};
-use crate::entities;
-use crate::error::{Error, Result};
-use crate::federation::actor_changes;
-use crate::media::{self, ProfileImage};
-use crate::oauth;
-use crate::pagination::{Page, PageParams};
-use crate::statuses::timelines::{self, AccountStatusOptions};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::{Page, PageParams};
+use crate::domain::oauth;
+use crate::domain::relationships::{self, AccountList, FollowOptions};
+use crate::domain::timelines::{self, AccountStatusOptions};
+use crate::effects::federation::actor_changes;
+use crate::effects::media::{self, ProfileImage};
+use crate::model::accounts::{self, Field, ProfileChanges, Registration};
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 
@@ -60,8 +60,13 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
         },
     )
     .await?;
-    crate::search::reindex_later(&state, &state.db.primary, crate::search::meili::Kind::Account, user.account_id)
-        .await?;
+    crate::domain::search::reindex_later(
+        &state,
+        &state.db.primary,
+        crate::effects::search::meili::Kind::Account,
+        user.account_id,
+    )
+    .await?;
     let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
     Ok(HttpResponse::Ok().json(entities::token(&token.token, &app.scopes().to_db(), &token.created_at)))
 }
@@ -238,7 +243,7 @@ pub async fn statuses(
         exclude_replies: p.exclude_replies.unwrap_or(false),
         exclude_reblogs: p.exclude_reblogs.unwrap_or(false),
         pinned: p.pinned.unwrap_or(false),
-        tagged: p.tagged.filter(|t| !t.is_empty()).map(|t| crate::statuses::text::normalize_hashtag(&t)),
+        tagged: p.tagged.filter(|t| !t.is_empty()).map(|t| crate::core::text::normalize_hashtag(&t)),
     };
     let page = Page::new(&p.page, 20, 40);
     let ids = timelines::account(&state.db.primary, viewer, account.id, &opts, &page).await?;

@@ -8,8 +8,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
-use crate::error::{Error, Result};
-use crate::oauth::{self, AccessToken};
+use crate::core::error::{Error, Result};
+use crate::domain::oauth::{self, AccessToken};
 
 /// A request made with a valid access token.
 pub struct Auth {
@@ -83,12 +83,13 @@ async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
         if token.user_disabled == Some(true) || token.account_suspended == Some(true) {
             return Err(Error::Forbidden("Your login is currently disabled".into()));
         }
-        let stale = token.current_sign_in_at.is_none_or(|at| crate::time::now() - at > chrono::Duration::hours(24));
+        let stale =
+            token.current_sign_in_at.is_none_or(|at| crate::core::time::now() - at > chrono::Duration::hours(24));
         if let (true, Some(user_id), Some(account_id)) = (stale, token.resource_owner_id, token.account_id)
             && oauth::touch_user(&state.db.primary, user_id, state.config.user_active_days).await?
         {
             // Back after the active window: the feed was not kept up to date meanwhile.
-            crate::feeds::regenerate(&state, account_id).await?;
+            crate::effects::feeds::regenerate(&state, account_id).await?;
         }
     }
     Ok(Auth { token })

@@ -9,9 +9,9 @@ use super::auth::Auth;
 use super::oauth::page;
 use super::params::{Params, opt_string};
 use crate::AppState;
-use crate::accounts::email;
-use crate::entities::escape_html;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::domain::email;
+use crate::render::entities::escape_html;
 
 type State = web::Data<AppState>;
 

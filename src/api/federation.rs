@@ -6,9 +6,9 @@ use actix_web::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::AppState;
-use crate::error::Error;
-use crate::federation::actors::{self, ACTIVITY_JSON};
-use crate::federation::{collections, inbox};
+use crate::core::error::Error;
+use crate::render::activitypub::actors::{self, ACTIVITY_JSON};
+use crate::{inbox, render::activitypub::collections};
 
 type State = web::Data<AppState>;
 
@@ -90,7 +90,7 @@ pub async fn status(state: State, req: HttpRequest, path: web::Path<(String, Str
     if let Err(refused) = signed_fetch(&state, &req).await {
         return refused;
     }
-    match crate::federation::activities::status_object(&state, &username, id).await {
+    match crate::effects::federation::activities::status_object(&state, &username, id).await {
         Ok(note) => HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, ACTIVITY_JSON))
             .insert_header((VARY, "Accept, Accept-Encoding, Origin"))
@@ -107,7 +107,7 @@ pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>
     match actors::local_actor(&state.db.replica, &username).await {
         Ok((account, _)) => {
             let actor = account.actor_uri(&state.config);
-            let name = crate::entities::escape_html(if account.display_name.is_empty() {
+            let name = crate::render::entities::escape_html(if account.display_name.is_empty() {
                 &account.username
             } else {
                 &account.display_name
@@ -200,7 +200,7 @@ pub async fn follows(state: State, req: HttpRequest, username: web::Path<String>
 
 /// `/actor`: the instance actor, which signs what the server sends on its own behalf.
 pub async fn instance_actor(state: State) -> HttpResponse {
-    activity_response(crate::federation::instance_actor::json(&state).await)
+    activity_response(crate::effects::federation::instance_actor::json(&state).await)
 }
 
 /// `/users/:username/statuses/:id/activity`.
@@ -222,7 +222,7 @@ pub async fn replies(state: State, req: HttpRequest, path: web::Path<(String, St
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
     let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
     let min_id = query.get("min_id").and_then(|m| m.parse().ok());
-    activity_response(crate::federation::threads::replies(&state, &username, id, page, min_id).await)
+    activity_response(crate::effects::federation::threads::replies(&state, &username, id, page, min_id).await)
 }
 
 /// `/users/:username/collections/featured`.

@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 
 use super::auth::Auth;
 use crate::AppState;
-use crate::accounts;
-use crate::error::Result;
-use crate::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
-use crate::media;
-use crate::polls;
-use crate::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
+use crate::core::error::Result;
+use crate::domain::polls;
+use crate::effects::media;
+use crate::model::accounts;
+use crate::model::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
+use crate::model::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
 
 type State = web::Data<AppState>;
 

@@ -8,9 +8,9 @@ use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
-use crate::error::{Error, Result};
-use crate::pagination::{Page, PageParams};
-use crate::{AppState, entities, feeds, lists};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::{Page, PageParams};
+use crate::{AppState, domain::lists, effects::feeds, render::entities};
 
 type State = web::Data<AppState>;
 

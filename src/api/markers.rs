@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::auth::Auth;
 use super::params::{Params, string_list};
-use crate::error::{Error, Result};
-use crate::{AppState, entities, markers};
+use crate::core::error::{Error, Result};
+use crate::{AppState, model::markers, render::entities};
 
 type State = web::Data<AppState>;
 

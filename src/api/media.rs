@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::params::{Files, Form, opt_string, path_id};
-use crate::error::{Error, Result};
-use crate::media::{self, MediaEdit};
-use crate::{AppState, entities};
+use crate::core::error::{Error, Result};
+use crate::effects::media::{self, MediaEdit};
+use crate::{AppState, render::entities};
 
 type State = web::Data<AppState>;
 

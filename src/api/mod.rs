@@ -26,10 +26,10 @@ use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers,
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::accounts::Account;
-use crate::error::{Error, Result};
-use crate::statuses::hydrate;
-use crate::{AppState, entities};
+use crate::core::error::{Error, Result};
+use crate::model::accounts::Account;
+use crate::model::hydrate;
+use crate::{AppState, render::entities};
 
 /// One rendered status for `viewer` (404 if it cannot be rendered).
 pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Result<Value> {
@@ -87,7 +87,7 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
 /// Request bodies of upload endpoints: a video at the size limit plus form overhead
 /// (Mastodon's nginx allows 99 MB; other endpoints keep actix's small default).
 fn upload_limit() -> web::PayloadConfig {
-    web::PayloadConfig::new(crate::media::process::VIDEO_SIZE_LIMIT + 1024 * 1024)
+    web::PayloadConfig::new(crate::effects::media::process::VIDEO_SIZE_LIMIT + 1024 * 1024)
 }
 
 /// Every route of the web process.

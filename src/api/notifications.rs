@@ -10,13 +10,13 @@ use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_i64, opt_string, path_id, string_list};
 use crate::AppState;
-use crate::accounts::{self, Account};
-use crate::entities;
-use crate::error::{Error, Result};
-use crate::notifications::{self, Filter, Notification, NotificationType};
-use crate::pagination::{Page, PageParams};
-use crate::statuses::hydrate;
-use crate::time::iso;
+use crate::core::error::{Error, Result};
+use crate::core::pagination::{Page, PageParams};
+use crate::core::time::iso;
+use crate::model::accounts::{self, Account};
+use crate::model::hydrate;
+use crate::model::notifications::{self, Filter, Notification, NotificationType};
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

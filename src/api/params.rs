@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
-use crate::media::Upload;
+use crate::core::error::Error;
+use crate::effects::media::Upload;
 
 /// Merged query + body parameters, deserialized into `T`.
 pub struct Params<T>(pub T);

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, path_id, string_list};
-use crate::error::{Error, Result};
-use crate::{AppState, accounts, entities, polls};
+use crate::core::error::{Error, Result};
+use crate::{AppState, domain::polls, model::accounts, render::entities};
 
 type State = web::Data<AppState>;
 

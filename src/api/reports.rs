@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
-use crate::error::Result;
-use crate::reports::{self, NewReport};
-use crate::{AppState, accounts, entities};
+use crate::core::error::Result;
+use crate::domain::reports::{self, NewReport};
+use crate::{AppState, model::accounts, render::entities};
 
 type State = web::Data<AppState>;
 

@@ -7,10 +7,10 @@ use serde_json::json;
 use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, opt_bool, opt_i64, opt_id, opt_string};
 use super::{render_account_list, render_statuses};
-use crate::error::{Error, Result};
-use crate::federation::remote;
-use crate::search::{self, StatusQuery, Window};
-use crate::{AppState, entities, tags};
+use crate::core::error::{Error, Result};
+use crate::domain::search::{self, StatusQuery, Window};
+use crate::effects::federation::remote;
+use crate::{AppState, domain::tags, render::entities};
 
 type State = web::Data<AppState>;
 
@@ -93,14 +93,14 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
                 }
             },
             _ => match &resolved_url {
-                Some(remote::Resolved::Account(id)) => crate::accounts::find(&state.db.primary, *id).await?,
+                Some(remote::Resolved::Account(id)) => crate::model::accounts::find(&state.db.primary, *id).await?,
                 _ => None,
             },
         };
         let found =
             search::accounts(&state, viewer, query, p.following == Some(true) && viewer.is_some(), window).await?;
         let resolved_id = resolved.as_ref().map(|a| a.id);
-        let listed: Vec<crate::accounts::Account> =
+        let listed: Vec<crate::model::accounts::Account> =
             resolved.into_iter().chain(found.into_iter().filter(|a| Some(a.id) != resolved_id)).collect();
         accounts = super::accounts::render_profiles(&state, &listed).await?;
     }
@@ -133,6 +133,6 @@ pub async fn accounts(state: State, auth: Auth, Params(p): Params<SearchParams>)
     let query = required_query(&p.q)?;
     let window = window(p.limit, p.offset, 40)?;
     let found = search::accounts(&state, Some(viewer.account_id), query, p.following == Some(true), window).await?;
-    let rows: Vec<(i64, crate::accounts::Account)> = found.into_iter().map(|a| (a.id, a)).collect();
+    let rows: Vec<(i64, crate::model::accounts::Account)> = found.into_iter().map(|a| (a.id, a)).collect();
     Ok(HttpResponse::Ok().json(render_account_list(&state, &rows)))
 }

@@ -9,16 +9,16 @@ use super::links::json_page_limited;
 use super::params::{Params, hash_list, opt_bool, opt_string, opt_string_list, path_id, string_list};
 use super::{render_account_list, render_status, render_statuses};
 use crate::AppState;
-use crate::accounts;
-use crate::entities;
-use crate::error::{Error, Result};
-use crate::media::{self, MediaEdit};
-use crate::pagination::{Page, PageParams};
-use crate::polls::NewPoll;
-use crate::statuses::hydrate;
-use crate::statuses::interactions;
-use crate::statuses::posting::{self, NewStatus, StatusChanges};
-use crate::statuses::{self, timelines};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::{Page, PageParams};
+use crate::domain::interactions;
+use crate::domain::polls::NewPoll;
+use crate::domain::posting::{self, NewStatus, StatusChanges};
+use crate::effects::media::{self, MediaEdit};
+use crate::model::accounts;
+use crate::model::hydrate;
+use crate::render::entities;
+use crate::{domain::timelines, model::statuses};
 
 type State = web::Data<AppState>;
 

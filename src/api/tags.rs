@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page;
 use super::params::Params;
-use crate::error::{Error, Result};
-use crate::pagination::{Page, PageParams};
-use crate::statuses::text;
-use crate::tags::{self, Tag};
-use crate::{AppState, entities};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::{Page, PageParams};
+use crate::core::text;
+use crate::domain::tags::{self, Tag};
+use crate::{AppState, render::entities};
 
 type State = web::Data<AppState>;
 

@@ -8,11 +8,11 @@ use super::links::json_page;
 use super::params::{Params, opt_bool, string_list};
 use super::render_statuses;
 use crate::AppState;
-use crate::error::Result;
-use crate::feeds;
-use crate::pagination::{Page, PageParams};
-use crate::statuses::text::normalize_hashtag;
-use crate::statuses::timelines::{self, PublicOptions, TagOptions};
+use crate::core::error::Result;
+use crate::core::pagination::{Page, PageParams};
+use crate::core::text::normalize_hashtag;
+use crate::domain::timelines::{self, PublicOptions, TagOptions};
+use crate::effects::feeds;
 
 type State = web::Data<AppState>;
 

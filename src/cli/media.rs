@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
-use super::{COLUMNS, MediaAttachment, ProfileImage, remove_files};
 use crate::AppState;
-use crate::error::Result;
+use crate::core::error::Result;
+use crate::effects::media::{COLUMNS, MediaAttachment, ProfileImage, remove_files};
 
 /// A remote account's id, cached avatar (name, size) and cached header (name, size).
 type CachedProfile = (i64, Option<String>, Option<i32>, Option<String>, Option<i32>);

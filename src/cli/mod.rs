@@ -1,14 +1,16 @@
 //! The `ferrodon` command: the web process, database setup, and tootctl-like admin
 //! commands under `ferrodon ctl`.
 
+pub mod media;
+
 use std::io::Write;
 
 use clap::{Args, Parser, Subcommand};
 use rand::RngCore;
 
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::{AppState, accounts, db, feeds};
+use crate::core::config::Config;
+use crate::core::error::{Error, Result};
+use crate::{AppState, core::db, effects::feeds, model::accounts};
 
 pub const DEMO_PASSWORD: &str = "ferrodon-demo-password";
 const DEMO_ACCOUNTS: &[&str] = &["alice", "bob", "charlie"];
@@ -25,7 +27,7 @@ pub enum Command {
     /// Serve the REST API, OAuth and web pages (BIND:PORT, default 127.0.0.1:3000).
     Web,
     /// Run background jobs (the same as `ferrodon-worker`).
-    Worker(crate::jobs::worker::WorkerArgs),
+    Worker(crate::worker::runner::WorkerArgs),
     /// Database setup and migrations.
     #[command(subcommand)]
     Db(DbCommand),
@@ -168,7 +170,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             tracing::info!("web listening on http://{address}");
             crate::api::server(state, listener).map_err(Error::internal)?.await.map_err(Error::internal)
         }
-        Command::Worker(args) => crate::jobs::worker::process_main(config, args).await,
+        Command::Worker(args) => crate::worker::runner::process_main(config, args).await,
         Command::Db(DbCommand::Setup) => {
             if db::create_database_if_missing(&config.database_url).await? {
                 println!("created database");
@@ -191,10 +193,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
                 registration(&args.username, &args.email, &password),
             )
             .await?;
-            crate::search::reindex_later(
+            crate::domain::search::reindex_later(
                 &state,
                 &state.db.primary,
-                crate::search::meili::Kind::Account,
+                crate::effects::search::meili::Kind::Account,
                 user.account_id,
             )
             .await?;
@@ -248,7 +250,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
 }
 
 async fn domains_command(state: &AppState, command: DomainsCommand) -> Result<()> {
-    use crate::federation::domain_blocks::{self, Severity};
+    use crate::domain::domain_blocks::{self, Severity};
     match command {
         DomainsCommand::Block { domain, severity, reject_media } => {
             let level = Severity::parse(&severity).ok_or_else(|| {
@@ -275,17 +277,17 @@ async fn domains_command(state: &AppState, command: DomainsCommand) -> Result<()
 }
 
 async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
-    use crate::media::cli;
+    use crate::cli::media;
     match command {
         MediaCommand::Remove { days, prune_profiles, dry_run } => {
-            let (count, bytes) = cli::remove_cached(state, days, prune_profiles, dry_run).await?;
-            println!("{}", cli::summary("Removed", count, "media attachments", bytes, dry_run));
+            let (count, bytes) = media::remove_cached(state, days, prune_profiles, dry_run).await?;
+            println!("{}", media::summary("Removed", count, "media attachments", bytes, dry_run));
         }
-        MediaCommand::Usage => cli::print_usage(&cli::usage(state).await?),
+        MediaCommand::Usage => media::print_usage(&media::usage(state).await?),
         MediaCommand::RemoveOrphans { dry_run } => {
-            let (removed, bytes, checked) = cli::remove_orphans(state, dry_run).await?;
+            let (removed, bytes, checked) = media::remove_orphans(state, dry_run).await?;
             println!("Checked {checked} files");
-            println!("{}", cli::summary("Removed", removed, "orphans", bytes, dry_run));
+            println!("{}", media::summary("Removed", removed, "orphans", bytes, dry_run));
         }
     }
     Ok(())
@@ -321,8 +323,13 @@ async fn seed(state: &AppState) -> Result<()> {
         let email = format!("{name}@localhost");
         let user =
             accounts::register(&state.db.primary, &state.config, registration(name, &email, DEMO_PASSWORD)).await?;
-        crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, user.account_id)
-            .await?;
+        crate::domain::search::reindex_later(
+            state,
+            &state.db.primary,
+            crate::effects::search::meili::Kind::Account,
+            user.account_id,
+        )
+        .await?;
         println!("{name}: created ({email} / {DEMO_PASSWORD})");
     }
     Ok(())
@@ -373,7 +380,7 @@ async fn build_feeds(state: &AppState, username: Option<String>, all: bool, conc
 }
 
 async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> {
-    use crate::jobs::{self, queue};
+    use crate::core::queue;
     match command {
         None => {
             println!(
@@ -405,9 +412,10 @@ async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> 
             println!("OK, {moved} jobs back in their queues");
         }
         Some(QueuesCommand::Probe) => {
-            let key = crate::oauth::random_token();
+            let key = crate::domain::oauth::random_token();
             let started = std::time::Instant::now();
-            jobs::enqueue(&state.db.primary, jobs::Job::Probe { key: key.clone(), hold_ms: 0 }).await?;
+            crate::worker::enqueue(&state.db.primary, crate::worker::Job::Probe { key: key.clone(), hold_ms: 0 })
+                .await?;
             let mut conn = state.redis.conn().await?;
             loop {
                 let done: bool =

@@ -34,7 +34,7 @@ pub enum Error {
     #[error("redis error: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("redis pool error: {0}")]
-    RedisPool(#[from] crate::redis_pool::PoolError),
+    RedisPool(#[from] crate::core::redis::PoolError),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use crate::AppState;
-use crate::error::Result;
+use crate::core::error::Result;
 
 /// A job a worker holds.
 #[derive(Debug, FromRow)]
@@ -106,7 +106,7 @@ pub async fn stats(state: &AppState) -> Result<Vec<QueueStats>> {
            FROM unnest($1::text[]) AS q(queue) LEFT JOIN ferrodon_jobs j ON j.queue = q.queue
           GROUP BY q.queue ORDER BY array_position($1, q.queue)",
     )
-    .bind(super::QUEUES)
+    .bind(crate::worker::QUEUES)
     .fetch_all(&state.db.primary)
     .await?)
 }
@@ -144,7 +144,7 @@ pub async fn retry_dead(state: &AppState, queue: Option<&str>, id: Option<i64>) 
     .await?
     .rows_affected();
     if moved > 0 {
-        sqlx::query("SELECT pg_notify($1, 'retry')").bind(super::CHANNEL).execute(&state.db.primary).await?;
+        sqlx::query("SELECT pg_notify($1, 'retry')").bind(crate::worker::CHANNEL).execute(&state.db.primary).await?;
     }
     Ok(moved)
 }

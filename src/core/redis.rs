@@ -11,7 +11,7 @@ use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Client, Cmd, Pipeline, RedisError, RedisFuture, Value};
 
-use crate::error::Result;
+use crate::core::error::Result;
 
 /// Idle longer than this, a connection is pinged before it is handed out again.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ pub struct Redis {
 impl Redis {
     pub fn connect(url: &str, prefix: &str) -> Result<Self> {
         let client = Client::open(url)?;
-        let pool = managed::Pool::builder(Manager { client }).build().map_err(crate::error::Error::internal)?;
+        let pool = managed::Pool::builder(Manager { client }).build().map_err(crate::core::error::Error::internal)?;
         Ok(Redis { pool, prefix: prefix.to_string() })
     }
 

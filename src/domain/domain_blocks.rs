@@ -5,7 +5,7 @@
 //! (clients get the remote address). Subdomains are covered by their parent's block.
 
 use crate::AppState;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {

@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use crate::AppState;
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::mail::MailJob;
+use crate::core::error::{Error, Result};
+use crate::effects::mail::MailJob;
+use crate::worker::{self, Job};
 
 const CONFIRM_WITHIN_DAYS: i32 = 2;
 const RESET_WITHIN_HOURS: i32 = 6;
@@ -76,7 +76,7 @@ pub async fn resend_confirmation(
         return Err(Error::Forbidden("This method is only available while the e-mail is awaiting confirmation".into()));
     }
     if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
-        if !super::valid_email(email) {
+        if !crate::model::accounts::valid_email(email) {
             return Err(Error::validation("Email is invalid"));
         }
         let taken: bool =
@@ -98,7 +98,7 @@ pub async fn resend_confirmation(
     .bind(new_token())
     .execute(&mut *tx)
     .await?;
-    jobs::enqueue(&mut *tx, Job::Mail(MailJob::Confirmation { user_id })).await?;
+    worker::enqueue(&mut *tx, Job::Mail(MailJob::Confirmation { user_id })).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -119,7 +119,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<()>
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user_id) = user {
-        jobs::enqueue(&mut *tx, Job::Mail(MailJob::PasswordReset { user_id, token })).await?;
+        worker::enqueue(&mut *tx, Job::Mail(MailJob::PasswordReset { user_id, token })).await?;
     }
     tx.commit().await?;
     Ok(())

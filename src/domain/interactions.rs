@@ -3,14 +3,14 @@
 use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::notifications::{self, NotificationType};
-use crate::pagination::Page;
-use crate::search::{self, meili::Kind};
-use crate::statuses::posting::bump_status_stat;
-use crate::statuses::{self, MAX_PINNED, Visibility, visible_sql};
-use crate::{AppState, time};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+use crate::domain::posting::bump_status_stat;
+use crate::model::accounts::{self, Account};
+use crate::model::notifications::{self, NotificationType};
+use crate::model::statuses::{self, MAX_PINNED, Visibility, visible_sql};
+use crate::{AppState, core::time};
+use crate::{domain::search, effects::search::meili::Kind};
 
 pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
@@ -36,7 +36,7 @@ pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Res
     tx.commit().await?;
     if let Some(id) = id {
         notifications::notify(state, status.account_id, account_id, NotificationType::Favourite, id).await?;
-        crate::federation::activities::liked(state, account_id, &status, true).await?;
+        crate::effects::federation::activities::liked(state, account_id, &status, true).await?;
     }
     Ok(())
 }
@@ -58,7 +58,7 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
     }
     tx.commit().await?;
     if removed.is_some() {
-        crate::federation::activities::liked(state, account_id, &status, false).await?;
+        crate::effects::federation::activities::liked(state, account_id, &status, false).await?;
     }
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn pin(state: &AppState, account_id: i64, status_id: i64) -> Result<()
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    crate::federation::actor_changes::pinned(state, account_id, status_id, true).await
+    crate::effects::federation::actor_changes::pinned(state, account_id, status_id, true).await
 }
 
 pub async fn unpin(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
@@ -138,7 +138,7 @@ pub async fn unpin(state: &AppState, account_id: i64, status_id: i64) -> Result<
         .await?
         .rows_affected();
     if removed > 0 {
-        crate::federation::actor_changes::pinned(state, account_id, status_id, false).await?;
+        crate::effects::federation::actor_changes::pinned(state, account_id, status_id, false).await?;
     }
     Ok(())
 }

@@ -4,11 +4,11 @@
 
 use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::pagination::Page;
-use crate::{AppState, feeds, time};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+use crate::model::accounts::{self, Account};
+use crate::worker::{self, Job};
+use crate::{AppState, core::time, effects::feeds};
 
 pub const MAX_LISTS: i64 = 50;
 
@@ -185,7 +185,7 @@ pub async fn add_members(state: &AppState, owner: i64, id: i64, account_ids: &[i
             }
         }
     }
-    jobs::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
+    worker::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -199,7 +199,7 @@ pub async fn remove_members(state: &AppState, owner: i64, id: i64, account_ids: 
         .bind(account_ids)
         .execute(&mut *tx)
         .await?;
-    jobs::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
+    worker::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
     tx.commit().await?;
     Ok(())
 }

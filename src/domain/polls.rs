@@ -8,12 +8,12 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use sqlx::{FromRow, PgPool};
 
-use crate::accounts::Account;
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::notifications::{self, NotificationType};
-use crate::statuses;
-use crate::{AppState, time};
+use crate::core::error::{Error, Result};
+use crate::model::accounts::Account;
+use crate::model::notifications::{self, NotificationType};
+use crate::model::statuses;
+use crate::worker::{self, Job};
+use crate::{AppState, core::time};
 
 /// Mastodon's limits, also published in `/api/v2/instance`.
 pub const MAX_OPTIONS: usize = 4;
@@ -161,7 +161,7 @@ pub(crate) async fn insert(
     .fetch_one(&mut *conn)
     .await?;
     attach(conn, status_id, poll_id).await?;
-    jobs::enqueue_in(&mut *conn, Job::PollEnded { poll_id }, expires_in).await?;
+    worker::enqueue_in(&mut *conn, Job::PollEnded { poll_id }, expires_in).await?;
     Ok(poll_id)
 }
 
@@ -206,7 +206,7 @@ pub(crate) async fn replace(
                 .bind(time::now())
                 .execute(&mut *conn)
                 .await?;
-            jobs::enqueue_in(&mut *conn, Job::PollEnded { poll_id: old.id }, expires_in).await?;
+            worker::enqueue_in(&mut *conn, Job::PollEnded { poll_id: old.id }, expires_in).await?;
         }
         return Ok(());
     }
@@ -280,7 +280,7 @@ pub async fn vote(state: &AppState, voter: &Account, poll_id: i64, choices: &[St
         return Err(Error::validation("The chosen vote option does not exist"));
     }
     record(state, voter.id, &poll, &picked, &[]).await?;
-    crate::federation::polls::voted(state, voter, &poll, &picked).await?;
+    crate::effects::federation::polls::voted(state, voter, &poll, &picked).await?;
     find_visible(db, poll_id, Some(voter.id)).await
 }
 
@@ -342,7 +342,7 @@ pub(crate) async fn record(
     // New tallies of a local poll go out after a pause that gathers a burst of votes.
     if let (true, false, Some(status_id)) = (poll.local, poll.hide_totals, poll.status_id) {
         let update = Job::DistributeStatus { status_id, update: true };
-        jobs::enqueue_once_in(&mut *tx, update, TALLY_UPDATE_DELAY_SECONDS).await?;
+        worker::enqueue_once_in(&mut *tx, update, TALLY_UPDATE_DELAY_SECONDS).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -384,5 +384,5 @@ pub async fn ended(state: &AppState, poll_id: i64) -> Result<()> {
     for recipient in recipients {
         notifications::notify(state, recipient, author, NotificationType::Poll, poll_id).await?;
     }
-    jobs::enqueue(db, Job::DistributeStatus { status_id, update: true }).await
+    worker::enqueue(db, Job::DistributeStatus { status_id, update: true }).await
 }

@@ -6,16 +6,16 @@ use std::collections::HashMap;
 
 use redis::AsyncCommands;
 
-use crate::accounts::{self, Account, Counter, User};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::media::{self, MediaEdit};
-use crate::notifications::{self, NotificationType};
-use crate::polls::{self, NewPoll};
-use crate::search::{self, meili::Kind};
-use crate::statuses::text::{self, MentionToken, ResolvedMention};
-use crate::statuses::{self, MAX_CHARACTERS, Status, Visibility};
-use crate::{AppState, events, time};
+use crate::core::error::{Error, Result};
+use crate::core::text::{self, MentionToken, ResolvedMention};
+use crate::domain::polls::{self, NewPoll};
+use crate::effects::media::{self, MediaEdit};
+use crate::model::accounts::{self, Account, Counter, User};
+use crate::model::notifications::{self, NotificationType};
+use crate::model::statuses::{self, MAX_CHARACTERS, Status, Visibility};
+use crate::worker::{self, Job};
+use crate::{AppState, core::time, effects::streaming};
+use crate::{domain::search, effects::search::meili::Kind};
 
 /// Idempotency keys are remembered for an hour, as Mastodon does.
 const IDEMPOTENCY_TTL_SECONDS: u64 = 3600;
@@ -272,8 +272,8 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
-    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id, update: false }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    worker::enqueue(&mut *tx, Job::DistributeStatus { status_id, update: false }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
     search::reindex_tags_of(state, &mut tx, status_id).await?;
     tx.commit().await?;
@@ -361,8 +361,8 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
     let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
     add_mentions(&mut tx, status.id, &mention_ids).await?;
     set_tags(&mut tx, status.id, &changes.text).await?;
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id: status.id, update: true }).await?;
-    jobs::enqueue(&mut *tx, Job::DistributeStatus { status_id: status.id, update: true }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id: status.id, update: true }).await?;
+    worker::enqueue(&mut *tx, Job::DistributeStatus { status_id: status.id, update: true }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, status.id).await?;
     search::reindex_tags_of(state, &mut tx, status.id).await?;
     tx.commit().await?;
@@ -506,12 +506,12 @@ pub async fn reblog(
     };
     bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
     accounts::bump_stat(&mut tx, account.id, Counter::Statuses, 1).await?;
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
     tx.commit().await?;
     notifications::notify(state, original.account_id, account.id, NotificationType::Reblog, reblog_id).await?;
     let reblog = statuses::find_own(db, reblog_id, account.id).await?;
-    crate::federation::activities::announced(state, &reblog, true).await?;
+    crate::effects::federation::activities::announced(state, &reblog, true).await?;
     Ok(reblog_id)
 }
 
@@ -575,7 +575,7 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
     .await?;
     sqlx::query("DELETE FROM statuses WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
     for (id, (account_id, reblog_of_id)) in removed {
-        jobs::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
+        worker::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
     }
     // The document goes (or, for a reblog, the original's readers change).
     search::reindex_later(state, &mut *tx, Kind::Status, status.reblog_of_id.unwrap_or(status.id)).await?;
@@ -583,12 +583,12 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
     match (status.is_local(), status.reblog_of_id, &status.uri) {
         (true, None, Some(uri)) => {
             let author = accounts::get(db, status.account_id).await?;
-            crate::federation::activities::status_deleted(state, &author, uri).await?;
+            crate::effects::federation::activities::status_deleted(state, &author, uri).await?;
         }
-        (true, Some(_), _) => crate::federation::activities::announced(state, status, false).await?,
+        (true, Some(_), _) => crate::effects::federation::activities::announced(state, status, false).await?,
         _ => {}
     }
-    events::status_deleted(state, status, &tags).await
+    streaming::status_deleted(state, status, &tags).await
 }
 
 /// The mention resolver used when rendering stored text: mentions of this status by name.

@@ -5,12 +5,12 @@ use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::accounts::{self, Account, Counter};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::notifications::{self, NotificationType};
-use crate::pagination::Page;
-use crate::{AppState, time};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+use crate::model::accounts::{self, Account, Counter};
+use crate::model::notifications::{self, NotificationType};
+use crate::worker::{self, Job};
+use crate::{AppState, core::time};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Relationship {
@@ -134,7 +134,7 @@ pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowO
         if let Some(id) = request_id {
             notifications::notify(state, target.id, source, NotificationType::FollowRequest, id).await?;
             if !target.is_local() {
-                crate::federation::activities::follow_requested(state, source, target.id).await?;
+                crate::effects::federation::activities::follow_requested(state, source, target.id).await?;
             }
         }
         return Ok(());
@@ -143,7 +143,7 @@ pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowO
     tx.commit().await?;
     if let Some(follow_id) = follow_id {
         notifications::notify(state, target.id, source, NotificationType::Follow, follow_id).await?;
-        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target.id, into_account_id: source }).await?;
+        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target.id, into_account_id: source }).await?;
     }
     Ok(())
 }
@@ -196,10 +196,10 @@ pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> 
         .await?;
     tx.commit().await?;
     if removed {
-        jobs::enqueue(db, Job::UnmergeFromHome { from_account_id: target, into_account_id: source }).await?;
+        worker::enqueue(db, Job::UnmergeFromHome { from_account_id: target, into_account_id: source }).await?;
     }
     if let Some(uri) = follow_uri {
-        crate::federation::activities::unfollowed(state, source, target, uri).await?;
+        crate::effects::federation::activities::unfollowed(state, source, target, uri).await?;
     }
     Ok(())
 }
@@ -253,8 +253,8 @@ pub async fn authorize_follow_request(state: &AppState, target: i64, requester: 
         .await?;
     tx.commit().await?;
     if follow_id.is_some() {
-        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: requester }).await?;
-        crate::federation::activities::follow_accepted(state, target, requester).await?;
+        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: requester }).await?;
+        crate::effects::federation::activities::follow_accepted(state, target, requester).await?;
     }
     Ok(())
 }
@@ -307,9 +307,9 @@ pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> 
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    jobs::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
-    jobs::enqueue(db, Job::ClearFromHome { account_id: target.id, target_account_id: source }).await?;
-    crate::federation::activities::blocked(state, source, target.id, true).await
+    worker::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
+    worker::enqueue(db, Job::ClearFromHome { account_id: target.id, target_account_id: source }).await?;
+    crate::effects::federation::activities::blocked(state, source, target.id, true).await
 }
 
 pub async fn unblock(state: &AppState, source: i64, target: i64) -> Result<()> {
@@ -320,7 +320,7 @@ pub async fn unblock(state: &AppState, source: i64, target: i64) -> Result<()> {
         .execute(&state.db.primary)
         .await?;
     if removed.rows_affected() > 0 {
-        crate::federation::activities::blocked(state, source, target, false).await?;
+        crate::effects::federation::activities::blocked(state, source, target, false).await?;
     }
     Ok(())
 }
@@ -352,7 +352,7 @@ pub async fn mute(
     .bind(time::now())
     .execute(db)
     .await?;
-    jobs::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
+    worker::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
     Ok(())
 }
 
@@ -372,7 +372,7 @@ pub async fn unmute(state: &AppState, source: i64, target: i64) -> Result<()> {
             .fetch_one(db)
             .await?;
     if removed > 0 && following {
-        jobs::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: source }).await?;
+        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: source }).await?;
     }
     Ok(())
 }

@@ -5,8 +5,8 @@
 use chrono::NaiveDateTime;
 use sqlx::{FromRow, PgPool};
 
-use crate::error::{Error, Result};
-use crate::{AppState, accounts, time};
+use crate::core::error::{Error, Result};
+use crate::{AppState, core::time, model::accounts};
 
 /// Mastodon's comment limit for local reporters; reports from elsewhere keep 5,000.
 pub const COMMENT_LIMIT: usize = 1_000;
@@ -72,13 +72,13 @@ pub async fn file(state: &AppState, reporter: i64, new: NewReport) -> Result<Rep
         return Err(Error::validation("Rule ids does not reference valid rules"));
     };
     for status_id in &new.status_ids {
-        let status = crate::statuses::find_visible(db, *status_id, Some(reporter)).await?;
+        let status = crate::model::statuses::find_visible(db, *status_id, Some(reporter)).await?;
         if status.account_id != target.id {
             return Err(Error::NotFound);
         }
     }
     let forwarded = new.forward && !target.is_local();
-    let uri = format!("{}/{}", state.config.base_url(), accounts::email::new_token());
+    let uri = format!("{}/{}", state.config.base_url(), crate::domain::email::new_token());
     let filed = Filed {
         reporter,
         target: target.id,
@@ -90,7 +90,7 @@ pub async fn file(state: &AppState, reporter: i64, new: NewReport) -> Result<Rep
     };
     let report = insert(db, &filed).await?;
     if forwarded {
-        crate::federation::flags::forward(state, &report, &target).await?;
+        crate::effects::federation::flags::forward(state, &report, &target).await?;
     }
     Ok(report)
 }

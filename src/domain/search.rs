@@ -15,29 +15,27 @@
 //! With `MEILI_URL` set, Meilisearch (`meili`) finds the candidates and the same SQL
 //! decides among them, so the rules above hold for both backends.
 
-pub mod meili;
-
 use chrono::NaiveDate;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::AppState;
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::statuses::{self, text};
-use crate::tags::Tag;
+use crate::core::error::{Error, Result};
+use crate::domain::tags::Tag;
+use crate::model::accounts::{self, Account};
+use crate::{core::text, model::statuses};
 
 /// Queues the (re)indexing of a status, account or tag when Meilisearch is the backend
 /// (a few seconds later, once per burst of changes); nothing otherwise.
 pub async fn reindex_later<'e, E: sqlx::PgExecutor<'e>>(
     state: &AppState,
     executor: E,
-    kind: meili::Kind,
+    kind: crate::effects::search::meili::Kind,
     id: i64,
 ) -> Result<()> {
     if state.search.is_none() {
         return Ok(());
     }
-    crate::jobs::enqueue_once_in(executor, crate::jobs::Job::SearchIndex { kind, id }, 0).await
+    crate::worker::enqueue_once_in(executor, crate::worker::Job::SearchIndex { kind, id }, 0).await
 }
 
 /// Meilisearch's candidates, or `None` (PostgreSQL searches alone) when it fails: search
@@ -62,7 +60,7 @@ pub async fn reindex_tags_of(state: &AppState, conn: &mut sqlx::PgConnection, st
         .fetch_all(&mut *conn)
         .await?;
     for tag in tags {
-        reindex_later(state, &mut *conn, meili::Kind::Tag, tag).await?;
+        reindex_later(state, &mut *conn, crate::effects::search::meili::Kind::Tag, tag).await?;
     }
     Ok(())
 }
@@ -367,7 +365,7 @@ pub async fn statuses(
     let Some(meili) = &state.search else { return status_rows(db, &search, None).await };
     // Meilisearch finds candidates newest first, in rounds, until the SQL below has
     // a page of them or Meilisearch has nothing more.
-    let filter = meili::StatusFilter {
+    let filter = crate::effects::search::meili::StatusFilter {
         viewer,
         account_id: from,
         language: query.language.as_deref(),
@@ -375,13 +373,13 @@ pub async fn statuses(
         library_only: query.library_only,
     };
     let mut candidates = Vec::new();
-    for round in 0..meili::MAX_CANDIDATE_ROUNDS {
+    for round in 0..crate::effects::search::meili::MAX_CANDIDATE_ROUNDS {
         let found = match or_postgres(meili.status_candidates(&query.words, &filter, round).await) {
             Some(found) => found,
             None if round == 0 => return status_rows(db, &search, None).await,
             None => break,
         };
-        let more = meili::Meili::more_after(found.len());
+        let more = crate::effects::search::meili::Meili::more_after(found.len());
         candidates.extend(found);
         let ids = status_rows(db, &search, Some(&candidates)).await?;
         if ids.len() as i64 >= window.limit || !more {

@@ -4,11 +4,11 @@
 
 use sqlx::{FromRow, PgPool};
 
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::pagination::Page;
-use crate::statuses::text;
-use crate::{AppState, time};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+use crate::core::text;
+use crate::worker::{self, Job};
+use crate::{AppState, core::time};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Tag {
@@ -82,7 +82,7 @@ pub async fn unfollow(state: &AppState, account_id: i64, tag: &Tag) -> Result<()
         .await?
         .rows_affected();
     if removed > 0 {
-        jobs::enqueue(&mut *tx, Job::UnmergeTagFromHome { account_id, tag_id: tag.id }).await?;
+        worker::enqueue(&mut *tx, Job::UnmergeTagFromHome { account_id, tag_id: tag.id }).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use sqlx::PgPool;
 
-use crate::error::Result;
-use crate::pagination::Page;
-use crate::statuses::{Status, visible_sql};
+use crate::core::error::Result;
+use crate::core::pagination::Page;
+use crate::model::statuses::{Status, visible_sql};
 
 /// Excludes authors (and reblogged authors) the viewer mutes or blocks, as Mastodon's
 /// public feeds do; `viewer` is a SQL expression that may be NULL.

@@ -15,11 +15,11 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::config::{Config, SmtpConfig, SmtpSecurity};
-use crate::entities::escape_html;
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::notifications::NotificationType;
+use crate::core::config::{Config, SmtpConfig, SmtpSecurity};
+use crate::core::error::{Error, Result};
+use crate::model::notifications::NotificationType;
+use crate::render::entities::escape_html;
+use crate::worker::{self, Job};
 
 /// What a `mailers` job sends.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -271,7 +271,7 @@ fn mailed_by_default(kind: NotificationType) -> Option<bool> {
 /// for mail always (Mastodon's NotifyService rules).
 pub async fn queue_notification(state: &AppState, recipient: i64, kind: NotificationType, id: i64) -> Result<()> {
     let Some(default) = mailed_by_default(kind) else { return Ok(()) };
-    let user = crate::accounts::user_by_account(&state.db.primary, recipient).await?;
+    let user = crate::model::accounts::user_by_account(&state.db.primary, recipient).await?;
     let Some(user) = user.filter(|u| u.confirmed_at.is_some()) else { return Ok(()) };
     let settings = user.settings().other;
     let setting = |key: &str| settings.get(key).and_then(serde_json::Value::as_bool);
@@ -286,5 +286,5 @@ pub async fn queue_notification(state: &AppState, recipient: i64, kind: Notifica
         }
     }
     let job = Job::Mail(MailJob::Notification { notification_id: id });
-    jobs::enqueue_in(&state.db.primary, job, NOTIFICATION_DELAY_SECONDS).await
+    worker::enqueue_in(&state.db.primary, job, NOTIFICATION_DELAY_SECONDS).await
 }

@@ -7,11 +7,11 @@
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
-use crate::error::Result;
-use crate::statuses::hydrate;
-use crate::statuses::text::normalize_hashtag;
-use crate::statuses::{Status, Visibility};
-use crate::{AppState, accounts, entities, notifications};
+use crate::core::error::Result;
+use crate::core::text::normalize_hashtag;
+use crate::model::hydrate;
+use crate::model::statuses::{Status, Visibility};
+use crate::{AppState, model::accounts, model::notifications, render::entities};
 
 pub fn user_channel(account_id: i64) -> String {
     format!("timeline:{account_id}")

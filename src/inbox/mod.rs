@@ -13,11 +13,14 @@ use rsa::RsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use serde_json::Value;
 
-use super::signatures::{self, MessageSignature, SignatureError, SignatureHeader};
-use super::{availability, domain_blocks, remote};
 use crate::AppState;
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
+use crate::core::error::{Error, Result};
+use crate::effects::federation::signatures::{self, MessageSignature, SignatureError, SignatureHeader};
+use crate::worker::{self, Job};
+use crate::{
+    domain::domain_blocks,
+    effects::federation::{availability, remote},
+};
 
 /// Why an inbox POST was refused: 401 with Mastodon's message.
 fn unauthorized(err: SignatureError) -> Error {
@@ -170,5 +173,5 @@ pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()>
     if let Some(host) = remote::authority(&actor_uri) {
         availability::heard_from(state, &host).await?;
     }
-    jobs::enqueue(&state.db.primary, Job::Ingress { account_id, activity }).await
+    worker::enqueue(&state.db.primary, Job::Ingress { account_id, activity }).await
 }

@@ -1,18 +1,15 @@
 //! Accounts and their users: lookup, registration, credentials and profile updates.
 //! Relationships (follows, blocks, mutes) live in `relationships`.
 
-pub mod email;
-pub mod relationships;
-
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::config::Config;
-use crate::error::{Error, Result, is_unique_violation};
-use crate::time;
+use crate::core::config::Config;
+use crate::core::error::{Error, Result, is_unique_violation};
+use crate::core::time;
 
 pub const MAX_DISPLAY_NAME: usize = 30;
 pub const MAX_NOTE: usize = 500;
@@ -398,7 +395,7 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     .bind(now)
     .bind(reg.locale)
     .bind(reg.application_id)
-    .bind(if reg.confirmed { None } else { Some(email::new_token()) })
+    .bind(if reg.confirmed { None } else { Some(crate::domain::email::new_token()) })
     .fetch_one(&mut *tx)
     .await;
     let user = match user {
@@ -411,8 +408,11 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         Err(e) => return Err(e.into()),
     };
     if !reg.confirmed {
-        crate::jobs::enqueue(&mut *tx, crate::jobs::Job::Mail(crate::mail::MailJob::Confirmation { user_id: user.id }))
-            .await?;
+        crate::worker::enqueue(
+            &mut *tx,
+            crate::worker::Job::Mail(crate::effects::mail::MailJob::Confirmation { user_id: user.id }),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(user)

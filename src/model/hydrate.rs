@@ -8,11 +8,11 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
-use crate::accounts::{self, Account};
-use crate::error::Result;
-use crate::media::{self, MediaAttachment};
-use crate::polls::{self, Poll, ViewerVotes};
-use crate::statuses::{self, Status};
+use crate::core::error::Result;
+use crate::domain::polls::{self, Poll, ViewerVotes};
+use crate::effects::media::{self, MediaAttachment};
+use crate::model::accounts::{self, Account};
+use crate::model::statuses::{self, Status};
 
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct Stats {

@@ -4,7 +4,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::PgPool;
 
-use crate::error::Result;
+use crate::core::error::Result;
 
 /// The Mastodon version we present to clients (they gate features on it), and our own.
 pub const MASTODON_COMPATIBLE_VERSION: &str = "4.5.0";
@@ -49,7 +49,7 @@ pub struct Week {
 
 /// The last 12 weeks (Monday-based, newest first), as `/api/v1/instance/activity`.
 pub async fn activity(db: &PgPool) -> Result<Vec<Week>> {
-    let today = crate::time::now().date();
+    let today = crate::core::time::now().date();
     let this_monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
     let mut weeks = Vec::with_capacity(12);
     for i in 0..12 {

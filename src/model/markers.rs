@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use sqlx::PgPool;
 
-use crate::error::{Error, Result};
-use crate::time;
+use crate::core::error::{Error, Result};
+use crate::core::time;
 
 pub const TIMELINES: &[&str] = &["home", "notifications"];
 

@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::error::{Error, Result};
-use crate::pagination::Page;
-use crate::time;
-use crate::{AppState, events};
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+use crate::core::time;
+use crate::{AppState, effects::streaming};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationType {
@@ -99,8 +99,8 @@ pub async fn notify(
     .fetch_optional(db)
     .await?;
     if let Some(id) = id {
-        events::notification(state, recipient, id).await?;
-        crate::mail::queue_notification(state, recipient, kind, id).await?;
+        streaming::notification(state, recipient, id).await?;
+        crate::effects::mail::queue_notification(state, recipient, kind, id).await?;
     }
     Ok(id)
 }

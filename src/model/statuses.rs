@@ -2,17 +2,11 @@
 //! who may see what. Every read path goes through `visible_sql` or `find_visible`, so a
 //! private or direct status cannot leak through an endpoint that forgot a check.
 
-pub mod hydrate;
-pub mod interactions;
-pub mod posting;
-pub mod text;
-pub mod timelines;
-
 use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 pub const MAX_CHARACTERS: usize = 500;
 pub const MAX_MEDIA_ATTACHMENTS: usize = 4;

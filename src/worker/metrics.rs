@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use super::queue::{self, QueueStats};
 use crate::AppState;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::core::queue::{self, QueueStats};
 
 /// A metric's name, help text, and how to read it from a queue's figures.
 type Gauge = (&'static str, &'static str, fn(&QueueStats) -> f64);

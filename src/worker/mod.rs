@@ -10,19 +10,19 @@
 //! hundred lines behind `enqueue`/`queue`, so the backend can still change.
 
 pub mod metrics;
-pub mod queue;
+
+pub mod runner;
 pub mod scheduler;
-pub mod worker;
 
 use std::time::Duration;
 
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::{AppState, feeds};
+use crate::core::error::{Error, Result};
+use crate::{AppState, effects::feeds};
 
-pub use worker::run_workers;
+pub use runner::run_workers;
 
 pub const QUEUES: &[&str] = &["default", "push", "ingress", "mailers", "pull", "scheduler"];
 pub(crate) const CHANNEL: &str = "ferrodon_jobs";
@@ -122,11 +122,11 @@ pub enum Job {
     },
     /// Writes (or removes) search documents in Meilisearch, when it is the backend.
     SearchIndex {
-        kind: crate::search::meili::Kind,
+        kind: crate::effects::search::meili::Kind,
         id: i64,
     },
     /// One e-mail (the `mailers` queue).
-    Mail(crate::mail::MailJob),
+    Mail(crate::effects::mail::MailJob),
     /// Metadata and a preview frame of an uploaded video or audio file.
     ProcessMedia {
         media_id: i64,
@@ -242,37 +242,37 @@ impl Job {
             Job::UnmergeTagFromHome { account_id, tag_id } => {
                 feeds::unmerge_tag_from_home(state, account_id, tag_id).await
             }
-            Job::ProcessMedia { media_id } => crate::media::process_queued(state, media_id).await,
-            Job::Mail(mail) => crate::mail::deliver(state, &mail).await,
+            Job::ProcessMedia { media_id } => crate::effects::media::process_queued(state, media_id).await,
+            Job::Mail(mail) => crate::effects::mail::deliver(state, &mail).await,
             Job::Ingress { account_id, activity } => {
-                crate::federation::activities::process(state, account_id, &activity).await
+                crate::effects::federation::activities::process(state, account_id, &activity).await
             }
             Job::Deliver { account_id, inbox, activity } => {
-                crate::federation::activities::deliver(state, account_id, &inbox, &activity).await
+                crate::effects::federation::activities::deliver(state, account_id, &inbox, &activity).await
             }
             Job::FetchParent { status_id, parent_uri } => {
-                crate::federation::activities::fetch_parent(state, status_id, &parent_uri).await
+                crate::effects::federation::activities::fetch_parent(state, status_id, &parent_uri).await
             }
             Job::FetchReplies { status_id, collection } => {
-                crate::federation::threads::fetch_replies(state, status_id, &collection).await
+                crate::effects::federation::threads::fetch_replies(state, status_id, &collection).await
             }
-            Job::FetchRemoteMedia { media_id } => crate::media::remote::fetch(state, media_id).await,
+            Job::FetchRemoteMedia { media_id } => crate::effects::media::remote::fetch(state, media_id).await,
             Job::FetchProfileImages { account_id } => {
-                crate::media::remote::fetch_profile_images(state, account_id).await
+                crate::effects::media::remote::fetch_profile_images(state, account_id).await
             }
-            Job::PollEnded { poll_id } => crate::polls::ended(state, poll_id).await,
+            Job::PollEnded { poll_id } => crate::domain::polls::ended(state, poll_id).await,
             Job::SearchIndex { kind, id } => match &state.search {
                 Some(meili) => meili.reindex(&state.db.primary, kind, &[id]).await,
                 None => Ok(()),
             },
             Job::MoveFollowers { origin_id, target_id } => {
-                crate::federation::actor_changes::move_followers(state, origin_id, target_id).await
+                crate::effects::federation::actor_changes::move_followers(state, origin_id, target_id).await
             }
             Job::PurgeAccount { account_id } => {
-                crate::federation::actor_changes::purge_account(state, account_id).await
+                crate::effects::federation::actor_changes::purge_account(state, account_id).await
             }
             Job::DistributeStatus { status_id, update } => {
-                crate::federation::activities::distribute_status(state, status_id, update).await
+                crate::effects::federation::activities::distribute_status(state, status_id, update).await
             }
             Job::VacuumFeeds => feeds::vacuum(state).await.map(|_| ()),
             Job::Probe { key, hold_ms } => {
@@ -331,8 +331,8 @@ async fn insert<'e, E: sqlx::PgExecutor<'e>>(executor: E, job: Job, delay_second
 pub async fn drain(state: &AppState, queues: &[String]) -> Result<usize> {
     let owner = format!("drain:{}", std::process::id());
     let mut ran = 0;
-    while let Some(job) = queue::claim(state, queues, &owner).await? {
-        worker::run_claimed(state, job).await?;
+    while let Some(job) = crate::core::queue::claim(state, queues, &owner).await? {
+        runner::run_claimed(state, job).await?;
         ran += 1;
     }
     Ok(ran)

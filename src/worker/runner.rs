@@ -8,10 +8,10 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, watch};
 
-use super::queue::{self, Claimed};
-use super::{CHANNEL, Job, scheduler};
 use crate::AppState;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::core::queue::{self, Claimed};
+use crate::worker::{CHANNEL, Job, scheduler};
 
 /// How long running jobs may take to finish after SIGTERM before they are handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
@@ -139,17 +139,17 @@ pub struct WorkerArgs {
 
 /// The whole worker process (`ferrodon-worker`, or `ferrodon worker`): validates the queue
 /// names, connects, runs until SIGTERM or Ctrl-C.
-pub async fn process_main(mut config: crate::config::Config, args: WorkerArgs) -> Result<()> {
+pub async fn process_main(mut config: crate::core::config::Config, args: WorkerArgs) -> Result<()> {
     let WorkerArgs { queues, concurrency, metrics_bind } = args;
     // As Sidekiq's: unless DB_POOL says otherwise, a connection for every concurrent job.
     config.db_pool = config.db_pool.or(Some(concurrency as u32));
     use tokio::signal::unix::{SignalKind, signal};
     let queues: Vec<String> =
-        if queues.is_empty() { super::QUEUES.iter().map(|q| q.to_string()).collect() } else { queues };
-    if let Some(unknown) = queues.iter().find(|q| !super::QUEUES.contains(&q.as_str())) {
+        if queues.is_empty() { crate::worker::QUEUES.iter().map(|q| q.to_string()).collect() } else { queues };
+    if let Some(unknown) = queues.iter().find(|q| !crate::worker::QUEUES.contains(&q.as_str())) {
         return Err(Error::bad_request(format!(
             "unknown queue {unknown:?}; known queues: {}",
-            super::QUEUES.join(", ")
+            crate::worker::QUEUES.join(", ")
         )));
     }
     let state = AppState::connect(config).await?;
@@ -163,7 +163,7 @@ pub async fn process_main(mut config: crate::config::Config, args: WorkerArgs) -
         let _ = stop.send(true);
     });
     if let Some(address) = metrics_bind {
-        tokio::spawn(super::metrics::server(state.clone(), &address)?);
+        tokio::spawn(crate::worker::metrics::server(state.clone(), &address)?);
     }
     tracing::info!(queues = ?queues, concurrency, "worker started");
     run_workers(state, queues, concurrency, stopped).await

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{Job, enqueue};
 use crate::AppState;
-use crate::error::Result;
+use crate::core::error::Result;
+use crate::worker::{Job, enqueue};
 
 const TICK: Duration = Duration::from_secs(5);
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ferrodon::redis_pool::Redis;
+use ferrodon::core::redis::Redis;
 use futures_util::StreamExt;
 use redis::aio::PubSubSink;
 use serde_json::Value;
@@ -125,10 +125,10 @@ impl Hub {
         }
         let mut pipe = redis::pipe();
         let expires = chrono::Utc::now().timestamp() + SUBSCRIBED_TTL_SECONDS as i64;
-        let listening = self.redis.key(ferrodon::events::LISTENING_KEY);
+        let listening = self.redis.key(ferrodon::effects::streaming::LISTENING_KEY);
         for channel in channels {
             pipe.set_ex(self.redis.key(format!("subscribed:{channel}")), "1", SUBSCRIBED_TTL_SECONDS).ignore();
-            if let Some(account_id) = ferrodon::events::account_of_user_channel(channel) {
+            if let Some(account_id) = ferrodon::effects::streaming::account_of_user_channel(channel) {
                 pipe.zadd(&listening, account_id, expires).ignore();
             }
         }

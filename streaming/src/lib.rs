@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferrodon::config::Config;
-use ferrodon::oauth::Scopes;
-use ferrodon::redis_pool::Redis;
+use ferrodon::core::config::Config;
+use ferrodon::core::redis::Redis;
+use ferrodon::domain::oauth::Scopes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
@@ -46,7 +46,7 @@ pub struct Streaming {
 
 impl Streaming {
     pub async fn connect(config: &Config) -> ferrodon::Result<Arc<Streaming>> {
-        let db = ferrodon::db::Db::connect(config).await?.replica;
+        let db = ferrodon::core::db::Db::connect(config).await?.replica;
         let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
         let hub = Hub::start(&config.redis_url, redis, db.clone()).await?;
         Ok(Arc::new(Streaming { db, hub }))
@@ -187,8 +187,8 @@ impl Session {
             dropped: Arc::new(Notify::new()),
         };
         let control = vec![
-            ferrodon::events::access_token_channel(client.viewer.token_id),
-            ferrodon::events::system_channel(client.viewer.account_id),
+            ferrodon::effects::streaming::access_token_channel(client.viewer.token_id),
+            ferrodon::effects::streaming::system_channel(client.viewer.account_id),
         ];
         streaming.hub.subscribe(&client, Vec::new(), &control, false, true).await?;
         Ok(Session { streaming, client, rx })

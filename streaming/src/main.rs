@@ -4,7 +4,7 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     ferrodon::init_logging("info");
-    let mut config = match ferrodon::config::Config::from_env() {
+    let mut config = match ferrodon::core::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("configuration error: {e}");

@@ -1,8 +1,8 @@
 //! Stream names (`user`, `public:local`, `hashtag`, `list`, …) → Redis channels, with
 //! Mastodon's scope and ownership checks.
 
-use ferrodon::oauth::Scopes;
-use ferrodon::statuses::text::normalize_hashtag;
+use ferrodon::core::text::normalize_hashtag;
+use ferrodon::domain::oauth::Scopes;
 use sqlx::PgPool;
 
 /// The authenticated connection.
@@ -56,15 +56,15 @@ pub async fn resolve(
     match stream {
         "user" => {
             require(viewer, "read:statuses")?;
-            let mut channels = vec![ferrodon::events::user_channel(id)];
+            let mut channels = vec![ferrodon::effects::streaming::user_channel(id)];
             if viewer.scopes.permits("read:notifications") {
-                channels.push(ferrodon::events::notifications_channel(id));
+                channels.push(ferrodon::effects::streaming::notifications_channel(id));
             }
             Ok(Subscription { label: vec!["user".into()], channels, filtered: false })
         }
         "user:notification" => {
             require(viewer, "read:notifications")?;
-            Ok(plain(ferrodon::events::notifications_channel(id)))
+            Ok(plain(ferrodon::effects::streaming::notifications_channel(id)))
         }
         "public" | "public:media" | "public:local" | "public:local:media" | "public:remote" | "public:remote:media" => {
             require(viewer, "read:statuses")?;
@@ -100,7 +100,7 @@ pub async fn resolve(
             }
             Ok(Subscription {
                 label: vec!["list".into(), list_id.to_string()],
-                channels: vec![ferrodon::events::list_channel(list_id)],
+                channels: vec![ferrodon::effects::streaming::list_channel(list_id)],
                 filtered: false,
             })
         }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::TestApp;
-use ferrodon::federation::signatures;
+use ferrodon::effects::federation::signatures;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePublicKey;
 
@@ -155,7 +155,7 @@ async fn fetches_are_signed_by_the_instance_actor() {
     let listener = tokio::net::TcpListener::bind("127.0.0.3:0").await.unwrap();
     let url = format!("http://{}/objects/1", listener.local_addr().unwrap());
     let served = tokio::spawn(answer_one(listener, format!(r#"{{"id":"{url}","type":"Note"}}"#)));
-    let object = ferrodon::federation::remote::fetch_object(&app.state, &url).await.unwrap();
+    let object = ferrodon::effects::federation::remote::fetch_object(&app.state, &url).await.unwrap();
     assert_eq!(object["type"], "Note");
     let head = served.await.unwrap();
     let header = |name: &str| {

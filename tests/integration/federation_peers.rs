@@ -10,7 +10,7 @@
 use crate::common;
 
 use common::{TestApp, User};
-use ferrodon::federation::signatures;
+use ferrodon::effects::federation::signatures;
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
@@ -757,7 +757,7 @@ async fn pins_reports_moves_and_deleted_accounts_cross_over() {
         .expect(200);
     assert_eq!(report["forwarded"], true);
     settle(&a, &b).await;
-    let received = ferrodon::reports::about(&a.state.db.primary, alice.id.parse().unwrap()).await.unwrap();
+    let received = ferrodon::domain::reports::about(&a.state.db.primary, alice.id.parse().unwrap()).await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].comment, "rude");
     assert_eq!(received[0].status_ids, vec![post["id"].as_str().unwrap().parse::<i64>().unwrap()]);
@@ -859,6 +859,6 @@ async fn secure_mode_serves_statuses_only_to_signed_fetches() {
         .output()
         .unwrap();
     assert!(blocked.status.success());
-    let refused = ferrodon::federation::remote::fetch_object(&b.state, post["uri"].as_str().unwrap()).await;
+    let refused = ferrodon::effects::federation::remote::fetch_object(&b.state, post["uri"].as_str().unwrap()).await;
     assert!(refused.is_err(), "{refused:?}");
 }

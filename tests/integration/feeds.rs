@@ -7,8 +7,8 @@
 use crate::common;
 
 use common::TestApp;
-use ferrodon::feeds::store;
-use ferrodon::pagination::Page;
+use ferrodon::core::pagination::Page;
+use ferrodon::effects::feeds::store;
 use serde_json::json;
 
 /// Snowflake-sized ids (above 2^53), spaced so sorted-set scores (doubles) stay distinct.
@@ -200,15 +200,15 @@ async fn large_fanouts_are_chunked_behind_ordinary_posts() {
     let big = app.post_status(&celebrity, json!({ "status": "to all my fans" })).await;
     let queues: Vec<String> = vec!["default".into()];
     // The first job writes the first chunk and queues the rest...
-    let first = ferrodon::jobs::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
+    let first = ferrodon::core::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
     assert_eq!(first.kind, "Distribute");
-    ferrodon::jobs::worker::run_claimed(&app.state, first).await.unwrap();
+    ferrodon::worker::runner::run_claimed(&app.state, first).await.unwrap();
     // ...behind an ordinary post made meanwhile.
     let small = app.post_status(&friend, json!({ "status": "an ordinary post" })).await;
-    let next = ferrodon::jobs::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
+    let next = ferrodon::core::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
     assert_eq!(next.kind, "Distribute");
     assert_eq!(next.payload["status_id"], small["id"].as_str().unwrap().parse::<i64>().unwrap());
-    ferrodon::jobs::worker::run_claimed(&app.state, next).await.unwrap();
+    ferrodon::worker::runner::run_claimed(&app.state, next).await.unwrap();
     app.drain_jobs().await;
     for fan in &fans {
         let home = app.get("/api/v1/timelines/home", Some(&fan.token)).await;
@@ -269,7 +269,7 @@ async fn a_lost_feed_is_rebuilt_in_the_background_with_206_meanwhile() {
     app.drain_jobs().await;
     assert_eq!(app.get("/api/v1/timelines/home", Some(&bob.token)).await.ids().len(), 1);
 
-    ferrodon::feeds::clear_all(&app.state).await.unwrap();
+    ferrodon::effects::feeds::clear_all(&app.state).await.unwrap();
     let during = app.get("/api/v1/timelines/home", Some(&bob.token)).await;
     assert_eq!(during.status.as_u16(), 206);
     let header = during.headers.get("mastodon-async-refresh").unwrap().to_str().unwrap().to_string();
@@ -359,7 +359,7 @@ async fn the_cli_converts_mastodon_sorted_set_feeds() {
     assert_eq!(exists, 0, "the sorted sets are gone");
 
     let mut compact_config = (*app.state.config).clone();
-    compact_config.feed_encoding = ferrodon::config::FeedEncoding::Compact;
+    compact_config.feed_encoding = ferrodon::core::config::FeedEncoding::Compact;
     let compact = ferrodon::AppState::connect(compact_config).await.unwrap();
     let converted: Vec<String> = feed_of(&compact, alice_id).await.iter().map(|i| i.to_string()).collect();
     assert_eq!(converted, before);

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::TestDatabase;
-use ferrodon::db::MIGRATOR;
+use ferrodon::core::db::MIGRATOR;
 use sqlx::PgPool;
 
 /// table, column, position, type, nullable, default, maximum length.

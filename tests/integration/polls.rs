@@ -141,7 +141,7 @@ async fn polls_are_created_read_and_voted_with_mastodons_rules() {
     // The poll ends: the author and the voters are told, and totals show.
     let poll_id: i64 = multi["poll"]["id"].as_str().unwrap().parse().unwrap();
     app.end_poll(poll_id).await;
-    ferrodon::polls::ended(&app.state, poll_id).await.unwrap();
+    ferrodon::domain::polls::ended(&app.state, poll_id).await.unwrap();
     for user in [&alice, &bob] {
         let notes = app.get("/api/v1/notifications?types[]=poll", Some(&user.token)).await.expect(200);
         assert_eq!(
@@ -214,6 +214,6 @@ async fn reports_reach_the_moderators() {
     app.post("/api/v1/reports", Some(&alice.token), bad).await.expect(422);
     app.post("/api/v1/reports", None, json!({ "account_id": bob.id })).await.expect(401);
 
-    let stored = ferrodon::reports::about(&app.state.db.primary, bob.id.parse().unwrap()).await.unwrap();
+    let stored = ferrodon::domain::reports::about(&app.state.db.primary, bob.id.parse().unwrap()).await.unwrap();
     assert_eq!(stored.len(), 1, "refused reports leave nothing behind");
 }

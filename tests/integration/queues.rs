@@ -8,7 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestApp;
-use ferrodon::jobs::{self, Job, queue};
+use ferrodon::{
+    core::queue,
+    worker::{self, Job},
+};
 
 fn queues(names: &[&str]) -> Vec<String> {
     names.iter().map(|q| q.to_string()).collect()
@@ -56,9 +59,9 @@ async fn claimed_by_someone(app: &TestApp) -> bool {
 async fn earlier_queues_first_then_oldest_first() {
     let app = TestApp::spawn().await;
     let db = &app.state.db.primary;
-    jobs::enqueue(db, Job::Probe { key: "a".into(), hold_ms: 0 }).await.unwrap();
-    jobs::enqueue(db, Job::Probe { key: "b".into(), hold_ms: 0 }).await.unwrap();
-    jobs::enqueue(db, Job::VacuumFeeds).await.unwrap();
+    worker::enqueue(db, Job::Probe { key: "a".into(), hold_ms: 0 }).await.unwrap();
+    worker::enqueue(db, Job::Probe { key: "b".into(), hold_ms: 0 }).await.unwrap();
+    worker::enqueue(db, Job::VacuumFeeds).await.unwrap();
     let order = queues(&["scheduler", "default"]);
     let first = queue::claim(&app.state, &order, "test").await.unwrap().unwrap();
     assert_eq!(first.kind, "VacuumFeeds");
@@ -75,7 +78,7 @@ async fn earlier_queues_first_then_oldest_first() {
 async fn failures_retry_later_then_land_in_the_dead_set() {
     let app = TestApp::spawn().await;
     let db = &app.state.db.primary;
-    jobs::enqueue(db, Job::Probe { key: "x".into(), hold_ms: 0 }).await.unwrap();
+    worker::enqueue(db, Job::Probe { key: "x".into(), hold_ms: 0 }).await.unwrap();
     let all = queues(&["default"]);
     let job = queue::claim(&app.state, &all, "test").await.unwrap().unwrap();
     queue::fail(&app.state, &job, "boom", Some(60)).await.unwrap();
@@ -91,7 +94,7 @@ async fn failures_retry_later_then_land_in_the_dead_set() {
     .execute(db)
     .await
     .unwrap();
-    assert_eq!(jobs::drain(&app.state, &all).await.unwrap(), 1);
+    assert_eq!(worker::drain(&app.state, &all).await.unwrap(), 1);
     let dead = queue::dead(&app.state, Some("default"), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].last_error.as_deref().unwrap().contains("unreadable job payload"));
@@ -104,7 +107,7 @@ async fn failures_retry_later_then_land_in_the_dead_set() {
 #[tokio::test]
 async fn a_killed_worker_loses_nothing() {
     let app = TestApp::spawn().await;
-    jobs::enqueue(&app.state.db.primary, Job::Probe { key: "survivor".into(), hold_ms: 3000 }).await.unwrap();
+    worker::enqueue(&app.state.db.primary, Job::Probe { key: "survivor".into(), hold_ms: 3000 }).await.unwrap();
     let mut first = worker_process(&app, &["default"]);
     wait_until("the first worker to claim the job", Duration::from_secs(20), async || claimed_by_someone(&app).await)
         .await;
@@ -123,7 +126,7 @@ async fn a_killed_worker_loses_nothing() {
 #[tokio::test]
 async fn sigterm_lets_the_running_job_finish() {
     let app = TestApp::spawn().await;
-    jobs::enqueue(&app.state.db.primary, Job::Probe { key: "finishes".into(), hold_ms: 1500 }).await.unwrap();
+    worker::enqueue(&app.state.db.primary, Job::Probe { key: "finishes".into(), hold_ms: 1500 }).await.unwrap();
     let mut worker = worker_process(&app, &["default"]);
     wait_until("the worker to claim the job", Duration::from_secs(20), async || claimed_by_someone(&app).await).await;
     let status = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
@@ -146,7 +149,7 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
         .unwrap();
     let ticks = (0..4).map(|_| {
         let state = app.state.clone();
-        tokio::spawn(async move { jobs::scheduler::tick(&state).await.unwrap() })
+        tokio::spawn(async move { worker::scheduler::tick(&state).await.unwrap() })
     });
     let fired: usize = futures_util::future::join_all(ticks).await.into_iter().map(|r| r.unwrap().len()).sum();
     assert_eq!(fired, 1);
@@ -201,7 +204,7 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
 #[tokio::test]
 async fn workers_serve_per_queue_metrics() {
     let app = TestApp::spawn().await;
-    jobs::enqueue(&app.state.db.primary, Job::VacuumFeeds).await.unwrap();
+    worker::enqueue(&app.state.db.primary, Job::VacuumFeeds).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut worker = app
         .ferrodon_command()

@@ -355,7 +355,7 @@ async fn a_client_that_falls_behind_is_dropped_without_holding_up_others() {
     let viewer = ferrodon_streaming::streams::Viewer {
         token_id: 1,
         account_id: 1,
-        scopes: ferrodon::oauth::Scopes::from_stored("read"),
+        scopes: ferrodon::domain::oauth::Scopes::from_stored("read"),
         chosen_languages: None,
     };
     let make = |capacity: usize| {

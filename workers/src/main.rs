@@ -8,21 +8,21 @@ use clap::Parser;
 #[command(name = "ferrodon-worker", version, about = "Runs ferrodon's background jobs")]
 struct Args {
     #[command(flatten)]
-    worker: ferrodon::jobs::worker::WorkerArgs,
+    worker: ferrodon::worker::runner::WorkerArgs,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     ferrodon::init_logging("info");
     let args = Args::parse();
-    let config = match ferrodon::config::Config::from_env() {
+    let config = match ferrodon::core::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("configuration error: {e}");
             return std::process::ExitCode::from(2);
         }
     };
-    match ferrodon::jobs::worker::process_main(config, args.worker).await {
+    match ferrodon::worker::runner::process_main(config, args.worker).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

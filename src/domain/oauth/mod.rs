@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
-use crate::error::{Error, Result};
-use crate::time;
+use crate::core::error::{Error, Result};
+use crate::core::time;
 pub use scopes::Scopes;
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";

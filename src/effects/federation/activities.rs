@@ -12,18 +12,26 @@
 
 use serde_json::{Value, json};
 
-use super::remote::authority;
-use super::sanitize;
-use super::{actor_changes, availability, domain_blocks, flags, polls};
-use crate::accounts::relationships::{self, FollowOptions};
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::notifications::{self, NotificationType};
-use crate::search::{self, meili::Kind};
-use crate::statuses::posting::Version;
-use crate::statuses::{self, Visibility, hydrate, interactions, posting};
-use crate::{AppState, entities, time};
+use crate::core::error::{Error, Result};
+use crate::domain::posting::Version;
+use crate::domain::relationships::{self, FollowOptions};
+use crate::effects::federation::remote::authority;
+use crate::effects::federation::sanitize;
+use crate::model::accounts::{self, Account};
+use crate::model::notifications::{self, NotificationType};
+use crate::worker::{self, Job};
+use crate::{AppState, core::time, render::entities};
+use crate::{
+    domain::domain_blocks,
+    effects::federation::{actor_changes, availability, flags, polls},
+};
+use crate::{
+    domain::interactions,
+    domain::posting,
+    model::hydrate,
+    model::statuses::{self, Visibility},
+};
+use crate::{domain::search, effects::search::meili::Kind};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub(crate) const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
@@ -159,7 +167,7 @@ async fn announce(state: &AppState, signer: &Account, activity: &Value) -> Resul
     let Some(reblog_id) = reblog_id else { return Ok(()) };
     posting::bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
     accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
     tx.commit().await?;
     notifications::notify(state, original.account_id, signer.id, NotificationType::Reblog, reblog_id).await?;
@@ -368,7 +376,8 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
     .await?;
     let created_mentions = posting::add_mentions(&mut tx, status_id, &mentioned).await?;
     polls::store_remote(&mut tx, signer.id, status_id, object).await?;
-    let media = crate::media::remote::insert_for_status(&mut tx, signer.id, status_id, &object["attachment"]).await?;
+    let media =
+        crate::effects::media::remote::insert_for_status(&mut tx, signer.id, status_id, &object["attachment"]).await?;
     if !media.is_empty() {
         sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
             .bind(status_id)
@@ -383,12 +392,12 @@ pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> R
     if visibility != Visibility::Direct {
         accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
     }
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
     search::reindex_tags_of(state, &mut tx, status_id).await?;
     // A reply to a post this server has not seen: fetch it on `pull`, then link the two.
     if let (None, Some(parent_uri)) = (parent, object["inReplyTo"].as_str()) {
-        jobs::enqueue(&mut *tx, Job::FetchParent { status_id, parent_uri: parent_uri.to_string() }).await?;
+        worker::enqueue(&mut *tx, Job::FetchParent { status_id, parent_uri: parent_uri.to_string() }).await?;
     }
     tx.commit().await?;
     for (mention_id, account_id) in created_mentions {
@@ -405,7 +414,7 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
     let signer_uri = signer.actor_uri(&state.config);
     if id_of(object) == Some(signer_uri.as_str()) {
         // A profile change: the actor is fetched again from its server.
-        return super::remote::fetch_actor(state, &signer_uri).await.map(|_| ());
+        return crate::effects::federation::remote::fetch_actor(state, &signer_uri).await.map(|_| ());
     }
     if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
         return Ok(());
@@ -456,7 +465,7 @@ async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<
     posting::set_tags_named(&mut tx, id, &hashtags(object)).await?;
     let after = Version { text: &text, spoiler_text: spoiler, sensitive };
     posting::snapshot(&mut tx, id, signer.id, &after, edited_at).await?;
-    jobs::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
+    worker::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
     search::reindex_later(state, &mut *tx, Kind::Status, id).await?;
     tx.commit().await?;
     Ok(())
@@ -487,7 +496,9 @@ async fn remove_own_by_uri(state: &AppState, signer: &Account, uri: &str) -> Res
 /// The `pull` job of a reply whose parent was unknown: fetches the parent (which may
 /// queue its own parent in turn) and makes the reply point at it.
 pub async fn fetch_parent(state: &AppState, status_id: i64, parent_uri: &str) -> Result<()> {
-    let Some(super::remote::Resolved::Status(parent_id)) = super::remote::resolve_url(state, parent_uri).await? else {
+    let Some(crate::effects::federation::remote::Resolved::Status(parent_id)) =
+        crate::effects::federation::remote::resolve_url(state, parent_uri).await?
+    else {
         return Ok(());
     };
     sqlx::query(
@@ -521,7 +532,9 @@ async fn inbox_urls(state: &AppState, account_id: i64) -> Result<(String, String
 async fn deliver_to(state: &AppState, sender: &Account, recipient: &Account, activity: Value) -> Result<()> {
     let (inbox, shared) = inbox_urls(state, recipient.id).await?;
     match inbox_of(recipient, &inbox, &shared) {
-        Some(inbox) => jobs::enqueue(&state.db.primary, Job::Deliver { account_id: sender.id, inbox, activity }).await,
+        Some(inbox) => {
+            worker::enqueue(&state.db.primary, Job::Deliver { account_id: sender.id, inbox, activity }).await
+        }
         None => Ok(()),
     }
 }
@@ -543,7 +556,7 @@ pub async fn follow_requested(state: &AppState, source: i64, target: i64) -> Res
     let (sender, recipient) =
         (accounts::get(&state.db.primary, source).await?, accounts::get(&state.db.primary, target).await?);
     let actor = sender.actor_uri(&state.config);
-    let id = format!("{}/{}", state.config.base_url(), crate::accounts::email::new_token());
+    let id = format!("{}/{}", state.config.base_url(), crate::domain::email::new_token());
     sqlx::query("UPDATE follow_requests SET uri = $3 WHERE account_id = $1 AND target_account_id = $2")
         .bind(source)
         .bind(target)
@@ -711,7 +724,7 @@ pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -
         }
     }
     for inbox in inboxes {
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+        worker::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -784,7 +797,7 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
         "contentMap": status.language.as_ref().map(|l| json!({ l: content })),
         "tag": tags,
         "attachment": attachments,
-        "replies": super::threads::replies_link(&uri),
+        "replies": crate::effects::federation::threads::replies_link(&uri),
     });
     if let Some((poll, _)) = status.poll_id.and_then(|id| bundle.polls.get(&id)) {
         polls::as_question(&mut note, poll);
@@ -799,7 +812,7 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
 }
 
 /// A local attachment as an ActivityPub `Document` (ActivityPub::NoteSerializer's).
-fn document(media: &crate::media::MediaAttachment, config: &crate::config::Config) -> Value {
+fn document(media: &crate::effects::media::MediaAttachment, config: &crate::core::config::Config) -> Value {
     let rendered = entities::media_attachment(media, config);
     let meta = media.api_meta();
     let mut document = json!({
@@ -854,7 +867,7 @@ pub async fn liked(state: &AppState, account_id: i64, status: &statuses::Status,
     let actor = accounts::get(&state.db.primary, account_id).await?.actor_uri(&state.config);
     let like = json!({ "id": format!("{actor}#likes/{status_id}"), "type": "Like", "actor": actor, "object": object });
     let activity = done_or_undone(like, liked, &actor);
-    jobs::enqueue(&state.db.primary, Job::Deliver { account_id, inbox, activity }).await
+    worker::enqueue(&state.db.primary, Job::Deliver { account_id, inbox, activity }).await
 }
 
 /// A local reblog made (or removed): Announce (or Undo) to the booster's followers' servers
@@ -886,7 +899,7 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
         inboxes.push(inbox);
     }
     for inbox in inboxes {
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: booster.id, inbox, activity: activity.clone() })
+        worker::enqueue(&state.db.primary, Job::Deliver { account_id: booster.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -895,7 +908,7 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
 /// Queues `activity` from local `account` to the servers its followers are on.
 pub(crate) async fn deliver_to_followers(state: &AppState, account: &Account, activity: &Value) -> Result<()> {
     for inbox in follower_inboxes(state, account.id).await? {
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
+        worker::enqueue(&state.db.primary, Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -931,7 +944,7 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
         return Err(Error::internal(format!("{host}: too many failed deliveries, pausing")));
     }
     let sender = accounts::get(&state.db.primary, account_id).await?;
-    let signer = super::instance_actor::signer_of(state, &sender).await?;
+    let signer = crate::effects::federation::instance_actor::signer_of(state, &sender).await?;
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
     let status = match state.http.post_signed(inbox, &body, &signer).await {
         Ok(status) => status,

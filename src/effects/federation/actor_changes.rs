@@ -6,14 +6,14 @@
 
 use serde_json::{Value, json};
 
-use super::activities::{CONTEXT, id_of};
-use super::remote;
-use crate::accounts::relationships::{self, FollowOptions};
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
-use crate::statuses::posting;
-use crate::{AppState, statuses};
+use crate::core::error::{Error, Result};
+use crate::domain::posting;
+use crate::domain::relationships::{self, FollowOptions};
+use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::effects::federation::remote;
+use crate::model::accounts::{self, Account};
+use crate::worker::{self, Job};
+use crate::{AppState, model::statuses};
 
 /// Statuses of a deleted account are removed this many at a time.
 const PURGE_BATCH: i64 = 100;
@@ -45,7 +45,7 @@ pub async fn moved(state: &AppState, signer: &Account, activity: &Value) -> Resu
         .bind(target_id)
         .execute(&mut *tx)
         .await?;
-    jobs::enqueue(&mut *tx, Job::MoveFollowers { origin_id: signer.id, target_id }).await?;
+    worker::enqueue(&mut *tx, Job::MoveFollowers { origin_id: signer.id, target_id }).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -109,7 +109,7 @@ pub async fn move_followers(state: &AppState, origin_id: i64, target_id: i64) ->
 
 /// `Delete` of the signer itself: its content is purged on the `default` queue.
 pub async fn actor_deleted(state: &AppState, signer: &Account) -> Result<()> {
-    jobs::enqueue(&state.db.primary, Job::PurgeAccount { account_id: signer.id }).await
+    worker::enqueue(&state.db.primary, Job::PurgeAccount { account_id: signer.id }).await
 }
 
 /// The `PurgeAccount` job: removes a deleted remote account's statuses (from feeds and
@@ -203,33 +203,39 @@ pub async fn pinned(state: &AppState, account_id: i64, status_id: i64, pinned: b
     let actor = account.actor_uri(&state.config);
     let activity = json!({
         "@context": CONTEXT,
-        "id": format!("{actor}#{}/{status_id}/{}", if pinned { "pins" } else { "unpins" }, crate::time::now().and_utc().timestamp()),
+        "id": format!("{actor}#{}/{status_id}/{}", if pinned { "pins" } else { "unpins" }, crate::core::time::now().and_utc().timestamp()),
         "type": if pinned { "Add" } else { "Remove" },
         "actor": actor,
         "object": uri,
         "target": format!("{actor}/collections/featured"),
     });
-    super::activities::deliver_to_followers(state, &account, &activity).await
+    crate::effects::federation::activities::deliver_to_followers(state, &account, &activity).await
 }
 
 /// A local account changed its profile: `Update` of its actor to its followers' servers
 /// (and the search index, when Meilisearch is the backend).
 pub async fn profile_updated(state: &AppState, account_id: i64) -> Result<()> {
-    crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, account_id).await?;
+    crate::domain::search::reindex_later(
+        state,
+        &state.db.primary,
+        crate::effects::search::meili::Kind::Account,
+        account_id,
+    )
+    .await?;
     let account = accounts::get(&state.db.primary, account_id).await?;
-    let (_, key) = super::actors::local_actor(&state.db.primary, &account.username).await?;
-    let mut actor = super::actors::actor(&account, &key, &state.config);
+    let (_, key) = crate::render::activitypub::actors::local_actor(&state.db.primary, &account.username).await?;
+    let mut actor = crate::render::activitypub::actors::actor(&account, &key, &state.config);
     if let Some(fields) = actor.as_object_mut() {
         fields.remove("@context");
     }
     let id = account.actor_uri(&state.config);
     let activity = json!({
         "@context": CONTEXT,
-        "id": format!("{id}#updates/{}", crate::time::now().and_utc().timestamp_millis()),
+        "id": format!("{id}#updates/{}", crate::core::time::now().and_utc().timestamp_millis()),
         "type": "Update",
         "actor": id,
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
         "object": actor,
     });
-    super::activities::deliver_to_followers(state, &account, &activity).await
+    crate::effects::federation::activities::deliver_to_followers(state, &account, &activity).await
 }

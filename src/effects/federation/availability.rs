@@ -8,7 +8,7 @@
 use redis::AsyncCommands;
 
 use crate::AppState;
-use crate::error::Result;
+use crate::core::error::Result;
 
 const FAILURE_DAYS: usize = 7;
 const BREAKER_THRESHOLD: i64 = 10;

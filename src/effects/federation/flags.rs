@@ -5,14 +5,14 @@
 
 use serde_json::{Value, json};
 
-use super::activities::{CONTEXT, id_of};
-use super::remote::authority;
-use super::{domain_blocks, instance_actor};
-use crate::accounts::Account;
-use crate::error::Result;
-use crate::jobs::{self, Job};
-use crate::reports::{self, Filed, Report};
-use crate::{AppState, accounts};
+use crate::core::error::Result;
+use crate::domain::reports::{self, Filed, Report};
+use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::effects::federation::remote::authority;
+use crate::model::accounts::Account;
+use crate::worker::{self, Job};
+use crate::{AppState, model::accounts};
+use crate::{domain::domain_blocks, effects::federation::instance_actor};
 
 /// An incoming `Flag` from `signer`: one report per local account it names, with the
 /// named statuses of that account. Servers whose reports are rejected are ignored.
@@ -83,5 +83,5 @@ pub async fn forward(state: &AppState, report: &Report, target: &Account) -> Res
         "content": report.comment,
         "object": objects,
     });
-    jobs::enqueue(&state.db.primary, Job::Deliver { account_id: actor.id, inbox, activity }).await
+    worker::enqueue(&state.db.primary, Job::Deliver { account_id: actor.id, inbox, activity }).await
 }

@@ -12,9 +12,9 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use rsa::RsaPrivateKey;
 use serde_json::Value;
 
-use super::actors::ACTIVITY_JSON;
-use super::signatures;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::effects::federation::signatures;
+use crate::render::activitypub::actors::ACTIVITY_JSON;
 
 /// Largest remote JSON document accepted (Mastodon: 1 MB).
 const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -252,7 +252,7 @@ impl Signer {
 }
 
 fn fetch_error(url: &str, err: &reqwest::Error) -> Error {
-    let message = crate::error::with_causes(err);
+    let message = crate::core::error::with_causes(err);
     if message.contains("refused addresses") {
         return refused(url);
     }

@@ -6,11 +6,11 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
-use super::actors;
-use super::http::Signer;
 use crate::AppState;
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::effects::federation::http::Signer;
+use crate::model::accounts::{self, Account};
+use crate::render::activitypub::actors;
 
 pub const ID: i64 = -99;
 pub const PATH: &str = "/actor";

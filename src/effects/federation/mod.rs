@@ -4,13 +4,9 @@
 
 pub mod activities;
 pub mod actor_changes;
-pub mod actors;
 pub mod availability;
-pub mod collections;
-pub mod domain_blocks;
 pub mod flags;
 pub mod http;
-pub mod inbox;
 pub mod instance_actor;
 pub mod polls;
 pub mod remote;

@@ -6,12 +6,12 @@
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
-use super::activities::{CONTEXT, id_of};
-use crate::accounts::Account;
-use crate::error::Result;
-use crate::jobs::{self, Job};
-use crate::polls::{self, Poll};
-use crate::{AppState, time};
+use crate::core::error::Result;
+use crate::domain::polls::{self, Poll};
+use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::model::accounts::Account;
+use crate::worker::{self, Job};
+use crate::{AppState, core::time};
 
 /// Turns a local status's Note into the Question of its poll.
 pub fn as_question(note: &mut Value, poll: &Poll) {
@@ -156,7 +156,9 @@ pub async fn vote_received(state: &AppState, voter: &Account, object: &Value) ->
     if !known {
         match polls::record(state, voter.id, &poll, &[choice as i32], &[uri]).await {
             // A vote Mastodon's rules refuse (ended, repeated) is dropped, not retried.
-            Err(crate::error::Error::Unprocessable(reason)) => tracing::info!(poll_id, reason, "remote vote refused"),
+            Err(crate::core::error::Error::Unprocessable(reason)) => {
+                tracing::info!(poll_id, reason, "remote vote refused")
+            }
             other => other?,
         }
     }
@@ -189,7 +191,8 @@ pub async fn voted(state: &AppState, voter: &Account, poll: &Poll, choices: &[i3
                 "id": id, "type": "Note", "name": name, "attributedTo": actor, "inReplyTo": poll_uri, "to": author_uri,
             },
         });
-        jobs::enqueue(&state.db.primary, Job::Deliver { account_id: voter.id, inbox: inbox.clone(), activity }).await?;
+        worker::enqueue(&state.db.primary, Job::Deliver { account_id: voter.id, inbox: inbox.clone(), activity })
+            .await?;
     }
     Ok(())
 }

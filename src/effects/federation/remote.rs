@@ -4,12 +4,12 @@
 
 use serde_json::Value;
 
-use super::actors::ACTIVITY_JSON;
-use super::{domain_blocks, sanitize};
 use crate::AppState;
-use crate::accounts::{self, Account};
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
+use crate::core::error::{Error, Result};
+use crate::model::accounts::{self, Account};
+use crate::render::activitypub::actors::ACTIVITY_JSON;
+use crate::worker::{self, Job};
+use crate::{domain::domain_blocks, effects::federation::sanitize};
 
 /// Remote profiles are fetched again after a day.
 const REFRESH_AFTER_HOURS: i64 = 24;
@@ -184,12 +184,18 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     .bind(same_host(&actor["featured"]))
     .fetch_one(&state.db.primary)
     .await?;
-    crate::search::reindex_later(state, &state.db.primary, crate::search::meili::Kind::Account, account_id).await?;
+    crate::domain::search::reindex_later(
+        state,
+        &state.db.primary,
+        crate::effects::search::meili::Kind::Account,
+        account_id,
+    )
+    .await?;
     // New (or changed) images are copied on `pull`, as Mastodon keeps its own copies.
     let had_images = images_before.as_ref().is_some_and(|(avatar, header)| avatar.is_some() || !header.is_empty());
     let has_images = images_now.0.is_some() || !images_now.1.is_empty();
     if images_before.as_ref() != Some(&images_now) && (had_images || has_images) {
-        jobs::enqueue(&state.db.primary, Job::FetchProfileImages { account_id }).await?;
+        worker::enqueue(&state.db.primary, Job::FetchProfileImages { account_id }).await?;
     }
     if domain_blocks::severity(state, &domain).await? == Some(domain_blocks::Severity::Silence) {
         sqlx::query("UPDATE accounts SET silenced_at = COALESCE(silenced_at, now() AT TIME ZONE 'UTC') WHERE id = $1")
@@ -210,7 +216,7 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
 /// GETs an ActivityPub object, the request signed by the instance actor (servers in
 /// secure mode answer only signed fetches).
 pub async fn fetch_object(state: &AppState, url: &str) -> Result<Value> {
-    let signer = super::instance_actor::signer(state).await?;
+    let signer = crate::effects::federation::instance_actor::signer(state).await?;
     state.http.get_signed_json(url, &format!("{ACTIVITY_JSON}, application/ld+json"), &signer).await
 }
 
@@ -241,9 +247,9 @@ pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>
                 .bind(id)
                 .fetch_one(&state.db.primary)
                 .await?;
-            let status = super::activities::store_note(state, &author, &object).await?;
+            let status = crate::effects::federation::activities::store_note(state, &author, &object).await?;
             if let (Some(status_id), false) = (status, known) {
-                super::threads::queue_fetch(state, status_id, &object).await?;
+                crate::effects::federation::threads::queue_fetch(state, status_id, &object).await?;
             }
             Ok(status.map(Resolved::Status))
         }

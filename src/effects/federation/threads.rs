@@ -6,11 +6,11 @@
 
 use serde_json::{Value, json};
 
-use super::activities::{CONTEXT, id_of};
-use super::remote::{self, authority};
 use crate::AppState;
-use crate::error::Result;
-use crate::jobs::{self, Job};
+use crate::core::error::Result;
+use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::effects::federation::remote::{self, authority};
+use crate::worker::{self, Job};
 
 const PAGE: i64 = 20;
 /// At most this many pages and replies are followed per fetch.
@@ -36,7 +36,7 @@ pub async fn replies(
     page: bool,
     min_id: Option<i64>,
 ) -> Result<Value> {
-    let note = super::activities::status_object(state, username, status_id).await?;
+    let note = crate::effects::federation::activities::status_object(state, username, status_id).await?;
     let uri = note["id"].as_str().unwrap_or_default();
     let id = format!("{uri}/replies");
     if !page {
@@ -74,7 +74,7 @@ pub async fn queue_fetch(state: &AppState, status_id: i64, note: &Value) -> Resu
     if authority(collection).is_none() || authority(collection) != note["id"].as_str().and_then(authority) {
         return Ok(());
     }
-    jobs::enqueue(&state.db.primary, Job::FetchReplies { status_id, collection: collection.to_string() }).await
+    worker::enqueue(&state.db.primary, Job::FetchReplies { status_id, collection: collection.to_string() }).await
 }
 
 /// The `FetchReplies` job: walks the collection's pages and resolves the replies on the

@@ -13,11 +13,11 @@ use std::collections::HashSet;
 use sqlx::PgPool;
 
 use super::{push_to_homes, store};
-use crate::error::Result;
-use crate::jobs::{self, Job};
-use crate::notifications::{self, NotificationType};
-use crate::statuses::{self, Status, Visibility};
-use crate::{AppState, events};
+use crate::core::error::Result;
+use crate::model::notifications::{self, NotificationType};
+use crate::model::statuses::{self, Status, Visibility};
+use crate::worker::{self, Job};
+use crate::{AppState, effects::streaming};
 
 /// Followers read (and feeds written) per round trip.
 const BATCH: i64 = 1000;
@@ -154,7 +154,7 @@ async fn to_lists(state: &AppState, status: &Status, audience: &Audience, update
     let lists: Vec<i64> =
         lists.into_iter().filter(|(_, owner)| !audience.excluded.contains(owner)).map(|(id, _)| id).collect();
     store::add_to_lists(state, status.id, status.reblog_of_id, &lists).await?;
-    events::status_to_lists(state, status, &lists, update).await
+    streaming::status_to_lists(state, status, &lists, update).await
 }
 
 /// Public originals reach the home feeds of active local accounts following one of their
@@ -178,8 +178,8 @@ async fn to_tag_followers(state: &AppState, status: &Status, audience: &Audience
     .await?;
     let receivers: Vec<i64> = followers.into_iter().filter(|r| !audience.excluded.contains(r)).collect();
     store::add_for_fanout(state, status.id, status.reblog_of_id, &receivers, audience.fresh).await?;
-    let listening = events::listening_among(state, &receivers).await?;
-    events::status_to_listeners(state, status, &listening, update).await
+    let listening = streaming::listening_among(state, &receivers).await?;
+    streaming::status_to_listeners(state, status, &listening, update).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -208,9 +208,9 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
             .await?;
         if author_local {
             push_to_homes(state, &status, &[status.account_id]).await?;
-            events::status_to_homes(state, &status, &[status.account_id], update).await?;
+            streaming::status_to_homes(state, &status, &[status.account_id], update).await?;
         }
-        events::status_to_public(state, &status, update).await?;
+        streaming::status_to_public(state, &status, update).await?;
     }
     let audience = audience(&state.db.replica, &status).await?;
     if audience.nobody {
@@ -255,7 +255,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     };
     let (rest, (), ()) = tokio::try_join!(read, write(), write())?;
     match rest {
-        Some(after_follow_id) => jobs::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id }).await,
+        Some(after_follow_id) => worker::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id }).await,
         None => Ok(()),
     }
 }
@@ -280,10 +280,10 @@ async fn write_batch(
     let ids: Vec<i64> = receivers.iter().map(|f| f.account_id).collect();
     let (stored, listening) = tokio::join!(
         store::add_for_fanout(state, status.id, status.reblog_of_id, &ids, audience.fresh),
-        events::listening_among(state, &ids),
+        streaming::listening_among(state, &ids),
     );
     stored?;
-    events::status_to_listeners(state, status, &listening?, update).await?;
+    streaming::status_to_listeners(state, status, &listening?, update).await?;
     if notify {
         for follower in receivers.iter().filter(|f| f.notify) {
             notifications::notify(state, follower.account_id, status.account_id, NotificationType::Status, status.id)

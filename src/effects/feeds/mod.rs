@@ -6,11 +6,11 @@
 use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
-use crate::error::Result;
-use crate::jobs::{self, Job};
-use crate::pagination::Page;
-use crate::statuses::{self, Status};
-use crate::{AppState, events};
+use crate::core::error::Result;
+use crate::core::pagination::Page;
+use crate::model::statuses::{self, Status};
+use crate::worker::{self, Job};
+use crate::{AppState, effects::streaming};
 
 mod fanout;
 pub mod store;
@@ -198,7 +198,7 @@ pub async fn remove_status(state: &AppState, status_id: i64, account_id: i64, re
         .fetch_all(&state.db.primary)
         .await?;
     store::remove_from_lists(state, status_id, reblog_of_id, &lists).await?;
-    events::status_removed_from_feeds(state, status_id, &receivers, &lists).await
+    streaming::status_removed_from_feeds(state, status_id, &receivers, &lists).await
 }
 
 /// Rebuilds a home feed from PostgreSQL: the account's own and followed accounts'
@@ -244,7 +244,7 @@ pub async fn regenerate(state: &AppState, account_id: i64) -> Result<()> {
         .ignore()
         .query_async(&mut conn)
         .await?;
-    jobs::enqueue(&state.db.primary, Job::RegenerateHome { account_id }).await
+    worker::enqueue(&state.db.primary, Job::RegenerateHome { account_id }).await
 }
 
 /// The background job: rebuilds the feed, then marks the regeneration finished.
@@ -337,7 +337,7 @@ pub async fn populate_list(state: &AppState, list_id: i64) -> Result<()> {
 
 /// A page of one of the owner's lists (404 for anyone else's); built on first read.
 pub async fn read_list(state: &AppState, owner: i64, list_id: i64, page: &Page) -> Result<Vec<i64>> {
-    crate::lists::get(&state.db.primary, owner, list_id).await?;
+    crate::domain::lists::get(&state.db.primary, owner, list_id).await?;
     if let Some(ids) = store::page_of(state, store::Kind::List, list_id, page).await? {
         return Ok(ids);
     }

@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 use redis::Script;
 
 use crate::AppState;
-use crate::config::FeedEncoding;
-use crate::error::Result;
-use crate::pagination::Page;
+use crate::core::config::FeedEncoding;
+use crate::core::error::Result;
+use crate::core::pagination::Page;
 
 pub const MAX_ITEMS: i64 = 800;
 pub const REBLOG_FALLOFF: i64 = 80;

@@ -4,7 +4,6 @@
 //! <style>/<name>`). Images are processed during the upload; video and audio after a v2
 //! upload, on the `default` queue (Mastodon's PostProcessMediaWorker).
 
-pub mod cli;
 pub mod process;
 pub mod remote;
 pub mod storage;
@@ -17,8 +16,8 @@ use serde_json::{Value, json};
 use sqlx::{FromRow, PgExecutor, PgPool};
 
 use crate::AppState;
-use crate::error::{Error, Result};
-use crate::jobs::{self, Job};
+use crate::core::error::{Error, Result};
+use crate::worker::{self, Job};
 pub use process::MediaType;
 use process::{Sniffed, Style};
 pub use storage::Storage;
@@ -319,7 +318,7 @@ pub async fn upload(
     .execute(&mut *tx)
     .await?;
     if processing == QUEUED && !wait {
-        jobs::enqueue(&mut *tx, Job::ProcessMedia { media_id: id }).await?;
+        worker::enqueue(&mut *tx, Job::ProcessMedia { media_id: id }).await?;
     }
     tx.commit().await?;
     if processing == QUEUED && wait {
@@ -519,10 +518,10 @@ pub async fn attachable(
     ids: &[i64],
     status_id: Option<i64>,
 ) -> Result<Vec<MediaAttachment>> {
-    if ids.len() > crate::statuses::MAX_MEDIA_ATTACHMENTS {
+    if ids.len() > crate::model::statuses::MAX_MEDIA_ATTACHMENTS {
         return Err(Error::Unprocessable(format!(
             "Cannot attach more than {} files",
-            crate::statuses::MAX_MEDIA_ATTACHMENTS
+            crate::model::statuses::MAX_MEDIA_ATTACHMENTS
         )));
     }
     let found: Vec<MediaAttachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

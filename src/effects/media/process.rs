@@ -10,7 +10,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde_json::{Value, json};
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// Mastodon's `type` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use super::{
     COMPLETE, PROFILE_IMAGE_SIZE_LIMIT, ProfileImage, Upload, find, id_partition, random_file_name, set_profile_image,
     store_image,
 };
-use crate::error::Result;
-use crate::federation::domain_blocks;
-use crate::federation::remote::authority;
-use crate::jobs::{self, Job};
-use crate::{AppState, accounts};
+use crate::core::error::Result;
+use crate::domain::domain_blocks;
+use crate::effects::federation::remote::authority;
+use crate::worker::{self, Job};
+use crate::{AppState, model::accounts};
 
 /// The media type a remote `Document`'s `mediaType` names.
 fn media_type(mime: &str) -> MediaType {
@@ -58,7 +58,7 @@ pub async fn insert_for_status(
         _ => Vec::new(),
     };
     let mut ids = Vec::new();
-    for document in documents.into_iter().take(crate::statuses::MAX_MEDIA_ATTACHMENTS) {
+    for document in documents.into_iter().take(crate::model::statuses::MAX_MEDIA_ATTACHMENTS) {
         let url = match &document["url"] {
             Value::String(s) => s.clone(),
             Value::Object(link) => link["href"].as_str().unwrap_or_default().to_string(),
@@ -85,7 +85,7 @@ pub async fn insert_for_status(
         .bind(COMPLETE)
         .fetch_one(&mut *conn)
         .await?;
-        jobs::enqueue(&mut *conn, Job::FetchRemoteMedia { media_id: id }).await?;
+        worker::enqueue(&mut *conn, Job::FetchRemoteMedia { media_id: id }).await?;
         ids.push(id);
     }
     Ok(ids)

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::config::{MediaConfig, S3Config};
-use crate::error::{Error, Result};
+use crate::core::config::{MediaConfig, S3Config};
+use crate::core::error::{Error, Result};
 
 #[derive(Clone)]
 pub enum Storage {
@@ -191,5 +191,5 @@ fn list_local(root: &Path, prefix: &str) -> Result<Vec<StoredObject>> {
 
 /// The service's own message (e.g. `SignatureDoesNotMatch`), not just "service error".
 fn aws_error<E: std::error::Error + 'static>(err: aws_sdk_s3::error::SdkError<E>) -> String {
-    crate::error::with_causes(&err)
+    crate::core::error::with_causes(&err)
 }

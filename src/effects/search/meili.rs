@@ -17,8 +17,8 @@ use meilisearch_sdk::task_info::TaskInfo;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use crate::config::MeiliConfig;
-use crate::error::{Error, Result};
+use crate::core::config::MeiliConfig;
+use crate::core::error::{Error, Result};
 
 /// Documents written per request by `deploy`.
 const DEPLOY_BATCH: i64 = 1000;

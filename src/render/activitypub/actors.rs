@@ -4,12 +4,12 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::accounts::{self, Account};
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::media::ProfileImage;
-use crate::statuses::text;
-use crate::time::iso_midnight;
+use crate::core::config::Config;
+use crate::core::error::{Error, Result};
+use crate::core::text;
+use crate::core::time::iso_midnight;
+use crate::effects::media::ProfileImage;
+use crate::model::accounts::{self, Account};
 
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";
 

@@ -5,17 +5,17 @@
 
 use serde_json::{Value, json};
 
-use super::activities;
 use crate::AppState;
-use crate::accounts::{self, Account};
-use crate::error::Result;
+use crate::core::error::Result;
+use crate::effects::federation::activities;
+use crate::model::accounts::{self, Account};
 
 const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 const OUTBOX_PAGE: i64 = 20;
 const FOLLOWS_PAGE: i64 = 10;
 
 async fn account(state: &AppState, username: &str) -> Result<Account> {
-    Ok(super::actors::local_actor(&state.db.replica, username).await?.0)
+    Ok(crate::render::activitypub::actors::local_actor(&state.db.replica, username).await?.0)
 }
 
 /// `/users/:username/outbox`, or one page of it (`page=true`, optionally before `max_id`).

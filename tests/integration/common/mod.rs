@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ferrodon::AppState;
-use ferrodon::config::Config;
+use ferrodon::core::config::Config;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ async fn template() -> &'static str {
         .get_or_init(|| async {
             use sha2::Digest;
             let mut digest = sha2::Sha256::new();
-            for m in ferrodon::db::MIGRATOR.iter() {
+            for m in ferrodon::core::db::MIGRATOR.iter() {
                 digest.update(m.version.to_le_bytes());
                 digest.update(&*m.checksum);
             }
@@ -64,7 +64,7 @@ async fn template() -> &'static str {
                 let building = unique_name("ferrodon_template_building");
                 execute(&admin, &format!("CREATE DATABASE \"{building}\"")).await.expect("create the template");
                 let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &building)).await.expect("connect");
-                ferrodon::db::MIGRATOR.run(&pool).await.expect("migrate the template");
+                ferrodon::core::db::MIGRATOR.run(&pool).await.expect("migrate the template");
                 pool.close().await;
                 let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
                 if with_retries(|| execute(&admin, &rename)).await.is_err() {
@@ -306,8 +306,8 @@ impl TestApp {
 
     /// Runs every queued job to completion (fan-out, merges, feed removals).
     pub async fn drain_jobs(&self) -> usize {
-        let queues: Vec<String> = ferrodon::jobs::QUEUES.iter().map(|q| q.to_string()).collect();
-        ferrodon::jobs::drain(&self.state, &queues).await.expect("jobs run")
+        let queues: Vec<String> = ferrodon::worker::QUEUES.iter().map(|q| q.to_string()).collect();
+        ferrodon::worker::drain(&self.state, &queues).await.expect("jobs run")
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Body>) -> Response {
@@ -480,7 +480,7 @@ impl TestApp {
             .execute(&self.state.db.primary)
             .await
             .unwrap();
-        ferrodon::polls::ended(&self.state, poll_id).await.unwrap();
+        ferrodon::domain::polls::ended(&self.state, poll_id).await.unwrap();
     }
 
     pub async fn post_status(&self, user: &User, body: Value) -> Value {

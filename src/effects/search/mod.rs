@@ -1,0 +1,3 @@
+//! Search indexing (Meilisearch, when configured).
+
+pub mod meili;

@@ -1,0 +1,4 @@
+//! ActivityPub documents: actors, WebFinger, collections.
+
+pub mod actors;
+pub mod collections;

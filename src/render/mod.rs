@@ -1,0 +1,4 @@
+//! Mastodon's REST entities and ActivityPub documents.
+
+pub mod activitypub;
+pub mod entities;
