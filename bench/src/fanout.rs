@@ -290,7 +290,8 @@ async fn post(state: &AppState, author: i64, text: String) -> BenchResult<i64> {
 async fn pending_distributions(state: &AppState) -> BenchResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT (payload->>'status_id')::bigint FROM ferrodon_jobs
-          WHERE kind IN ('Distribute', 'DistributeMore') AND dead_at IS NULL",
+          WHERE ((kind = 'Feeds' AND payload->>'type' IN ('Distribute', 'DistributeMore'))
+                 OR (kind = 'Event' AND payload->>'type' = 'StatusCreated')) AND dead_at IS NULL",
     )
     .fetch_all(&state.db.primary)
     .await?)

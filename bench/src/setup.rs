@@ -87,7 +87,7 @@ pub async fn web_state(instance: &BenchInstance) -> Result<AppState, Box<dyn std
 pub async fn poster(
     state: &AppState,
 ) -> Result<(ferrodon::model::accounts::Account, ferrodon::model::accounts::User), Box<dyn std::error::Error>> {
-    let reg = ferrodon::model::accounts::Registration {
+    let reg = ferrodon::domain::accounts::Registration {
         username: "poster",
         email: "poster@bench.test",
         password: "bench-password",
@@ -97,7 +97,7 @@ pub async fn poster(
         application_id: None,
         confirmed: true,
     };
-    let user = ferrodon::model::accounts::register(&state.db.primary, &state.config, reg).await?;
+    let user = ferrodon::domain::accounts::register(&state.db.primary, &state.config, reg).await?;
     let account = ferrodon::model::accounts::get(&state.db.primary, user.account_id).await?;
     Ok((account, user))
 }

@@ -9,15 +9,18 @@ use super::links::json_page_limited;
 use super::params::{Form, Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
 use crate::AppState;
+use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::core::pagination::{Page, PageParams};
 use crate::domain::oauth;
 use crate::domain::relationships::{self, AccountList, FollowOptions};
 use crate::domain::timelines::{self, AccountStatusOptions};
-use crate::effects::federation::actor_changes;
-use crate::effects::media::{self, ProfileImage};
-use crate::model::accounts::{self, Field, ProfileChanges, Registration};
 use crate::render::entities;
+use crate::{
+    domain::accounts::ProfileChanges,
+    domain::accounts::Registration,
+    model::accounts::{self, Field},
+};
+use crate::{effects::media, model::media::ProfileImage};
 
 type State = web::Data<AppState>;
 
@@ -45,7 +48,7 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
         return Err(Error::Forbidden("This action is not allowed".into()));
     };
     let app = oauth::application_by_id(&state.db.primary, application_id).await?.ok_or_else(Error::invalid_token)?;
-    let user = accounts::register(
+    let user = crate::domain::accounts::register(
         &state.db.primary,
         &state.config,
         Registration {
@@ -58,13 +61,6 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
             application_id: Some(application_id),
             confirmed: false,
         },
-    )
-    .await?;
-    crate::domain::search::reindex_later(
-        &state,
-        &state.db.primary,
-        crate::effects::search::meili::Kind::Account,
-        user.account_id,
     )
     .await?;
     let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
@@ -156,8 +152,7 @@ pub async fn update_credentials(
         sensitive: source.sensitive,
         language: source.language,
     };
-    accounts::update_profile(&state.db.primary, viewer.account_id, changes).await?;
-    actor_changes::profile_updated(&state, viewer.account_id).await?;
+    crate::domain::accounts::update_profile(&state.db.primary, viewer.account_id, changes).await?;
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 
@@ -166,7 +161,6 @@ pub async fn delete_profile_image(state: State, auth: Auth, req: HttpRequest) ->
     let viewer = auth.user("write:accounts")?;
     let kind = if req.path().ends_with("/header") { ProfileImage::Header } else { ProfileImage::Avatar };
     media::set_profile_image(&state, viewer.account_id, kind, None).await?;
-    actor_changes::profile_updated(&state, viewer.account_id).await?;
     Ok(HttpResponse::Ok().json(credential_json(&state, viewer.account_id).await?))
 }
 
@@ -245,7 +239,7 @@ pub async fn statuses(
         pinned: p.pinned.unwrap_or(false),
         tagged: p.tagged.filter(|t| !t.is_empty()).map(|t| crate::core::text::normalize_hashtag(&t)),
     };
-    let page = Page::new(&p.page, 20, 40);
+    let page = p.page.page(20, 40);
     let ids = timelines::account(&state.db.primary, viewer, account.id, &opts, &page).await?;
     Ok(json_page_limited(&state, &req, &ids, page.limit, render_statuses(&state, &ids, viewer).await?))
 }
@@ -256,7 +250,7 @@ async fn account_list(
     list: AccountList,
     page: PageParams,
 ) -> Result<HttpResponse> {
-    let page = Page::new(&page, 40, 80);
+    let page = page.page(40, 80);
     let rows = relationships::list_accounts(&state.db.primary, list, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     Ok(json_page_limited(state, req, &cursors, page.limit, render_account_list(state, &rows)))
@@ -333,7 +327,7 @@ pub async fn follow(
         Value::String(s) if !s.is_empty() => vec![s],
         _ => Vec::new(),
     });
-    let opts = FollowOptions { reblogs: p.reblogs, notify: p.notify, languages };
+    let opts = FollowOptions { reblogs: p.reblogs, notify: p.notify, languages, uri: None };
     relationships::follow(&state, viewer.account_id, target, opts).await?;
     relationship_json(&state, viewer.account_id, target).await
 }

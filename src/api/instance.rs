@@ -25,7 +25,7 @@ fn media_configuration(v2: bool) -> Value {
         "video_matrix_limit": 8_294_400,
     });
     if v2 {
-        value["description_limit"] = json!(media::DESCRIPTION_LIMIT);
+        value["description_limit"] = json!(crate::model::media::DESCRIPTION_LIMIT);
     }
     value
 }

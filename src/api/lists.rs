@@ -8,8 +8,8 @@ use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
+use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::core::pagination::{Page, PageParams};
 use crate::{AppState, domain::lists, effects::feeds, render::entities};
 
 type State = web::Data<AppState>;
@@ -82,7 +82,7 @@ pub async fn members(
     Params(page): Params<PageParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
-    let page = Page::new(&page, 40, 80);
+    let page = page.page(40, 80);
     let rows = lists::members(&state.db.primary, viewer.account_id, path_id(&id)?, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     Ok(json_page(&state, &req, &cursors, render_account_list(&state, &rows)))
@@ -138,7 +138,7 @@ pub async fn timeline(
     Params(page): Params<PageParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
-    let page = Page::new(&page, 20, 40);
+    let page = page.page(20, 40);
     let ids = feeds::read_list(&state, viewer.account_id, path_id(&id)?, &page).await?;
     Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
 }

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use super::auth::Auth;
 use super::params::{Files, Form, opt_string, path_id};
 use crate::core::error::{Error, Result};
-use crate::effects::media::{self, MediaEdit};
+use crate::effects::media;
+use crate::model::media::{MediaAttachment, MediaEdit};
 use crate::{AppState, render::entities};
 
 type State = web::Data<AppState>;
@@ -19,8 +20,8 @@ pub struct MediaParams {
     focus: Option<String>,
 }
 
-fn edit(p: MediaParams, files: &mut Files) -> MediaEdit {
-    MediaEdit { description: p.description, focus: p.focus, thumbnail: files.remove("thumbnail") }
+fn edit(p: MediaParams) -> MediaEdit {
+    MediaEdit { description: p.description, focus: p.focus }
 }
 
 async fn create(
@@ -29,11 +30,12 @@ async fn create(
     p: MediaParams,
     mut files: Files,
     wait: bool,
-) -> Result<media::MediaAttachment> {
+) -> Result<MediaAttachment> {
     let viewer = auth.user("write:media")?;
     let file =
         files.remove("file").filter(|f| !f.bytes.is_empty()).ok_or_else(|| Error::validation("File can't be blank"))?;
-    media::upload(state, viewer.account_id, file, edit(p, &mut files), wait).await
+    let thumbnail = files.remove("thumbnail");
+    media::upload(state, viewer.account_id, file, edit(p), thumbnail, wait).await
 }
 
 /// `POST /api/v1/media`: processed before the answer.
@@ -52,7 +54,7 @@ pub async fn create_v2(state: State, auth: Auth, Form(p, files): Form<MediaParam
 /// `GET /api/v1/media/:id`: 206 until processing is done.
 pub async fn show(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:media")?;
-    let attachment = media::find_own(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
+    let attachment = crate::model::media::find_own(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
     let mut response = if attachment.processed() { HttpResponse::Ok() } else { HttpResponse::PartialContent() };
     Ok(response.json(entities::media_attachment(&attachment, &state.config)))
 }
@@ -64,7 +66,8 @@ pub async fn update(
     Form(p, mut files): Form<MediaParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("write:media")?;
-    let attachment = media::update(&state, viewer.account_id, path_id(&id)?, edit(p, &mut files)).await?;
+    let thumbnail = files.remove("thumbnail");
+    let attachment = media::update(&state, viewer.account_id, path_id(&id)?, edit(p), thumbnail).await?;
     let mut response = if attachment.processed() { HttpResponse::Ok() } else { HttpResponse::PartialContent() };
     Ok(response.json(entities::media_attachment(&attachment, &state.config)))
 }

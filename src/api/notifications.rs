@@ -10,8 +10,8 @@ use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_i64, opt_string, path_id, string_list};
 use crate::AppState;
+use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::core::pagination::{Page, PageParams};
 use crate::core::time::iso;
 use crate::model::accounts::{self, Account};
 use crate::model::hydrate;
@@ -78,7 +78,7 @@ fn render_one(state: &AppState, loaded: &Loaded, n: &Notification) -> Option<Val
 
 pub async fn index(state: State, auth: Auth, req: HttpRequest, Params(p): Params<ListParams>) -> Result<HttpResponse> {
     let viewer = auth.user("read:notifications")?;
-    let page = Page::new(&p.page, 40, 80);
+    let page = p.page.page(40, 80);
     let items = notifications::list(&state.db.primary, viewer.account_id, &p.filter()?, &page).await?;
     let cursors: Vec<i64> = items.iter().map(|n| n.id).collect();
     let loaded = load(&state, viewer.account_id, items).await?;
@@ -129,7 +129,7 @@ pub async fn grouped(
     Params(p): Params<ListParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:notifications")?;
-    let page = Page::new(&p.page, 40, 80);
+    let page = p.page.page(40, 80);
     let items = notifications::list(&state.db.primary, viewer.account_id, &p.filter()?, &page).await?;
     let cursors: Vec<i64> = items.iter().map(|n| n.id).collect();
     let loaded = load(&state, viewer.account_id, items).await?;

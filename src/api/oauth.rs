@@ -9,11 +9,11 @@ use serde_json::json;
 
 use super::auth::Auth;
 use super::params::{Params, opt_string, string_list};
+use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::domain::oauth::{self, Application, NewApplication, NewGrant, OAuthError, OOB_REDIRECT, Scopes};
 use crate::model::accounts;
 use crate::render::entities;
-use crate::{AppState, effects::streaming};
 
 type State = web::Data<AppState>;
 
@@ -182,8 +182,7 @@ pub async fn revoke(state: State, req: HttpRequest, Params(p): Params<TokenParam
     };
     if let Some(token) = p.token.as_deref() {
         match oauth::revoke_token(&state.db.primary, app.id, token).await {
-            Ok(Some(token_id)) => streaming::kill_token_streams(&state, token_id).await?,
-            Ok(None) => {}
+            Ok(_) => {}
             Err(Error::Forbidden(_)) => {
                 return Ok(HttpResponse::Forbidden().json(json!({
                     "error": "unauthorized_client",

@@ -11,6 +11,7 @@ use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
 use crate::core::error::Error;
+use crate::core::pagination::Page;
 use crate::effects::media::Upload;
 
 /// Merged query + body parameters, deserialized into `T`.
@@ -200,6 +201,25 @@ fn parse_multipart(
         }
     }
     Ok(())
+}
+
+/// Mastodon's pagination parameters (`max_id`, `since_id`, `min_id`, `limit`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    #[serde(default, deserialize_with = "opt_id")]
+    pub max_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub since_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub min_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    pub limit: Option<i64>,
+}
+
+impl PageParams {
+    pub fn page(&self, default: i64, max: i64) -> Page {
+        Page::new([self.max_id, self.since_id, self.min_id], self.limit, default, max)
+    }
 }
 
 // Lenient deserializers for form-encoded values.

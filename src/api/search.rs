@@ -8,8 +8,8 @@ use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, opt_bool, opt_i64, opt_id, opt_string};
 use super::{render_account_list, render_statuses};
 use crate::core::error::{Error, Result};
-use crate::domain::search::{self, StatusQuery, Window};
 use crate::effects::federation::remote;
+use crate::effects::search::{self, StatusQuery, Window};
 use crate::{AppState, domain::tags, render::entities};
 
 type State = web::Data<AppState>;

@@ -9,14 +9,15 @@ use super::links::json_page_limited;
 use super::params::{Params, hash_list, opt_bool, opt_string, opt_string_list, path_id, string_list};
 use super::{render_account_list, render_status, render_statuses};
 use crate::AppState;
+use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::core::pagination::{Page, PageParams};
 use crate::domain::interactions;
 use crate::domain::polls::NewPoll;
 use crate::domain::posting::{self, NewStatus, StatusChanges};
-use crate::effects::media::{self, MediaEdit};
+use crate::effects::media;
 use crate::model::accounts;
 use crate::model::hydrate;
+use crate::model::media::MediaEdit;
 use crate::render::entities;
 use crate::{domain::timelines, model::statuses};
 
@@ -65,7 +66,7 @@ fn media_attributes(list: Vec<Map<String, Value>>) -> Result<Vec<(i64, MediaEdit
             let id = text(m, "id")
                 .and_then(|id| id.parse().ok())
                 .ok_or_else(|| Error::validation("Media attributes are invalid"))?;
-            Ok((id, MediaEdit { description: text(m, "description"), focus: text(m, "focus"), thumbnail: None }))
+            Ok((id, MediaEdit { description: text(m, "description"), focus: text(m, "focus") }))
         })
         .collect()
 }
@@ -281,7 +282,7 @@ async fn interacted_by(
     reblogs: bool,
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:accounts")?;
-    let page = Page::new(&page, 40, 80);
+    let page = page.page(40, 80);
     let rows = interactions::interacted_by(&state.db.primary, path_id(&id)?, viewer, reblogs, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     Ok(json_page_limited(&state, &req, &cursors, page.limit, render_account_list(&state, &rows)))
@@ -309,7 +310,7 @@ pub async fn reblogged_by(
 
 async fn saved(state: State, auth: Auth, req: HttpRequest, page: PageParams, bookmarks: bool) -> Result<HttpResponse> {
     let viewer = auth.user(if bookmarks { "read:bookmarks" } else { "read:favourites" })?;
-    let page = Page::new(&page, 20, 40);
+    let page = page.page(20, 40);
     let rows = interactions::saved_statuses(&state.db.primary, viewer.account_id, bookmarks, &page).await?;
     let ids: Vec<i64> = rows.iter().map(|(_, s)| *s).collect();
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page;
 use super::params::Params;
+use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::core::pagination::{Page, PageParams};
 use crate::core::text;
 use crate::domain::tags::{self, Tag};
 use crate::{AppState, render::entities};
@@ -52,7 +52,7 @@ pub async fn followed(
     Params(page): Params<PageParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:follows")?;
-    let page = Page::new(&page, 100, 200);
+    let page = page.page(100, 200);
     let rows = tags::followed(&state.db.primary, viewer.account_id, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     let rendered: Vec<serde_json::Value> =

@@ -8,8 +8,8 @@ use super::links::json_page;
 use super::params::{Params, opt_bool, string_list};
 use super::render_statuses;
 use crate::AppState;
+use crate::api::params::PageParams;
 use crate::core::error::Result;
-use crate::core::pagination::{Page, PageParams};
 use crate::core::text::normalize_hashtag;
 use crate::domain::timelines::{self, PublicOptions, TagOptions};
 use crate::effects::feeds;
@@ -23,7 +23,7 @@ pub async fn home(
     Params(page): Params<PageParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:statuses")?;
-    let page = Page::new(&page, 20, 40);
+    let page = page.page(20, 40);
     let (ids, regenerating) = feeds::read_home(&state, viewer.account_id, &page).await?;
     let mut response = json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?);
     if regenerating {
@@ -85,7 +85,7 @@ pub async fn public(
     Params(p): Params<PublicParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?;
-    let page = Page::new(&p.page, 20, 40);
+    let page = p.page.page(20, 40);
     let ids = timelines::public(&state.db.replica, viewer, &p.options(), &page).await?;
     Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
 }
@@ -110,7 +110,7 @@ pub async fn tag(
     Params(p): Params<TagParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?;
-    let page = Page::new(&p.public.page, 20, 40);
+    let page = p.public.page.page(20, 40);
     let normalize = |list: &[String]| list.iter().map(|t| normalize_hashtag(t)).filter(|t| !t.is_empty()).collect();
     let opts = TagOptions {
         any: normalize(&p.any),

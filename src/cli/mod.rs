@@ -187,13 +187,13 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             let mut bytes = [0u8; 16];
             rand::rng().fill_bytes(&mut bytes);
             let password = hex::encode(bytes);
-            let user = accounts::register(
+            let user = crate::domain::accounts::register(
                 &state.db.primary,
                 &state.config,
                 registration(&args.username, &args.email, &password),
             )
             .await?;
-            crate::domain::search::reindex_later(
+            crate::effects::search::index_later(
                 &state,
                 &state.db.primary,
                 crate::effects::search::meili::Kind::Account,
@@ -301,8 +301,8 @@ async fn migrate(config: &Config) -> Result<()> {
     Ok(())
 }
 
-fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> accounts::Registration<'a> {
-    accounts::Registration {
+fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> crate::domain::accounts::Registration<'a> {
+    crate::domain::accounts::Registration {
         username,
         email,
         password,
@@ -321,9 +321,13 @@ async fn seed(state: &AppState) -> Result<()> {
             continue;
         }
         let email = format!("{name}@localhost");
-        let user =
-            accounts::register(&state.db.primary, &state.config, registration(name, &email, DEMO_PASSWORD)).await?;
-        crate::domain::search::reindex_later(
+        let user = crate::domain::accounts::register(
+            &state.db.primary,
+            &state.config,
+            registration(name, &email, DEMO_PASSWORD),
+        )
+        .await?;
+        crate::effects::search::index_later(
             state,
             &state.db.primary,
             crate::effects::search::meili::Kind::Account,
@@ -387,7 +391,7 @@ async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> 
                 "{:<10} {:>8} {:>10} {:>8} {:>9} {:>6} {:>10}",
                 "queue", "ready", "scheduled", "running", "retrying", "dead", "latency"
             );
-            for q in queue::stats(state).await? {
+            for q in queue::stats(&state.db.primary).await? {
                 println!(
                     "{:<10} {:>8} {:>10} {:>8} {:>9} {:>6} {:>9.1}s",
                     q.queue, q.ready, q.scheduled, q.running, q.retrying, q.dead, q.latency_seconds
@@ -395,7 +399,7 @@ async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> 
             }
         }
         Some(QueuesCommand::Dead { queue: name, limit }) => {
-            for job in queue::dead(state, name.as_deref(), limit).await? {
+            for job in queue::dead(&state.db.primary, name.as_deref(), limit).await? {
                 let when = job.dead_at.map(|t| t.to_rfc3339()).unwrap_or_default();
                 println!(
                     "{} {} {} attempts={} dead_at={when}\n    {}",
@@ -408,14 +412,13 @@ async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> 
             }
         }
         Some(QueuesCommand::Retry { queue: name, id }) => {
-            let moved = queue::retry_dead(state, name.as_deref(), id).await?;
+            let moved = queue::retry_dead(&state.db.primary, name.as_deref(), id).await?;
             println!("OK, {moved} jobs back in their queues");
         }
         Some(QueuesCommand::Probe) => {
             let key = crate::domain::oauth::random_token();
             let started = std::time::Instant::now();
-            crate::worker::enqueue(&state.db.primary, crate::worker::Job::Probe { key: key.clone(), hold_ms: 0 })
-                .await?;
+            queue::enqueue(&state.db.primary, &crate::worker::Probe { key: key.clone(), hold_ms: 0 }).await?;
             let mut conn = state.redis.conn().await?;
             loop {
                 let done: bool =

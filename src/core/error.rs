@@ -29,12 +29,13 @@ pub enum Error {
     Gone(String),
     #[error("Too many requests")]
     TooManyRequests,
+    /// A job to run again no sooner than this (the other side asked to wait).
+    #[error("{reason} (retry in {after_seconds} s)")]
+    RetryLater { after_seconds: i64, reason: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("redis error: {0}")]
     Redis(#[from] redis::RedisError),
-    #[error("redis pool error: {0}")]
-    RedisPool(#[from] crate::core::redis::PoolError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -90,9 +91,8 @@ impl ResponseError for Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Gone(_) => StatusCode::GONE,
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Error::Database(_) | Error::Redis(_) | Error::RedisPool(_) | Error::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(_) | Error::Redis(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -9,3 +9,14 @@ pub mod queue;
 pub mod redis;
 pub mod text;
 pub mod time;
+
+use std::sync::Arc;
+
+/// What the domain works with: the configuration and the PostgreSQL pools. The connections
+/// only effects use (Redis, media storage, the federation client, search) are added by
+/// `effects::AppState`, which dereferences to this.
+#[derive(Clone)]
+pub struct Core {
+    pub config: Arc<config::Config>,
+    pub db: db::Db,
+}

@@ -1,19 +1,5 @@
 //! Mastodon's id-based pagination (`max_id`, `since_id`, `min_id`, `limit`) as SQL.
 
-use serde::Deserialize;
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PageParams {
-    #[serde(default, deserialize_with = "crate::api::params::opt_id")]
-    pub max_id: Option<i64>,
-    #[serde(default, deserialize_with = "crate::api::params::opt_id")]
-    pub since_id: Option<i64>,
-    #[serde(default, deserialize_with = "crate::api::params::opt_id")]
-    pub min_id: Option<i64>,
-    #[serde(default, deserialize_with = "crate::api::params::opt_i64")]
-    pub limit: Option<i64>,
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     pub max_id: Option<i64>,
@@ -23,13 +9,15 @@ pub struct Page {
 }
 
 impl Page {
-    /// Statuses: 20 by default, at most 40. Accounts: 40, at most 80.
-    pub fn new(params: &PageParams, default: i64, max: i64) -> Page {
-        let limit = match params.limit {
+    /// A page of at most `max` rows, `default` when no positive `limit` is asked for
+    /// (statuses: 20 by default, at most 40; accounts: 40, at most 80).
+    pub fn new(cursors: [Option<i64>; 3], limit: Option<i64>, default: i64, max: i64) -> Page {
+        let [max_id, since_id, min_id] = cursors;
+        let limit = match limit {
             Some(l) if l > 0 => l.min(max),
             _ => default,
         };
-        Page { max_id: params.max_id, since_id: params.since_id, min_id: params.min_id, limit }
+        Page { max_id, since_id, min_id, limit }
     }
 
     /// `AND … ORDER BY … LIMIT …` over `column`, binding max_id, since_id and min_id as

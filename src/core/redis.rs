@@ -11,12 +11,10 @@ use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Client, Cmd, Pipeline, RedisError, RedisFuture, Value};
 
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
 
 /// Idle longer than this, a connection is pinged before it is handed out again.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
-
-pub type PoolError = managed::PoolError<RedisError>;
 
 #[derive(Clone)]
 pub struct Redis {
@@ -27,12 +25,16 @@ pub struct Redis {
 impl Redis {
     pub fn connect(url: &str, prefix: &str) -> Result<Self> {
         let client = Client::open(url)?;
-        let pool = managed::Pool::builder(Manager { client }).build().map_err(crate::core::error::Error::internal)?;
+        let pool = managed::Pool::builder(Manager { client }).build().map_err(Error::internal)?;
         Ok(Redis { pool, prefix: prefix.to_string() })
     }
 
     pub async fn conn(&self) -> Result<Connection> {
-        Ok(Connection(self.pool.get().await?))
+        match self.pool.get().await {
+            Ok(conn) => Ok(Connection(conn)),
+            Err(managed::PoolError::Backend(e)) => Err(e.into()),
+            Err(e) => Err(Error::internal(format!("redis pool: {e}"))),
+        }
     }
 
     /// The full name of a key or channel (`feed:home:1` → `<prefix>feed:home:1`).

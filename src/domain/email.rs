@@ -5,10 +5,9 @@
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use crate::AppState;
+use crate::core::Core;
 use crate::core::error::{Error, Result};
-use crate::effects::mail::MailJob;
-use crate::worker::{self, Job};
+use crate::domain::events::{self, Event};
 
 const CONFIRM_WITHIN_DAYS: i32 = 2;
 const RESET_WITHIN_HOURS: i32 = 6;
@@ -55,7 +54,7 @@ pub async fn confirm(db: &PgPool, token: &str) -> Result<Option<i64>> {
 /// `POST /api/v1/emails/confirmations`: a new confirmation mail, optionally to a corrected
 /// address, for the app the user signed up with while the address awaits confirmation.
 pub async fn resend_confirmation(
-    state: &AppState,
+    state: &Core,
     user_id: i64,
     application_id: Option<i64>,
     email: Option<&str>,
@@ -76,7 +75,7 @@ pub async fn resend_confirmation(
         return Err(Error::Forbidden("This method is only available while the e-mail is awaiting confirmation".into()));
     }
     if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
-        if !crate::model::accounts::valid_email(email) {
+        if !crate::domain::accounts::valid_email(email) {
             return Err(Error::validation("Email is invalid"));
         }
         let taken: bool =
@@ -98,14 +97,14 @@ pub async fn resend_confirmation(
     .bind(new_token())
     .execute(&mut *tx)
     .await?;
-    worker::enqueue(&mut *tx, Job::Mail(MailJob::Confirmation { user_id })).await?;
+    events::emit(&mut *tx, Event::ConfirmationRequested { user_id }).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// `POST /auth/password`: mails a reset link if the address belongs to a user. The answer
 /// is the same either way, so addresses cannot be probed.
-pub async fn request_password_reset(state: &AppState, email: &str) -> Result<()> {
+pub async fn request_password_reset(state: &Core, email: &str) -> Result<()> {
     let db = &state.db.primary;
     let token = new_token();
     let mut tx = db.begin().await?;
@@ -119,14 +118,14 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<()>
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user_id) = user {
-        worker::enqueue(&mut *tx, Job::Mail(MailJob::PasswordReset { user_id, token })).await?;
+        events::emit(&mut *tx, Event::PasswordResetRequested { user_id, token }).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 /// Whether a reset link is still good (the form is shown only then).
-pub async fn reset_token_valid(state: &AppState, token: &str) -> Result<bool> {
+pub async fn reset_token_valid(state: &Core, token: &str) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM users WHERE reset_password_token = $1
                           AND reset_password_sent_at > (now() AT TIME ZONE 'UTC') - make_interval(hours => $2))",
@@ -138,7 +137,7 @@ pub async fn reset_token_valid(state: &AppState, token: &str) -> Result<bool> {
 }
 
 /// `PUT /auth/password`: sets the new password with a valid reset token (used once).
-pub async fn reset_password(state: &AppState, token: &str, password: &str, confirmation: &str) -> Result<()> {
+pub async fn reset_password(state: &Core, token: &str, password: &str, confirmation: &str) -> Result<()> {
     if password != confirmation {
         return Err(Error::validation("Password confirmation doesn't match Password"));
     }

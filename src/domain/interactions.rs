@@ -3,16 +3,20 @@
 use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::pagination::Page;
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::domain::notifications::notify;
 use crate::domain::posting::bump_status_stat;
 use crate::model::accounts::{self, Account};
 use crate::model::notifications::{self, NotificationType};
 use crate::model::statuses::{self, MAX_PINNED, Visibility, visible_sql};
-use crate::{AppState, core::time};
-use crate::{domain::search, effects::search::meili::Kind};
 
-pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+/// Favourites a status the account can see (a reblog's original), once. A favourite by
+/// a remote account (from its server) goes the same way.
+pub async fn favourite(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     let status = match status.reblog_of_id {
@@ -29,21 +33,18 @@ pub async fn favourite(state: &AppState, account_id: i64, status_id: i64) -> Res
     .bind(time::now())
     .fetch_optional(&mut *tx)
     .await?;
-    if id.is_some() {
+    if let Some(id) = id {
         bump_status_stat(&mut tx, status.id, "favourites_count", 1).await?;
-        search::reindex_later(state, &mut *tx, Kind::Status, status.id).await?;
+        notify(&mut tx, status.account_id, account_id, NotificationType::Favourite, id).await?;
+        events::emit(&mut *tx, Event::Favourited { account_id, status_id: status.id }).await?;
     }
     tx.commit().await?;
-    if let Some(id) = id {
-        notifications::notify(state, status.account_id, account_id, NotificationType::Favourite, id).await?;
-        crate::effects::federation::activities::liked(state, account_id, &status, true).await?;
-    }
     Ok(())
 }
 
-pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn unfavourite(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
-    let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
+    statuses::find_visible(db, status_id, Some(account_id)).await?;
     let mut tx = db.begin().await?;
     let removed: Option<i64> =
         sqlx::query_scalar("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2 RETURNING id")
@@ -54,50 +55,61 @@ pub async fn unfavourite(state: &AppState, account_id: i64, status_id: i64) -> R
     if let Some(id) = removed {
         bump_status_stat(&mut tx, status_id, "favourites_count", -1).await?;
         notifications::remove_for_activity(&mut tx, "Favourite", &[id]).await?;
-        search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
+        events::emit(&mut *tx, Event::Unfavourited { account_id, status_id }).await?;
     }
     tx.commit().await?;
-    if removed.is_some() {
-        crate::effects::federation::activities::liked(state, account_id, &status, false).await?;
-    }
     Ok(())
 }
 
-pub async fn bookmark(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn bookmark(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     let target = status.reblog_of_id.unwrap_or(status.id);
-    sqlx::query(
+    let mut tx = db.begin().await?;
+    let added = sqlx::query(
         "INSERT INTO bookmarks (account_id, status_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
          ON CONFLICT (account_id, status_id) DO NOTHING",
     )
     .bind(account_id)
     .bind(target)
     .bind(time::now())
-    .execute(db)
-    .await?;
-    search::reindex_later(state, db, Kind::Status, target).await
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added > 0 {
+        events::emit(&mut *tx, Event::BookmarkChanged { status_id: target }).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
-pub async fn unbookmark(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn unbookmark(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     statuses::find_visible(db, status_id, Some(account_id)).await?;
-    sqlx::query("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2")
+    let mut tx = db.begin().await?;
+    let removed = sqlx::query("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2")
         .bind(account_id)
         .bind(status_id)
-        .execute(db)
-        .await?;
-    search::reindex_later(state, db, Kind::Status, status_id).await
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        events::emit(&mut *tx, Event::BookmarkChanged { status_id }).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Pins one of the account's own public, unlisted or private statuses (at most five).
-pub async fn pin(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+/// Pins one of the account's own statuses: for a local account a public, unlisted or
+/// private one, at most five (a remote account's pins are what its server says).
+pub async fn pin(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
     if status.account_id != account_id {
         return Err(Error::validation("You can only pin your own posts"));
     }
-    if status.reblog_of_id.is_some() || status.visibility() > Visibility::Private {
+    let local = accounts::get(db, account_id).await?.is_local();
+    if local && (status.reblog_of_id.is_some() || status.visibility() > Visibility::Private) {
         return Err(Error::validation("You can only pin public, unlisted, and followers-only posts"));
     }
     let mut tx = db.begin().await?;
@@ -115,7 +127,7 @@ pub async fn pin(state: &AppState, account_id: i64, status_id: i64) -> Result<()
     if already {
         return Ok(());
     }
-    if count >= MAX_PINNED {
+    if local && count >= MAX_PINNED {
         return Err(Error::validation("You have already pinned the maximum number of posts"));
     }
     sqlx::query("INSERT INTO status_pins (account_id, status_id, created_at, updated_at) VALUES ($1, $2, $3, $3)")
@@ -124,22 +136,25 @@ pub async fn pin(state: &AppState, account_id: i64, status_id: i64) -> Result<()
         .bind(time::now())
         .execute(&mut *tx)
         .await?;
+    events::emit(&mut *tx, Event::Pinned { account_id, status_id }).await?;
     tx.commit().await?;
-    crate::effects::federation::actor_changes::pinned(state, account_id, status_id, true).await
+    Ok(())
 }
 
-pub async fn unpin(state: &AppState, account_id: i64, status_id: i64) -> Result<()> {
+pub async fn unpin(state: &Core, account_id: i64, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     statuses::find_visible(db, status_id, Some(account_id)).await?;
+    let mut tx = db.begin().await?;
     let removed = sqlx::query("DELETE FROM status_pins WHERE account_id = $1 AND status_id = $2")
         .bind(account_id)
         .bind(status_id)
-        .execute(db)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if removed > 0 {
-        crate::effects::federation::actor_changes::pinned(state, account_id, status_id, false).await?;
+        events::emit(&mut *tx, Event::Unpinned { account_id, status_id }).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

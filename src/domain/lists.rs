@@ -4,11 +4,12 @@
 
 use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::pagination::Page;
+use crate::core::time;
+use crate::domain::events::{self, Event};
 use crate::model::accounts::{self, Account};
-use crate::worker::{self, Job};
-use crate::{AppState, core::time, effects::feeds};
 
 pub const MAX_LISTS: i64 = 50;
 
@@ -123,10 +124,12 @@ pub async fn update(
     .await?)
 }
 
-pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<()> {
+pub async fn delete(state: &Core, owner: i64, id: i64) -> Result<()> {
     get(&state.db.primary, owner, id).await?;
-    sqlx::query("DELETE FROM lists WHERE id = $1").bind(id).execute(&state.db.primary).await?;
-    feeds::store::delete_of(state, feeds::store::Kind::List, &[id]).await?;
+    let mut tx = state.db.primary.begin().await?;
+    sqlx::query("DELETE FROM lists WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    events::emit(&mut *tx, Event::ListDeleted { list_id: id }).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -150,7 +153,7 @@ pub async fn members(db: &PgPool, owner: i64, id: i64, page: &Page) -> Result<Ve
 
 /// Adds accounts the owner follows (or asked to follow); anyone else is refused with 422
 /// and nothing is added. The list's feed is then rebuilt with their statuses.
-pub async fn add_members(state: &AppState, owner: i64, id: i64, account_ids: &[i64]) -> Result<()> {
+pub async fn add_members(state: &Core, owner: i64, id: i64, account_ids: &[i64]) -> Result<()> {
     let db = &state.db.primary;
     get(db, owner, id).await?;
     let mut tx = db.begin().await?;
@@ -185,12 +188,12 @@ pub async fn add_members(state: &AppState, owner: i64, id: i64, account_ids: &[i
             }
         }
     }
-    worker::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
+    events::emit(&mut *tx, Event::ListMembersChanged { list_id: id }).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn remove_members(state: &AppState, owner: i64, id: i64, account_ids: &[i64]) -> Result<()> {
+pub async fn remove_members(state: &Core, owner: i64, id: i64, account_ids: &[i64]) -> Result<()> {
     let db = &state.db.primary;
     get(db, owner, id).await?;
     let mut tx = db.begin().await?;
@@ -199,7 +202,7 @@ pub async fn remove_members(state: &AppState, owner: i64, id: i64, account_ids: 
         .bind(account_ids)
         .execute(&mut *tx)
         .await?;
-    worker::enqueue(&mut *tx, Job::RegenerateList { list_id: id }).await?;
+    events::emit(&mut *tx, Event::ListMembersChanged { list_id: id }).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,14 +1,18 @@
 //! Every write operation, with authorization and visibility.
 
+pub mod accounts;
+pub mod deferred;
 pub mod domain_blocks;
 pub mod email;
+pub mod events;
 pub mod interactions;
 pub mod lists;
+pub mod moves;
+pub mod notifications;
 pub mod oauth;
 pub mod polls;
 pub mod posting;
 pub mod relationships;
 pub mod reports;
-pub mod search;
 pub mod tags;
 pub mod timelines;

@@ -8,12 +8,16 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use sqlx::{FromRow, PgPool};
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
+use crate::core::queue;
+use crate::core::time;
+use crate::domain::deferred::Job;
+use crate::domain::events::{self, Event};
+use crate::domain::notifications::notify;
 use crate::model::accounts::Account;
-use crate::model::notifications::{self, NotificationType};
+use crate::model::notifications::NotificationType;
 use crate::model::statuses;
-use crate::worker::{self, Job};
-use crate::{AppState, core::time};
 
 /// Mastodon's limits, also published in `/api/v2/instance`.
 pub const MAX_OPTIONS: usize = 4;
@@ -135,6 +139,73 @@ pub struct ViewerVotes {
     pub choices: Vec<i32>,
 }
 
+/// The poll of a remote status, as its Question describes it: the tallies are its
+/// server's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemotePoll {
+    pub options: Vec<String>,
+    pub tallies: Vec<i64>,
+    pub multiple: bool,
+    pub expires_at: Option<NaiveDateTime>,
+    pub voters_count: Option<i64>,
+}
+
+/// Stores the poll of a new remote status.
+pub(crate) async fn store_remote(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    status_id: i64,
+    poll: &RemotePoll,
+) -> Result<()> {
+    let poll_id: i64 = sqlx::query_scalar(
+        "INSERT INTO polls (account_id, status_id, expires_at, options, cached_tallies, multiple, votes_count,
+                            voters_count, last_fetched_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now(), now())
+         RETURNING id",
+    )
+    .bind(account_id)
+    .bind(status_id)
+    .bind(poll.expires_at)
+    .bind(&poll.options)
+    .bind(&poll.tallies)
+    .bind(poll.multiple)
+    .bind(poll.tallies.iter().sum::<i64>())
+    .bind(poll.voters_count)
+    .fetch_one(&mut *conn)
+    .await?;
+    attach(conn, status_id, poll_id).await
+}
+
+/// New tallies (or a new end) of a remote poll. Changed options replace the poll and its
+/// votes, as an edit of a local poll does.
+pub(crate) async fn update_remote(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    status_id: i64,
+    poll: &RemotePoll,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE polls p SET cached_tallies = $3, votes_count = $4, voters_count = $5, expires_at = $6,
+                last_fetched_at = now(), updated_at = now()
+           FROM statuses s
+          WHERE s.id = $1 AND p.id = s.poll_id AND p.options = $2::varchar[]",
+    )
+    .bind(status_id)
+    .bind(&poll.options)
+    .bind(&poll.tallies)
+    .bind(poll.tallies.iter().sum::<i64>())
+    .bind(poll.voters_count)
+    .bind(poll.expires_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        detach(conn, status_id).await?;
+        store_remote(conn, account_id, status_id, poll).await?;
+    }
+    Ok(())
+}
+
 /// Stores a local poll for a new status and schedules its end. Call inside the status's
 /// transaction.
 pub(crate) async fn insert(
@@ -161,7 +232,7 @@ pub(crate) async fn insert(
     .fetch_one(&mut *conn)
     .await?;
     attach(conn, status_id, poll_id).await?;
-    worker::enqueue_in(&mut *conn, Job::PollEnded { poll_id }, expires_in).await?;
+    queue::enqueue_in(&mut *conn, &Job::EndPoll { poll_id }, expires_in).await?;
     Ok(poll_id)
 }
 
@@ -206,7 +277,7 @@ pub(crate) async fn replace(
                 .bind(time::now())
                 .execute(&mut *conn)
                 .await?;
-            worker::enqueue_in(&mut *conn, Job::PollEnded { poll_id: old.id }, expires_in).await?;
+            queue::enqueue_in(&mut *conn, &Job::EndPoll { poll_id: old.id }, expires_in).await?;
         }
         return Ok(());
     }
@@ -249,20 +320,25 @@ pub async fn load(db: &PgPool, ids: &[i64], viewer: Option<i64>) -> Result<HashM
         .collect())
 }
 
-/// A poll whose status `viewer` may see, or 404.
-pub async fn find_visible(db: &PgPool, poll_id: i64, viewer: Option<i64>) -> Result<Poll> {
-    let poll: Poll = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {POLL_COLUMNS} FROM polls p WHERE p.id = $1")))
+/// A poll by id, or 404.
+pub async fn find(db: &PgPool, poll_id: i64) -> Result<Poll> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {POLL_COLUMNS} FROM polls p WHERE p.id = $1")))
         .bind(poll_id)
         .fetch_optional(db)
         .await?
-        .ok_or(Error::NotFound)?;
+        .ok_or(Error::NotFound)
+}
+
+/// A poll whose status `viewer` may see, or 404.
+pub async fn find_visible(db: &PgPool, poll_id: i64, viewer: Option<i64>) -> Result<Poll> {
+    let poll = find(db, poll_id).await?;
     statuses::find_visible(db, poll.status_id.ok_or(Error::NotFound)?, viewer).await?;
     Ok(poll)
 }
 
 /// Records `voter`'s choices (indexes into the options) on a poll they can see, with
 /// Mastodon's rules. Votes on a remote poll are also sent to its server.
-pub async fn vote(state: &AppState, voter: &Account, poll_id: i64, choices: &[String]) -> Result<Poll> {
+pub async fn vote(state: &Core, voter: &Account, poll_id: i64, choices: &[String]) -> Result<Poll> {
     let db = &state.db.primary;
     let poll = find_visible(db, poll_id, Some(voter.id)).await?;
     let mut picked: Vec<i32> = Vec::new();
@@ -280,14 +356,14 @@ pub async fn vote(state: &AppState, voter: &Account, poll_id: i64, choices: &[St
         return Err(Error::validation("The chosen vote option does not exist"));
     }
     record(state, voter.id, &poll, &picked, &[]).await?;
-    crate::effects::federation::polls::voted(state, voter, &poll, &picked).await?;
     find_visible(db, poll_id, Some(voter.id)).await
 }
 
 /// Stores votes (with their ActivityPub ids, for remote voters) and updates the tallies,
-/// under a lock on the poll so that two requests cannot both cast a first vote.
+/// under a lock on the poll so that two requests cannot both cast a first vote. Votes in a
+/// remote poll are sent to its server (an effect of `Voted`).
 pub(crate) async fn record(
-    state: &AppState,
+    state: &Core,
     voter_id: i64,
     poll: &Poll,
     choices: &[i32],
@@ -339,18 +415,19 @@ pub(crate) async fn record(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    events::emit(&mut *tx, Event::Voted { account_id: voter_id, poll_id: poll.id, choices: choices.to_vec() }).await?;
     // New tallies of a local poll go out after a pause that gathers a burst of votes.
     if let (true, false, Some(status_id)) = (poll.local, poll.hide_totals, poll.status_id) {
-        let update = Job::DistributeStatus { status_id, update: true };
-        worker::enqueue_once_in(&mut *tx, update, TALLY_UPDATE_DELAY_SECONDS).await?;
+        let tallies = Event::StatusUpdated { status_id, edited: false };
+        events::emit_once_in(&mut *tx, tallies, TALLY_UPDATE_DELAY_SECONDS).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// The `PollEnded` job: tells the author and the local voters that the poll is over, and
-/// the servers that have the poll its final tallies.
-pub async fn ended(state: &AppState, poll_id: i64) -> Result<()> {
+/// The end of a poll (a deferred job): tells the author and the local voters that the poll
+/// is over, and the servers that have the poll its final tallies.
+pub async fn end(state: &Core, poll_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let poll: Option<Poll> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {POLL_COLUMNS} FROM polls p WHERE p.id = $1")))
@@ -381,8 +458,11 @@ pub async fn ended(state: &AppState, poll_id: i64) -> Result<()> {
             .bind(author)
             .fetch_all(db)
             .await?;
+    let mut tx = db.begin().await?;
     for recipient in recipients {
-        notifications::notify(state, recipient, author, NotificationType::Poll, poll_id).await?;
+        notify(&mut tx, recipient, author, NotificationType::Poll, poll_id).await?;
     }
-    worker::enqueue(db, Job::DistributeStatus { status_id, update: true }).await
+    events::emit(&mut *tx, Event::StatusUpdated { status_id, edited: false }).await?;
+    tx.commit().await?;
+    Ok(())
 }

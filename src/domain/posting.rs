@@ -1,24 +1,19 @@
 //! Posting, editing, reblogging and deleting statuses (Mastodon's PostStatusService,
 //! UpdateStatusService, ReblogService and RemoveStatusService).
 
-use sqlx::AssertSqlSafe;
-use std::collections::HashMap;
+use sqlx::{AssertSqlSafe, PgConnection};
 
-use redis::AsyncCommands;
-
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::text::{self, MentionToken, ResolvedMention};
-use crate::domain::polls::{self, NewPoll};
-use crate::effects::media::{self, MediaEdit};
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::domain::notifications::notify;
+use crate::domain::polls::{self, NewPoll, RemotePoll};
 use crate::model::accounts::{self, Account, Counter, User};
+use crate::model::media::{self, MediaEdit, RemoteMedia};
 use crate::model::notifications::{self, NotificationType};
 use crate::model::statuses::{self, MAX_CHARACTERS, Status, Visibility};
-use crate::worker::{self, Job};
-use crate::{AppState, core::time, effects::streaming};
-use crate::{domain::search, effects::search::meili::Kind};
-
-/// Idempotency keys are remembered for an hour, as Mastodon does.
-const IDEMPOTENCY_TTL_SECONDS: u64 = 3600;
 
 #[derive(Debug, Default, Clone)]
 pub struct NewStatus {
@@ -65,7 +60,7 @@ fn post_language(requested: Option<&str>, user: &User) -> Option<String> {
 }
 
 /// Mentions in `text` resolved to known accounts (local, or remote ones we already know).
-async fn resolve_mentions(state: &AppState, text: &str) -> Result<Vec<(i64, ResolvedMention)>> {
+async fn resolve_mentions(state: &Core, text: &str) -> Result<Vec<(i64, ResolvedMention)>> {
     let mut resolved = Vec::new();
     for token in text::extract_mentions(text) {
         let acct = match &token.domain {
@@ -115,10 +110,6 @@ async fn tag_ids(conn: &mut sqlx::PgConnection, written: &[String]) -> Result<Ve
             .await?;
     }
     Ok(ids)
-}
-
-async fn set_tags(conn: &mut sqlx::PgConnection, status_id: i64, text_body: &str) -> Result<()> {
-    set_tags_named(conn, status_id, &text::extract_hashtags(text_body)).await
 }
 
 /// Links a status to these hashtags (as written, without `#`) and to no others.
@@ -178,22 +169,35 @@ pub async fn bump_status_stat(conn: &mut sqlx::PgConnection, status_id: i64, col
     Ok(())
 }
 
-fn idempotency_key(state: &AppState, account_id: i64, key: &str) -> String {
-    state.redis.key(format!("idempotency:status:{account_id}:{key}"))
+/// Reserves `key` for `account_id`'s next post (Mastodon keeps keys an hour), in the
+/// posting transaction: a concurrent request with the same key waits here until this one
+/// commits or fails, so one key gives one status. Returns the status an earlier request
+/// with the key made, if it still exists.
+async fn reserve_idempotency_key(tx: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<i64>> {
+    let reserved: Option<Option<i64>> = sqlx::query_scalar(
+        "INSERT INTO ferrodon_idempotency_keys (account_id, key) VALUES ($1, $2)
+         ON CONFLICT (account_id, key) DO UPDATE SET status_id = NULL, created_at = now()
+          WHERE ferrodon_idempotency_keys.created_at < now() - interval '1 hour'
+             OR NOT EXISTS (SELECT 1 FROM statuses WHERE id = ferrodon_idempotency_keys.status_id)
+         RETURNING status_id",
+    )
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if reserved.is_some() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_scalar("SELECT status_id FROM ferrodon_idempotency_keys WHERE account_id = $1 AND key = $2")
+        .bind(account_id)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
-/// Posts a new status as `author`. Returns its id.
-pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatus) -> Result<i64> {
+/// Posts a new status as local `author`. Returns its id.
+pub async fn post(state: &Core, author: &Account, user: &User, new: NewStatus) -> Result<i64> {
     let db = &state.db.primary;
-    if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty()) {
-        let mut redis = state.redis.conn().await?;
-        let previous: Option<i64> = redis.get(idempotency_key(state, author.id, key)).await?;
-        if let Some(id) = previous
-            && statuses::find_own(db, id, author.id).await.is_ok()
-        {
-            return Ok(id);
-        }
-    }
     // Mastodon posts a content warning without text as the text.
     let mut new = new;
     if new.text.trim().is_empty() && !new.spoiler_text.trim().is_empty() {
@@ -215,76 +219,167 @@ pub async fn post(state: &AppState, author: &Account, user: &User, new: NewStatu
         Some(p) if p.reblog_of_id.is_some() => return Err(Error::NotFound),
         other => other,
     };
-    let mentions = resolve_mentions(state, &new.text).await?;
+    let mentions = resolve_mentions(state, &new.text).await?.into_iter().map(|(id, _)| id).collect();
+    let draft = Draft {
+        tags: text::extract_hashtags(&new.text),
+        spoiler_text: new.spoiler_text.trim().to_string(),
+        text: new.text,
+        visibility,
+        sensitive,
+        language,
+        reply: parent.is_some(),
+        parent,
+        mentions,
+        media_ids: new.media_ids,
+        remote_media: Vec::new(),
+        poll: new.poll,
+        remote_poll: None,
+        origin: Origin::Local {
+            application_id: new.application_id,
+            idempotency_key: new.idempotency_key.filter(|k| !k.is_empty()),
+        },
+    };
+    create(state, author, draft).await
+}
 
-    let mut tx = db.begin().await?;
-    let media = media::attachable(&mut tx, author.id, &new.media_ids, None).await?;
-    let now = time::now();
-    let conversation_id: i64 = match parent.as_ref().and_then(|p| p.conversation_id) {
+/// Where a new status comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A local user's post, through an app (with the request's `Idempotency-Key`).
+    Local { application_id: Option<i64>, idempotency_key: Option<String> },
+    /// A remote Note: its ActivityPub id and URL, and when it was published.
+    Remote { uri: String, url: Option<String>, published: chrono::NaiveDateTime },
+}
+
+/// A status about to be written: a local post once checked, or a remote Note once read.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Local: as written (rendered when shown). Remote: sanitized HTML.
+    pub text: String,
+    pub spoiler_text: String,
+    pub visibility: Visibility,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub parent: Option<Status>,
+    /// A reply, also to a post this server has not seen (no `parent` then).
+    pub reply: bool,
+    /// Accounts it mentions (known ones; local accounts are notified).
+    pub mentions: Vec<i64>,
+    /// Hashtags as written, without `#`.
+    pub tags: Vec<String>,
+    /// Local uploads to attach.
+    pub media_ids: Vec<i64>,
+    pub remote_media: Vec<RemoteMedia>,
+    pub poll: Option<NewPoll>,
+    pub remote_poll: Option<RemotePoll>,
+    pub origin: Origin,
+}
+
+/// Writes a new status, local or remote, with everything that comes with it: its
+/// conversation, media, poll, mentions (and their notifications), hashtags, counters and
+/// the `StatusCreated` event. A remote status already known (by its URI) is not written
+/// again, and a repeated `Idempotency-Key` gives the status it made. Returns the id.
+pub async fn create(state: &Core, author: &Account, draft: Draft) -> Result<i64> {
+    let mut tx = state.db.primary.begin().await?;
+    let (uri, url, created_at, local, application_id) = match &draft.origin {
+        Origin::Local { application_id, idempotency_key } => {
+            if let Some(key) = idempotency_key
+                && let Some(earlier) = reserve_idempotency_key(&mut tx, author.id, key).await?
+            {
+                return Ok(earlier);
+            }
+            (None, None, time::now(), true, *application_id)
+        }
+        Origin::Remote { uri, url, published } => {
+            let known: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1").bind(uri).fetch_optional(&mut *tx).await?;
+            if let Some(id) = known {
+                return Ok(id);
+            }
+            (Some(uri.clone()), url.clone(), *published, false, None)
+        }
+    };
+    let media = media::attachable(&mut tx, author.id, &draft.media_ids, None).await?;
+    let conversation_id: i64 = match draft.parent.as_ref().and_then(|p| p.conversation_id) {
         Some(id) => id,
         None => {
             sqlx::query_scalar("INSERT INTO conversations (created_at, updated_at) VALUES ($1, $1) RETURNING id")
-                .bind(now)
+                .bind(time::now())
                 .fetch_one(&mut *tx)
                 .await?
         }
     };
-    let base = state.config.base_url();
+    // Local statuses are named after their id: `https://LOCAL_DOMAIN/users/<name>/statuses/<id>`.
+    let local_prefix = format!("{}/users/{}/statuses/", state.config.base_url(), author.username);
     let status_id: i64 = sqlx::query_scalar(
         "WITH new_id AS (SELECT timestamp_id('statuses') AS id)
-         INSERT INTO statuses (id, uri, text, spoiler_text, created_at, updated_at, in_reply_to_id, in_reply_to_account_id,
-                               sensitive, visibility, reply, language, conversation_id, local, account_id, application_id,
-                               ordered_media_attachment_ids)
-         SELECT id, $1 || id, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, true, $12, $13, $14 FROM new_id
+         INSERT INTO statuses (id, uri, url, text, spoiler_text, created_at, updated_at, in_reply_to_id,
+                               in_reply_to_account_id, sensitive, visibility, reply, language, conversation_id, local,
+                               account_id, application_id, ordered_media_attachment_ids)
+         SELECT id, COALESCE($1, $2 || id), $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+           FROM new_id
          RETURNING id",
     )
-    .bind(format!("{base}/users/{}/statuses/", author.username))
-    .bind(&new.text)
-    .bind(new.spoiler_text.trim())
-    .bind(now)
-    .bind(parent.as_ref().map(|p| p.id))
-    .bind(parent.as_ref().map(|p| p.account_id))
-    .bind(sensitive)
-    .bind(visibility.db())
-    .bind(parent.is_some())
-    .bind(&language)
+    .bind(&uri)
+    .bind(&local_prefix)
+    .bind(&url)
+    .bind(&draft.text)
+    .bind(&draft.spoiler_text)
+    .bind(created_at)
+    .bind(draft.parent.as_ref().map(|p| p.id))
+    .bind(draft.parent.as_ref().map(|p| p.account_id))
+    .bind(draft.sensitive)
+    .bind(draft.visibility.db())
+    .bind(draft.reply)
+    .bind(&draft.language)
     .bind(conversation_id)
+    .bind(local)
     .bind(author.id)
-    .bind(new.application_id)
+    .bind(application_id)
     .bind(if media.is_empty() { None } else { Some(media.iter().map(|m| m.id).collect::<Vec<i64>>()) })
     .fetch_one(&mut *tx)
     .await?;
     media::attach(&mut tx, status_id, &media).await?;
-    if let Some(poll) = &new.poll {
+    let remote_media = media::insert_remote(&mut tx, author.id, status_id, &draft.remote_media).await?;
+    if !remote_media.is_empty() {
+        sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
+            .bind(status_id)
+            .bind(&remote_media)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(poll) = &draft.poll {
         polls::insert(&mut tx, author.id, status_id, poll).await?;
     }
-    let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
-    let created_mentions = add_mentions(&mut tx, status_id, &mention_ids).await?;
-    set_tags(&mut tx, status_id, &new.text).await?;
-    if let Some(p) = &parent {
+    if let Some(poll) = &draft.remote_poll {
+        polls::store_remote(&mut tx, author.id, status_id, poll).await?;
+    }
+    let created_mentions = add_mentions(&mut tx, status_id, &draft.mentions).await?;
+    set_tags_named(&mut tx, status_id, &draft.tags).await?;
+    if let Some(p) = &draft.parent {
         bump_status_stat(&mut tx, p.id, "replies_count", 1).await?;
     }
-    if visibility != Visibility::Direct {
+    if draft.visibility != Visibility::Direct {
         accounts::bump_stat(&mut tx, author.id, Counter::Statuses, 1).await?;
     }
     sqlx::query("UPDATE account_stats SET last_status_at = $2 WHERE account_id = $1")
         .bind(author.id)
-        .bind(now)
+        .bind(created_at)
         .execute(&mut *tx)
         .await?;
-    worker::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
-    worker::enqueue(&mut *tx, Job::DistributeStatus { status_id, update: false }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
-    search::reindex_tags_of(state, &mut tx, status_id).await?;
-    tx.commit().await?;
-
     for (mention_id, account_id) in created_mentions {
-        notifications::notify(state, account_id, author.id, NotificationType::Mention, mention_id).await?;
+        notify(&mut tx, account_id, author.id, NotificationType::Mention, mention_id).await?;
     }
-    if let Some(key) = new.idempotency_key.as_deref().filter(|k| !k.is_empty()) {
-        let mut redis = state.redis.conn().await?;
-        let _: () = redis.set_ex(idempotency_key(state, author.id, key), status_id, IDEMPOTENCY_TTL_SECONDS).await?;
+    if let Origin::Local { idempotency_key: Some(key), .. } = &draft.origin {
+        sqlx::query("UPDATE ferrodon_idempotency_keys SET status_id = $3 WHERE account_id = $1 AND key = $2")
+            .bind(author.id)
+            .bind(key)
+            .bind(status_id)
+            .execute(&mut *tx)
+            .await?;
     }
+    events::emit(&mut *tx, Event::StatusCreated { status_id, local }).await?;
+    tx.commit().await?;
     Ok(status_id)
 }
 
@@ -302,8 +397,8 @@ pub struct StatusChanges {
     pub poll: Option<NewPoll>,
 }
 
-/// Edits `author`'s status, keeping every version in `status_edits`.
-pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: StatusChanges) -> Result<()> {
+/// Edits local `author`'s status, keeping every version in `status_edits`.
+pub async fn edit(state: &Core, author: &Account, status_id: i64, changes: StatusChanges) -> Result<()> {
     let db = &state.db.primary;
     let status = statuses::find_own(db, status_id, author.id).await?;
     if status.reblog_of_id.is_some() {
@@ -314,36 +409,21 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
         None => status.ordered_media_attachment_ids.as_ref().map_or(0, Vec::len),
     };
     validate_text(&changes.text, &changes.spoiler_text, media_count)?;
-    let language = language_cascade(&[changes.language.as_deref(), status.language.as_deref()]);
-    let sensitive = changes.sensitive.unwrap_or(status.sensitive) || !changes.spoiler_text.trim().is_empty();
-    let mentions = resolve_mentions(state, &changes.text).await?;
-
+    let revision = Revision {
+        language: language_cascade(&[changes.language.as_deref(), status.language.as_deref()]),
+        sensitive: changes.sensitive.unwrap_or(status.sensitive) || !changes.spoiler_text.trim().is_empty(),
+        mentions: resolve_mentions(state, &changes.text).await?.into_iter().map(|(id, _)| id).collect(),
+        tags: text::extract_hashtags(&changes.text),
+        spoiler_text: changes.spoiler_text.trim().to_string(),
+        text: changes.text,
+        edited_at: time::now(),
+    };
     let mut tx = db.begin().await?;
     let media = match &changes.media_ids {
         Some(ids) => Some(media::attachable(&mut tx, author.id, ids, Some(status.id)).await?),
         None => None,
     };
-    let now = time::now();
-    let has_edits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
-        .bind(status.id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !has_edits {
-        let before = Version { text: &status.text, spoiler_text: &status.spoiler_text, sensitive: status.sensitive };
-        snapshot(&mut tx, status.id, author.id, &before, status.created_at).await?;
-    }
-    sqlx::query(
-        "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, language = $5, edited_at = $6, updated_at = $6
-          WHERE id = $1",
-    )
-    .bind(status.id)
-    .bind(&changes.text)
-    .bind(changes.spoiler_text.trim())
-    .bind(sensitive)
-    .bind(&language)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    keep_first_version(&mut tx, &status).await?;
     if let Some(media) = &media {
         let ids = media::attach(&mut tx, status.id, media).await?;
         sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
@@ -356,26 +436,89 @@ pub async fn edit(state: &AppState, author: &Account, status_id: i64, changes: S
         media::edit_attached(&mut tx, status.id, *media_id, edit).await?;
     }
     polls::replace(&mut tx, author.id, status.id, changes.poll.as_ref()).await?;
-    let after = Version { text: &changes.text, spoiler_text: changes.spoiler_text.trim(), sensitive };
-    snapshot(&mut tx, status.id, author.id, &after, now).await?;
-    let mention_ids: Vec<i64> = mentions.iter().map(|(id, _)| *id).collect();
-    add_mentions(&mut tx, status.id, &mention_ids).await?;
-    set_tags(&mut tx, status.id, &changes.text).await?;
-    worker::enqueue(&mut *tx, Job::Distribute { status_id: status.id, update: true }).await?;
-    worker::enqueue(&mut *tx, Job::DistributeStatus { status_id: status.id, update: true }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, status.id).await?;
-    search::reindex_tags_of(state, &mut tx, status.id).await?;
+    revise(&mut tx, &status, &revision).await?;
     tx.commit().await?;
+    Ok(())
+}
 
+/// A new version of a status's text, local or remote.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub text: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub edited_at: chrono::NaiveDateTime,
+    pub mentions: Vec<i64>,
+    pub tags: Vec<String>,
+}
+
+/// Edits a remote status from an Update of its Note. An Update that changes only its
+/// poll's tallies is not an edit: no new version, nothing to redistribute.
+pub async fn edit_remote(state: &Core, status: &Status, revision: &Revision, poll: Option<&RemotePoll>) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
+    let unchanged = (revision.text.as_str(), revision.spoiler_text.as_str(), revision.sensitive)
+        == (status.text.as_str(), status.spoiler_text.as_str(), status.sensitive);
+    if !unchanged {
+        keep_first_version(&mut tx, status).await?;
+    }
+    if let Some(poll) = poll {
+        polls::update_remote(&mut tx, status.account_id, status.id, poll).await?;
+    }
+    if !unchanged {
+        revise(&mut tx, status, revision).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Before a status's first edit, its original version goes into the history.
+async fn keep_first_version(tx: &mut PgConnection, status: &Status) -> Result<()> {
+    let has_edits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
+        .bind(status.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !has_edits {
+        let before = Version { text: &status.text, spoiler_text: &status.spoiler_text, sensitive: status.sensitive };
+        snapshot(tx, status.id, status.account_id, &before, status.created_at).await?;
+    }
+    Ok(())
+}
+
+/// Writes the new version (after any change to the poll, which the version records), its
+/// mentions and hashtags; local rebloggers are told, and the `StatusUpdated` event follows.
+async fn revise(tx: &mut PgConnection, status: &Status, revision: &Revision) -> Result<()> {
+    sqlx::query(
+        "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, language = $5, edited_at = $6, updated_at = $6
+          WHERE id = $1",
+    )
+    .bind(status.id)
+    .bind(&revision.text)
+    .bind(&revision.spoiler_text)
+    .bind(revision.sensitive)
+    .bind(&revision.language)
+    .bind(revision.edited_at)
+    .execute(&mut *tx)
+    .await?;
+    let after = Version { text: &revision.text, spoiler_text: &revision.spoiler_text, sensitive: revision.sensitive };
+    snapshot(tx, status.id, status.account_id, &after, revision.edited_at).await?;
+    add_mentions(tx, status.id, &revision.mentions).await?;
+    set_tags_named(tx, status.id, &revision.tags).await?;
+    notify_rebloggers_of_edit(tx, status.id, status.account_id).await?;
+    events::emit(&mut *tx, Event::StatusUpdated { status_id: status.id, edited: true }).await
+}
+
+/// Local accounts that reblogged an edited status get an `update` notification.
+async fn notify_rebloggers_of_edit(tx: &mut PgConnection, status_id: i64, author_id: i64) -> Result<()> {
     let rebloggers: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT s.account_id FROM statuses s JOIN users u ON u.account_id = s.account_id
           WHERE s.reblog_of_id = $1 AND s.deleted_at IS NULL",
     )
-    .bind(status.id)
-    .fetch_all(db)
+    .bind(status_id)
+    .fetch_all(&mut *tx)
     .await?;
     for account_id in rebloggers {
-        notifications::notify(state, account_id, author.id, NotificationType::Update, status.id).await?;
+        notify(tx, account_id, author_id, NotificationType::Update, status_id).await?;
     }
     Ok(())
 }
@@ -441,82 +584,89 @@ pub async fn history(db: &sqlx::PgPool, status: &Status) -> Result<Vec<Edit>> {
     Ok(edits)
 }
 
-/// Reblogs a status the account can see. Returns the reblog's id (the existing one if any).
+/// Reblogs a status local `account` can see, with the visibility asked for (else the
+/// user's default). Returns the reblog's id (the existing one if any).
 pub async fn reblog(
-    state: &AppState,
+    state: &Core,
     account: &Account,
     user: &User,
     status_id: i64,
     visibility: Option<&str>,
 ) -> Result<i64> {
-    let db = &state.db.primary;
-    let mut original = statuses::find_visible(db, status_id, Some(account.id)).await?;
-    if let Some(inner) = original.reblog_of_id {
-        original = statuses::find_visible(db, inner, Some(account.id)).await?;
-    }
-    let allowed = match original.visibility() {
-        Visibility::Public | Visibility::Unlisted => true,
-        Visibility::Private => original.account_id == account.id,
-        _ => false,
-    };
-    if !allowed {
-        return Err(Error::Forbidden("This action is not allowed".into()));
-    }
-    let existing: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(account.id)
-    .bind(original.id)
-    .fetch_optional(db)
-    .await?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let mut visibility = match visibility.filter(|v| !v.is_empty()) {
+    let status = statuses::find_visible(&state.db.primary, status_id, Some(account.id)).await?;
+    let visibility = match visibility.filter(|v| !v.is_empty()) {
         Some(v) => match Visibility::parse(v) {
             Some(v @ (Visibility::Public | Visibility::Unlisted | Visibility::Private)) => v,
             _ => return Err(Error::validation("Visibility is not included in the list")),
         },
         None => Visibility::parse(&user.default_privacy()).unwrap_or(Visibility::Public),
     };
-    if original.visibility() == Visibility::Private {
-        visibility = Visibility::Private;
-    }
+    boost(state, account, status.reblog_of_id.unwrap_or(status.id), visibility, None).await
+}
 
+/// Reblogs `original_id` as `account`, local or remote (then `uri` is its Announce's id),
+/// if it may: a public or unlisted status, or one's own followers-only one (whose reblog
+/// stays followers-only). Returns the reblog's id, the existing one if there is one.
+pub async fn boost(
+    state: &Core,
+    account: &Account,
+    original_id: i64,
+    visibility: Visibility,
+    uri: Option<&str>,
+) -> Result<i64> {
+    let db = &state.db.primary;
+    let original = statuses::find_visible(db, original_id, Some(account.id)).await?;
+    let allowed = match original.visibility() {
+        Visibility::Public | Visibility::Unlisted => original.reblog_of_id.is_none(),
+        Visibility::Private => original.account_id == account.id,
+        _ => false,
+    };
+    if !allowed {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let visibility = if original.visibility() == Visibility::Private { Visibility::Private } else { visibility };
     let mut tx = db.begin().await?;
-    let base = state.config.base_url();
-    let inserted: Option<i64> = sqlx::query_scalar(
+    // One reblog per account and status, also when two requests race.
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE").bind(account.id).execute(&mut *tx).await?;
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM statuses
+          WHERE (account_id = $1 AND reblog_of_id = $2 AND deleted_at IS NULL) OR uri = $3 LIMIT 1",
+    )
+    .bind(account.id)
+    .bind(original.id)
+    .bind(uri)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    // A local reblog is named after its id: `…/users/<name>/statuses/<id>/activity`.
+    let local_prefix = format!("{}/users/{}/statuses/", state.config.base_url(), account.username);
+    let reblog_id: i64 = sqlx::query_scalar(
         "WITH new_id AS (SELECT timestamp_id('statuses') AS id)
-         INSERT INTO statuses (id, uri, created_at, updated_at, reblog_of_id, visibility, local, account_id, application_id)
-         SELECT id, $1 || id || '/activity', $2, $2, $3, $4, true, $5, $6 FROM new_id
-          WHERE NOT EXISTS (SELECT 1 FROM statuses WHERE account_id = $5 AND reblog_of_id = $3 AND deleted_at IS NULL)
+         INSERT INTO statuses (id, uri, created_at, updated_at, reblog_of_id, visibility, local, account_id)
+         SELECT id, COALESCE($1, $2 || id || '/activity'), $3, $3, $4, $5, $6, $7 FROM new_id
          RETURNING id",
     )
-    .bind(format!("{base}/users/{}/statuses/", account.username))
+    .bind(uri)
+    .bind(&local_prefix)
     .bind(time::now())
     .bind(original.id)
     .bind(visibility.db())
+    .bind(account.is_local())
     .bind(account.id)
-    .bind(None::<i64>)
-    .fetch_optional(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let Some(reblog_id) = inserted else {
-        tx.rollback().await?;
-        return Box::pin(reblog(state, account, user, status_id, None)).await;
-    };
     bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
     accounts::bump_stat(&mut tx, account.id, Counter::Statuses, 1).await?;
-    worker::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
+    notify(&mut tx, original.account_id, account.id, NotificationType::Reblog, reblog_id).await?;
+    events::emit(&mut *tx, Event::StatusCreated { status_id: reblog_id, local: account.is_local() }).await?;
     tx.commit().await?;
-    notifications::notify(state, original.account_id, account.id, NotificationType::Reblog, reblog_id).await?;
-    let reblog = statuses::find_own(db, reblog_id, account.id).await?;
-    crate::effects::federation::activities::announced(state, &reblog, true).await?;
     Ok(reblog_id)
 }
 
 /// Removes the account's reblog of a status (if any). 404 if the status is not visible.
-pub async fn unreblog(state: &AppState, account: &Account, status_id: i64) -> Result<()> {
+pub async fn unreblog(state: &Core, account: &Account, status_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let original = statuses::find_visible(db, status_id, Some(account.id)).await?;
     let reblog: Option<Status> = sqlx::query_as::<_, Status>(AssertSqlSafe(format!(
@@ -533,22 +683,27 @@ pub async fn unreblog(state: &AppState, account: &Account, status_id: i64) -> Re
     Ok(())
 }
 
-/// Deletes a status with its reblogs, counters, notifications and feed entries.
-pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
-    let db = &state.db.primary;
-    let mut tx = db.begin().await?;
+/// Deletes a status with its reblogs, counters and notifications; its feed entries, copies
+/// on other servers and streams follow from the event. A status already deleted (by a
+/// concurrent request, or a Delete received twice) is left alone.
+pub async fn remove(state: &Core, status: &Status) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
+    let locked: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE id = $1 FOR UPDATE")
+        .bind(status.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if locked.is_none() {
+        return Ok(());
+    }
     let reblogs: Vec<(i64, i64)> =
         sqlx::query_as("SELECT id, account_id FROM statuses WHERE reblog_of_id = $1 AND deleted_at IS NULL")
             .bind(status.id)
             .fetch_all(&mut *tx)
             .await?;
-    let mut removed: HashMap<i64, (i64, Option<i64>)> = HashMap::new();
-    removed.insert(status.id, (status.account_id, status.reblog_of_id));
-    for (id, account_id) in &reblogs {
-        removed.insert(*id, (*account_id, Some(status.id)));
+    for (_, account_id) in &reblogs {
         accounts::bump_stat(&mut tx, *account_id, Counter::Statuses, -1).await?;
     }
-    let ids: Vec<i64> = removed.keys().copied().collect();
+    let ids: Vec<i64> = std::iter::once(status.id).chain(reblogs.iter().map(|(id, _)| *id)).collect();
     let mention_ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM mentions WHERE status_id = $1").bind(status.id).fetch_all(&mut *tx).await?;
     let favourite_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM favourites WHERE status_id = $1")
@@ -574,21 +729,10 @@ pub async fn remove(state: &AppState, status: &Status) -> Result<()> {
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM statuses WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
-    for (id, (account_id, reblog_of_id)) in removed {
-        worker::enqueue(&mut *tx, Job::RemoveFromFeeds { status_id: id, account_id, reblog_of_id }).await?;
-    }
-    // The document goes (or, for a reblog, the original's readers change).
-    search::reindex_later(state, &mut *tx, Kind::Status, status.reblog_of_id.unwrap_or(status.id)).await?;
+    let deleted = Event::StatusDeleted { status: Box::new(status.clone()), tags, reblogs };
+    events::emit(&mut *tx, deleted).await?;
     tx.commit().await?;
-    match (status.is_local(), status.reblog_of_id, &status.uri) {
-        (true, None, Some(uri)) => {
-            let author = accounts::get(db, status.account_id).await?;
-            crate::effects::federation::activities::status_deleted(state, &author, uri).await?;
-        }
-        (true, Some(_), _) => crate::effects::federation::activities::announced(state, status, false).await?,
-        _ => {}
-    }
-    streaming::status_deleted(state, status, &tags).await
+    Ok(())
 }
 
 /// The mention resolver used when rendering stored text: mentions of this status by name.

@@ -5,12 +5,14 @@ use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::pagination::Page;
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::domain::notifications::notify;
 use crate::model::accounts::{self, Account, Counter};
 use crate::model::notifications::{self, NotificationType};
-use crate::worker::{self, Job};
-use crate::{AppState, core::time};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Relationship {
@@ -82,23 +84,28 @@ pub struct FollowOptions {
     pub reblogs: Option<bool>,
     pub notify: Option<bool>,
     pub languages: Option<Vec<String>>,
+    /// The id of the Follow activity, when a remote account follows from its server.
+    pub uri: Option<String>,
 }
 
-/// Follows `target` (or asks to, if it is locked). Repeating a follow updates its options.
-pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowOptions) -> Result<()> {
+fn not_allowed() -> Error {
+    Error::Forbidden("This action is not allowed".into())
+}
+
+/// Follows `target` (or asks to, if it is locked or remote). Repeating a follow updates its
+/// options.
+pub async fn follow(state: &Core, source: i64, target_id: i64, opts: FollowOptions) -> Result<()> {
     let db = &state.db.primary;
     let target = accounts::get(db, target_id).await?;
-    if target.id == source {
-        return Err(Error::Forbidden("This action is not allowed".into()));
-    }
-    if blocked_either_way(db, source, target.id).await? {
-        return Err(Error::Forbidden("This action is not allowed".into()));
+    if target.id == source || blocked_either_way(db, source, target.id).await? {
+        return Err(not_allowed());
     }
     let languages = opts.languages.clone().filter(|l| !l.is_empty());
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE follows SET show_reblogs = COALESCE($3, show_reblogs), notify = COALESCE($4, notify),
-                languages = CASE WHEN $6 THEN $5 ELSE languages END, updated_at = now() AT TIME ZONE 'UTC'
+                languages = CASE WHEN $6 THEN $5 ELSE languages END, uri = COALESCE($7, uri),
+                updated_at = now() AT TIME ZONE 'UTC'
           WHERE account_id = $1 AND target_account_id = $2",
     )
     .bind(source)
@@ -107,19 +114,26 @@ pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowO
     .bind(opts.notify)
     .bind(&languages)
     .bind(opts.languages.is_some())
+    .bind(&opts.uri)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() > 0 {
+        // A remote server repeating its Follow is told again that it stands.
+        if opts.uri.is_some() {
+            events::emit(&mut *tx, Event::Followed { account_id: source, target_account_id: target.id }).await?;
+        }
         tx.commit().await?;
         return Ok(());
     }
     if target.locked || !target.is_local() {
         let request_id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, created_at, updated_at)
-             VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $6)
+            "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, uri,
+                                          created_at, updated_at)
+             VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $7, $7)
              ON CONFLICT (account_id, target_account_id) DO UPDATE
                 SET show_reblogs = COALESCE($3, follow_requests.show_reblogs),
-                    notify = COALESCE($4, follow_requests.notify), updated_at = $6
+                    notify = COALESCE($4, follow_requests.notify), uri = COALESCE($6, follow_requests.uri),
+                    updated_at = $7
              RETURNING (CASE WHEN xmax = 0 THEN id END)",
         )
         .bind(source)
@@ -127,28 +141,25 @@ pub async fn follow(state: &AppState, source: i64, target_id: i64, opts: FollowO
         .bind(opts.reblogs)
         .bind(opts.notify)
         .bind(&languages)
+        .bind(&opts.uri)
         .bind(time::now())
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
         if let Some(id) = request_id {
-            notifications::notify(state, target.id, source, NotificationType::FollowRequest, id).await?;
-            if !target.is_local() {
-                crate::effects::federation::activities::follow_requested(state, source, target.id).await?;
-            }
+            notify(&mut tx, target.id, source, NotificationType::FollowRequest, id).await?;
+            events::emit(&mut *tx, Event::FollowRequested { account_id: source, target_account_id: target.id }).await?;
         }
+        tx.commit().await?;
         return Ok(());
     }
-    let follow_id = create_follow(&mut tx, source, target.id, &opts).await?;
-    tx.commit().await?;
-    if let Some(follow_id) = follow_id {
-        notifications::notify(state, target.id, source, NotificationType::Follow, follow_id).await?;
-        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target.id, into_account_id: source }).await?;
+    if let Some(follow_id) = create_follow(&mut tx, source, target.id, &opts).await? {
+        notify(&mut tx, target.id, source, NotificationType::Follow, follow_id).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
-/// Inserts the follow and bumps both counters; `None` if it already existed.
+/// Inserts the follow with its counters and event; `None` if it existed.
 async fn create_follow(
     tx: &mut sqlx::PgConnection,
     source: i64,
@@ -156,8 +167,8 @@ async fn create_follow(
     opts: &FollowOptions,
 ) -> Result<Option<i64>> {
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify, languages, created_at, updated_at)
-         VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $6)
+        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify, languages, uri, created_at, updated_at)
+         VALUES ($1, $2, COALESCE($3, true), COALESCE($4, false), $5, $6, $7, $7)
          ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING id",
     )
     .bind(source)
@@ -165,19 +176,21 @@ async fn create_follow(
     .bind(opts.reblogs)
     .bind(opts.notify)
     .bind(opts.languages.clone().filter(|l| !l.is_empty()))
+    .bind(&opts.uri)
     .bind(time::now())
     .fetch_optional(&mut *tx)
     .await?;
     if id.is_some() {
         accounts::bump_stat(tx, source, Counter::Following, 1).await?;
         accounts::bump_stat(tx, target, Counter::Followers, 1).await?;
+        events::emit(&mut *tx, Event::Followed { account_id: source, target_account_id: target }).await?;
     }
     Ok(id)
 }
 
 /// Removes a follow (and any pending request) from `source` to `target`.
-pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> {
-    let db = &state.db.primary;
+pub async fn unfollow(state: &Core, source: i64, target: i64) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
     // The id of the Follow (or request) being undone, for servers that match on it.
     let follow_uri: Option<Option<String>> = sqlx::query_scalar(
         "SELECT uri FROM follows WHERE account_id = $1 AND target_account_id = $2
@@ -185,22 +198,18 @@ pub async fn unfollow(state: &AppState, source: i64, target: i64) -> Result<()> 
     )
     .bind(source)
     .bind(target)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
-    let mut tx = db.begin().await?;
-    let removed = remove_follow(&mut tx, source, target).await?;
+    remove_follow(&mut tx, source, target).await?;
     sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
         .bind(source)
         .bind(target)
         .execute(&mut *tx)
         .await?;
+    if let Some(follow_uri) = follow_uri {
+        events::emit(&mut *tx, Event::Unfollowed { account_id: source, target_account_id: target, follow_uri }).await?;
+    }
     tx.commit().await?;
-    if removed {
-        worker::enqueue(db, Job::UnmergeFromHome { from_account_id: target, into_account_id: source }).await?;
-    }
-    if let Some(uri) = follow_uri {
-        crate::effects::federation::activities::unfollowed(state, source, target, uri).await?;
-    }
     Ok(())
 }
 
@@ -225,9 +234,8 @@ async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) ->
 type StoredFollowRequest = (Option<bool>, Option<bool>, Option<Vec<String>>, Option<String>);
 
 /// Accepts a pending follow request from `requester` to `target`.
-pub async fn authorize_follow_request(state: &AppState, target: i64, requester: i64) -> Result<()> {
-    let db = &state.db.primary;
-    let mut tx = db.begin().await?;
+pub async fn authorize_follow_request(state: &Core, target: i64, requester: i64) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
     let request: Option<StoredFollowRequest> = sqlx::query_as(
         "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2
          RETURNING show_reblogs, notify, languages, uri",
@@ -237,54 +245,46 @@ pub async fn authorize_follow_request(state: &AppState, target: i64, requester: 
     .fetch_optional(&mut *tx)
     .await?;
     let Some((reblogs, notify, languages, uri)) = request else { return Err(Error::NotFound) };
-    let opts = FollowOptions { reblogs, notify, languages };
-    let follow_id = create_follow(&mut tx, requester, target, &opts).await?;
     // A remote requester's Follow id stays with the follow, for the Accept and a later Undo.
-    sqlx::query("UPDATE follows SET uri = $3 WHERE account_id = $1 AND target_account_id = $2 AND uri IS NULL")
-        .bind(requester)
-        .bind(target)
-        .bind(uri)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
-        .bind(target)
-        .bind(requester)
-        .execute(&mut *tx)
-        .await?;
+    let opts = FollowOptions { reblogs, notify, languages, uri };
+    create_follow(&mut tx, requester, target, &opts).await?;
+    remove_request_notification(&mut tx, target, requester).await?;
     tx.commit().await?;
-    if follow_id.is_some() {
-        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: requester }).await?;
-        crate::effects::federation::activities::follow_accepted(state, target, requester).await?;
-    }
     Ok(())
 }
 
-pub async fn reject_follow_request(state: &AppState, target: i64, requester: i64) -> Result<()> {
+async fn remove_request_notification(tx: &mut sqlx::PgConnection, target: i64, requester: i64) -> Result<()> {
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
+        .bind(target)
+        .bind(requester)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn reject_follow_request(state: &Core, target: i64, requester: i64) -> Result<()> {
     let mut tx = state.db.primary.begin().await?;
-    let removed = sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
-        .bind(requester)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if removed == 0 {
-        return Err(Error::NotFound);
-    }
-    sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = 'follow_request'")
-        .bind(target)
-        .bind(requester)
-        .execute(&mut *tx)
-        .await?;
+    let removed: Option<Option<String>> = sqlx::query_scalar(
+        "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 RETURNING uri",
+    )
+    .bind(requester)
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(follow_uri) = removed else { return Err(Error::NotFound) };
+    remove_request_notification(&mut tx, target, requester).await?;
+    let rejected = Event::FollowRequestRejected { account_id: requester, target_account_id: target, follow_uri };
+    events::emit(&mut *tx, rejected).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Blocks `target`: ends follows and requests both ways and clears the home feed.
-pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> {
+/// Blocks `target`: ends follows and requests both ways and clears the home feeds.
+pub async fn block(state: &Core, source: i64, target_id: i64) -> Result<()> {
     let db = &state.db.primary;
     let target = accounts::get(db, target_id).await?;
     if target.id == source {
-        return Err(Error::Forbidden("This action is not allowed".into()));
+        return Err(not_allowed());
     }
     let mut tx = db.begin().await?;
     remove_follow(&mut tx, source, target.id).await?;
@@ -297,7 +297,7 @@ pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> 
     .bind(target.id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    let added = sqlx::query(
         "INSERT INTO blocks (account_id, target_account_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
          ON CONFLICT (account_id, target_account_id) DO NOTHING",
     )
@@ -305,40 +305,39 @@ pub async fn block(state: &AppState, source: i64, target_id: i64) -> Result<()> 
     .bind(target.id)
     .bind(time::now())
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if added > 0 {
+        events::emit(&mut *tx, Event::Blocked { account_id: source, target_account_id: target.id }).await?;
+    }
     tx.commit().await?;
-    worker::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
-    worker::enqueue(db, Job::ClearFromHome { account_id: target.id, target_account_id: source }).await?;
-    crate::effects::federation::activities::blocked(state, source, target.id, true).await
+    Ok(())
 }
 
-pub async fn unblock(state: &AppState, source: i64, target: i64) -> Result<()> {
+pub async fn unblock(state: &Core, source: i64, target: i64) -> Result<()> {
     accounts::get(&state.db.primary, target).await?;
+    let mut tx = state.db.primary.begin().await?;
     let removed = sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
         .bind(source)
         .bind(target)
-        .execute(&state.db.primary)
+        .execute(&mut *tx)
         .await?;
     if removed.rows_affected() > 0 {
-        crate::effects::federation::activities::blocked(state, source, target, false).await?;
+        events::emit(&mut *tx, Event::Unblocked { account_id: source, target_account_id: target }).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
 /// Mutes `target` (optionally hiding notifications, optionally for `duration` seconds).
-pub async fn mute(
-    state: &AppState,
-    source: i64,
-    target_id: i64,
-    notifications: bool,
-    duration: Option<i64>,
-) -> Result<()> {
+pub async fn mute(state: &Core, source: i64, target_id: i64, notifications: bool, duration: Option<i64>) -> Result<()> {
     let db = &state.db.primary;
     let target = accounts::get(db, target_id).await?;
     if target.id == source {
-        return Err(Error::Forbidden("This action is not allowed".into()));
+        return Err(not_allowed());
     }
     let expires_at = duration.filter(|d| *d > 0).map(|d| time::now() + chrono::Duration::seconds(d));
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO mutes (account_id, target_account_id, hide_notifications, expires_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)
@@ -350,30 +349,33 @@ pub async fn mute(
     .bind(notifications)
     .bind(expires_at)
     .bind(time::now())
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    worker::enqueue(db, Job::ClearFromHome { account_id: source, target_account_id: target.id }).await?;
+    events::emit(&mut *tx, Event::Muted { account_id: source, target_account_id: target.id }).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-pub async fn unmute(state: &AppState, source: i64, target: i64) -> Result<()> {
+pub async fn unmute(state: &Core, source: i64, target: i64) -> Result<()> {
     let db = &state.db.primary;
     accounts::get(db, target).await?;
+    let mut tx = db.begin().await?;
     let removed = sqlx::query("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2")
         .bind(source)
         .bind(target)
-        .execute(db)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     let following: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)")
             .bind(source)
             .bind(target)
-            .fetch_one(db)
+            .fetch_one(&mut *tx)
             .await?;
     if removed > 0 && following {
-        worker::enqueue(db, Job::MergeIntoHome { from_account_id: target, into_account_id: source }).await?;
+        events::emit(&mut *tx, Event::Unmuted { account_id: source, target_account_id: target }).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

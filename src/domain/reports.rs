@@ -5,8 +5,11 @@
 use chrono::NaiveDateTime;
 use sqlx::{FromRow, PgPool};
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
-use crate::{AppState, core::time, model::accounts};
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::model::accounts;
 
 /// Mastodon's comment limit for local reporters; reports from elsewhere keep 5,000.
 pub const COMMENT_LIMIT: usize = 1_000;
@@ -51,7 +54,7 @@ pub struct NewReport {
 /// Files a local user's report. The reported statuses must be the target's and visible
 /// to the reporter (404 otherwise, as Mastodon answers). With `forward`, a report about a
 /// remote account is also sent to its server.
-pub async fn file(state: &AppState, reporter: i64, new: NewReport) -> Result<Report> {
+pub async fn file(state: &Core, reporter: i64, new: NewReport) -> Result<Report> {
     let db = &state.db.primary;
     let target = accounts::find_many(db, &[new.target_account_id]).await?.pop().ok_or(Error::NotFound)?;
     if target.suspended_at.is_some() {
@@ -88,11 +91,7 @@ pub async fn file(state: &AppState, reporter: i64, new: NewReport) -> Result<Rep
         forwarded,
         uri: Some(&uri),
     };
-    let report = insert(db, &filed).await?;
-    if forwarded {
-        crate::effects::federation::flags::forward(state, &report, &target).await?;
-    }
-    Ok(report)
+    insert(db, &filed).await
 }
 
 /// A report as stored.
@@ -107,8 +106,10 @@ pub(crate) struct Filed<'a> {
     pub uri: Option<&'a str>,
 }
 
+/// Stores a report, local or remote; a forwarded one then goes to the target's server.
 pub(crate) async fn insert(db: &PgPool, filed: &Filed<'_>) -> Result<Report> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut tx = db.begin().await?;
+    let report: Report = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO reports (account_id, target_account_id, status_ids, comment, category, forwarded, uri,
                               created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
@@ -122,8 +123,19 @@ pub(crate) async fn insert(db: &PgPool, filed: &Filed<'_>) -> Result<Report> {
     .bind(filed.forwarded)
     .bind(filed.uri)
     .bind(time::now())
-    .fetch_one(db)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    events::emit(&mut *tx, Event::ReportFiled { report_id: report.id, forward: filed.forwarded }).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+pub async fn find(db: &PgPool, id: i64) -> Result<Report> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM reports WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Reports about an account, newest first (for the admin CLI and tests).

@@ -4,11 +4,12 @@
 
 use sqlx::{FromRow, PgPool};
 
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::pagination::Page;
 use crate::core::text;
-use crate::worker::{self, Job};
-use crate::{AppState, core::time};
+use crate::core::time;
+use crate::domain::events::{self, Event};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Tag {
@@ -73,7 +74,7 @@ pub async fn follow(db: &PgPool, account_id: i64, tag: &Tag) -> Result<()> {
 
 /// Unfollows, and takes the tag's statuses out of the home feed unless they are there for
 /// another reason (a followed author, another followed tag).
-pub async fn unfollow(state: &AppState, account_id: i64, tag: &Tag) -> Result<()> {
+pub async fn unfollow(state: &Core, account_id: i64, tag: &Tag) -> Result<()> {
     let mut tx = state.db.primary.begin().await?;
     let removed = sqlx::query("DELETE FROM tag_follows WHERE account_id = $1 AND tag_id = $2")
         .bind(account_id)
@@ -82,7 +83,7 @@ pub async fn unfollow(state: &AppState, account_id: i64, tag: &Tag) -> Result<()
         .await?
         .rows_affected();
     if removed > 0 {
-        worker::enqueue(&mut *tx, Job::UnmergeTagFromHome { account_id, tag_id: tag.id }).await?;
+        events::emit(&mut *tx, Event::TagUnfollowed { account_id, tag_id: tag.id }).await?;
     }
     tx.commit().await?;
     Ok(())

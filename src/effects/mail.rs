@@ -17,14 +17,14 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::core::config::{Config, SmtpConfig, SmtpSecurity};
 use crate::core::error::{Error, Result};
+use crate::core::queue;
 use crate::model::notifications::NotificationType;
 use crate::render::entities::escape_html;
-use crate::worker::{self, Job};
 
-/// What a `mailers` job sends.
+/// The mail jobs (the `mailers` queue).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "mail")]
-pub enum MailJob {
+#[serde(tag = "type")]
+pub enum Job {
     Confirmation {
         user_id: i64,
     },
@@ -33,9 +33,46 @@ pub enum MailJob {
         user_id: i64,
         token: String,
     },
+    /// A new notification: decides now whether it is mailed (two minutes later).
+    NotificationCreated {
+        notification_id: i64,
+    },
     Notification {
         notification_id: i64,
     },
+}
+
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Mail";
+    fn queue(&self) -> &'static str {
+        "mailers"
+    }
+    /// A mail server may be down for a while: about four days of retries.
+    fn max_attempts(&self) -> i32 {
+        12
+    }
+}
+
+impl Job {
+    /// Renders and sends one mail (nothing when it no longer applies). `job_id` marks a sent
+    /// mail, so a job that runs again after its worker died does not send it twice.
+    pub async fn perform(self, state: &AppState, job_id: i64) -> Result<()> {
+        let mail = match self {
+            Job::Confirmation { user_id } => confirmation(state, user_id).await?,
+            Job::PasswordReset { user_id, token } => password_reset(state, user_id, &token).await?,
+            Job::NotificationCreated { notification_id } => return queue_notification(state, notification_id).await,
+            Job::Notification { notification_id } => notification(state, notification_id).await?,
+        };
+        let Some(mail) = mail else { return Ok(()) };
+        let sent = state.redis.key(format!("ferrodon:mailed:{job_id}"));
+        let mut redis = state.redis.conn().await?;
+        if redis.exists(&sent).await? {
+            return Ok(());
+        }
+        send(&state.config, mail).await?;
+        let _: () = redis.set_ex(&sent, 1, 7 * 86_400).await?;
+        Ok(())
+    }
 }
 
 /// A rendered mail.
@@ -49,19 +86,6 @@ pub struct Mail {
 
 /// Mastodon sends notification mails two minutes after the notification.
 const NOTIFICATION_DELAY_SECONDS: i64 = 120;
-
-/// Renders and sends one mail job (nothing when it no longer applies).
-pub async fn deliver(state: &AppState, job: &MailJob) -> Result<()> {
-    let mail = match job {
-        MailJob::Confirmation { user_id } => confirmation(state, *user_id).await?,
-        MailJob::PasswordReset { user_id, token } => password_reset(state, *user_id, token).await?,
-        MailJob::Notification { notification_id } => notification(state, *notification_id).await?,
-    };
-    match mail {
-        Some(mail) => send(&state.config, mail).await,
-        None => Ok(()),
-    }
-}
 
 fn build(config: &Config, mail: Mail) -> Result<lettre::Message> {
     let from: Mailbox = config.mail.from.parse().map_err(|e| Error::internal(format!("SMTP_FROM_ADDRESS: {e}")))?;
@@ -269,13 +293,18 @@ fn mailed_by_default(kind: NotificationType) -> Option<bool> {
 /// After a notification: queues its mail (two minutes later) when the recipient keeps that
 /// kind of mail on and is not reading along on a streaming connection, unless they asked
 /// for mail always (Mastodon's NotifyService rules).
-pub async fn queue_notification(state: &AppState, recipient: i64, kind: NotificationType, id: i64) -> Result<()> {
-    let Some(default) = mailed_by_default(kind) else { return Ok(()) };
+async fn queue_notification(state: &AppState, notification_id: i64) -> Result<()> {
+    let found: Option<(i64, String)> = sqlx::query_as("SELECT account_id, type FROM notifications WHERE id = $1")
+        .bind(notification_id)
+        .fetch_optional(&state.db.primary)
+        .await?;
+    let Some((recipient, kind)) = found else { return Ok(()) };
+    let Some(default) = NotificationType::parse(&kind).and_then(mailed_by_default) else { return Ok(()) };
     let user = crate::model::accounts::user_by_account(&state.db.primary, recipient).await?;
     let Some(user) = user.filter(|u| u.confirmed_at.is_some()) else { return Ok(()) };
     let settings = user.settings().other;
     let setting = |key: &str| settings.get(key).and_then(serde_json::Value::as_bool);
-    if !setting(&format!("notification_emails.{}", kind.as_str())).unwrap_or(default) {
+    if !setting(&format!("notification_emails.{kind}")).unwrap_or(default) {
         return Ok(());
     }
     if !setting("always_send_emails").unwrap_or(false) {
@@ -285,6 +314,6 @@ pub async fn queue_notification(state: &AppState, recipient: i64, kind: Notifica
             return Ok(());
         }
     }
-    let job = Job::Mail(MailJob::Notification { notification_id: id });
-    worker::enqueue_in(&state.db.primary, job, NOTIFICATION_DELAY_SECONDS).await
+    let job = Job::Notification { notification_id };
+    queue::enqueue_in(&state.db.primary, &job, NOTIFICATION_DELAY_SECONDS).await
 }

@@ -1,6 +1,7 @@
 //! Effects of domain events: federation delivery, feed fan-out, live streaming events,
 //! mail, search indexing and media processing.
 
+mod dispatch;
 pub mod federation;
 pub mod feeds;
 pub mod mail;
@@ -10,21 +11,32 @@ pub mod streaming;
 
 use std::sync::Arc;
 
+use crate::core::Core;
 use crate::core::config::Config;
 use crate::core::db::Db;
 use crate::core::redis::Redis;
 use crate::effects::media::Storage;
 
+pub use dispatch::dispatch;
+
+/// The state every process shares: the core (configuration, PostgreSQL) and the
+/// connections of the effects. Domain operations take the `Core` it dereferences to.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
+    pub core: Core,
     pub redis: Redis,
     pub storage: Storage,
     /// Outgoing federation requests (SSRF-guarded).
     pub http: crate::effects::federation::http::Client,
     /// The Meilisearch backend of search, when `MEILI_URL` is set.
     pub search: Option<Arc<crate::effects::search::meili::Meili>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl AppState {
@@ -36,7 +48,7 @@ impl AppState {
     pub fn for_worker(&self, workers: usize) -> crate::Result<AppState> {
         let share = self.config.pool_size().div_ceil(workers.max(1) as u32);
         Ok(AppState {
-            db: Db::connect_lazy(&self.config, share)?,
+            core: Core { config: self.config.clone(), db: Db::connect_lazy(&self.config, share)? },
             redis: Redis::connect(&self.config.redis_url, &self.config.redis_key_prefix)?,
             ..self.clone()
         })
@@ -51,6 +63,6 @@ impl AppState {
             Some(meili) => Some(Arc::new(crate::effects::search::meili::Meili::new(meili)?)),
             None => None,
         };
-        Ok(AppState { config: Arc::new(config), db, redis, storage, http, search })
+        Ok(AppState { core: Core { config: Arc::new(config), db }, redis, storage, http, search })
     }
 }

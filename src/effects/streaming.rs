@@ -5,9 +5,11 @@
 //! streaming server keeps alive for the channels it listens to.
 
 use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::core::error::Result;
+use crate::core::queue;
 use crate::core::text::normalize_hashtag;
 use crate::model::hydrate;
 use crate::model::statuses::{Status, Visibility};
@@ -218,34 +220,78 @@ pub async fn status_to_public(state: &AppState, status: &Status, update: bool) -
     Ok(())
 }
 
-/// A deleted public status: `delete` to the public and hashtag streams. (Home streams
-/// hear of it when the status leaves their feeds.)
-pub async fn status_deleted(state: &AppState, status: &Status, tags: &[String]) -> Result<()> {
-    let payload = Value::String(status.id.to_string());
-    for channel in public_channels(status, tags) {
-        publish(state, &channel, "delete", payload.clone()).await?;
+/// The streaming effects that are not part of a fan-out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type")]
+pub enum Job {
+    /// A new notification, to its recipient's notification stream.
+    Notification { account_id: i64, notification_id: i64 },
+    /// A deleted public status, to the public and hashtag streams (home streams hear of it
+    /// when it leaves their feeds).
+    StatusDeleted { status: Box<Status>, tags: Vec<String> },
+    /// Ends every stream opened with a revoked token.
+    KillToken { token_id: i64 },
+}
+
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Streaming";
+}
+
+impl Job {
+    /// `job_id` identifies this job's run: a job that runs again (its worker died after
+    /// publishing) publishes nothing more.
+    pub async fn perform(self, state: &AppState, job_id: i64) -> Result<()> {
+        let messages = match self {
+            Job::Notification { account_id, notification_id } => {
+                notification(state, account_id, notification_id).await?.into_iter().collect()
+            }
+            Job::StatusDeleted { status, tags } => {
+                let message = json!({ "event": "delete", "payload": status.id.to_string() }).to_string();
+                public_channels(&status, &tags).into_iter().map(|c| (c, message.clone())).collect()
+            }
+            Job::KillToken { token_id } => {
+                vec![(access_token_channel(token_id), json!({ "event": "kill", "payload": "1" }).to_string())]
+            }
+        };
+        publish_once(state, job_id, &messages).await
     }
+}
+
+/// Publishes `messages` (channel, message) unless job `job_id` already did: the marker and
+/// the messages go in one script, so they happen together or not at all.
+async fn publish_once(state: &AppState, job_id: i64, messages: &[(String, String)]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+        redis::Script::new(
+            "if redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then
+               for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+             end
+             return 0",
+        )
+    });
+    let mut invocation = SCRIPT.prepare_invoke();
+    invocation.key(state.redis.key(format!("ferrodon:published:{job_id}")));
+    for (channel, message) in messages {
+        invocation.arg(state.redis.key(channel)).arg(message);
+    }
+    let mut conn = state.redis.conn().await?;
+    let _: i64 = invocation.invoke_async(&mut conn).await?;
     Ok(())
 }
 
-/// A new notification, to its recipient's notification stream if they are listening.
-pub async fn notification(state: &AppState, recipient: i64, notification_id: i64) -> Result<()> {
+/// The `notification` event for a recipient listening on their notification stream.
+async fn notification(state: &AppState, recipient: i64, notification_id: i64) -> Result<Option<(String, String)>> {
     let channel = notifications_channel(recipient);
     if !subscribed(state, std::slice::from_ref(&channel)).await?.first().copied().unwrap_or(false) {
-        return Ok(());
+        return Ok(None);
     }
     let db = &state.db.primary;
     let n = notifications::get(db, recipient, notification_id).await?;
-    let Some(from) = accounts::find(db, n.from_account_id).await? else { return Ok(()) };
+    let Some(from) = accounts::find(db, n.from_account_id).await? else { return Ok(None) };
     let status_ids: Vec<i64> = n.status_id.into_iter().collect();
     let bundle = hydrate::load(db, &status_ids, Some(recipient)).await?;
-    if let Some(payload) = entities::notification(&n, &from, &bundle, &state.config) {
-        publish(state, &channel, "notification", payload).await?;
-    }
-    Ok(())
-}
-
-/// Ends every stream opened with a token (revoked) or by an account (suspended).
-pub async fn kill_token_streams(state: &AppState, token_id: i64) -> Result<()> {
-    publish(state, &access_token_channel(token_id), "kill", Value::String("1".into())).await
+    Ok(entities::notification(&n, &from, &bundle, &state.config)
+        .map(|payload| (channel, json!({ "event": "notification", "payload": payload }).to_string())))
 }

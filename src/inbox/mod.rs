@@ -15,8 +15,10 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
+use crate::core::queue;
 use crate::effects::federation::signatures::{self, MessageSignature, SignatureError, SignatureHeader};
-use crate::worker::{self, Job};
+
+mod activities;
 use crate::{
     domain::domain_blocks,
     effects::federation::{availability, remote},
@@ -173,5 +175,30 @@ pub async fn receive(state: &AppState, request: SignedRequest<'_>) -> Result<()>
     if let Some(host) = remote::authority(&actor_uri) {
         availability::heard_from(state, &host).await?;
     }
-    worker::enqueue(&state.db.primary, Job::Ingress { account_id, activity }).await
+    queue::enqueue(&state.db.primary, &Job::Process { account_id, activity }).await
+}
+
+/// The inbox's job: an activity whose signature checked out, processed on the `ingress`
+/// queue (Mastodon's ActivityPub::ProcessingWorker).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(tag = "type")]
+pub enum Job {
+    Process { account_id: i64, activity: Value },
+}
+
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Ingress";
+    fn queue(&self) -> &'static str {
+        "ingress"
+    }
+    fn max_attempts(&self) -> i32 {
+        8
+    }
+}
+
+impl Job {
+    pub async fn perform(self, state: &AppState) -> Result<()> {
+        let Job::Process { account_id, activity } = self;
+        activities::process(state, account_id, &activity).await
+    }
 }

@@ -10,8 +10,8 @@ use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
 use crate::core::error::Result;
 use crate::domain::polls::{self, Poll, ViewerVotes};
-use crate::effects::media::{self, MediaAttachment};
 use crate::model::accounts::{self, Account};
+use crate::model::media::{self, MediaAttachment};
 use crate::model::statuses::{self, Status};
 
 #[derive(Debug, Clone, Default, FromRow)]

@@ -4,5 +4,6 @@ pub mod accounts;
 pub mod hydrate;
 pub mod instance;
 pub mod markers;
+pub mod media;
 pub mod notifications;
 pub mod statuses;

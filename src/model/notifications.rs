@@ -1,5 +1,5 @@
-//! Notifications: created by the actions that cause them (after Mastodon's NotifyService
-//! filters), listed plain (v1) or grouped (v2).
+//! Notification rows: their types, and the queries that list them plain (v1) or grouped (v2).
+//! They are created by `domain::notifications::notify`.
 
 use chrono::NaiveDateTime;
 use sqlx::AssertSqlSafe;
@@ -7,8 +7,6 @@ use sqlx::{FromRow, PgPool};
 
 use crate::core::error::{Error, Result};
 use crate::core::pagination::Page;
-use crate::core::time;
-use crate::{AppState, effects::streaming};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationType {
@@ -26,6 +24,20 @@ impl NotificationType {
     pub const ALL: [&'static str; 8] =
         ["mention", "status", "reblog", "follow", "follow_request", "favourite", "update", "poll"];
 
+    pub fn parse(name: &str) -> Option<NotificationType> {
+        Self::ALL.iter().position(|n| *n == name).map(|i| Self::VARIANTS[i])
+    }
+    const VARIANTS: [NotificationType; 8] = [
+        NotificationType::Mention,
+        NotificationType::Status,
+        NotificationType::Reblog,
+        NotificationType::Follow,
+        NotificationType::FollowRequest,
+        NotificationType::Favourite,
+        NotificationType::Update,
+        NotificationType::Poll,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationType::Mention => "mention",
@@ -39,7 +51,7 @@ impl NotificationType {
         }
     }
     /// The polymorphic `activity_type` column: which table `activity_id` points into.
-    fn activity_type(self) -> &'static str {
+    pub fn activity_type(self) -> &'static str {
         match self {
             NotificationType::Mention => "Mention",
             NotificationType::Status | NotificationType::Reblog | NotificationType::Update => "Status",
@@ -53,65 +65,6 @@ impl NotificationType {
     pub fn groupable(name: &str) -> bool {
         matches!(name, "favourite" | "reblog" | "follow")
     }
-}
-
-/// Creates a notification unless the recipient would not want it: from themselves,
-/// from an account they block or mute with notifications hidden, or from one that blocks
-/// them. Only local accounts (with a user) are notified. The end of a poll is the one
-/// notification authors get about their own activity.
-pub async fn notify(
-    state: &AppState,
-    recipient: i64,
-    from: i64,
-    kind: NotificationType,
-    activity_id: i64,
-) -> Result<Option<i64>> {
-    if recipient == from && kind != NotificationType::Poll {
-        return Ok(None);
-    }
-    let db = &state.db.primary;
-    let now = time::now();
-    let group_key = match kind {
-        NotificationType::Favourite | NotificationType::Reblog => {
-            let status_id = target_status_of(db, kind, activity_id).await?;
-            Some(format!("{}-{}-{}", kind.as_str(), status_id.unwrap_or(0), now.and_utc().timestamp() / 3600))
-        }
-        NotificationType::Follow => Some(format!("follow-{}", now.and_utc().timestamp() / 3600)),
-        _ => None,
-    };
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type, group_key)
-         SELECT $1, $2, $3, $3, $4, $5, $6, $7
-          WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND NOT disabled)
-            AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
-                                                  OR (account_id = $5 AND target_account_id = $4))
-            AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $4 AND target_account_id = $5 AND hide_notifications
-                              AND (expires_at IS NULL OR expires_at > $3))
-         RETURNING id",
-    )
-    .bind(activity_id)
-    .bind(kind.activity_type())
-    .bind(now)
-    .bind(recipient)
-    .bind(from)
-    .bind(kind.as_str())
-    .bind(group_key)
-    .fetch_optional(db)
-    .await?;
-    if let Some(id) = id {
-        streaming::notification(state, recipient, id).await?;
-        crate::effects::mail::queue_notification(state, recipient, kind, id).await?;
-    }
-    Ok(id)
-}
-
-async fn target_status_of(db: &PgPool, kind: NotificationType, activity_id: i64) -> Result<Option<i64>> {
-    let sql = match kind {
-        NotificationType::Favourite => "SELECT status_id FROM favourites WHERE id = $1",
-        NotificationType::Reblog => "SELECT reblog_of_id FROM statuses WHERE id = $1",
-        _ => return Ok(Some(activity_id)),
-    };
-    Ok(sqlx::query_scalar::<_, Option<i64>>(sql).bind(activity_id).fetch_optional(db).await?.flatten())
 }
 
 /// The status a notification is about, derived from its activity.

@@ -55,7 +55,7 @@ impl Visibility {
     }
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Status {
     pub id: i64,
     pub uri: Option<String>,

@@ -12,11 +12,11 @@ use crate::domain::oauth::Application;
 use crate::domain::polls::{Poll, ViewerVotes};
 use crate::domain::posting::{Edit, mention_resolver};
 use crate::domain::relationships::Relationship;
-use crate::effects::media::{MediaAttachment, MediaType, ProfileImage};
 use crate::model::accounts::{Account, User};
 use crate::model::hydrate::StatusBundle;
 use crate::model::notifications::Notification;
 use crate::model::statuses::{Status, Visibility};
+use crate::{model::media::MediaAttachment, model::media::MediaType, model::media::ProfileImage};
 
 fn no_mentions(_: &text::MentionToken) -> Option<ResolvedMention> {
     None

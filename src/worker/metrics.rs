@@ -32,7 +32,7 @@ pub fn render(stats: &[QueueStats]) -> String {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match queue::stats(&state).await {
+    match queue::stats(&state.db.primary).await {
         Ok(stats) => HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(render(&stats)),
         Err(e) => {
             tracing::error!(error = %e, "queue metrics failed");

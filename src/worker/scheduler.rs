@@ -8,15 +8,18 @@ use tokio::sync::watch;
 
 use crate::AppState;
 use crate::core::error::Result;
-use crate::worker::{Job, enqueue};
+use crate::core::queue::{self, NewJob};
+use crate::domain::deferred;
+use crate::effects::feeds;
 
 const TICK: Duration = Duration::from_secs(5);
 
-fn job_for(schedule: &str) -> Option<Job> {
-    match schedule {
-        "feeds_vacuum" => Some(Job::VacuumFeeds),
+fn job_for(schedule: &str) -> Result<Option<NewJob>> {
+    Ok(match schedule {
+        "feeds_vacuum" => Some(NewJob::of(&feeds::Job::Vacuum)?),
+        "idempotency_keys_vacuum" => Some(NewJob::of(&deferred::Job::VacuumIdempotencyKeys)?),
         _ => None,
-    }
+    })
 }
 
 /// Enqueues the jobs whose time has come; returns their schedule names.
@@ -33,8 +36,8 @@ pub async fn tick(state: &AppState) -> Result<Vec<String>> {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(name) = due else { break };
-        match job_for(&name) {
-            Some(job) => enqueue(&mut *tx, job).await?,
+        match job_for(&name)? {
+            Some(job) => queue::insert(&mut *tx, &job).await?,
             None => tracing::warn!(schedule = name, "unknown schedule"),
         }
         tx.commit().await?;

@@ -300,11 +300,13 @@ async fn rejected_writes_leave_no_trace() {
     assert_eq!(count(&app, "conversations").await, before_conversations);
     assert_eq!(count(&app, "mentions").await, 0);
     assert_eq!(count(&app, "notifications").await, 0);
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE payload->>'type' = 'Distribute'")
-        .fetch_one(&app.state.db.primary)
-        .await
-        .unwrap();
-    assert_eq!(jobs, 1, "only bob's post was queued for fan-out");
+    let jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM ferrodon_jobs WHERE kind = 'Event' AND payload->>'type' = 'StatusCreated'",
+    )
+    .fetch_one(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!(jobs, 1, "only bob's post has its effects to come");
 
     // Interactions with a status alice cannot see.
     for action in ["favourite", "bookmark", "reblog", "pin"] {

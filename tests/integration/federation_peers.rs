@@ -461,19 +461,19 @@ async fn deliveries_to_a_server_that_is_down_are_retried_until_it_is_back() {
     a.post_status(&alice, json!({ "status": "are you there, B?" })).await;
     a.drain_jobs().await;
     let waiting: Vec<(i32, bool)> =
-        sqlx::query_as("SELECT attempts, dead_at IS NULL FROM ferrodon_jobs WHERE kind = 'Deliver'")
+        sqlx::query_as("SELECT attempts, dead_at IS NULL FROM ferrodon_jobs WHERE payload->>'type' = 'Deliver'")
             .fetch_all(&a.state.db.primary)
             .await
             .unwrap();
     assert_eq!(waiting, vec![(1, true)], "one failed attempt, waiting for its retry");
 
     b.start_server().await;
-    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE kind = 'Deliver'")
+    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE payload->>'type' = 'Deliver'")
         .execute(&a.state.db.primary)
         .await
         .unwrap();
     settle(&a, &b).await;
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE kind = 'Deliver'")
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE payload->>'type' = 'Deliver'")
         .fetch_one(&a.state.db.primary)
         .await
         .unwrap();
@@ -505,7 +505,7 @@ async fn a_server_failing_for_seven_days_is_skipped_until_it_is_heard_from() {
 
     // While unavailable, deliveries are dropped without trying.
     b.start_server().await;
-    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE kind = 'Deliver'")
+    sqlx::query("UPDATE ferrodon_jobs SET run_at = now() WHERE payload->>'type' = 'Deliver'")
         .execute(&a.state.db.primary)
         .await
         .unwrap();

@@ -199,14 +199,23 @@ async fn large_fanouts_are_chunked_behind_ordinary_posts() {
     app.follow(&fans[4], &friend).await;
     let big = app.post_status(&celebrity, json!({ "status": "to all my fans" })).await;
     let queues: Vec<String> = vec!["default".into()];
-    // The first job writes the first chunk and queues the rest...
-    let first = ferrodon::core::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
-    assert_eq!(first.kind, "Distribute");
+    let next_job =
+        || async { ferrodon::core::queue::claim(&app.state.db.primary, &queues, "test", 60).await.unwrap().unwrap() };
+    // The post's event becomes its fan-out job...
+    let event = next_job().await;
+    assert_eq!(event.name(), "Event/StatusCreated");
+    ferrodon::worker::runner::run_claimed(&app.state, event).await.unwrap();
+    // ...which writes the first chunk and queues the rest...
+    let first = next_job().await;
+    assert_eq!(first.name(), "Feeds/Distribute");
     ferrodon::worker::runner::run_claimed(&app.state, first).await.unwrap();
     // ...behind an ordinary post made meanwhile.
     let small = app.post_status(&friend, json!({ "status": "an ordinary post" })).await;
-    let next = ferrodon::core::queue::claim(&app.state, &queues, "test").await.unwrap().unwrap();
-    assert_eq!(next.kind, "Distribute");
+    let event = next_job().await;
+    assert_eq!(event.name(), "Event/StatusCreated");
+    ferrodon::worker::runner::run_claimed(&app.state, event).await.unwrap();
+    let next = next_job().await;
+    assert_eq!(next.name(), "Feeds/Distribute");
     assert_eq!(next.payload["status_id"], small["id"].as_str().unwrap().parse::<i64>().unwrap());
     ferrodon::worker::runner::run_claimed(&app.state, next).await.unwrap();
     app.drain_jobs().await;

@@ -141,7 +141,7 @@ async fn polls_are_created_read_and_voted_with_mastodons_rules() {
     // The poll ends: the author and the voters are told, and totals show.
     let poll_id: i64 = multi["poll"]["id"].as_str().unwrap().parse().unwrap();
     app.end_poll(poll_id).await;
-    ferrodon::domain::polls::ended(&app.state, poll_id).await.unwrap();
+    ferrodon::domain::polls::end(&app.state, poll_id).await.unwrap();
     for user in [&alice, &bob] {
         let notes = app.get("/api/v1/notifications?types[]=poll", Some(&user.token)).await.expect(200);
         assert_eq!(

@@ -8,10 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestApp;
-use ferrodon::{
-    core::queue,
-    worker::{self, Job},
-};
+use ferrodon::core::queue;
+use ferrodon::effects::feeds;
+use ferrodon::worker::{self, Probe};
 
 fn queues(names: &[&str]) -> Vec<String> {
     names.iter().map(|q| q.to_string()).collect()
@@ -59,18 +58,21 @@ async fn claimed_by_someone(app: &TestApp) -> bool {
 async fn earlier_queues_first_then_oldest_first() {
     let app = TestApp::spawn().await;
     let db = &app.state.db.primary;
-    worker::enqueue(db, Job::Probe { key: "a".into(), hold_ms: 0 }).await.unwrap();
-    worker::enqueue(db, Job::Probe { key: "b".into(), hold_ms: 0 }).await.unwrap();
-    worker::enqueue(db, Job::VacuumFeeds).await.unwrap();
+    queue::enqueue(db, &Probe { key: "a".into(), hold_ms: 0 }).await.unwrap();
+    queue::enqueue(db, &Probe { key: "b".into(), hold_ms: 0 }).await.unwrap();
+    queue::enqueue(db, &feeds::Job::Vacuum).await.unwrap();
     let order = queues(&["scheduler", "default"]);
-    let first = queue::claim(&app.state, &order, "test").await.unwrap().unwrap();
-    assert_eq!(first.kind, "VacuumFeeds");
-    let second = queue::claim(&app.state, &order, "test").await.unwrap().unwrap();
+    let first = queue::claim(&app.state.db.primary, &order, "test", 60).await.unwrap().unwrap();
+    assert_eq!(first.name(), "Feeds/Vacuum");
+    let second = queue::claim(&app.state.db.primary, &order, "test", 60).await.unwrap().unwrap();
     assert_eq!(second.payload["key"], "a");
-    let third = queue::claim(&app.state, &order, "test").await.unwrap().unwrap();
+    let third = queue::claim(&app.state.db.primary, &order, "test", 60).await.unwrap().unwrap();
     assert_eq!(third.payload["key"], "b");
-    assert!(queue::claim(&app.state, &order, "test").await.unwrap().is_none(), "leased jobs are not claimed twice");
-    let only_push = queue::claim(&app.state, &queues(&["push"]), "test").await.unwrap();
+    assert!(
+        queue::claim(&app.state.db.primary, &order, "test", 60).await.unwrap().is_none(),
+        "leased jobs are not claimed twice"
+    );
+    let only_push = queue::claim(&app.state.db.primary, &queues(&["push"]), "test", 60).await.unwrap();
     assert!(only_push.is_none(), "a worker only takes jobs of its queues");
 }
 
@@ -78,12 +80,15 @@ async fn earlier_queues_first_then_oldest_first() {
 async fn failures_retry_later_then_land_in_the_dead_set() {
     let app = TestApp::spawn().await;
     let db = &app.state.db.primary;
-    worker::enqueue(db, Job::Probe { key: "x".into(), hold_ms: 0 }).await.unwrap();
+    queue::enqueue(db, &Probe { key: "x".into(), hold_ms: 0 }).await.unwrap();
     let all = queues(&["default"]);
-    let job = queue::claim(&app.state, &all, "test").await.unwrap().unwrap();
-    queue::fail(&app.state, &job, "boom", Some(60)).await.unwrap();
-    assert!(queue::claim(&app.state, &all, "test").await.unwrap().is_none(), "a retry waits for its backoff");
-    let stats = queue::stats(&app.state).await.unwrap();
+    let job = queue::claim(&app.state.db.primary, &all, "test", 60).await.unwrap().unwrap();
+    queue::fail(&app.state.db.primary, &job, "boom", Some(60)).await.unwrap();
+    assert!(
+        queue::claim(&app.state.db.primary, &all, "test", 60).await.unwrap().is_none(),
+        "a retry waits for its backoff"
+    );
+    let stats = queue::stats(&app.state.db.primary).await.unwrap();
     let default = stats.iter().find(|q| q.queue == "default").unwrap();
     assert_eq!((default.scheduled, default.dead), (1, 0));
 
@@ -95,19 +100,19 @@ async fn failures_retry_later_then_land_in_the_dead_set() {
     .await
     .unwrap();
     assert_eq!(worker::drain(&app.state, &all).await.unwrap(), 1);
-    let dead = queue::dead(&app.state, Some("default"), 10).await.unwrap();
+    let dead = queue::dead(&app.state.db.primary, Some("default"), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].last_error.as_deref().unwrap().contains("unreadable job payload"));
-    assert_eq!(queue::retry_dead(&app.state, Some("default"), None).await.unwrap(), 1);
-    assert!(queue::dead(&app.state, None, 10).await.unwrap().is_empty());
-    let again = queue::claim(&app.state, &all, "test").await.unwrap().unwrap();
+    assert_eq!(queue::retry_dead(&app.state.db.primary, Some("default"), None).await.unwrap(), 1);
+    assert!(queue::dead(&app.state.db.primary, None, 10).await.unwrap().is_empty());
+    let again = queue::claim(&app.state.db.primary, &all, "test", 60).await.unwrap().unwrap();
     assert_eq!(again.kind, "Bogus");
 }
 
 #[tokio::test]
 async fn a_killed_worker_loses_nothing() {
     let app = TestApp::spawn().await;
-    worker::enqueue(&app.state.db.primary, Job::Probe { key: "survivor".into(), hold_ms: 3000 }).await.unwrap();
+    queue::enqueue(&app.state.db.primary, &Probe { key: "survivor".into(), hold_ms: 3000 }).await.unwrap();
     let mut first = worker_process(&app, &["default"]);
     wait_until("the first worker to claim the job", Duration::from_secs(20), async || claimed_by_someone(&app).await)
         .await;
@@ -126,7 +131,7 @@ async fn a_killed_worker_loses_nothing() {
 #[tokio::test]
 async fn sigterm_lets_the_running_job_finish() {
     let app = TestApp::spawn().await;
-    worker::enqueue(&app.state.db.primary, Job::Probe { key: "finishes".into(), hold_ms: 1500 }).await.unwrap();
+    queue::enqueue(&app.state.db.primary, &Probe { key: "finishes".into(), hold_ms: 1500 }).await.unwrap();
     let mut worker = worker_process(&app, &["default"]);
     wait_until("the worker to claim the job", Duration::from_secs(20), async || claimed_by_someone(&app).await).await;
     let status = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
@@ -153,7 +158,7 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
     });
     let fired: usize = futures_util::future::join_all(ticks).await.into_iter().map(|r| r.unwrap().len()).sum();
     assert_eq!(fired, 1);
-    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE kind = 'VacuumFeeds'")
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE payload->>'type' = 'Vacuum'")
         .fetch_one(db)
         .await
         .unwrap();
@@ -194,7 +199,7 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
     .unwrap();
     assert_eq!(runs, 1);
     let leftover: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE kind = 'VacuumFeeds' AND dead_at IS NULL")
+        sqlx::query_scalar("SELECT count(*) FROM ferrodon_jobs WHERE payload->>'type' = 'Vacuum' AND dead_at IS NULL")
             .fetch_one(db)
             .await
             .unwrap();
@@ -204,7 +209,7 @@ async fn a_schedule_fires_once_however_many_schedulers_run() {
 #[tokio::test]
 async fn workers_serve_per_queue_metrics() {
     let app = TestApp::spawn().await;
-    worker::enqueue(&app.state.db.primary, Job::VacuumFeeds).await.unwrap();
+    queue::enqueue(&app.state.db.primary, &feeds::Job::Vacuum).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut worker = app
         .ferrodon_command()

@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::TestApp;
-use ferrodon::domain::search::{self, StatusQuery, Window};
+use ferrodon::effects::search::{self, StatusQuery, Window};
 use serde_json::{Value, json};
 
 async fn meili_url() -> Option<String> {

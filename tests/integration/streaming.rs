@@ -267,6 +267,7 @@ async fn revoked_token_closes_the_stream() {
     app.post_form("/oauth/revoke", None, &[("client_id", &id), ("client_secret", &secret), ("token", &token)])
         .await
         .ok();
+    app.drain_jobs().await;
     assert!(closes_within(&mut ws, Duration::from_secs(5)).await);
 }
 

@@ -12,6 +12,7 @@ use sqlx::{FromRow, PgPool};
 
 use crate::core::error::{Error, Result};
 use crate::core::time;
+use crate::domain::events::{self, Event};
 pub use scopes::Scopes;
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -222,10 +223,19 @@ pub async fn revoke_token(db: &PgPool, application_id: i64, token: &str) -> Resu
             Err(Error::Forbidden("You are not authorized to revoke this token".into()))
         }
         Some((id, _)) => {
-            sqlx::query("UPDATE oauth_access_tokens SET revoked_at = now() AT TIME ZONE 'UTC' WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .execute(db)
-                .await?;
+            // The token's open streams are closed (an effect of the event).
+            let mut tx = db.begin().await?;
+            let revoked = sqlx::query(
+                "UPDATE oauth_access_tokens SET revoked_at = now() AT TIME ZONE 'UTC' WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if revoked > 0 {
+                events::emit(&mut *tx, Event::TokenRevoked { token_id: id }).await?;
+            }
+            tx.commit().await?;
             Ok(Some(id))
         }
     }

@@ -1,497 +1,22 @@
-//! Activities in both directions.
-//!
-//! Incoming (the `ingress` queue, Mastodon's ActivityPub::ProcessingWorker): Follow, Accept
-//! and Reject of our follow requests, Create of a Note (stored as a remote status and
-//! fanned out to local followers like any other), Update of such a note (an edit),
-//! Announce (a boost), Like, Block, Delete of a status, and Undo of a Follow, Announce,
-//! Like or Block; polls, moves, featured posts and reports through their own modules.
-//! Other types are ignored, as Mastodon ignores what it does not handle.
-//!
-//! Outgoing (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): one signed POST per
-//! inbox; followers sharing a server get one delivery to its shared inbox.
+//! Outgoing activities (the `push` queue, Mastodon's ActivityPub::DeliveryWorker): what a
+//! local account's follows, blocks, posts, boosts and favourites send, and one signed POST
+//! per inbox; followers sharing a server get one delivery to its shared inbox. (Incoming
+//! ones are the inbox's.)
 
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::posting::Version;
-use crate::domain::relationships::{self, FollowOptions};
+use crate::core::queue;
+use crate::core::time;
+use crate::domain::domain_blocks;
 use crate::effects::federation::remote::authority;
-use crate::effects::federation::sanitize;
+use crate::effects::federation::{Job, availability, polls};
 use crate::model::accounts::{self, Account};
-use crate::model::notifications::{self, NotificationType};
-use crate::worker::{self, Job};
-use crate::{AppState, core::time, render::entities};
-use crate::{
-    domain::domain_blocks,
-    effects::federation::{actor_changes, availability, flags, polls},
-};
-use crate::{
-    domain::interactions,
-    domain::posting,
-    model::hydrate,
-    model::statuses::{self, Visibility},
-};
-use crate::{domain::search, effects::search::meili::Kind};
-
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-pub(crate) const CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
-
-pub(crate) fn id_of(value: &Value) -> Option<&str> {
-    match value {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
-
-/// The local account an actor URI names (`https://LOCAL_DOMAIN/users/name`).
-async fn local_account(state: &AppState, uri: &str) -> Result<Option<Account>> {
-    let prefix = format!("{}/users/", state.config.base_url());
-    let Some(username) = uri.strip_prefix(&prefix).filter(|u| !u.contains('/')) else { return Ok(None) };
-    Ok(accounts::find_local(&state.db.primary, username).await?.filter(|a| a.actor_uri(&state.config) == uri))
-}
-
-/// Processes one verified activity from `account_id` (the signer).
-pub async fn process(state: &AppState, account_id: i64, activity: &Value) -> Result<()> {
-    let signer = accounts::get(&state.db.primary, account_id).await?;
-    match activity["type"].as_str().unwrap_or_default() {
-        "Follow" => follow(state, &signer, activity).await,
-        "Undo" => undo(state, &signer, activity).await,
-        "Accept" => answer(state, &signer, activity, true).await,
-        "Reject" => answer(state, &signer, activity, false).await,
-        "Create" => create(state, &signer, activity).await,
-        "Delete" => delete(state, &signer, activity).await,
-        "Update" => update(state, &signer, activity).await,
-        "Like" => like(state, &signer, activity).await,
-        "Block" => match local_account(state, id_of(&activity["object"]).unwrap_or_default()).await? {
-            Some(target) => relationships::block(state, signer.id, target.id).await,
-            None => Ok(()),
-        },
-        "Announce" => announce(state, &signer, activity).await,
-        "Move" => actor_changes::moved(state, &signer, activity).await,
-        "Add" => actor_changes::featured(state, &signer, activity, true).await,
-        "Remove" => actor_changes::featured(state, &signer, activity, false).await,
-        "Flag" => flags::flagged(state, &signer, activity).await,
-        other => {
-            tracing::debug!(kind = other, "ignoring an activity type ferrodon does not handle yet");
-            Ok(())
-        }
-    }
-}
-
-async fn follow(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let Some(target) = local_account(state, id_of(&activity["object"]).unwrap_or_default()).await? else {
-        return Ok(());
-    };
-    let follow_uri = id_of(activity).unwrap_or_default();
-    match relationships::follow(state, signer.id, target.id, FollowOptions::default()).await {
-        Err(Error::Forbidden(_)) => {
-            return deliver_to(state, &target, signer, reject_activity(state, &target, signer, follow_uri)).await;
-        }
-        other => other?,
-    }
-    for table in ["follows", "follow_requests"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET uri = $3 WHERE account_id = $1 AND target_account_id = $2"
-        )))
-        .bind(signer.id)
-        .bind(target.id)
-        .bind(follow_uri)
-        .execute(&state.db.primary)
-        .await?;
-    }
-    let following: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)")
-            .bind(signer.id)
-            .bind(target.id)
-            .fetch_one(&state.db.primary)
-            .await?;
-    if following {
-        follow_accepted(state, target.id, signer.id).await?;
-    }
-    Ok(())
-}
-
-/// A known status by URI, if `viewer` may see it.
-async fn status_by_uri(state: &AppState, uri: &str, viewer: i64) -> Result<Option<statuses::Status>> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND deleted_at IS NULL")
-        .bind(uri)
-        .fetch_optional(&state.db.primary)
-        .await?;
-    let Some(id) = id else { return Ok(None) };
-    match statuses::find_visible(&state.db.primary, id, Some(viewer)).await {
-        Ok(status) => Ok(Some(status)),
-        Err(Error::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-async fn like(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    if let Some(status) = status_by_uri(state, id_of(&activity["object"]).unwrap_or_default(), signer.id).await? {
-        interactions::favourite(state, signer.id, status.id).await?;
-    }
-    Ok(())
-}
-
-/// A boost: stored as the signer's reblog (its URI the Announce's id) and fanned out.
-async fn announce(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let uri = id_of(activity).unwrap_or_default();
-    let Some(original) = status_by_uri(state, id_of(&activity["object"]).unwrap_or_default(), signer.id).await? else {
-        return Ok(());
-    };
-    if original.reblog_of_id.is_some() || original.visibility() > Visibility::Unlisted || uri.is_empty() {
-        return Ok(());
-    }
-    let db = &state.db.primary;
-    let followers_url: String =
-        sqlx::query_scalar("SELECT followers_url FROM accounts WHERE id = $1").bind(signer.id).fetch_one(db).await?;
-    let visibility = match visibility(activity, &followers_url) {
-        Visibility::Direct => Visibility::Private,
-        v => v,
-    };
-    let mut tx = db.begin().await?;
-    let reblog_id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO statuses (uri, created_at, updated_at, reblog_of_id, visibility, local, account_id)
-         SELECT $1, $2, $2, $3, $4, false, $5
-          WHERE NOT EXISTS (SELECT 1 FROM statuses WHERE (account_id = $5 AND reblog_of_id = $3 AND deleted_at IS NULL)
-                                                      OR uri = $1)
-         RETURNING id",
-    )
-    .bind(uri)
-    .bind(time::now())
-    .bind(original.id)
-    .bind(visibility.db())
-    .bind(signer.id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(reblog_id) = reblog_id else { return Ok(()) };
-    posting::bump_status_stat(&mut tx, original.id, "reblogs_count", 1).await?;
-    accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
-    worker::enqueue(&mut *tx, Job::Distribute { status_id: reblog_id, update: false }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, original.id).await?;
-    tx.commit().await?;
-    notifications::notify(state, original.account_id, signer.id, NotificationType::Reblog, reblog_id).await?;
-    Ok(())
-}
-
-async fn undo(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let object = &activity["object"];
-    match object["type"].as_str() {
-        Some("Block") => {
-            if let Some(target) = local_account(state, id_of(&object["object"]).unwrap_or_default()).await? {
-                relationships::unblock(state, signer.id, target.id).await?;
-            }
-            return Ok(());
-        }
-        Some("Like") => {
-            if let Some(status) = status_by_uri(state, id_of(&object["object"]).unwrap_or_default(), signer.id).await? {
-                interactions::unfavourite(state, signer.id, status.id).await?;
-            }
-            return Ok(());
-        }
-        Some("Announce") => return remove_own_by_uri(state, signer, id_of(object).unwrap_or_default()).await,
-        _ => {}
-    }
-    if object["type"] == "Follow" || object.is_string() {
-        let target = match object["object"].as_str() {
-            Some(uri) => local_account(state, uri).await?,
-            None => None,
-        };
-        let target = match target {
-            Some(t) => Some(t.id),
-            None => {
-                // An Undo naming only the Follow's id: find the follow by its URI.
-                let uri = id_of(object).unwrap_or_default();
-                sqlx::query_scalar(
-                    "SELECT target_account_id FROM follows WHERE account_id = $1 AND uri = $2
-                     UNION SELECT target_account_id FROM follow_requests WHERE account_id = $1 AND uri = $2",
-                )
-                .bind(signer.id)
-                .bind(uri)
-                .fetch_optional(&state.db.primary)
-                .await?
-            }
-        };
-        if let Some(target) = target {
-            relationships::unfollow(state, signer.id, target).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Accept or Reject of one of our follow requests to the signer.
-async fn answer(state: &AppState, signer: &Account, activity: &Value, accepted: bool) -> Result<()> {
-    let object = &activity["object"];
-    let requester = match object["actor"].as_str() {
-        Some(uri) => local_account(state, uri).await?.map(|a| a.id),
-        None => {
-            sqlx::query_scalar("SELECT account_id FROM follow_requests WHERE target_account_id = $1 AND uri = $2")
-                .bind(signer.id)
-                .bind(id_of(object).unwrap_or_default())
-                .fetch_optional(&state.db.primary)
-                .await?
-        }
-    };
-    let Some(requester) = requester else { return Ok(()) };
-    let outcome = if accepted {
-        relationships::authorize_follow_request(state, signer.id, requester).await
-    } else {
-        relationships::reject_follow_request(state, signer.id, requester).await
-    };
-    match outcome {
-        Err(Error::NotFound) => Ok(()),
-        other => other,
-    }
-}
-
-/// Mastodon's audience rules: public when addressed to Public, unlisted when Public is only
-/// in `cc`, private when addressed to the followers collection, direct otherwise.
-fn visibility(object: &Value, followers_url: &str) -> Visibility {
-    let list = |field: &str| -> Vec<String> {
-        match &object[field] {
-            Value::Array(items) => items.iter().filter_map(id_of).map(str::to_string).collect(),
-            other => id_of(other).map(str::to_string).into_iter().collect(),
-        }
-    };
-    let public = |v: &String| v == PUBLIC || v == "as:Public" || v == "Public";
-    let (to, cc) = (list("to"), list("cc"));
-    if to.iter().any(public) {
-        Visibility::Public
-    } else if cc.iter().any(public) {
-        Visibility::Unlisted
-    } else if !followers_url.is_empty() && to.iter().chain(cc.iter()).any(|v| v == followers_url) {
-        Visibility::Private
-    } else {
-        Visibility::Direct
-    }
-}
-
-/// The names of a Note's `Hashtag` tags, without the `#`.
-fn hashtags(object: &Value) -> Vec<String> {
-    object["tag"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["type"] == "Hashtag")
-        .filter_map(|t| t["name"].as_str())
-        .map(|name| name.trim_start_matches('#').to_string())
-        .filter(|name| !name.is_empty())
-        .collect()
-}
-
-async fn create(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    if polls::vote_received(state, signer, &activity["object"]).await? {
-        return Ok(());
-    }
-    store_note(state, signer, &activity["object"]).await.map(|_| ())
-}
-
-/// Stores a note by remote `signer` (which must be its author, on the same server) as a
-/// status and fans it out. Returns its id, also when it was already known; `None` for
-/// objects that are not notes.
-pub async fn store_note(state: &AppState, signer: &Account, object: &Value) -> Result<Option<i64>> {
-    if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
-        return Ok(None);
-    }
-    let uri = object["id"].as_str().unwrap_or_default();
-    let signer_uri = signer.actor_uri(&state.config);
-    if uri.is_empty()
-        || authority(uri) != authority(&signer_uri)
-        || id_of(&object["attributedTo"]) != Some(signer_uri.as_str())
-    {
-        return Err(Error::Unprocessable(format!("{uri}: not a status of {signer_uri}")));
-    }
-    let db = &state.db.primary;
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1").bind(uri).fetch_optional(db).await?;
-    if known.is_some() {
-        return Ok(known);
-    }
-    let followers_url: String =
-        sqlx::query_scalar("SELECT followers_url FROM accounts WHERE id = $1").bind(signer.id).fetch_one(db).await?;
-    let visibility = visibility(object, &followers_url);
-    let parent: Option<(i64, i64, Option<i64>)> = match object["inReplyTo"].as_str() {
-        Some(parent_uri) => {
-            sqlx::query_as("SELECT id, account_id, conversation_id FROM statuses WHERE uri = $1 AND deleted_at IS NULL")
-                .bind(parent_uri)
-                .fetch_optional(db)
-                .await?
-        }
-        None => None,
-    };
-    let mention_uris: Vec<String> = object["tag"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["type"] == "Mention")
-        .filter_map(|t| t["href"].as_str().map(str::to_string))
-        .collect();
-    let mut mentioned = Vec::new();
-    for mention in &mention_uris {
-        if let Some(local) = local_account(state, mention).await? {
-            mentioned.push(local.id);
-        }
-    }
-    let content = sanitize::html(object["content"].as_str().unwrap_or_default());
-    let language = object["contentMap"].as_object().and_then(|m| m.keys().next().cloned());
-    let published = object["published"]
-        .as_str()
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|d| d.naive_utc())
-        .unwrap_or_else(time::now);
-    let url = match &object["url"] {
-        Value::String(s) => Some(s.clone()),
-        other => id_of(other).map(str::to_string),
-    };
-    let mut tx = db.begin().await?;
-    let conversation_id: i64 = match parent.and_then(|p| p.2) {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar("INSERT INTO conversations (created_at, updated_at) VALUES ($1, $1) RETURNING id")
-                .bind(time::now())
-                .fetch_one(&mut *tx)
-                .await?
-        }
-    };
-    let status_id: i64 = sqlx::query_scalar(
-        "INSERT INTO statuses (uri, url, text, spoiler_text, created_at, updated_at, in_reply_to_id, in_reply_to_account_id,
-                               sensitive, visibility, reply, language, conversation_id, local, account_id)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, false, $13)
-         RETURNING id",
-    )
-    .bind(uri)
-    .bind(url)
-    .bind(&content)
-    .bind(object["summary"].as_str().unwrap_or_default())
-    .bind(published)
-    .bind(parent.map(|p| p.0))
-    .bind(parent.map(|p| p.1))
-    .bind(object["sensitive"].as_bool().unwrap_or(false))
-    .bind(visibility.db())
-    .bind(object["inReplyTo"].is_string())
-    .bind(language)
-    .bind(conversation_id)
-    .bind(signer.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let created_mentions = posting::add_mentions(&mut tx, status_id, &mentioned).await?;
-    polls::store_remote(&mut tx, signer.id, status_id, object).await?;
-    let media =
-        crate::effects::media::remote::insert_for_status(&mut tx, signer.id, status_id, &object["attachment"]).await?;
-    if !media.is_empty() {
-        sqlx::query("UPDATE statuses SET ordered_media_attachment_ids = $2 WHERE id = $1")
-            .bind(status_id)
-            .bind(&media)
-            .execute(&mut *tx)
-            .await?;
-    }
-    posting::set_tags_named(&mut tx, status_id, &hashtags(object)).await?;
-    if let Some((parent_id, ..)) = parent {
-        posting::bump_status_stat(&mut tx, parent_id, "replies_count", 1).await?;
-    }
-    if visibility != Visibility::Direct {
-        accounts::bump_stat(&mut tx, signer.id, accounts::Counter::Statuses, 1).await?;
-    }
-    worker::enqueue(&mut *tx, Job::Distribute { status_id, update: false }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, status_id).await?;
-    search::reindex_tags_of(state, &mut tx, status_id).await?;
-    // A reply to a post this server has not seen: fetch it on `pull`, then link the two.
-    if let (None, Some(parent_uri)) = (parent, object["inReplyTo"].as_str()) {
-        worker::enqueue(&mut *tx, Job::FetchParent { status_id, parent_uri: parent_uri.to_string() }).await?;
-    }
-    tx.commit().await?;
-    for (mention_id, account_id) in created_mentions {
-        notifications::notify(state, account_id, signer.id, NotificationType::Mention, mention_id).await?;
-    }
-    Ok(Some(status_id))
-}
-
-/// An edited remote note: new text, the old version kept in the history, feeds updated.
-/// An Update that changes only a poll's tallies is not an edit (no history entry). An
-/// Update of the signer itself is a profile change.
-async fn update(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let object = &activity["object"];
-    let signer_uri = signer.actor_uri(&state.config);
-    if id_of(object) == Some(signer_uri.as_str()) {
-        // A profile change: the actor is fetched again from its server.
-        return crate::effects::federation::remote::fetch_actor(state, &signer_uri).await.map(|_| ());
-    }
-    if !matches!(object["type"].as_str(), Some("Note" | "Question" | "Article")) {
-        return Ok(());
-    }
-    let db = &state.db.primary;
-    let status: Option<(i64, String, String, bool, chrono::NaiveDateTime)> = sqlx::query_as(
-        "SELECT id, text, spoiler_text, sensitive, created_at FROM statuses
-          WHERE uri = $1 AND account_id = $2 AND deleted_at IS NULL AND reblog_of_id IS NULL",
-    )
-    .bind(id_of(object).unwrap_or_default())
-    .bind(signer.id)
-    .fetch_optional(db)
-    .await?;
-    let Some((id, old_text, old_spoiler, old_sensitive, created_at)) = status else { return Ok(()) };
-    let text = sanitize::html(object["content"].as_str().unwrap_or_default());
-    let spoiler = object["summary"].as_str().unwrap_or_default();
-    let sensitive = object["sensitive"].as_bool().unwrap_or(false);
-    let mut tx = db.begin().await?;
-    if (text.as_str(), spoiler, sensitive) == (old_text.as_str(), old_spoiler.as_str(), old_sensitive) {
-        polls::update_remote(&mut tx, signer.id, id, object).await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    let edited_at = object["updated"]
-        .as_str()
-        .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
-        .map(|d| d.naive_utc())
-        .unwrap_or_else(time::now);
-    let first_edit: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM status_edits WHERE status_id = $1)")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if first_edit {
-        let before = Version { text: &old_text, spoiler_text: &old_spoiler, sensitive: old_sensitive };
-        posting::snapshot(&mut tx, id, signer.id, &before, created_at).await?;
-    }
-    sqlx::query(
-        "UPDATE statuses SET text = $2, spoiler_text = $3, sensitive = $4, edited_at = $5, updated_at = $5 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&text)
-    .bind(spoiler)
-    .bind(sensitive)
-    .bind(edited_at)
-    .execute(&mut *tx)
-    .await?;
-    polls::update_remote(&mut tx, signer.id, id, object).await?;
-    posting::set_tags_named(&mut tx, id, &hashtags(object)).await?;
-    let after = Version { text: &text, spoiler_text: spoiler, sensitive };
-    posting::snapshot(&mut tx, id, signer.id, &after, edited_at).await?;
-    worker::enqueue(&mut *tx, Job::Distribute { status_id: id, update: true }).await?;
-    search::reindex_later(state, &mut *tx, Kind::Status, id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn delete(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    let object = id_of(&activity["object"]).unwrap_or_default();
-    if object == signer.actor_uri(&state.config) {
-        return actor_changes::actor_deleted(state, signer).await;
-    }
-    remove_own_by_uri(state, signer, object).await
-}
-
-/// Removes the signer's status (or boost) with this URI, if there is one.
-async fn remove_own_by_uri(state: &AppState, signer: &Account, uri: &str) -> Result<()> {
-    let status: Option<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE uri = $1 AND account_id = $2")
-        .bind(uri)
-        .bind(signer.id)
-        .fetch_optional(&state.db.primary)
-        .await?;
-    if let Some(id) = status {
-        let status = statuses::find_own(&state.db.primary, id, signer.id).await?;
-        posting::remove(state, &status).await?;
-    }
-    Ok(())
-}
+use crate::model::hydrate;
+use crate::model::statuses::{self, Visibility};
+use crate::render::activitypub::{CONTEXT, PUBLIC};
+use crate::render::entities;
 
 /// The `pull` job of a reply whose parent was unknown: fetches the parent (which may
 /// queue its own parent in turn) and makes the reply point at it.
@@ -533,7 +58,7 @@ async fn deliver_to(state: &AppState, sender: &Account, recipient: &Account, act
     let (inbox, shared) = inbox_urls(state, recipient.id).await?;
     match inbox_of(recipient, &inbox, &shared) {
         Some(inbox) => {
-            worker::enqueue(&state.db.primary, Job::Deliver { account_id: sender.id, inbox, activity }).await
+            queue::enqueue(&state.db.primary, &Job::Deliver { account_id: sender.id, inbox, activity }).await
         }
         None => Ok(()),
     }
@@ -555,6 +80,9 @@ fn reject_activity(state: &AppState, local: &Account, remote: &Account, follow_u
 pub async fn follow_requested(state: &AppState, source: i64, target: i64) -> Result<()> {
     let (sender, recipient) =
         (accounts::get(&state.db.primary, source).await?, accounts::get(&state.db.primary, target).await?);
+    if recipient.is_local() || !sender.is_local() {
+        return Ok(());
+    }
     let actor = sender.actor_uri(&state.config);
     let id = format!("{}/{}", state.config.base_url(), crate::domain::email::new_token());
     sqlx::query("UPDATE follow_requests SET uri = $3 WHERE account_id = $1 AND target_account_id = $2")
@@ -590,6 +118,15 @@ pub async fn follow_accepted(state: &AppState, target: i64, follower: i64) -> Re
         "object": { "id": follow_uri, "type": "Follow", "actor": remote.actor_uri(&state.config), "object": actor },
     });
     deliver_to(state, &local, &remote, activity).await
+}
+
+/// Local `target` declined remote `requester`'s follow request (the Follow `follow_uri`):
+/// sends the Reject.
+pub async fn follow_rejected(state: &AppState, target: i64, requester: i64, follow_uri: Option<String>) -> Result<()> {
+    let (local, remote) =
+        (accounts::get(&state.db.primary, target).await?, accounts::get(&state.db.primary, requester).await?);
+    let Some(follow_uri) = follow_uri.filter(|_| local.is_local() && !remote.is_local()) else { return Ok(()) };
+    deliver_to(state, &local, &remote, reject_activity(state, &local, &remote, &follow_uri)).await
 }
 
 /// Local `source` stopped following (or asking to follow) remote `target`: Undo.
@@ -724,7 +261,7 @@ pub async fn distribute_status(state: &AppState, status_id: i64, update: bool) -
         }
     }
     for inbox in inboxes {
-        worker::enqueue(&state.db.primary, Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id: author.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -812,7 +349,7 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
 }
 
 /// A local attachment as an ActivityPub `Document` (ActivityPub::NoteSerializer's).
-fn document(media: &crate::effects::media::MediaAttachment, config: &crate::core::config::Config) -> Value {
+fn document(media: &crate::model::media::MediaAttachment, config: &crate::core::config::Config) -> Value {
     let rendered = entities::media_attachment(media, config);
     let meta = media.api_meta();
     let mut document = json!({
@@ -867,7 +404,7 @@ pub async fn liked(state: &AppState, account_id: i64, status: &statuses::Status,
     let actor = accounts::get(&state.db.primary, account_id).await?.actor_uri(&state.config);
     let like = json!({ "id": format!("{actor}#likes/{status_id}"), "type": "Like", "actor": actor, "object": object });
     let activity = done_or_undone(like, liked, &actor);
-    worker::enqueue(&state.db.primary, Job::Deliver { account_id, inbox, activity }).await
+    queue::enqueue(&state.db.primary, &Job::Deliver { account_id, inbox, activity }).await
 }
 
 /// A local reblog made (or removed): Announce (or Undo) to the booster's followers' servers
@@ -899,7 +436,7 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
         inboxes.push(inbox);
     }
     for inbox in inboxes {
-        worker::enqueue(&state.db.primary, Job::Deliver { account_id: booster.id, inbox, activity: activity.clone() })
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id: booster.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -908,7 +445,7 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
 /// Queues `activity` from local `account` to the servers its followers are on.
 pub(crate) async fn deliver_to_followers(state: &AppState, account: &Account, activity: &Value) -> Result<()> {
     for inbox in follower_inboxes(state, account.id).await? {
-        worker::enqueue(&state.db.primary, Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
             .await?;
     }
     Ok(())
@@ -931,13 +468,25 @@ pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Re
     deliver_to_followers(state, author, &activity).await
 }
 
-/// One delivery: a POST signed with the sender's key. A refusal (4xx other than 408/429)
-/// is final, as in Mastodon; server errors and network failures are retried, and tracked
-/// per host (see `availability`).
-pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &Value) -> Result<()> {
+/// One delivery (job `job_id`): a POST signed with the sender's key.
+///
+/// - 2xx: done, and marked so, so that the job running again after its worker died does
+///   not deliver twice.
+/// - Another 4xx than 408 and 429: a refusal, final (not retried), and a failed day for the
+///   server's availability.
+/// - 429 (and 503) with `Retry-After`: retried no sooner than asked.
+/// - 408, 5xx, resets and timeouts: retried with Mastodon's backoff.
+///
+/// Failures are tracked per host (see `availability`).
+pub async fn deliver(state: &AppState, job_id: i64, account_id: i64, inbox: &str, activity: &Value) -> Result<()> {
     let host = authority(inbox).unwrap_or_default();
     if availability::is_unavailable(state, &host).await? || domain_blocks::is_suspended(state, &host).await? {
         tracing::debug!(inbox, "not delivered: the server is unavailable or blocked");
+        return Ok(());
+    }
+    let delivered = state.redis.key(format!("ferrodon:delivered:{job_id}"));
+    let mut redis = state.redis.conn().await?;
+    if redis::AsyncCommands::exists(&mut redis, &delivered).await? {
         return Ok(());
     }
     if availability::breaker_open(state, &host).await? {
@@ -946,20 +495,29 @@ pub async fn deliver(state: &AppState, account_id: i64, inbox: &str, activity: &
     let sender = accounts::get(&state.db.primary, account_id).await?;
     let signer = crate::effects::federation::instance_actor::signer_of(state, &sender).await?;
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
-    let status = match state.http.post_signed(inbox, &body, &signer).await {
-        Ok(status) => status,
+    let (status, retry_after) = match state.http.post_signed(inbox, &body, &signer).await {
+        Ok(answer) => answer,
         Err(e) => {
             availability::track_failure(state, &host).await?;
             return Err(e);
         }
     };
+    let reason = format!("{inbox} answered {status}");
     match status {
-        200..=299 => availability::track_success(state, &host).await,
+        200..=299 => {
+            let _: () = redis::AsyncCommands::set_ex(&mut redis, &delivered, 1, 7 * 86_400).await?;
+            availability::track_success(state, &host).await
+        }
+        429 | 503 if retry_after.is_some() => {
+            availability::track_failure(state, &host).await?;
+            Err(Error::RetryLater { after_seconds: retry_after.unwrap_or_default(), reason })
+        }
         408 | 429 | 500..=599 => {
             availability::track_failure(state, &host).await?;
-            Err(Error::internal(format!("{inbox} answered {status}")))
+            Err(Error::internal(reason))
         }
         _ => {
+            availability::track_failure(state, &host).await?;
             tracing::warn!(inbox, status, "delivery refused; not retried");
             Ok(())
         }
@@ -974,6 +532,7 @@ mod tests {
     fn audiences_follow_visibility() {
         let followers = "https://a.example/users/x/followers";
         let note = |to: Value, cc: Value| json!({ "to": to, "cc": cc });
+        let visibility = crate::effects::federation::notes::visibility;
         assert_eq!(visibility(&note(json!([PUBLIC]), json!([followers])), followers), Visibility::Public);
         assert_eq!(visibility(&note(json!([followers]), json!(["as:Public"])), followers), Visibility::Unlisted);
         assert_eq!(visibility(&note(json!(followers), json!([])), followers), Visibility::Private);

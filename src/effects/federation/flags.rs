@@ -3,63 +3,22 @@
 //! when the reporter asks to forward it, is sent to that account's server as a `Flag`
 //! from the instance actor, so the reporter stays anonymous there (Mastodon's rules).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::core::error::Result;
-use crate::domain::reports::{self, Filed, Report};
-use crate::effects::federation::activities::{CONTEXT, id_of};
-use crate::effects::federation::remote::authority;
-use crate::model::accounts::Account;
-use crate::worker::{self, Job};
+use crate::core::queue;
+use crate::effects::federation::Job;
+use crate::effects::federation::instance_actor;
+use crate::render::activitypub::CONTEXT;
 use crate::{AppState, model::accounts};
-use crate::{domain::domain_blocks, effects::federation::instance_actor};
-
-/// An incoming `Flag` from `signer`: one report per local account it names, with the
-/// named statuses of that account. Servers whose reports are rejected are ignored.
-pub async fn flagged(state: &AppState, signer: &Account, activity: &Value) -> Result<()> {
-    if domain_blocks::rejects_reports(state, signer.domain.as_deref().unwrap_or_default()).await? {
-        return Ok(());
-    }
-    let uris: Vec<String> = match &activity["object"] {
-        Value::Array(items) => items.iter().filter_map(id_of).map(str::to_string).collect(),
-        other => id_of(other).map(str::to_string).into_iter().collect(),
-    };
-    let db = &state.db.primary;
-    let targets: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE uri = ANY($1) OR (domain IS NULL AND $2 || username = ANY($1))",
-    )
-    .bind(&uris)
-    .bind(format!("{}/users/", state.config.base_url()))
-    .fetch_all(db)
-    .await?;
-    let local_targets = accounts::find_many(db, &targets).await?;
-    let statuses: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, account_id FROM statuses WHERE uri = ANY($1) AND local AND visibility IN (0, 1)")
-            .bind(&uris)
-            .fetch_all(db)
-            .await?;
-    let comment: String =
-        activity["content"].as_str().unwrap_or_default().chars().take(reports::REMOTE_COMMENT_LIMIT).collect();
-    let flag_id = id_of(activity).filter(|id| authority(id) == signer.domain);
-    for target in local_targets.iter().filter(|a| a.is_local() && a.suspended_at.is_none() && a.id > 0) {
-        let status_ids: Vec<i64> =
-            statuses.iter().filter(|(_, owner)| *owner == target.id).map(|(id, _)| *id).collect();
-        let filed = Filed {
-            reporter: signer.id,
-            target: target.id,
-            status_ids: &status_ids,
-            comment: &comment,
-            category: 0,
-            forwarded: false,
-            uri: flag_id,
-        };
-        reports::insert(db, &filed).await?;
-    }
-    Ok(())
-}
 
 /// Sends a local report about a remote account to its server, from the instance actor.
-pub async fn forward(state: &AppState, report: &Report, target: &Account) -> Result<()> {
+pub async fn forward(state: &AppState, report_id: i64) -> Result<()> {
+    let report = crate::domain::reports::find(&state.db.primary, report_id).await?;
+    let target = accounts::get(&state.db.primary, report.target_account_id).await?;
+    if target.is_local() {
+        return Ok(());
+    }
     let actor = instance_actor::account(state).await?;
     let statuses: Vec<String> = sqlx::query_scalar("SELECT uri FROM statuses WHERE id = ANY($1) AND uri IS NOT NULL")
         .bind(&report.status_ids)
@@ -83,5 +42,5 @@ pub async fn forward(state: &AppState, report: &Report, target: &Account) -> Res
         "content": report.comment,
         "object": objects,
     });
-    worker::enqueue(&state.db.primary, Job::Deliver { account_id: actor.id, inbox, activity }).await
+    queue::enqueue(&state.db.primary, &Job::Deliver { account_id: actor.id, inbox, activity }).await
 }

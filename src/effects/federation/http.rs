@@ -202,15 +202,32 @@ impl Client {
 
     /// POSTs an activity to an inbox, signed by `signer` (draft-cavage, rsa-sha256,
     /// `(request-target) host date digest`). Returns the response status.
-    pub async fn post_signed(&self, url: &str, body: &[u8], signer: &Signer) -> Result<u16> {
+    /// POSTs `body` signed by `signer`; the answer's status and, with a 429 or 503, how long
+    /// the server asked to wait (`Retry-After`, in seconds or as a date).
+    pub async fn post_signed(&self, url: &str, body: &[u8], signer: &Signer) -> Result<(u16, Option<i64>)> {
         let target = self.check(url)?;
         let mut request = self.http.post(target.clone()).header("Content-Type", ACTIVITY_JSON).body(body.to_vec());
         for (name, value) in signer.headers("POST", &target, Some(body))? {
             request = request.header(name, value);
         }
         let response = request.send().await.map_err(|e| fetch_error(url, &e))?;
-        Ok(response.status().as_u16())
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after_seconds(v, chrono::Utc::now()));
+        Ok((response.status().as_u16(), retry_after))
     }
+}
+
+/// `Retry-After` as seconds from `now`: a number of seconds, or an HTTP date.
+fn retry_after_seconds(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<i64>() {
+        return Some(seconds.max(0));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some((at.with_timezone(&chrono::Utc) - now).num_seconds().max(0))
 }
 
 /// A key that signs requests: an account's, named by its key id.
@@ -273,6 +290,16 @@ async fn read_limited(mut response: reqwest::Response, url: &str, limit: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() -> std::result::Result<(), chrono::ParseError> {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")?.with_timezone(&chrono::Utc);
+        assert_eq!(retry_after_seconds("120", now), Some(120));
+        assert_eq!(retry_after_seconds("Mon, 07 Dec 2026 10:05:00 GMT", now), Some(300));
+        assert_eq!(retry_after_seconds("Mon, 07 Dec 2026 09:00:00 GMT", now), Some(0));
+        assert_eq!(retry_after_seconds("soon", now), None);
+        Ok(())
+    }
 
     #[test]
     fn private_and_special_addresses_are_refused() {

@@ -7,10 +7,11 @@ use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
 use crate::core::error::Result;
+use crate::core::queue;
 use crate::domain::polls::{self, Poll};
-use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::effects::federation::Job;
 use crate::model::accounts::Account;
-use crate::worker::{self, Job};
+use crate::render::activitypub::{CONTEXT, id_of};
 use crate::{AppState, core::time};
 
 /// Turns a local status's Note into the Question of its poll.
@@ -191,7 +192,7 @@ pub async fn voted(state: &AppState, voter: &Account, poll: &Poll, choices: &[i3
                 "id": id, "type": "Note", "name": name, "attributedTo": actor, "inReplyTo": poll_uri, "to": author_uri,
             },
         });
-        worker::enqueue(&state.db.primary, Job::Deliver { account_id: voter.id, inbox: inbox.clone(), activity })
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id: voter.id, inbox: inbox.clone(), activity })
             .await?;
     }
     Ok(())

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
+use crate::core::queue;
 use crate::model::accounts::{self, Account};
 use crate::render::activitypub::actors::ACTIVITY_JSON;
-use crate::worker::{self, Job};
 use crate::{domain::domain_blocks, effects::federation::sanitize};
 
 /// Remote profiles are fetched again after a day.
@@ -184,7 +184,7 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     .bind(same_host(&actor["featured"]))
     .fetch_one(&state.db.primary)
     .await?;
-    crate::domain::search::reindex_later(
+    crate::effects::search::index_later(
         state,
         &state.db.primary,
         crate::effects::search::meili::Kind::Account,
@@ -195,7 +195,7 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
     let had_images = images_before.as_ref().is_some_and(|(avatar, header)| avatar.is_some() || !header.is_empty());
     let has_images = images_now.0.is_some() || !images_now.1.is_empty();
     if images_before.as_ref() != Some(&images_now) && (had_images || has_images) {
-        worker::enqueue(&state.db.primary, Job::FetchProfileImages { account_id }).await?;
+        queue::enqueue(&state.db.primary, &crate::effects::media::Job::FetchProfileImages { account_id }).await?;
     }
     if domain_blocks::severity(state, &domain).await? == Some(domain_blocks::Severity::Silence) {
         sqlx::query("UPDATE accounts SET silenced_at = COALESCE(silenced_at, now() AT TIME ZONE 'UTC') WHERE id = $1")
@@ -247,7 +247,7 @@ pub async fn resolve_url(state: &AppState, url: &str) -> Result<Option<Resolved>
                 .bind(id)
                 .fetch_one(&state.db.primary)
                 .await?;
-            let status = crate::effects::federation::activities::store_note(state, &author, &object).await?;
+            let status = crate::effects::federation::notes::store_note(state, &author, &object).await?;
             if let (Some(status_id), false) = (status, known) {
                 crate::effects::federation::threads::queue_fetch(state, status_id, &object).await?;
             }

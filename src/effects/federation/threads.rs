@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::core::error::Result;
-use crate::effects::federation::activities::{CONTEXT, id_of};
+use crate::core::queue;
+use crate::effects::federation::Job;
 use crate::effects::federation::remote::{self, authority};
-use crate::worker::{self, Job};
+use crate::render::activitypub::{CONTEXT, id_of};
 
 const PAGE: i64 = 20;
 /// At most this many pages and replies are followed per fetch.
@@ -74,7 +75,7 @@ pub async fn queue_fetch(state: &AppState, status_id: i64, note: &Value) -> Resu
     if authority(collection).is_none() || authority(collection) != note["id"].as_str().and_then(authority) {
         return Ok(());
     }
-    worker::enqueue(&state.db.primary, Job::FetchReplies { status_id, collection: collection.to_string() }).await
+    queue::enqueue(&state.db.primary, &Job::FetchReplies { status_id, collection: collection.to_string() }).await
 }
 
 /// The `FetchReplies` job: walks the collection's pages and resolves the replies on the

@@ -12,11 +12,13 @@ use std::collections::HashSet;
 
 use sqlx::PgPool;
 
+use super::Job;
 use super::{push_to_homes, store};
 use crate::core::error::Result;
-use crate::model::notifications::{self, NotificationType};
+use crate::core::queue;
+use crate::domain::notifications;
+use crate::model::notifications::NotificationType;
 use crate::model::statuses::{self, Status, Visibility};
-use crate::worker::{self, Job};
 use crate::{AppState, effects::streaming};
 
 /// Followers read (and feeds written) per round trip.
@@ -255,7 +257,7 @@ pub async fn distribute(state: &AppState, status_id: i64, update: bool, after_fo
     };
     let (rest, (), ()) = tokio::try_join!(read, write(), write())?;
     match rest {
-        Some(after_follow_id) => worker::enqueue(db, Job::DistributeMore { status_id, update, after_follow_id }).await,
+        Some(after_follow_id) => queue::enqueue(db, &Job::DistributeMore { status_id, update, after_follow_id }).await,
         None => Ok(()),
     }
 }
@@ -285,10 +287,12 @@ async fn write_batch(
     stored?;
     streaming::status_to_listeners(state, status, &listening?, update).await?;
     if notify {
+        let mut tx = state.db.primary.begin().await?;
         for follower in receivers.iter().filter(|f| f.notify) {
-            notifications::notify(state, follower.account_id, status.account_id, NotificationType::Status, status.id)
+            notifications::notify(&mut tx, follower.account_id, status.account_id, NotificationType::Status, status.id)
                 .await?;
         }
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -9,13 +9,119 @@ use sqlx::PgPool;
 use crate::core::error::Result;
 use crate::core::pagination::Page;
 use crate::model::statuses::{self, Status};
-use crate::worker::{self, Job};
+use serde::{Deserialize, Serialize};
+
+use crate::core::queue;
 use crate::{AppState, effects::streaming};
 
 mod fanout;
 pub mod store;
 
 pub use fanout::distribute;
+
+/// The feeds' jobs (Mastodon's DistributionWorker, MergeWorker, FeedInsertWorker …).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type")]
+pub enum Job {
+    /// Fan-out of a new or edited status to home feeds.
+    Distribute {
+        status_id: i64,
+        update: bool,
+    },
+    /// The rest of a large fan-out, after follow row `after_follow_id` (lower priority).
+    DistributeMore {
+        status_id: i64,
+        update: bool,
+        after_follow_id: i64,
+    },
+    MergeIntoHome {
+        from_account_id: i64,
+        into_account_id: i64,
+    },
+    UnmergeFromHome {
+        from_account_id: i64,
+        into_account_id: i64,
+    },
+    ClearFromHome {
+        account_id: i64,
+        target_account_id: i64,
+    },
+    RemoveFromFeeds {
+        status_id: i64,
+        account_id: i64,
+        reblog_of_id: Option<i64>,
+    },
+    RegenerateHome {
+        account_id: i64,
+    },
+    /// After a hashtag unfollow: its statuses leave the home feed unless there for another reason.
+    UnmergeTagFromHome {
+        account_id: i64,
+        tag_id: i64,
+    },
+    /// Rebuilds a list's feed after its members changed.
+    RegenerateList {
+        list_id: i64,
+    },
+    /// Drops a deleted list's feed.
+    DeleteList {
+        list_id: i64,
+    },
+    /// Daily: drop the feeds of users who have not been active (Mastodon's FeedsVacuum).
+    Vacuum,
+}
+
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Feeds";
+    fn queue(&self) -> &'static str {
+        match self {
+            Job::Vacuum => "scheduler",
+            _ => "default",
+        }
+    }
+    /// The continuation of a huge fan-out yields to everything else.
+    fn priority(&self) -> i32 {
+        match self {
+            Job::DistributeMore { .. } => -10,
+            _ => 0,
+        }
+    }
+    /// Feeds are a cache and cheap to redo: a few tries.
+    fn max_attempts(&self) -> i32 {
+        match self {
+            Job::Vacuum => 1,
+            _ => 5,
+        }
+    }
+}
+
+impl Job {
+    pub async fn perform(self, state: &AppState) -> Result<()> {
+        match self {
+            Job::Distribute { status_id, update } => distribute(state, status_id, update, 0).await,
+            Job::DistributeMore { status_id, update, after_follow_id } => {
+                distribute(state, status_id, update, after_follow_id).await
+            }
+            Job::MergeIntoHome { from_account_id, into_account_id } => {
+                merge_into_home(state, from_account_id, into_account_id).await
+            }
+            Job::UnmergeFromHome { from_account_id, into_account_id } => {
+                unmerge_from_home(state, from_account_id, into_account_id).await
+            }
+            Job::ClearFromHome { account_id, target_account_id } => {
+                clear_from_home(state, account_id, target_account_id).await
+            }
+            Job::RemoveFromFeeds { status_id, account_id, reblog_of_id } => {
+                remove_status(state, status_id, account_id, reblog_of_id).await
+            }
+            Job::RegenerateHome { account_id } => regenerate_now(state, account_id).await,
+            Job::RegenerateList { list_id } => populate_list(state, list_id).await,
+            Job::DeleteList { list_id } => store::delete_of(state, store::Kind::List, &[list_id]).await.map(|_| ()),
+            Job::UnmergeTagFromHome { account_id, tag_id } => unmerge_tag_from_home(state, account_id, tag_id).await,
+            Job::Vacuum => vacuum(state).await.map(|_| ()),
+        }
+    }
+}
 
 pub use store::{MAX_ITEMS, REBLOG_FALLOFF};
 /// Statuses taken from one account when merging it into a feed (`MAX_ITEMS / 4`).
@@ -244,7 +350,7 @@ pub async fn regenerate(state: &AppState, account_id: i64) -> Result<()> {
         .ignore()
         .query_async(&mut conn)
         .await?;
-    worker::enqueue(&state.db.primary, Job::RegenerateHome { account_id }).await
+    queue::enqueue(&state.db.primary, &Job::RegenerateHome { account_id }).await
 }
 
 /// The background job: rebuilds the feed, then marks the regeneration finished.

@@ -1,34 +1,82 @@
-//! Media attachments: uploads, their processing, description and focus edits, attaching
-//! to statuses, and deletion. Rows and paths are Mastodon's, so an adopted instance's
-//! files are found where Mastodon put them (`media_attachments/files/<id partition>/
-//! <style>/<name>`). Images are processed during the upload; video and audio after a v2
-//! upload, on the `default` queue (Mastodon's PostProcessMediaWorker).
+//! Media files: uploads and their processing, thumbnails, avatars and headers, copies of
+//! remote media, and deletion. Files go where Mastodon puts them (`model::media` has the
+//! rows and paths), so an adopted instance's files are found. Images are processed during
+//! the upload; video and audio after a v2 upload, on the `default` queue (Mastodon's
+//! PostProcessMediaWorker).
 
 pub mod process;
 pub mod remote;
 pub mod storage;
 
-use std::collections::HashMap;
-
-use chrono::NaiveDateTime;
 use rand::RngCore;
 use serde_json::{Value, json};
-use sqlx::{FromRow, PgExecutor, PgPool};
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::worker::{self, Job};
-pub use process::MediaType;
+use crate::core::queue;
+use crate::domain::events::{self, Event};
+use crate::model::media::{
+    COLUMNS, COMPLETE, FAILED, IN_PROGRESS, MediaAttachment, MediaEdit, MediaType, ProfileImage, QUEUED,
+    check_description, find, find_own, id_partition, parse_focus, with_extension,
+};
 use process::{Sniffed, Style};
 pub use storage::Storage;
 
-/// `media_attachments.processing`.
-pub const QUEUED: i32 = 0;
-pub const IN_PROGRESS: i32 = 1;
-pub const COMPLETE: i32 = 2;
-pub const FAILED: i32 = 3;
+/// Media jobs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(tag = "type")]
+pub enum Job {
+    /// Metadata and a preview frame of an uploaded video or audio file (Mastodon's
+    /// PostProcessMediaWorker).
+    Process { media_id: i64 },
+    /// Downloads the file of a remote media attachment into our storage.
+    FetchRemote { media_id: i64 },
+    /// The remote attachments of a status not copied yet.
+    FetchRemoteOf { status_id: i64 },
+    /// Copies a remote account's avatar and header into our storage.
+    FetchProfileImages { account_id: i64 },
+}
 
-pub const DESCRIPTION_LIMIT: usize = 1500;
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Media";
+    fn queue(&self) -> &'static str {
+        match self {
+            Job::Process { .. } => "default",
+            _ => "pull",
+        }
+    }
+    fn max_attempts(&self) -> i32 {
+        match self {
+            // Mastodon's PostProcessMediaWorker: one retry.
+            Job::Process { .. } => 2,
+            _ => 3,
+        }
+    }
+}
+
+impl Job {
+    pub async fn perform(self, state: &AppState) -> Result<()> {
+        match self {
+            Job::Process { media_id } => process_queued(state, media_id).await,
+            Job::FetchRemote { media_id } => remote::fetch(state, media_id).await,
+            Job::FetchRemoteOf { status_id } => {
+                let waiting: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM media_attachments
+                      WHERE status_id = $1 AND file_file_name IS NULL AND remote_url <> '' ORDER BY id",
+                )
+                .bind(status_id)
+                .fetch_all(&state.db.primary)
+                .await?;
+                for media_id in waiting {
+                    remote::fetch(state, media_id).await?;
+                }
+                Ok(())
+            }
+            Job::FetchProfileImages { account_id } => remote::fetch_profile_images(state, account_id).await,
+        }
+    }
+}
+
 /// Avatar and header uploads (Mastodon's `LIMIT` for account images).
 pub const PROFILE_IMAGE_SIZE_LIMIT: usize = 8 * 1024 * 1024;
 
@@ -69,99 +117,11 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-#[derive(Debug, Clone, FromRow)]
-pub struct MediaAttachment {
-    pub id: i64,
-    pub account_id: Option<i64>,
-    pub status_id: Option<i64>,
-    #[sqlx(rename = "type")]
-    pub kind: i32,
-    pub file_file_name: Option<String>,
-    pub file_content_type: Option<String>,
-    pub file_file_size: Option<i32>,
-    pub thumbnail_file_name: Option<String>,
-    pub remote_url: String,
-    pub file_meta: Option<sqlx::types::Json<Value>>,
-    pub description: Option<String>,
-    pub blurhash: Option<String>,
-    pub processing: Option<i32>,
-    pub created_at: NaiveDateTime,
-}
-
-pub const COLUMNS: &str = "m.id, m.account_id, m.status_id, m.type, m.file_file_name, m.file_content_type,
-    m.file_file_size, m.thumbnail_file_name, m.remote_url, m.file_meta, m.description, m.blurhash, m.processing,
-    m.created_at";
-
-/// Paperclip's `:id_partition`: the id zero-padded to nine digits, in groups of three.
-pub fn id_partition(id: i64) -> String {
-    let digits = format!("{id:09}");
-    // Like Ruby's `scan(/\d{3}/)`, a shorter tail is left out.
-    let groups: Vec<&str> = digits.as_bytes().chunks_exact(3).filter_map(|c| std::str::from_utf8(c).ok()).collect();
-    groups.join("/")
-}
-
 /// A fresh stored file name: 16 random hex digits and the extension (Mastodon's rule).
 fn random_file_name(extension: &str) -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
     format!("{}.{extension}", hex::encode(bytes))
-}
-
-fn with_extension(file_name: &str, extension: &str) -> String {
-    let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem);
-    format!("{stem}.{extension}")
-}
-
-impl MediaAttachment {
-    pub fn media_type(&self) -> MediaType {
-        MediaType::from_db(self.kind)
-    }
-
-    /// Done processing (rows from Mastodon without the column count as done).
-    pub fn processed(&self) -> bool {
-        matches!(self.processing, None | Some(COMPLETE))
-    }
-
-    fn meta(&self) -> Value {
-        self.file_meta.as_ref().map(|m| m.0.clone()).unwrap_or_else(|| json!({}))
-    }
-
-    /// The media path of a style of the file (`original`, `small`).
-    pub fn path(&self, style: &str) -> Option<String> {
-        let name = self.file_file_name.as_deref()?;
-        let name = match (style, self.media_type()) {
-            ("original", _) | (_, MediaType::Image) => name.to_string(),
-            _ => with_extension(name, "png"),
-        };
-        Some(format!("media_attachments/files/{}/{style}/{name}", id_partition(self.id)))
-    }
-
-    pub fn thumbnail_path(&self) -> Option<String> {
-        let name = self.thumbnail_file_name.as_deref()?;
-        Some(format!("media_attachments/thumbnails/{}/original/{name}", id_partition(self.id)))
-    }
-
-    /// The original and preview paths a client is given, once processed.
-    pub fn urls(&self) -> (Option<String>, Option<String>) {
-        if !self.processed() {
-            return (None, self.thumbnail_path());
-        }
-        let has_small = self.media_type() == MediaType::Image || self.meta().get("small").is_some();
-        let preview = self.thumbnail_path().or_else(|| if has_small { self.path("small") } else { None });
-        (self.path("original"), preview)
-    }
-
-    /// Every stored path of this attachment (for deletion and orphan checks).
-    pub fn stored_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = ["original", "small"].iter().filter_map(|s| self.path(s)).collect();
-        paths.extend(self.thumbnail_path());
-        paths
-    }
-
-    /// `meta` as the API shows it.
-    pub fn api_meta(&self) -> Value {
-        self.meta()
-    }
 }
 
 fn too_large(limit: usize) -> Error {
@@ -171,30 +131,6 @@ fn too_large(limit: usize) -> Error {
 
 fn invalid_type() -> Error {
     Error::validation("File content type is invalid, File is invalid")
-}
-
-/// `description` and `focus` as the API takes them.
-#[derive(Debug, Default, Clone)]
-pub struct MediaEdit {
-    pub description: Option<String>,
-    pub focus: Option<String>,
-    pub thumbnail: Option<Upload>,
-}
-
-fn check_description(description: &Option<String>) -> Result<()> {
-    if description.as_ref().is_some_and(|d| d.chars().count() > DESCRIPTION_LIMIT) {
-        return Err(Error::validation(format!("Description is too long (maximum is {DESCRIPTION_LIMIT} characters)")));
-    }
-    Ok(())
-}
-
-/// `"x,y"` with each in -1.0..=1.0 (clamped, as the client's crosshair can overshoot).
-fn parse_focus(focus: &str) -> Result<Value> {
-    let parts: Vec<f64> = focus.split(',').filter_map(|p| p.trim().parse::<f64>().ok()).collect();
-    match parts[..] {
-        [x, y] if x.is_finite() && y.is_finite() => Ok(json!({ "x": x.clamp(-1.0, 1.0), "y": y.clamp(-1.0, 1.0) })),
-        _ => Err(Error::validation("Focus must be two numbers between -1.0 and 1.0, separated by a comma")),
-    }
 }
 
 async fn store(state: &AppState, path: &str, style: Style) -> Result<()> {
@@ -249,6 +185,7 @@ pub async fn upload(
     account_id: i64,
     file: Upload,
     edit: MediaEdit,
+    thumbnail: Option<Upload>,
     wait: bool,
 ) -> Result<MediaAttachment> {
     check_description(&edit.description)?;
@@ -289,7 +226,7 @@ pub async fn upload(
     if let Some(focus) = focus {
         meta["focus"] = focus;
     }
-    let thumbnail = match edit.thumbnail {
+    let thumbnail = match thumbnail {
         Some(t) if kind.is_large() => Some(store_thumbnail(state, id, t).await?),
         _ => None,
     };
@@ -318,7 +255,7 @@ pub async fn upload(
     .execute(&mut *tx)
     .await?;
     if processing == QUEUED && !wait {
-        worker::enqueue(&mut *tx, Job::ProcessMedia { media_id: id }).await?;
+        queue::enqueue(&mut *tx, &Job::Process { media_id: id }).await?;
     }
     tx.commit().await?;
     if processing == QUEUED && wait {
@@ -435,21 +372,15 @@ fn tempdir(id: i64) -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-pub async fn find<'e, E: PgExecutor<'e>>(db: E, id: i64) -> Result<Option<MediaAttachment>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM media_attachments m WHERE m.id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
-}
-
-/// One of the account's own attachments; anyone else's is not found.
-pub async fn find_own(db: &PgPool, account_id: i64, id: i64) -> Result<MediaAttachment> {
-    find(db, id).await?.filter(|m| m.account_id == Some(account_id)).ok_or(Error::NotFound)
-}
-
 /// `PUT /api/v1/media/:id`: description, focus and thumbnail of an attachment not yet
 /// posted (posted ones change through a status edit, as in Mastodon).
-pub async fn update(state: &AppState, account_id: i64, id: i64, edit: MediaEdit) -> Result<MediaAttachment> {
+pub async fn update(
+    state: &AppState,
+    account_id: i64,
+    id: i64,
+    edit: MediaEdit,
+    thumbnail: Option<Upload>,
+) -> Result<MediaAttachment> {
     let media = find_own(&state.db.primary, account_id, id).await?;
     if media.status_id.is_some() {
         return Err(Error::NotFound);
@@ -459,7 +390,7 @@ pub async fn update(state: &AppState, account_id: i64, id: i64, edit: MediaEdit)
     if let Some(focus) = edit.focus.as_deref().filter(|f| !f.is_empty()) {
         meta["focus"] = parse_focus(focus)?;
     }
-    let thumbnail = match edit.thumbnail {
+    let thumbnail = match thumbnail {
         Some(t) if media.media_type().is_large() => Some(store_thumbnail(state, id, t).await?),
         _ => None,
     };
@@ -509,97 +440,6 @@ pub async fn remove_files(state: &AppState, media: &MediaAttachment) -> Result<(
     Ok(())
 }
 
-/// Checks the media a status is posted (or edited) with, as Mastodon's PostStatusService
-/// does, and returns them in the given order. `status_id` names the status being edited,
-/// whose own attachments may stay.
-pub async fn attachable(
-    tx: &mut sqlx::PgConnection,
-    account_id: i64,
-    ids: &[i64],
-    status_id: Option<i64>,
-) -> Result<Vec<MediaAttachment>> {
-    if ids.len() > crate::model::statuses::MAX_MEDIA_ATTACHMENTS {
-        return Err(Error::Unprocessable(format!(
-            "Cannot attach more than {} files",
-            crate::model::statuses::MAX_MEDIA_ATTACHMENTS
-        )));
-    }
-    let found: Vec<MediaAttachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM media_attachments m
-          WHERE m.id = ANY($1) AND m.account_id = $2 AND (m.status_id IS NULL OR m.status_id = $3)
-          FOR UPDATE"
-    )))
-    .bind(ids)
-    .bind(account_id)
-    .bind(status_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let missing: Vec<String> =
-        ids.iter().filter(|id| !found.iter().any(|m| m.id == **id)).map(|id| id.to_string()).collect();
-    if !missing.is_empty() {
-        return Err(Error::Unprocessable(format!(
-            "Media {} not found or already attached to another post",
-            missing.join(", ")
-        )));
-    }
-    if found.len() > 1 && found.iter().any(|m| m.media_type().is_large()) {
-        return Err(Error::Unprocessable("Cannot attach a video to a post that already contains images".into()));
-    }
-    if found.iter().any(|m| !m.processed()) {
-        return Err(Error::Unprocessable(
-            "Cannot attach files that have not finished processing. Try again in a moment!".into(),
-        ));
-    }
-    let mut ordered = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !ordered.iter().any(|m: &MediaAttachment| m.id == *id)
-            && let Some(m) = found.iter().find(|m| m.id == *id)
-        {
-            ordered.push(m.clone());
-        }
-    }
-    Ok(ordered)
-}
-
-/// Points the given attachments at `status_id` and detaches the ones it no longer has.
-pub async fn attach(tx: &mut sqlx::PgConnection, status_id: i64, media: &[MediaAttachment]) -> Result<Vec<i64>> {
-    let ids: Vec<i64> = media.iter().map(|m| m.id).collect();
-    sqlx::query(
-        "UPDATE media_attachments SET status_id = NULL, updated_at = now() WHERE status_id = $1 AND id <> ALL($2)",
-    )
-    .bind(status_id)
-    .bind(&ids)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE media_attachments SET status_id = $1, updated_at = now() WHERE id = ANY($2)")
-        .bind(status_id)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-    Ok(ids)
-}
-
-/// `media_attributes[]` of a status edit: description and focus of one of its attachments.
-pub async fn edit_attached(tx: &mut sqlx::PgConnection, status_id: i64, media_id: i64, edit: &MediaEdit) -> Result<()> {
-    check_description(&edit.description)?;
-    let focus = edit.focus.as_deref().filter(|f| !f.is_empty()).map(parse_focus).transpose()?;
-    sqlx::query(
-        "UPDATE media_attachments
-            SET description = COALESCE($3, description),
-                file_meta = CASE WHEN $4::jsonb IS NULL THEN file_meta
-                                 ELSE (COALESCE(file_meta::jsonb, '{}') || jsonb_build_object('focus', $4::jsonb))::json END,
-                updated_at = now()
-          WHERE id = $1 AND status_id = $2",
-    )
-    .bind(media_id)
-    .bind(status_id)
-    .bind(&edit.description)
-    .bind(focus.map(sqlx::types::Json))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
 /// Deletes the account's unattached attachments among `ids` and their files (after a
 /// status is deleted with `delete_media=true`).
 pub async fn destroy_unattached(state: &AppState, account_id: i64, ids: &[i64]) -> Result<()> {
@@ -615,24 +455,6 @@ pub async fn destroy_unattached(state: &AppState, account_id: i64, ids: &[i64]) 
         remove_files(state, media).await?;
     }
     Ok(())
-}
-
-/// The attachments of many statuses, in each status's order.
-pub async fn for_statuses(db: &PgPool, ordered: &[(i64, Vec<i64>)]) -> Result<HashMap<i64, Vec<MediaAttachment>>> {
-    let ids: Vec<i64> = ordered.iter().flat_map(|(_, ids)| ids.iter().copied()).collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<MediaAttachment> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM media_attachments m WHERE m.id = ANY($1)")))
-            .bind(&ids)
-            .fetch_all(db)
-            .await?;
-    let by_id: HashMap<i64, MediaAttachment> = rows.into_iter().map(|m| (m.id, m)).collect();
-    Ok(ordered
-        .iter()
-        .map(|(status, ids)| (*status, ids.iter().filter_map(|id| by_id.get(id).cloned()).collect()))
-        .collect())
 }
 
 /// Replaces an account's avatar or header (`None` removes it), deleting the old file.
@@ -651,6 +473,7 @@ pub async fn set_profile_image(
         Some((n, c, s)) => (Some(n.as_str()), Some(c.as_str()), Some(*s)),
         None => (None, None, None),
     };
+    let mut tx = state.db.primary.begin().await?;
     let old: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE accounts a SET {column}_file_name = $2, {column}_content_type = $3, {column}_file_size = $4,
                 {column}_updated_at = CASE WHEN $2 IS NULL THEN NULL ELSE now() END, updated_at = now()
@@ -662,8 +485,11 @@ pub async fn set_profile_image(
     .bind(name)
     .bind(content_type)
     .bind(size)
-    .fetch_optional(&state.db.primary)
+    .fetch_optional(&mut *tx)
     .await?;
+    // Other servers fetch the profile again (once for a burst of changes).
+    events::emit_once_in(&mut *tx, Event::ProfileUpdated { account_id }, 0).await?;
+    tx.commit().await?;
     if let Some(old) = old.flatten().filter(|old| Some(old.as_str()) != name) {
         state.storage.delete(&kind.path(account_id, &old)).await?;
     }
@@ -695,35 +521,6 @@ async fn store_profile_image(
     let path = kind.path(account_id, &name);
     state.storage.put(&path, style.bytes, &content_type).await?;
     Ok((name, content_type, size))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProfileImage {
-    Avatar,
-    Header,
-}
-
-impl ProfileImage {
-    fn column(self) -> &'static str {
-        match self {
-            ProfileImage::Avatar => "avatar",
-            ProfileImage::Header => "header",
-        }
-    }
-    fn label(self) -> &'static str {
-        match self {
-            ProfileImage::Avatar => "Avatar",
-            ProfileImage::Header => "Header",
-        }
-    }
-    /// `accounts/avatars/<id partition>/original/<name>`.
-    pub fn path(self, account_id: i64, file_name: &str) -> String {
-        let folder = match self {
-            ProfileImage::Avatar => "avatars",
-            ProfileImage::Header => "headers",
-        };
-        format!("accounts/{folder}/{}/original/{file_name}", id_partition(account_id))
-    }
 }
 
 #[cfg(test)]

@@ -5,47 +5,13 @@
 //! first so the picture stays upright. Video and audio are described by ffprobe and get a
 //! preview frame from ffmpeg when those tools are installed.
 
+use crate::model::media::MediaType;
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde_json::{Value, json};
 
 use crate::core::error::{Error, Result};
-
-/// Mastodon's `type` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaType {
-    Image = 0,
-    Gifv = 1,
-    Video = 2,
-    Unknown = 3,
-    Audio = 4,
-}
-
-impl MediaType {
-    pub fn from_db(value: i32) -> Self {
-        match value {
-            0 => MediaType::Image,
-            1 => MediaType::Gifv,
-            2 => MediaType::Video,
-            4 => MediaType::Audio,
-            _ => MediaType::Unknown,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            MediaType::Image => "image",
-            MediaType::Gifv => "gifv",
-            MediaType::Video => "video",
-            MediaType::Audio => "audio",
-            MediaType::Unknown => "unknown",
-        }
-    }
-    /// Video, gifv and audio: processed on a queue after a v2 upload.
-    pub fn is_large(self) -> bool {
-        matches!(self, MediaType::Video | MediaType::Gifv | MediaType::Audio)
-    }
-}
 
 pub const IMAGE_SIZE_LIMIT: usize = 16 * 1024 * 1024;
 pub const VIDEO_SIZE_LIMIT: usize = 99 * 1024 * 1024;

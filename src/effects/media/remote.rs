@@ -1,97 +1,17 @@
 //! Media of remote posts and accounts: the attachments a Note lists are stored with their
-//! remote address and copied into our storage on the `pull` queue (Mastodon downloads them
+//! remote address (`model::media::insert_remote`) and copied into our storage on the `pull` queue (Mastodon downloads them
 //! when it processes the post), and so are avatars and headers. Until then, or when the
 //! server's media are rejected by a domain block, clients are given the remote address.
 
-use serde_json::{Value, json};
-
-use super::process::{self, MediaType, Sniffed};
-use super::{
-    COMPLETE, PROFILE_IMAGE_SIZE_LIMIT, ProfileImage, Upload, find, id_partition, random_file_name, set_profile_image,
-    store_image,
-};
+use super::process::{self, Sniffed};
+use super::{PROFILE_IMAGE_SIZE_LIMIT, Upload, random_file_name, set_profile_image, store_image};
 use crate::core::error::Result;
 use crate::domain::domain_blocks;
 use crate::effects::federation::remote::authority;
-use crate::worker::{self, Job};
+use crate::model::media::{ProfileImage, find, id_partition};
 use crate::{AppState, model::accounts};
 
-/// The media type a remote `Document`'s `mediaType` names.
-fn media_type(mime: &str) -> MediaType {
-    match mime.split('/').next().unwrap_or_default() {
-        "image" => MediaType::Image,
-        "video" => MediaType::Video,
-        "audio" => MediaType::Audio,
-        _ => MediaType::Unknown,
-    }
-}
-
-/// `meta` from what the Document says: its size and focal point.
-fn meta_of(document: &Value) -> Value {
-    let mut meta = json!({});
-    if let (Some(width), Some(height)) = (document["width"].as_u64(), document["height"].as_u64())
-        && height > 0
-    {
-        meta["original"] = json!({
-            "width": width, "height": height, "size": format!("{width}x{height}"), "aspect": width as f64 / height as f64,
-        });
-    }
-    if let Some([x, y]) = document["focalPoint"].as_array().map(Vec::as_slice)
-        && let (Some(x), Some(y)) = (x.as_f64(), y.as_f64())
-    {
-        meta["focus"] = json!({ "x": x, "y": y });
-    }
-    meta
-}
-
-/// Stores the attachments of a remote Note (at most four, as Mastodon keeps) for
-/// `status_id` and queues their download. Returns their ids in order.
-pub async fn insert_for_status(
-    conn: &mut sqlx::PgConnection,
-    account_id: i64,
-    status_id: i64,
-    attachments: &Value,
-) -> Result<Vec<i64>> {
-    let documents = match attachments {
-        Value::Array(items) => items.iter().collect::<Vec<_>>(),
-        Value::Object(_) => vec![attachments],
-        _ => Vec::new(),
-    };
-    let mut ids = Vec::new();
-    for document in documents.into_iter().take(crate::model::statuses::MAX_MEDIA_ATTACHMENTS) {
-        let url = match &document["url"] {
-            Value::String(s) => s.clone(),
-            Value::Object(link) => link["href"].as_str().unwrap_or_default().to_string(),
-            Value::Array(links) => links.iter().find_map(|l| l["href"].as_str()).unwrap_or_default().to_string(),
-            _ => String::new(),
-        };
-        if !url.starts_with("http") {
-            continue;
-        }
-        let kind = media_type(document["mediaType"].as_str().unwrap_or_default());
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO media_attachments (id, account_id, status_id, type, remote_url, file_meta, description, blurhash,
-                                            processing, created_at, updated_at)
-             VALUES (timestamp_id('media_attachments'), $1, $2, $3, $4, $5, $6, $7, $8, now(), now())
-             RETURNING id",
-        )
-        .bind(account_id)
-        .bind(status_id)
-        .bind(kind as i32)
-        .bind(&url)
-        .bind(sqlx::types::Json(meta_of(document)))
-        .bind(document["name"].as_str().filter(|d| !d.is_empty()).map(|d| d.chars().take(1500).collect::<String>()))
-        .bind(document["blurhash"].as_str())
-        .bind(COMPLETE)
-        .fetch_one(&mut *conn)
-        .await?;
-        worker::enqueue(&mut *conn, Job::FetchRemoteMedia { media_id: id }).await?;
-        ids.push(id);
-    }
-    Ok(ids)
-}
-
-/// The `FetchRemoteMedia` job: copies the file (images processed into our styles, with
+/// Copies a remote attachment's file (images processed into our styles, with
 /// a blurhash when the Document had none). A server whose media are rejected is skipped.
 pub async fn fetch(state: &AppState, id: i64) -> Result<()> {
     let Some(media) = find(&state.db.primary, id).await? else { return Ok(()) };

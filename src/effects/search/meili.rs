@@ -6,7 +6,7 @@
 //! searcher the same kind of results under the same rules; Meilisearch brings typo
 //! tolerance and relevance on large instances.
 //!
-//! Documents are written on the `default` queue (`SearchIndex` jobs) as statuses,
+//! Documents are written on the `default` queue (`Search` jobs) as statuses,
 //! accounts and tags change; `ferrodon ctl search deploy` (re)builds all three.
 
 use std::time::Duration;

@@ -8,8 +8,8 @@ use crate::core::config::Config;
 use crate::core::error::{Error, Result};
 use crate::core::text;
 use crate::core::time::iso_midnight;
-use crate::effects::media::ProfileImage;
 use crate::model::accounts::{self, Account};
+use crate::model::media::ProfileImage;
 
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";
 

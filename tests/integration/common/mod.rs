@@ -306,7 +306,7 @@ impl TestApp {
 
     /// Runs every queued job to completion (fan-out, merges, feed removals).
     pub async fn drain_jobs(&self) -> usize {
-        let queues: Vec<String> = ferrodon::worker::QUEUES.iter().map(|q| q.to_string()).collect();
+        let queues: Vec<String> = ferrodon::core::queue::QUEUES.iter().map(|q| q.to_string()).collect();
         ferrodon::worker::drain(&self.state, &queues).await.expect("jobs run")
     }
 
@@ -480,7 +480,7 @@ impl TestApp {
             .execute(&self.state.db.primary)
             .await
             .unwrap();
-        ferrodon::domain::polls::ended(&self.state, poll_id).await.unwrap();
+        ferrodon::domain::polls::end(&self.state, poll_id).await.unwrap();
     }
 
     pub async fn post_status(&self, user: &User, body: Value) -> Value {

@@ -1,0 +1,281 @@
+//! Sign-up and profile changes of local accounts (Mastodon's AppSignUpService and
+//! UpdateAccountService).
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::core::config::Config;
+use crate::core::error::{Error, Result, is_unique_violation};
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::model::accounts::{
+    Field, MAX_DISPLAY_NAME, MAX_FIELD_LENGTH, MAX_FIELDS, MAX_NOTE, MAX_USERNAME, RESERVED_USERNAMES, User,
+    UserSettings, find_local, generate_keypair,
+};
+
+pub struct Registration<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub agreement: bool,
+    pub locale: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub application_id: Option<i64>,
+    /// Sign-ups through the API confirm their address by mail first; accounts made by an
+    /// admin (CLI, seeds) start confirmed.
+    pub confirmed: bool,
+}
+
+fn detail(errors: &mut serde_json::Map<String, serde_json::Value>, attr: &str, code: &str, description: &str) {
+    let entry = errors.entry(attr.to_string()).or_insert_with(|| json!([]));
+    if let Some(list) = entry.as_array_mut() {
+        list.push(json!({ "error": code, "description": description }));
+    }
+}
+
+fn invalid(errors: serde_json::Map<String, serde_json::Value>) -> Error {
+    let message = errors
+        .iter()
+        .flat_map(|(attr, list)| {
+            let label = match attr.as_str() {
+                "agreement" => "Agreement".to_string(),
+                other => {
+                    let mut c = other.chars();
+                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                }
+            };
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.get("description").and_then(|v| v.as_str()))
+                .map(move |d| format!("{label} {d}"))
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Error::Invalid { message: format!("Validation failed: {message}"), details: serde_json::Value::Object(errors) }
+}
+
+pub(crate) fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty() && !domain.is_empty() && !domain.starts_with('.') && !email.contains(char::is_whitespace)
+}
+
+/// Creates an approved local account and its user. Unless `reg.confirmed`, the user must
+/// confirm the e-mail address first: the confirmation mail is queued with the account.
+/// Validation errors come back with Mastodon's `details`.
+pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
+    let username = reg.username.trim();
+    let email = reg.email.trim();
+    let mut errors = serde_json::Map::new();
+    if username.is_empty() {
+        detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
+    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        detail(&mut errors, "username", "ERR_INVALID", "must contain only letters, numbers and underscores");
+    } else if username.len() > MAX_USERNAME {
+        detail(&mut errors, "username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
+    } else if RESERVED_USERNAMES.contains(&username.to_ascii_lowercase().as_str()) {
+        detail(&mut errors, "username", "ERR_RESERVED", "is reserved");
+    } else if find_local(db, username).await?.is_some() {
+        detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
+    }
+    if email.is_empty() {
+        detail(&mut errors, "email", "ERR_BLANK", "can't be blank");
+    } else if !valid_email(email) {
+        detail(&mut errors, "email", "ERR_INVALID", "is invalid");
+    } else if sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))")
+        .bind(email)
+        .fetch_one(db)
+        .await?
+    {
+        detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
+    }
+    let password_len = reg.password.chars().count();
+    if password_len == 0 {
+        detail(&mut errors, "password", "ERR_BLANK", "can't be blank");
+    } else if password_len < 8 {
+        detail(&mut errors, "password", "ERR_TOO_SHORT", "is too short (minimum is 8 characters)");
+    } else if reg.password.len() > 72 {
+        detail(&mut errors, "password", "ERR_TOO_LONG", "is too long (maximum is 72 characters)");
+    }
+    if !reg.agreement {
+        detail(&mut errors, "agreement", "ERR_ACCEPTED", "must be accepted");
+    }
+    if let Some(locale) = reg.locale
+        && !(locale.len() <= 10 && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        detail(&mut errors, "locale", "ERR_INCLUSION", "is not included in the list");
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+
+    let password = reg.password.to_string();
+    let (hash, keys) = tokio::task::spawn_blocking(move || (bcrypt::hash(password, 10), generate_keypair()))
+        .await
+        .map_err(Error::internal)?;
+    let hash = hash.map_err(Error::internal)?;
+    let (private_key, public_key) = keys?;
+
+    let mut tx = db.begin().await?;
+    let now = time::now();
+    let base = config.base_url();
+    let created = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO accounts (username, display_name, private_key, public_key, created_at, updated_at, url,
+                inbox_url, outbox_url, shared_inbox_url, followers_url, following_url, actor_type, discoverable, indexable)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, 'Person', true, false) RETURNING id",
+    )
+    .bind(username)
+    .bind(reg.display_name.unwrap_or(""))
+    .bind(&private_key)
+    .bind(&public_key)
+    .bind(now)
+    .bind(format!("{base}/@{username}"))
+    .bind(format!("{base}/users/{username}/inbox"))
+    .bind(format!("{base}/users/{username}/outbox"))
+    .bind(format!("{base}/inbox"))
+    .bind(format!("{base}/users/{username}/followers"))
+    .bind(format!("{base}/users/{username}/following"))
+    .fetch_one(&mut *tx)
+    .await;
+    let account_id = match created {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            let mut errors = serde_json::Map::new();
+            detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
+            return Err(invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    sqlx::query("INSERT INTO account_stats (account_id, created_at, updated_at) VALUES ($1, $2, $2)")
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let user = sqlx::query_as::<_, User>(
+        "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
+                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at)
+         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, true, $5, $6, '{}', $7,
+                 CASE WHEN $7 IS NOT NULL THEN $4 END)
+         RETURNING id, account_id, email, encrypted_password, settings, locale, chosen_languages, disabled, approved, confirmed_at",
+    )
+    .bind(email)
+    .bind(hash)
+    .bind(account_id)
+    .bind(now)
+    .bind(reg.locale)
+    .bind(reg.application_id)
+    .bind(if reg.confirmed { None } else { Some(crate::domain::email::new_token()) })
+    .fetch_one(&mut *tx)
+    .await;
+    let user = match user {
+        Ok(u) => u,
+        Err(e) if is_unique_violation(&e) => {
+            let mut errors = serde_json::Map::new();
+            detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
+            return Err(invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !reg.confirmed {
+        events::emit(&mut *tx, Event::ConfirmationRequested { user_id: user.id }).await?;
+    }
+    events::emit(&mut *tx, Event::ProfileUpdated { account_id: user.account_id }).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Changes from `PATCH /api/v1/accounts/update_credentials`; `None` leaves a value alone.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
+    pub hide_collections: Option<bool>,
+    pub fields: Option<Vec<Field>>,
+    pub privacy: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+pub async fn update_profile(db: &PgPool, account_id: i64, changes: ProfileChanges) -> Result<()> {
+    if let Some(name) = &changes.display_name
+        && name.chars().count() > MAX_DISPLAY_NAME
+    {
+        return Err(Error::validation(format!("Display name is too long (maximum is {MAX_DISPLAY_NAME} characters)")));
+    }
+    if let Some(note) = &changes.note
+        && note.chars().count() > MAX_NOTE
+    {
+        return Err(Error::validation(format!("Note is too long (maximum is {MAX_NOTE} characters)")));
+    }
+    if let Some(fields) = &changes.fields {
+        if fields.len() > MAX_FIELDS {
+            return Err(Error::validation(format!("Fields is too long (maximum is {MAX_FIELDS} fields)")));
+        }
+        if fields
+            .iter()
+            .any(|f| f.name.chars().count() > MAX_FIELD_LENGTH || f.value.chars().count() > MAX_FIELD_LENGTH)
+        {
+            return Err(Error::validation("Fields is invalid"));
+        }
+    }
+    if let Some(p) = &changes.privacy
+        && !matches!(p.as_str(), "public" | "unlisted" | "private")
+    {
+        return Err(Error::validation("Default privacy is not included in the list"));
+    }
+    let mut tx = db.begin().await?;
+    let fields_json = changes.fields.as_ref().map(|f| serde_json::to_value(f).unwrap_or_default());
+    sqlx::query(
+        "UPDATE accounts SET display_name = COALESCE($2, display_name), note = COALESCE($3, note),
+                locked = COALESCE($4, locked),
+                actor_type = CASE WHEN $5::boolean IS NULL THEN actor_type WHEN $5 THEN 'Service' ELSE 'Person' END,
+                discoverable = COALESCE($6, discoverable), indexable = COALESCE($7, indexable),
+                hide_collections = COALESCE($8, hide_collections), fields = COALESCE($9, fields),
+                updated_at = $10
+          WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(&changes.display_name)
+    .bind(&changes.note)
+    .bind(changes.locked)
+    .bind(changes.bot)
+    .bind(changes.discoverable)
+    .bind(changes.indexable)
+    .bind(changes.hide_collections)
+    .bind(fields_json)
+    .bind(time::now())
+    .execute(&mut *tx)
+    .await?;
+    if changes.privacy.is_some() || changes.sensitive.is_some() || changes.language.is_some() {
+        let user =
+            sqlx::query_scalar::<_, Option<String>>("SELECT settings FROM users WHERE account_id = $1 FOR UPDATE")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+        let mut settings: UserSettings = user.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        if changes.privacy.is_some() {
+            settings.default_privacy = changes.privacy;
+        }
+        if changes.sensitive.is_some() {
+            settings.default_sensitive = changes.sensitive;
+        }
+        if let Some(lang) = changes.language {
+            settings.default_language = (!lang.is_empty()).then_some(lang);
+        }
+        sqlx::query("UPDATE users SET settings = $2, updated_at = $3 WHERE account_id = $1")
+            .bind(account_id)
+            .bind(serde_json::to_string(&settings).map_err(Error::internal)?)
+            .bind(time::now())
+            .execute(&mut *tx)
+            .await?;
+    }
+    events::emit_once_in(&mut *tx, Event::ProfileUpdated { account_id }, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! Domain operations that run later, from the queue: written as a job in the transaction
+//! that makes them due.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::Core;
+use crate::core::error::Result;
+use crate::core::queue;
+use crate::domain::moves;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type")]
+pub enum Job {
+    /// The end of a local poll: notifications, and the final tallies to other servers.
+    EndPoll { poll_id: i64 },
+    /// A remote account moved to another: its local followers follow the new one.
+    MoveFollowers { origin_id: i64, target_id: i64 },
+    /// A remote account was deleted on its server: its statuses and relations go.
+    PurgeAccount { account_id: i64 },
+    /// Hourly: forgets `Idempotency-Key`s older than an hour.
+    VacuumIdempotencyKeys,
+}
+
+impl queue::Job for Job {
+    const FAMILY: &'static str = "Domain";
+    fn queue(&self) -> &'static str {
+        match self {
+            Job::VacuumIdempotencyKeys => "scheduler",
+            _ => "default",
+        }
+    }
+}
+
+impl Job {
+    pub async fn perform(self, core: &Core) -> Result<()> {
+        match self {
+            Job::EndPoll { poll_id } => crate::domain::polls::end(core, poll_id).await,
+            Job::MoveFollowers { origin_id, target_id } => moves::move_followers(core, origin_id, target_id).await,
+            Job::PurgeAccount { account_id } => moves::purge(core, account_id).await,
+            Job::VacuumIdempotencyKeys => {
+                sqlx::query("DELETE FROM ferrodon_idempotency_keys WHERE created_at < now() - interval '1 hour'")
+                    .execute(&core.db.primary)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+}

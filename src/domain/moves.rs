@@ -1,0 +1,130 @@
+//! Remote accounts that move to another account (Mastodon's MoveWorker) or are deleted on
+//! their server: deferred domain operations, run from the queue.
+
+use crate::core::Core;
+use crate::core::error::{Error, Result};
+use crate::core::queue;
+use crate::domain::deferred::Job;
+use crate::domain::posting;
+use crate::domain::relationships::{self, FollowOptions};
+use crate::model::{accounts, statuses};
+
+/// Statuses of a deleted account are removed this many at a time.
+const PURGE_BATCH: i64 = 100;
+
+/// Marks remote account `origin_id` as moved to `target_id` (whose `alsoKnownAs` the caller
+/// checked); its local followers follow the new account later.
+pub async fn mark_moved(state: &Core, origin_id: i64, target_id: i64) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
+    sqlx::query("UPDATE accounts SET moved_to_account_id = $2, updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1")
+        .bind(origin_id)
+        .bind(target_id)
+        .execute(&mut *tx)
+        .await?;
+    queue::enqueue(&mut *tx, &Job::MoveFollowers { origin_id, target_id }).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Each local follower of the old account follows the new one
+/// (asking, if it is locked) and stops following the old one; local blocks and mutes of
+/// the old account carry over, and lists that held it hold the new one.
+pub async fn move_followers(state: &Core, origin_id: i64, target_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let followers: Vec<(i64, bool, bool)> = sqlx::query_as(
+        "SELECT f.account_id, f.show_reblogs, f.notify FROM follows f JOIN users u ON u.account_id = f.account_id
+          WHERE f.target_account_id = $1",
+    )
+    .bind(origin_id)
+    .fetch_all(db)
+    .await?;
+    // Lists first: their entries for the old account go with its follows.
+    sqlx::query(
+        "INSERT INTO list_accounts (list_id, account_id)
+         SELECT la.list_id, $2 FROM list_accounts la WHERE la.account_id = $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(origin_id)
+    .bind(target_id)
+    .execute(db)
+    .await?;
+    for (follower, show_reblogs, notify) in followers {
+        let options = FollowOptions { reblogs: Some(show_reblogs), notify: Some(notify), ..Default::default() };
+        match relationships::follow(state, follower, target_id, options).await {
+            // Blocked either way: the old follow still ends.
+            Err(Error::Forbidden(_)) => {}
+            other => other?,
+        }
+        relationships::unfollow(state, follower, origin_id).await?;
+    }
+    for table in ["blocks", "mutes"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table} (account_id, target_account_id, created_at, updated_at)
+             SELECT b.account_id, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+               FROM {table} b JOIN users u ON u.account_id = b.account_id
+              WHERE b.target_account_id = $1
+             ON CONFLICT DO NOTHING"
+        )))
+        .bind(origin_id)
+        .bind(target_id)
+        .execute(db)
+        .await?;
+    }
+    // The copied list entries point at the new follows.
+    sqlx::query(
+        "UPDATE list_accounts la SET follow_id = f.id
+           FROM lists l, follows f
+          WHERE la.account_id = $1 AND la.follow_id IS NULL AND l.id = la.list_id
+            AND f.account_id = l.account_id AND f.target_account_id = $1",
+    )
+    .bind(target_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A remote account deleted on its server: its content goes later, from the queue.
+pub async fn mark_deleted(state: &Core, account_id: i64) -> Result<()> {
+    queue::enqueue(&state.db.primary, &Job::PurgeAccount { account_id }).await
+}
+
+/// Removes a deleted remote account's statuses (from feeds and
+/// counters too), ends the follows to and from it, and then the account itself.
+pub async fn purge(state: &Core, account_id: i64) -> Result<()> {
+    let db = &state.db.primary;
+    let Some(account) = accounts::find_many(db, &[account_id]).await?.pop() else { return Ok(()) };
+    if account.is_local() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE accounts SET suspended_at = COALESCE(suspended_at, now() AT TIME ZONE 'UTC') WHERE id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    loop {
+        let batch: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM statuses WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(PURGE_BATCH)
+        .fetch_all(db)
+        .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for status in statuses::find_many(db, &batch).await? {
+            posting::remove(state, &status).await?;
+        }
+    }
+    let followed: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT account_id, target_account_id FROM follows WHERE account_id = $1 OR target_account_id = $1
+         UNION SELECT account_id, target_account_id FROM follow_requests WHERE account_id = $1 OR target_account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    for (source, target) in followed {
+        relationships::unfollow(state, source, target).await?;
+    }
+    sqlx::query("DELETE FROM accounts WHERE id = $1").bind(account_id).execute(db).await?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Creating notifications (Mastodon's NotifyService filters), in the transaction of the
+//! operation that causes them, with the event that streams and mails them.
+
+use sqlx::PgConnection;
+
+use crate::core::error::Result;
+use crate::core::time;
+use crate::domain::events::{self, Event};
+use crate::model::notifications::NotificationType;
+
+/// Creates a notification unless the recipient would not want it: from themselves, from an
+/// account they block or mute with notifications hidden, or from one that blocks them. Only
+/// local accounts (with a user) are notified. The end of a poll is the one notification
+/// authors get about their own activity. An activity notifies each recipient once, so an
+/// operation that runs again (a delivery received twice) does not notify twice; edits
+/// notify at each edit.
+pub async fn notify(
+    conn: &mut PgConnection,
+    recipient: i64,
+    from: i64,
+    kind: NotificationType,
+    activity_id: i64,
+) -> Result<Option<i64>> {
+    if recipient == from && kind != NotificationType::Poll {
+        return Ok(None);
+    }
+    let now = time::now();
+    let group_key = match kind {
+        NotificationType::Favourite | NotificationType::Reblog => {
+            let status_id = target_status_of(conn, kind, activity_id).await?;
+            Some(format!("{}-{}-{}", kind.as_str(), status_id.unwrap_or(0), now.and_utc().timestamp() / 3600))
+        }
+        NotificationType::Follow => Some(format!("follow-{}", now.and_utc().timestamp() / 3600)),
+        _ => None,
+    };
+    let once_per_activity = !matches!(kind, NotificationType::Update | NotificationType::Poll);
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type, group_key)
+         SELECT $1, $2, $3, $3, $4, $5, $6, $7
+          WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND NOT disabled)
+            AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
+                                                  OR (account_id = $5 AND target_account_id = $4))
+            AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $4 AND target_account_id = $5 AND hide_notifications
+                              AND (expires_at IS NULL OR expires_at > $3))
+            AND NOT ($8 AND EXISTS (SELECT 1 FROM notifications WHERE activity_id = $1 AND activity_type = $2
+                                                                  AND account_id = $4 AND type = $6))
+         RETURNING id",
+    )
+    .bind(activity_id)
+    .bind(kind.activity_type())
+    .bind(now)
+    .bind(recipient)
+    .bind(from)
+    .bind(kind.as_str())
+    .bind(group_key)
+    .bind(once_per_activity)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(notification_id) = id {
+        events::emit(&mut *conn, Event::Notified { account_id: recipient, notification_id }).await?;
+    }
+    Ok(id)
+}
+
+/// The status a favourite or reblog notification is grouped by.
+async fn target_status_of(conn: &mut PgConnection, kind: NotificationType, activity_id: i64) -> Result<Option<i64>> {
+    let sql = match kind {
+        NotificationType::Favourite => "SELECT status_id FROM favourites WHERE id = $1",
+        NotificationType::Reblog => "SELECT reblog_of_id FROM statuses WHERE id = $1",
+        _ => return Ok(Some(activity_id)),
+    };
+    Ok(sqlx::query_scalar::<_, Option<i64>>(sql).bind(activity_id).fetch_optional(conn).await?.flatten())
+}
