@@ -12,13 +12,16 @@ use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::domain::oauth;
-use crate::domain::relationships::{self, AccountList, FollowOptions};
 use crate::domain::timelines::{self, AccountStatusOptions};
 use crate::render::entities;
 use crate::{
     domain::accounts::ProfileChanges,
     domain::accounts::Registration,
     model::accounts::{self, Field},
+};
+use crate::{
+    domain::relationships::{self, FollowOptions},
+    model::relationships::AccountList,
 };
 use crate::{effects::media, model::media::ProfileImage};
 
@@ -47,7 +50,9 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
     let Some(application_id) = auth.token.application_id else {
         return Err(Error::Forbidden("This action is not allowed".into()));
     };
-    let app = oauth::application_by_id(&state.db.primary, application_id).await?.ok_or_else(Error::invalid_token)?;
+    let app = crate::model::oauth::application_by_id(&state.db.primary, application_id)
+        .await?
+        .ok_or_else(Error::invalid_token)?;
     let user = crate::domain::accounts::register(
         &state.db.primary,
         &state.config,
@@ -251,7 +256,7 @@ async fn account_list(
     page: PageParams,
 ) -> Result<HttpResponse> {
     let page = page.page(40, 80);
-    let rows = relationships::list_accounts(&state.db.primary, list, &page).await?;
+    let rows = crate::model::relationships::list_accounts(&state.db.primary, list, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     Ok(json_page_limited(state, req, &cursors, page.limit, render_account_list(state, &rows)))
 }
@@ -271,7 +276,7 @@ async fn collection(
         return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
     }
     if let Some(v) = viewer
-        && relationships::blocked_either_way(&state.db.primary, v, account.id).await?
+        && crate::model::relationships::blocked_either_way(&state.db.primary, v, account.id).await?
     {
         return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
     }
@@ -300,7 +305,7 @@ pub async fn following(
 }
 
 async fn relationship_json(state: &AppState, viewer: i64, target: i64) -> Result<HttpResponse> {
-    let r = relationships::relationship(&state.db.primary, viewer, target).await?;
+    let r = crate::model::relationships::relationship(&state.db.primary, viewer, target).await?;
     Ok(HttpResponse::Ok().json(entities::relationship(&r)))
 }
 
@@ -385,7 +390,7 @@ pub async fn relationships(state: State, auth: Auth, Params(p): Params<IdsParams
     let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).collect();
     let existing: Vec<i64> = accounts::find_many(&state.db.primary, &ids).await?.iter().map(|a| a.id).collect();
     let ids: Vec<i64> = ids.into_iter().filter(|id| existing.contains(id)).collect();
-    let rels = relationships::relationships(&state.db.primary, viewer.account_id, &ids).await?;
+    let rels = crate::model::relationships::relationships(&state.db.primary, viewer.account_id, &ids).await?;
     Ok(HttpResponse::Ok().json(rels.iter().map(entities::relationship).collect::<Vec<_>>()))
 }
 

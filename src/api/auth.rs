@@ -9,7 +9,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::oauth::{self, AccessToken};
+use crate::{domain::oauth, model::oauth::AccessToken};
 
 /// A request made with a valid access token.
 pub struct Auth {
@@ -78,7 +78,8 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
-    let token = oauth::authenticate(&state.db.primary, &bearer).await?.ok_or_else(Error::invalid_token)?;
+    let token =
+        crate::model::oauth::authenticate(&state.db.primary, &bearer).await?.ok_or_else(Error::invalid_token)?;
     if token.resource_owner_id.is_some() {
         if token.user_disabled == Some(true) || token.account_suspended == Some(true) {
             return Err(Error::Forbidden("Your login is currently disabled".into()));

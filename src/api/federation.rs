@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::AppState;
 use crate::core::error::Error;
 use crate::render::activitypub::actors::{self, ACTIVITY_JSON};
-use crate::{inbox, render::activitypub::collections};
+use crate::{effects::federation::collections, inbox};
 
 type State = web::Data<AppState>;
 

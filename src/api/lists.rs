@@ -16,13 +16,13 @@ type State = web::Data<AppState>;
 
 pub async fn index(state: State, auth: Auth) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
-    let all = lists::all(&state.db.primary, viewer.account_id).await?;
+    let all = crate::model::lists::all(&state.db.primary, viewer.account_id).await?;
     Ok(HttpResponse::Ok().json(all.iter().map(entities::list).collect::<Vec<Value>>()))
 }
 
 pub async fn show(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
-    let list = lists::get(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
+    let list = crate::model::lists::get(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(entities::list(&list)))
 }
 
@@ -83,7 +83,7 @@ pub async fn members(
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
     let page = page.page(40, 80);
-    let rows = lists::members(&state.db.primary, viewer.account_id, path_id(&id)?, &page).await?;
+    let rows = crate::model::lists::members(&state.db.primary, viewer.account_id, path_id(&id)?, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     Ok(json_page(&state, &req, &cursors, render_account_list(&state, &rows)))
 }
@@ -126,7 +126,7 @@ pub async fn remove_members(
 /// `GET /api/v1/accounts/:id/lists`: which of my lists hold this account.
 pub async fn of_account(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("read:lists")?;
-    let found = lists::containing(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
+    let found = crate::model::lists::containing(&state.db.primary, viewer.account_id, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(found.iter().map(entities::list).collect::<Vec<Value>>()))
 }
 

@@ -11,9 +11,13 @@ use super::auth::Auth;
 use super::params::{Params, opt_string, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::oauth::{self, Application, NewApplication, NewGrant, OAuthError, OOB_REDIRECT, Scopes};
 use crate::model::accounts;
 use crate::render::entities;
+use crate::{
+    domain::oauth::{self, NewApplication, NewGrant, OAuthError, OOB_REDIRECT},
+    model::oauth::Application,
+    model::oauth::Scopes,
+};
 
 type State = web::Data<AppState>;
 
@@ -47,7 +51,8 @@ pub async fn create_app(state: State, Params(p): Params<AppParams>) -> Result<Ht
 
 pub async fn verify_app(state: State, auth: Auth) -> Result<HttpResponse> {
     let app_id = auth.token.application_id.ok_or_else(Error::invalid_token)?;
-    let app = oauth::application_by_id(&state.db.primary, app_id).await?.ok_or_else(Error::invalid_token)?;
+    let app =
+        crate::model::oauth::application_by_id(&state.db.primary, app_id).await?.ok_or_else(Error::invalid_token)?;
     Ok(HttpResponse::Ok().json(entities::application(&app, false)))
 }
 
@@ -107,7 +112,7 @@ async fn authenticate_client(
     secret_required: bool,
 ) -> Result<Option<Application>> {
     let Some((id, secret)) = client_credentials(req, p) else { return Ok(None) };
-    let Some(app) = oauth::find_application(&state.db.primary, &id).await? else { return Ok(None) };
+    let Some(app) = crate::model::oauth::find_application(&state.db.primary, &id).await? else { return Ok(None) };
     match secret {
         Some(s) if s == app.secret => Ok(Some(app)),
         None if !secret_required => Ok(Some(app)),
@@ -245,7 +250,9 @@ async fn check_request(
     state: &AppState,
     p: &AuthorizeParams,
 ) -> Result<std::result::Result<(Application, String, Scopes), String>> {
-    let Some(app) = oauth::find_application(&state.db.primary, p.client_id.as_deref().unwrap_or("")).await? else {
+    let Some(app) =
+        crate::model::oauth::find_application(&state.db.primary, p.client_id.as_deref().unwrap_or("")).await?
+    else {
         return Ok(Err("Client authentication failed due to unknown client.".into()));
     };
     let redirect = match p.redirect_uri.as_deref() {
@@ -395,7 +402,7 @@ pub async fn server_metadata(state: State) -> HttpResponse {
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "userinfo_endpoint": format!("{base}/oauth/userinfo"),
-        "scopes_supported": oauth::scopes::ALL,
+        "scopes_supported": crate::model::oauth::scopes::ALL,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "code_challenge_methods_supported": ["S256"],

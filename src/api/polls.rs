@@ -11,7 +11,7 @@ use crate::{AppState, domain::polls, model::accounts, render::entities};
 type State = web::Data<AppState>;
 
 async fn render(state: &AppState, poll_id: i64, viewer: Option<i64>) -> Result<HttpResponse> {
-    let loaded = polls::load(&state.db.primary, &[poll_id], viewer).await?;
+    let loaded = crate::model::polls::load(&state.db.primary, &[poll_id], viewer).await?;
     let (poll, votes) = loaded.get(&poll_id).ok_or(Error::NotFound)?;
     Ok(HttpResponse::Ok().json(entities::poll_json(poll, votes, viewer)))
 }

@@ -10,7 +10,7 @@ use super::{render_account_list, render_statuses};
 use crate::core::error::{Error, Result};
 use crate::effects::federation::remote;
 use crate::effects::search::{self, StatusQuery, Window};
-use crate::{AppState, domain::tags, render::entities};
+use crate::{AppState, render::entities};
 
 type State = web::Data<AppState>;
 
@@ -108,7 +108,7 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     if wants("hashtags") {
         for tag in search::hashtags(&state, query, p.exclude_unreviewed == Some(true), window).await? {
             let following = match viewer {
-                Some(v) => Some(tags::is_following(db, v, tag.id).await?),
+                Some(v) => Some(crate::model::tags::is_following(db, v, tag.id).await?),
                 None => None,
             };
             hashtags.push(entities::tag(&tag, &state.config, following));

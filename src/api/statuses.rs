@@ -174,7 +174,7 @@ pub async fn update(
 pub async fn history(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?;
     let status = statuses::find_visible(&state.db.primary, path_id(&id)?, viewer).await?;
-    let edits = posting::history(&state.db.primary, &status).await?;
+    let edits = statuses::history(&state.db.primary, &status).await?;
     let bundle = hydrate::load(&state.db.primary, &[status.id], viewer).await?;
     Ok(HttpResponse::Ok().json(entities::status_edits(&status, &edits, &bundle, &state.config)))
 }

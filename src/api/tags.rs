@@ -8,14 +8,14 @@ use super::params::Params;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::core::text;
-use crate::domain::tags::{self, Tag};
 use crate::{AppState, render::entities};
+use crate::{domain::tags, model::tags::Tag};
 
 type State = web::Data<AppState>;
 
 pub async fn show(state: State, auth: MaybeAuth, name: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.viewer("read")?;
-    let tag = match tags::find(&state.db.primary, &name).await? {
+    let tag = match crate::model::tags::find(&state.db.primary, &name).await? {
         Some(tag) => tag,
         // Like Mastodon, an unused but valid name is shown as a tag nobody follows yet.
         None if text::extract_hashtags(&format!("#{name}")) == [name.to_string()] => {
@@ -24,7 +24,7 @@ pub async fn show(state: State, auth: MaybeAuth, name: web::Path<String>) -> Res
         None => return Err(Error::NotFound),
     };
     let following = match viewer {
-        Some(v) if tag.id != 0 => Some(tags::is_following(&state.db.primary, v, tag.id).await?),
+        Some(v) if tag.id != 0 => Some(crate::model::tags::is_following(&state.db.primary, v, tag.id).await?),
         Some(_) => Some(false),
         None => None,
     };
@@ -40,7 +40,7 @@ pub async fn follow(state: State, auth: Auth, name: web::Path<String>) -> Result
 
 pub async fn unfollow(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:follows")?;
-    let tag = tags::find(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
+    let tag = crate::model::tags::find(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
     tags::unfollow(&state, viewer.account_id, &tag).await?;
     Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, Some(false))))
 }
@@ -53,7 +53,7 @@ pub async fn followed(
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:follows")?;
     let page = page.page(100, 200);
-    let rows = tags::followed(&state.db.primary, viewer.account_id, &page).await?;
+    let rows = crate::model::tags::followed(&state.db.primary, viewer.account_id, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
     let rendered: Vec<serde_json::Value> =
         rows.iter().map(|(_, t)| entities::tag(t, &state.config, Some(true))).collect();

@@ -81,6 +81,13 @@ pub enum QueuesCommand {
         #[arg(long)]
         id: Option<i64>,
     },
+    /// Delete dead jobs (all, one queue's, or one job).
+    Drop {
+        #[arg(long)]
+        queue: Option<String>,
+        #[arg(long)]
+        id: Option<i64>,
+    },
     /// Enqueue a no-op job on `default` and report how long until a worker ran it.
     Probe,
 }
@@ -414,6 +421,10 @@ async fn queues(state: &AppState, command: Option<QueuesCommand>) -> Result<()> 
         Some(QueuesCommand::Retry { queue: name, id }) => {
             let moved = queue::retry_dead(&state.db.primary, name.as_deref(), id).await?;
             println!("OK, {moved} jobs back in their queues");
+        }
+        Some(QueuesCommand::Drop { queue: name, id }) => {
+            let dropped = queue::drop_dead(&state.db.primary, name.as_deref(), id).await?;
+            println!("OK, {dropped} dead jobs deleted");
         }
         Some(QueuesCommand::Probe) => {
             let key = crate::domain::oauth::random_token();

@@ -4,7 +4,7 @@
 //! are accounts met from it later. With `reject_media`, its media files are not copied
 //! (clients get the remote address). Subdomains are covered by their parent's block.
 
-use crate::AppState;
+use crate::core::Core;
 use crate::core::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl Severity {
 }
 
 /// The severity of the block covering `domain` (or a parent domain), if any.
-pub async fn severity(state: &AppState, domain: &str) -> Result<Option<Severity>> {
+pub async fn severity(state: &Core, domain: &str) -> Result<Option<Severity>> {
     let host = domain.split(':').next().unwrap_or(domain).to_ascii_lowercase();
     let severity: Option<i32> = sqlx::query_scalar(
         "SELECT severity FROM domain_blocks
@@ -45,23 +45,23 @@ pub async fn severity(state: &AppState, domain: &str) -> Result<Option<Severity>
     }))
 }
 
-pub async fn is_suspended(state: &AppState, domain: &str) -> Result<bool> {
+pub async fn is_suspended(state: &Core, domain: &str) -> Result<bool> {
     Ok(severity(state, domain).await? == Some(Severity::Suspend))
 }
 
 /// Whether media from `domain` stay where they are (a block with `reject_media`, or a
 /// suspension).
-pub async fn rejects_media(state: &AppState, domain: &str) -> Result<bool> {
+pub async fn rejects_media(state: &Core, domain: &str) -> Result<bool> {
     rejects(state, domain, "reject_media").await
 }
 
 /// Whether reports (`Flag`s) from `domain` are ignored (`reject_reports`, or a suspension).
-pub async fn rejects_reports(state: &AppState, domain: &str) -> Result<bool> {
+pub async fn rejects_reports(state: &Core, domain: &str) -> Result<bool> {
     rejects(state, domain, "reject_reports").await
 }
 
 /// A block of `domain` (or a parent domain) with `flag` set, or a suspension.
-async fn rejects(state: &AppState, domain: &str, flag: &'static str) -> Result<bool> {
+async fn rejects(state: &Core, domain: &str, flag: &'static str) -> Result<bool> {
     debug_assert!(matches!(flag, "reject_media" | "reject_reports"));
     let host = domain.split(':').next().unwrap_or(domain).to_ascii_lowercase();
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -76,7 +76,7 @@ async fn rejects(state: &AppState, domain: &str, flag: &'static str) -> Result<b
 }
 
 /// Refuses to deal with a suspended server.
-pub async fn ensure_not_suspended(state: &AppState, domain: &str) -> Result<()> {
+pub async fn ensure_not_suspended(state: &Core, domain: &str) -> Result<()> {
     if is_suspended(state, domain).await? {
         return Err(Error::Forbidden(format!("{domain} is blocked by this server")));
     }
@@ -84,7 +84,7 @@ pub async fn ensure_not_suspended(state: &AppState, domain: &str) -> Result<()> 
 }
 
 /// Blocks (or changes the block of) a domain and applies it to the accounts known from it.
-pub async fn block(state: &AppState, domain: &str, severity: Severity, reject_media: bool) -> Result<u64> {
+pub async fn block(state: &Core, domain: &str, severity: Severity, reject_media: bool) -> Result<u64> {
     let domain = domain.trim().to_ascii_lowercase();
     if domain.is_empty() || domain.contains('/') {
         return Err(Error::validation("Domain is invalid"));
@@ -123,7 +123,7 @@ pub async fn block(state: &AppState, domain: &str, severity: Severity, reject_me
 }
 
 /// Lifts a block; accounts it suspended or silenced are restored.
-pub async fn unblock(state: &AppState, domain: &str) -> Result<bool> {
+pub async fn unblock(state: &Core, domain: &str) -> Result<bool> {
     let domain = domain.trim().to_ascii_lowercase();
     let mut tx = state.db.primary.begin().await?;
     let removed = sqlx::query("DELETE FROM domain_blocks WHERE domain = $1").bind(&domain).execute(&mut *tx).await?;
@@ -142,7 +142,7 @@ pub async fn unblock(state: &AppState, domain: &str) -> Result<bool> {
 }
 
 /// `(domain, severity, reject_media)` of every block.
-pub async fn list(state: &AppState) -> Result<Vec<(String, i32, bool)>> {
+pub async fn list(state: &Core) -> Result<Vec<(String, i32, bool)>> {
     Ok(sqlx::query_as("SELECT domain, COALESCE(severity, 0), reject_media FROM domain_blocks ORDER BY domain")
         .fetch_all(&state.db.primary)
         .await?)

@@ -5,7 +5,7 @@ use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::core::Core;
 use crate::core::error::{Error, Result};
-use crate::core::text::{self, MentionToken, ResolvedMention};
+use crate::core::text::{self, ResolvedMention};
 use crate::core::time;
 use crate::domain::events::{self, Event};
 use crate::domain::notifications::notify;
@@ -555,35 +555,6 @@ pub(crate) async fn snapshot(
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Edit {
-    pub text: String,
-    pub spoiler_text: String,
-    pub sensitive: Option<bool>,
-    pub created_at: chrono::NaiveDateTime,
-    pub poll_options: Option<Vec<String>>,
-}
-
-/// Every version of a status, oldest first (just the current one if never edited).
-pub async fn history(db: &sqlx::PgPool, status: &Status) -> Result<Vec<Edit>> {
-    let edits: Vec<Edit> = sqlx::query_as(
-        "SELECT text, spoiler_text, sensitive, created_at, poll_options FROM status_edits WHERE status_id = $1 ORDER BY id",
-    )
-    .bind(status.id)
-    .fetch_all(db)
-    .await?;
-    if edits.is_empty() {
-        return Ok(vec![Edit {
-            text: status.text.clone(),
-            spoiler_text: status.spoiler_text.clone(),
-            sensitive: Some(status.sensitive),
-            created_at: status.created_at,
-            poll_options: None,
-        }]);
-    }
-    Ok(edits)
-}
-
 /// Reblogs a status local `account` can see, with the visibility asked for (else the
 /// user's default). Returns the reblog's id (the existing one if any).
 pub async fn reblog(
@@ -733,23 +704,4 @@ pub async fn remove(state: &Core, status: &Status) -> Result<()> {
     events::emit(&mut *tx, deleted).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The mention resolver used when rendering stored text: mentions of this status by name.
-pub fn mention_resolver(
-    mentions: &[(String, Option<String>, ResolvedMention)],
-) -> impl Fn(&MentionToken) -> Option<ResolvedMention> + '_ {
-    move |token: &MentionToken| {
-        mentions
-            .iter()
-            .find(|(username, domain, _)| {
-                username.eq_ignore_ascii_case(&token.username)
-                    && match (&token.domain, domain) {
-                        (None, _) => true,
-                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                        (Some(_), None) => true,
-                    }
-            })
-            .map(|(_, _, r)| ResolvedMention { url: r.url.clone(), username: r.username.clone(), acct: r.acct.clone() })
-    }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::posting::{self};
+use crate::domain::posting;
 use crate::domain::relationships::{self, FollowOptions};
 use crate::domain::reports::{self, Filed};
 use crate::domain::{domain_blocks, interactions, moves, polls};
@@ -338,8 +338,12 @@ async fn flagged(state: &AppState, signer: &Account, activity: &Value) -> Result
             .bind(&uris)
             .fetch_all(db)
             .await?;
-    let comment: String =
-        activity["content"].as_str().unwrap_or_default().chars().take(reports::REMOTE_COMMENT_LIMIT).collect();
+    let comment: String = activity["content"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .take(crate::model::reports::REMOTE_COMMENT_LIMIT)
+        .collect();
     let flag_id = id_of(activity).filter(|id| authority(id) == signer.domain);
     for target in local_targets.iter().filter(|a| a.is_local() && a.suspended_at.is_none() && a.id > 0) {
         let status_ids: Vec<i64> =

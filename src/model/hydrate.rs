@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{AssertSqlSafe, FromRow, PgPool};
 
 use crate::core::error::Result;
-use crate::domain::polls::{self, Poll, ViewerVotes};
 use crate::model::accounts::{self, Account};
 use crate::model::media::{self, MediaAttachment};
+use crate::model::polls::{self, Poll, ViewerVotes};
 use crate::model::statuses::{self, Status};
 
 #[derive(Debug, Clone, Default, FromRow)]

@@ -3,7 +3,13 @@
 pub mod accounts;
 pub mod hydrate;
 pub mod instance;
+pub mod lists;
 pub mod markers;
 pub mod media;
 pub mod notifications;
+pub mod oauth;
+pub mod polls;
+pub mod relationships;
+pub mod reports;
 pub mod statuses;
+pub mod tags;

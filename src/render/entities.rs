@@ -8,15 +8,15 @@ use serde_json::{Value, json};
 use crate::core::config::Config;
 use crate::core::text::{self, ResolvedMention};
 use crate::core::time::{date, iso, iso_midnight};
-use crate::domain::oauth::Application;
-use crate::domain::polls::{Poll, ViewerVotes};
-use crate::domain::posting::{Edit, mention_resolver};
-use crate::domain::relationships::Relationship;
 use crate::model::accounts::{Account, User};
 use crate::model::hydrate::StatusBundle;
 use crate::model::notifications::Notification;
+use crate::model::oauth::Application;
+use crate::model::relationships::Relationship;
 use crate::model::statuses::{Status, Visibility};
 use crate::{model::media::MediaAttachment, model::media::MediaType, model::media::ProfileImage};
+use crate::{model::polls::Poll, model::polls::ViewerVotes};
+use crate::{model::statuses::Edit, model::statuses::mention_resolver};
 
 fn no_mentions(_: &text::MentionToken) -> Option<ResolvedMention> {
     None
@@ -595,7 +595,7 @@ pub fn notification(n: &Notification, from: &Account, bundle: &StatusBundle, con
 }
 
 /// `REST::TagSerializer`: the name as first written, and the viewer's `following`.
-pub fn tag(t: &crate::domain::tags::Tag, config: &Config, following: Option<bool>) -> Value {
+pub fn tag(t: &crate::model::tags::Tag, config: &Config, following: Option<bool>) -> Value {
     let shown = t.display_name.clone().unwrap_or_else(|| t.name.clone());
     let mut value = json!({
         "id": if t.id == 0 { String::new() } else { t.id.to_string() },
@@ -623,13 +623,13 @@ pub fn markers(markers: &[crate::model::markers::Marker]) -> Value {
 }
 
 /// `REST::ReportSerializer`.
-pub fn report(r: &crate::domain::reports::Report, target: &Account, config: &Config) -> Value {
+pub fn report(r: &crate::model::reports::Report, target: &Account, config: &Config) -> Value {
     let ids = |list: &[i64]| list.iter().map(i64::to_string).collect::<Vec<_>>();
     json!({
         "id": r.id.to_string(),
         "action_taken": r.action_taken_at.is_some(),
         "action_taken_at": r.action_taken_at.as_ref().map(iso),
-        "category": crate::domain::reports::category_name(r.category),
+        "category": crate::model::reports::category_name(r.category),
         "comment": r.comment,
         "forwarded": r.forwarded.unwrap_or(false),
         "created_at": iso(&r.created_at),
@@ -641,11 +641,11 @@ pub fn report(r: &crate::domain::reports::Report, target: &Account, config: &Con
 }
 
 /// `REST::ListSerializer`.
-pub fn list(l: &crate::domain::lists::List) -> Value {
+pub fn list(l: &crate::model::lists::List) -> Value {
     json!({
         "id": l.id.to_string(),
         "title": l.title,
-        "replies_policy": crate::domain::lists::replies_policy_name(l.replies_policy),
+        "replies_policy": crate::model::lists::replies_policy_name(l.replies_policy),
         "exclusive": l.exclusive,
     })
 }

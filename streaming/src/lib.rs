@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferrodon::core::config::Config;
 use ferrodon::core::redis::Redis;
-use ferrodon::domain::oauth::Scopes;
+use ferrodon::model::oauth::Scopes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
@@ -126,13 +126,16 @@ async fn authenticate(db: &PgPool, token: &str) -> Result<Viewer, StreamError> {
         account_id: i64,
         chosen_languages: Option<Vec<String>>,
     }
-    let row: Option<TokenRow> = sqlx::query_as(
+    // Revoked and expired tokens are refused (Mastodon's streaming server checks only
+    // revocation); a token revoked later closes its streams (`timeline:access_token:<id>`).
+    let row: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT t.id, t.scopes, u.account_id, u.chosen_languages
            FROM oauth_access_tokens t
            JOIN users u ON u.id = t.resource_owner_id
            JOIN accounts a ON a.id = u.account_id
-          WHERE t.token = $1 AND t.revoked_at IS NULL AND NOT u.disabled AND a.suspended_at IS NULL",
-    )
+          WHERE t.token = $1 AND {} AND NOT u.disabled AND a.suspended_at IS NULL",
+        ferrodon::model::oauth::LIVE_TOKEN
+    )))
     .bind(token)
     .fetch_optional(db)
     .await

@@ -2,7 +2,7 @@
 //! Mastodon's scope and ownership checks.
 
 use ferrodon::core::text::normalize_hashtag;
-use ferrodon::domain::oauth::Scopes;
+use ferrodon::model::oauth::Scopes;
 use sqlx::PgPool;
 
 /// The authenticated connection.

@@ -757,7 +757,7 @@ async fn pins_reports_moves_and_deleted_accounts_cross_over() {
         .expect(200);
     assert_eq!(report["forwarded"], true);
     settle(&a, &b).await;
-    let received = ferrodon::domain::reports::about(&a.state.db.primary, alice.id.parse().unwrap()).await.unwrap();
+    let received = ferrodon::model::reports::about(&a.state.db.primary, alice.id.parse().unwrap()).await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].comment, "rude");
     assert_eq!(received[0].status_ids, vec![post["id"].as_str().unwrap().parse::<i64>().unwrap()]);

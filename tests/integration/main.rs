@@ -12,6 +12,7 @@ mod federation;
 mod federation_peers;
 mod feeds;
 mod instance;
+mod layers;
 mod lists;
 mod mail;
 mod media;

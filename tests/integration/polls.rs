@@ -214,6 +214,6 @@ async fn reports_reach_the_moderators() {
     app.post("/api/v1/reports", Some(&alice.token), bad).await.expect(422);
     app.post("/api/v1/reports", None, json!({ "account_id": bob.id })).await.expect(401);
 
-    let stored = ferrodon::domain::reports::about(&app.state.db.primary, bob.id.parse().unwrap()).await.unwrap();
+    let stored = ferrodon::model::reports::about(&app.state.db.primary, bob.id.parse().unwrap()).await.unwrap();
     assert_eq!(stored.len(), 1, "refused reports leave nothing behind");
 }

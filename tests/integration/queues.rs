@@ -107,6 +107,12 @@ async fn failures_retry_later_then_land_in_the_dead_set() {
     assert!(queue::dead(&app.state.db.primary, None, 10).await.unwrap().is_empty());
     let again = queue::claim(&app.state.db.primary, &all, "test", 60).await.unwrap().unwrap();
     assert_eq!(again.kind, "Bogus");
+    // Dead once more, it can also be dropped for good from the CLI.
+    worker::runner::run_claimed(&app.state, again).await.unwrap();
+    let out = app.ferrodon_command().args(["ctl", "queues", "drop", "--queue", "default"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 dead jobs deleted"));
+    assert!(queue::dead(&app.state.db.primary, None, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -257,6 +257,42 @@ async fn private_statuses_never_reach_public_streams() {
     assert!(next_event(&mut ws, Duration::from_millis(800)).await.is_none());
 }
 
+/// The status of a refused WebSocket handshake.
+async fn refused_with(host: &str, token: &str) -> Option<u16> {
+    match tokio_tungstenite::connect_async(format!("ws://{host}/api/v1/streaming?stream=user&access_token={token}"))
+        .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Some(response.status().as_u16()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn expired_and_revoked_tokens_are_refused_at_connect() {
+    let app = TestApp::spawn().await;
+    let host = start_streaming(&app).await;
+    app.register("bob").await;
+    let (expired, _) = app.password_token("bob", "read").await;
+    sqlx::query(
+        "UPDATE oauth_access_tokens SET expires_in = 60, created_at = now() AT TIME ZONE 'UTC' - interval '2 minutes'
+          WHERE token = $1",
+    )
+    .bind(&expired)
+    .execute(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!(refused_with(&host, &expired).await, Some(401), "an expired token");
+    let sse = reqwest::Client::new().get(format!("http://{host}/api/v1/streaming/user")).bearer_auth(&expired);
+    assert_eq!(sse.send().await.unwrap().status(), 401);
+
+    let (revoked, (id, secret)) = app.password_token("bob", "read").await;
+    assert_eq!(refused_with(&host, &revoked).await, None, "a live token connects");
+    app.post_form("/oauth/revoke", None, &[("client_id", &id), ("client_secret", &secret), ("token", &revoked)])
+        .await
+        .ok();
+    assert_eq!(refused_with(&host, &revoked).await, Some(401), "a revoked token, before any job ran");
+}
+
 #[tokio::test]
 async fn revoked_token_closes_the_stream() {
     let app = TestApp::spawn().await;
@@ -356,7 +392,7 @@ async fn a_client_that_falls_behind_is_dropped_without_holding_up_others() {
     let viewer = ferrodon_streaming::streams::Viewer {
         token_id: 1,
         account_id: 1,
-        scopes: ferrodon::domain::oauth::Scopes::from_stored("read"),
+        scopes: ferrodon::model::oauth::Scopes::from_stored("read"),
         chosen_languages: None,
     };
     let make = |capacity: usize| {

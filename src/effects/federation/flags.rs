@@ -14,7 +14,7 @@ use crate::{AppState, model::accounts};
 
 /// Sends a local report about a remote account to its server, from the instance actor.
 pub async fn forward(state: &AppState, report_id: i64) -> Result<()> {
-    let report = crate::domain::reports::find(&state.db.primary, report_id).await?;
+    let report = crate::model::reports::find(&state.db.primary, report_id).await?;
     let target = accounts::get(&state.db.primary, report.target_account_id).await?;
     if target.is_local() {
         return Ok(());

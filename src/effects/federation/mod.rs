@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod actor_changes;
 pub mod availability;
+pub mod collections;
 pub mod flags;
 pub mod http;
 pub mod instance_actor;
@@ -151,7 +152,7 @@ impl Job {
             }
             Job::Vote { account_id, poll_id, choices } => {
                 let voter = accounts::get(db, account_id).await?;
-                let poll = crate::domain::polls::find(db, poll_id).await?;
+                let poll = crate::model::polls::find(db, poll_id).await?;
                 polls::voted(state, &voter, &poll, &choices).await
             }
             Job::Follow { account_id, target_account_id } => {

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use crate::core::error::Result;
 use crate::core::queue;
-use crate::domain::polls::{self, Poll};
 use crate::effects::federation::Job;
 use crate::model::accounts::Account;
 use crate::render::activitypub::{CONTEXT, id_of};
 use crate::{AppState, core::time};
+use crate::{domain::polls, model::polls::Poll};
 
 /// Turns a local status's Note into the Question of its poll.
 pub fn as_question(note: &mut Value, poll: &Poll) {

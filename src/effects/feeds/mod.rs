@@ -443,7 +443,7 @@ pub async fn populate_list(state: &AppState, list_id: i64) -> Result<()> {
 
 /// A page of one of the owner's lists (404 for anyone else's); built on first read.
 pub async fn read_list(state: &AppState, owner: i64, list_id: i64, page: &Page) -> Result<Vec<i64>> {
-    crate::domain::lists::get(&state.db.primary, owner, list_id).await?;
+    crate::model::lists::get(&state.db.primary, owner, list_id).await?;
     if let Some(ids) = store::page_of(state, store::Kind::List, list_id, page).await? {
         return Ok(ids);
     }

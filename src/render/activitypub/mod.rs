@@ -1,7 +1,6 @@
 //! ActivityPub documents: actors, WebFinger, collections.
 
 pub mod actors;
-pub mod collections;
 
 use serde_json::Value;
 

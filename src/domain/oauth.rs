@@ -1,19 +1,16 @@
 //! OAuth 2 as Mastodon runs it (Doorkeeper): applications, authorization codes with PKCE,
 //! access tokens stored in plaintext, and the lookup that authenticates API requests.
 
-pub mod scopes;
-
 use base64::Engine;
 use chrono::NaiveDateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgPool};
 
 use crate::core::error::{Error, Result};
 use crate::core::time;
 use crate::domain::events::{self, Event};
-pub use scopes::Scopes;
+use crate::model::oauth::{Application, Scopes};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// Authorization codes live ten minutes, as Doorkeeper's default.
@@ -24,26 +21,6 @@ pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct Application {
-    pub id: i64,
-    pub name: String,
-    pub uid: String,
-    pub secret: String,
-    pub redirect_uri: String,
-    pub scopes: String,
-    pub website: Option<String>,
-}
-
-impl Application {
-    pub fn redirect_uris(&self) -> Vec<&str> {
-        self.redirect_uri.split_whitespace().collect()
-    }
-    pub fn scopes(&self) -> Scopes {
-        Scopes::from_stored(&self.scopes)
-    }
 }
 
 pub struct NewApplication<'a> {
@@ -96,66 +73,6 @@ pub async fn create_application(db: &PgPool, new: NewApplication<'_>) -> Result<
     .fetch_one(db)
     .await?;
     Ok(app)
-}
-
-pub async fn find_application(db: &PgPool, uid: &str) -> Result<Option<Application>> {
-    Ok(sqlx::query_as::<_, Application>(
-        "SELECT id, name, uid, secret, redirect_uri, scopes, website FROM oauth_applications WHERE uid = $1",
-    )
-    .bind(uid)
-    .fetch_optional(db)
-    .await?)
-}
-
-pub async fn application_by_id(db: &PgPool, id: i64) -> Result<Option<Application>> {
-    Ok(sqlx::query_as::<_, Application>(
-        "SELECT id, name, uid, secret, redirect_uri, scopes, website FROM oauth_applications WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
-}
-
-/// An authenticated request's token, with its user and account when it has one.
-#[derive(Debug, Clone, FromRow)]
-pub struct AccessToken {
-    pub id: i64,
-    pub token: String,
-    pub scopes: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub application_id: Option<i64>,
-    pub resource_owner_id: Option<i64>,
-    pub account_id: Option<i64>,
-    pub user_disabled: Option<bool>,
-    pub user_confirmed: Option<bool>,
-    pub account_suspended: Option<bool>,
-    pub current_sign_in_at: Option<NaiveDateTime>,
-}
-
-impl AccessToken {
-    pub fn scopes(&self) -> Scopes {
-        Scopes::from_stored(self.scopes.as_deref().unwrap_or(""))
-    }
-}
-
-const TOKEN_SELECT: &str = "SELECT t.id, t.token, t.scopes, t.created_at, t.application_id, t.resource_owner_id,
-        u.account_id, u.disabled AS user_disabled, (u.confirmed_at IS NOT NULL) AS user_confirmed,
-        (a.suspended_at IS NOT NULL) AS account_suspended,
-        u.current_sign_in_at
-   FROM oauth_access_tokens t
-   LEFT JOIN users u ON u.id = t.resource_owner_id
-   LEFT JOIN accounts a ON a.id = u.account_id";
-
-/// The live token for a bearer string: not revoked, not expired.
-pub async fn authenticate(db: &PgPool, bearer: &str) -> Result<Option<AccessToken>> {
-    let token = sqlx::query_as::<_, AccessToken>(AssertSqlSafe(format!(
-        "{TOKEN_SELECT} WHERE t.token = $1 AND t.revoked_at IS NULL
-           AND (t.expires_in IS NULL OR t.created_at + make_interval(secs => t.expires_in) > now() AT TIME ZONE 'UTC')"
-    )))
-    .bind(bearer)
-    .fetch_optional(db)
-    .await?;
-    Ok(token)
 }
 
 /// Marks the user as seen: at most once a day, as Mastodon's `UserTrackingConcern`.
