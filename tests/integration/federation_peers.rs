@@ -24,7 +24,7 @@ async fn peers() -> (TestApp, TestApp) {
 
 /// Runs both instances' queues until neither has anything left (a delivery on one makes
 /// work on the other).
-async fn settle(a: &TestApp, b: &TestApp) {
+pub(crate) async fn settle(a: &TestApp, b: &TestApp) {
     for _ in 0..6 {
         if a.drain_jobs().await + b.drain_jobs().await == 0 {
             return;
@@ -32,7 +32,7 @@ async fn settle(a: &TestApp, b: &TestApp) {
     }
 }
 
-async fn resolve(app: &TestApp, user: &User, handle: &str) -> Value {
+pub(crate) async fn resolve(app: &TestApp, user: &User, handle: &str) -> Value {
     let found = app
         .get(&format!("/api/v2/search?type=accounts&resolve=true&q={}", handle.replace('@', "%40")), Some(&user.token))
         .await
@@ -79,7 +79,7 @@ async fn post_inbox(to: &TestApp, activity: &Value, key_id: &str, key: &RsaPriva
 
 /// `follower` (on `from`) finds `username` on `to` and follows them; both servers settle.
 /// Returns the followed account as `from` sees it.
-async fn follow_across(from: &TestApp, follower: &User, to: &TestApp, username: &str) -> Value {
+pub(crate) async fn follow_across(from: &TestApp, follower: &User, to: &TestApp, username: &str) -> Value {
     let remote = resolve(from, follower, &format!("{username}@{}", to.state.config.local_domain)).await;
     let path = format!("/api/v1/accounts/{}/follow", remote["id"].as_str().unwrap());
     from.post(&path, Some(&follower.token), json!({})).await.expect(200);

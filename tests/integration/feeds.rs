@@ -232,30 +232,8 @@ async fn a_fanout_of_several_batches_reaches_every_follower() {
     let app = TestApp::spawn().await;
     let author = app.register("author").await;
     let author_id: i64 = author.id.parse().unwrap();
-    let db = &app.state.db.primary;
     let fans = 900_000_001_i64..=900_002_500;
-    sqlx::query(
-        "WITH a AS (INSERT INTO accounts (id, username, created_at, updated_at, actor_type)
-                    SELECT g, 'fan' || g, now(), now(), 'Person' FROM generate_series($1::bigint, $2::bigint) g
-                    RETURNING id)
-         INSERT INTO users (email, account_id, created_at, updated_at, confirmed_at, current_sign_in_at, settings)
-         SELECT 'fan' || id || '@example.test', id, now(), now(), now(), now() AT TIME ZONE 'UTC', '{}' FROM a",
-    )
-    .bind(fans.start())
-    .bind(fans.end())
-    .execute(db)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO follows (account_id, target_account_id, created_at, updated_at)
-         SELECT g, $3, now(), now() FROM generate_series($1::bigint, $2::bigint) g",
-    )
-    .bind(fans.start())
-    .bind(fans.end())
-    .bind(author_id)
-    .execute(db)
-    .await
-    .unwrap();
+    app.add_local_followers(author_id, fans.clone()).await;
     let post = app.post_status(&author, json!({ "status": "to 2,500 followers" })).await;
     let post_id: i64 = post["id"].as_str().unwrap().parse().unwrap();
     app.drain_jobs().await;

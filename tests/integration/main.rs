@@ -8,6 +8,7 @@ mod api_smoke;
 mod connections;
 mod cors;
 mod errors;
+mod faults;
 mod federation;
 mod federation_peers;
 mod feeds;

@@ -181,6 +181,43 @@ async fn language_falls_back_like_mastodon() {
     assert_eq!(french["language"], "fr");
 }
 
+/// Twenty requests at once with one key make one status, and all twenty get it, the same.
+#[tokio::test]
+async fn concurrent_posts_with_one_idempotency_key_make_one_status() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let requests = (0..20).map(|_| post_with_idempotency_key(&app, &alice, "burst", json!({ "status": "only once" })));
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(answers.iter().all(|a| a == &answers[0]), "20 identical answers");
+    assert_eq!(count(&app, "statuses").await, 1);
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.expect(200);
+    assert_eq!(me["statuses_count"], 1);
+}
+
+/// A post that fails in the middle leaves its key free: the retry makes the status, once.
+#[tokio::test]
+async fn a_retry_after_a_failed_post_makes_one_status() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bad = json!({ "status": "with a missing picture", "media_ids": ["123456"] });
+    let res = app
+        .client
+        .post(format!("{}/api/v1/statuses", app.base))
+        .bearer_auth(&alice.token)
+        .header("Idempotency-Key", "retry")
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422, "the media check fails after the key was reserved");
+    assert_eq!(count(&app, "statuses").await, 0);
+    let good = json!({ "status": "with a missing picture" });
+    let first = post_with_idempotency_key(&app, &alice, "retry", good.clone()).await;
+    let second = post_with_idempotency_key(&app, &alice, "retry", good).await;
+    assert_eq!(first, second);
+    assert_eq!(count(&app, "statuses").await, 1);
+}
+
 #[tokio::test]
 async fn idempotency_key_returns_the_same_status() {
     let app = TestApp::spawn().await;

@@ -487,6 +487,34 @@ impl TestApp {
         self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
     }
 
+    /// Local accounts with the ids in `ids` (named `fan<id>`, active users) that follow
+    /// `target`, written straight into the database: audiences too large for the API.
+    pub async fn add_local_followers(&self, target: i64, ids: std::ops::RangeInclusive<i64>) {
+        let db = &self.state.db.primary;
+        sqlx::query(
+            "WITH a AS (INSERT INTO accounts (id, username, created_at, updated_at, actor_type)
+                        SELECT g, 'fan' || g, now(), now(), 'Person' FROM generate_series($1::bigint, $2::bigint) g
+                        RETURNING id)
+             INSERT INTO users (email, account_id, created_at, updated_at, confirmed_at, current_sign_in_at, settings)
+             SELECT 'fan' || id || '@example.test', id, now(), now(), now(), now() AT TIME ZONE 'UTC', '{}' FROM a",
+        )
+        .bind(ids.start())
+        .bind(ids.end())
+        .execute(db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO follows (account_id, target_account_id, created_at, updated_at)
+             SELECT g, $3, now(), now() FROM generate_series($1::bigint, $2::bigint) g",
+        )
+        .bind(ids.start())
+        .bind(ids.end())
+        .bind(target)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+
     pub async fn follow(&self, follower: &User, target: &User) -> Value {
         let rel =
             self.post(&format!("/api/v1/accounts/{}/follow", target.id), Some(&follower.token), json!({})).await.ok();
