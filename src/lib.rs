@@ -1,5 +1,7 @@
-//! ferrodon: a Mastodon-compatible server. This library is shared by every process
-//! (web, streaming, workers, CLI); each domain lives in its own module.
+//! ferrodon: a Mastodon-compatible server. This library is shared by every process (web,
+//! streaming, workers, CLI). Its modules are layers that import downward only: `core`,
+//! `model`, `domain` and `render`, `effects`, then the entry points `api`, `inbox`, `cli`
+//! and `worker` (docs/ARCHITECTURE.md).
 
 pub mod api;
 pub mod cli;

@@ -10,8 +10,8 @@ use super::oauth::page;
 use super::params::{Params, opt_string};
 use crate::AppState;
 use crate::core::error::{Error, Result};
+use crate::core::text::escape_html;
 use crate::domain::email;
-use crate::render::entities::escape_html;
 
 type State = web::Data<AppState>;
 

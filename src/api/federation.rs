@@ -107,7 +107,7 @@ pub async fn profile(state: State, req: HttpRequest, username: web::Path<String>
     match actors::local_actor(&state.db.replica, &username).await {
         Ok((account, _)) => {
             let actor = account.actor_uri(&state.config);
-            let name = crate::render::entities::escape_html(if account.display_name.is_empty() {
+            let name = crate::core::text::escape_html(if account.display_name.is_empty() {
                 &account.username
             } else {
                 &account.display_name

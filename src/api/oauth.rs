@@ -11,6 +11,7 @@ use super::auth::Auth;
 use super::params::{Params, opt_string, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
+use crate::core::text::escape_html;
 use crate::model::accounts;
 use crate::render::entities;
 use crate::{
@@ -224,23 +225,21 @@ pub struct AuthorizeParams {
     decision: Option<String>,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 pub(super) fn page(title: &str, body: &str) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} - ferrodon</title><style>body{{font-family:sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}\
          input,button{{font-size:1em;margin:.3em 0;padding:.4em;width:100%;box-sizing:border-box}}\
          .error{{color:#b00}}code{{font-size:1.2em;word-break:break-all}}</style></head><body>{body}</body></html>",
-        escape(title)
+        escape_html(title)
     ))
 }
 
 fn error_page(message: &str) -> HttpResponse {
-    let mut response =
-        page("Authorization error", &format!("<h1>Authorization error</h1><p class=\"error\">{}</p>", escape(message)));
+    let mut response = page(
+        "Authorization error",
+        &format!("<h1>Authorization error</h1><p class=\"error\">{}</p>", escape_html(message)),
+    );
     *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
     response
 }
@@ -293,11 +292,11 @@ fn consent_form(
     ]
     .iter()
     .filter_map(|(name, value)| {
-        value.map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v)))
+        value.map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape_html(v)))
     })
     .collect::<String>();
-    let scope_list: String = scopes.as_slice().iter().map(|s| format!("<li>{}</li>", escape(s))).collect();
-    let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape(e))).unwrap_or_default();
+    let scope_list: String = scopes.as_slice().iter().map(|s| format!("<li>{}</li>", escape_html(s))).collect();
+    let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape_html(e))).unwrap_or_default();
     page(
         "Authorize",
         &format!(
@@ -307,7 +306,7 @@ fn consent_form(
              <label>Password<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
              <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
              <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></form>",
-            escape(&app.name)
+            escape_html(&app.name)
         ),
     )
 }
@@ -380,7 +379,7 @@ pub async fn authorize(state: State, Params(p): Params<AuthorizeParams>) -> Resu
             &format!(
                 "<h1>Authorization code</h1><p>Copy this code and paste it into the application:</p>\
                  <p><code id=\"authorization-code\">{}</code></p>",
-                escape(&code)
+                escape_html(&code)
             ),
         ));
     }

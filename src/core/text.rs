@@ -960,6 +960,14 @@ fn pretty_acct(acct: &str) -> String {
 // HTML
 // ---------------------------------------------------------------------------
 
+/// `text` with HTML's special characters escaped: the one escaper of every page, mail and
+/// rendered status.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
 fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {

@@ -19,8 +19,3 @@ pub fn iso_midnight(t: &NaiveDateTime) -> String {
 pub fn date(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d").to_string()
 }
-
-/// The id Mastodon's `Snowflake.id_at(t, with_random: false)` gives: the smallest id at `t`.
-pub fn snowflake_floor(t: &NaiveDateTime) -> i64 {
-    t.and_utc().timestamp_millis() << 16
-}

@@ -1,6 +1,6 @@
-//! Lists (`/api/v1/lists`): named subsets of the accounts a user follows, each with its own
-//! feed (`feeds` writes it alongside home feeds), a replies policy and an `exclusive` flag
-//! that keeps members' posts out of the home feed.
+//! Creating, changing and deleting lists (`/api/v1/lists`) and their members. Each list has
+//! its own feed (rebuilt by the feeds effect when members change), a replies policy and an
+//! `exclusive` flag that keeps members' posts out of the home feed.
 
 use sqlx::{AssertSqlSafe, PgPool};
 

@@ -1,5 +1,5 @@
-//! OAuth 2 as Mastodon runs it (Doorkeeper): applications, authorization codes with PKCE,
-//! access tokens stored in plaintext, and the lookup that authenticates API requests.
+//! OAuth 2 as Mastodon runs it (Doorkeeper): registering applications, authorization codes
+//! with PKCE, issuing and revoking access tokens (stored in plaintext, `model::oauth`).
 
 use base64::Engine;
 use chrono::NaiveDateTime;

@@ -178,7 +178,6 @@ async fn reserve_idempotency_key(tx: &mut PgConnection, account_id: i64, key: &s
         "INSERT INTO ferrodon_idempotency_keys (account_id, key) VALUES ($1, $2)
          ON CONFLICT (account_id, key) DO UPDATE SET status_id = NULL, created_at = now()
           WHERE ferrodon_idempotency_keys.created_at < now() - interval '1 hour'
-             OR NOT EXISTS (SELECT 1 FROM statuses WHERE id = ferrodon_idempotency_keys.status_id)
          RETURNING status_id",
     )
     .bind(account_id)
@@ -188,11 +187,28 @@ async fn reserve_idempotency_key(tx: &mut PgConnection, account_id: i64, key: &s
     if reserved.is_some() {
         return Ok(None);
     }
-    Ok(sqlx::query_scalar("SELECT status_id FROM ferrodon_idempotency_keys WHERE account_id = $1 AND key = $2")
+    // The key was taken by a request that has committed: its status, seen by statements of
+    // their own (a statement sees what was committed when it began). A status deleted since
+    // frees the key; the row lock keeps two such retries from both taking it.
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT status_id FROM ferrodon_idempotency_keys WHERE account_id = $1 AND key = $2 FOR UPDATE",
+    )
+    .bind(account_id)
+    .bind(key)
+    .fetch_one(&mut *tx)
+    .await?;
+    let earlier: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM statuses WHERE id = $1").bind(held).fetch_optional(&mut *tx).await?;
+    if earlier.is_none() {
+        sqlx::query(
+            "UPDATE ferrodon_idempotency_keys SET status_id = NULL, created_at = now() WHERE account_id = $1 AND key = $2",
+        )
         .bind(account_id)
         .bind(key)
-        .fetch_one(&mut *tx)
-        .await?)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(earlier)
 }
 
 /// Posts a new status as local `author`. Returns its id.

@@ -1,5 +1,7 @@
-//! Follows, follow requests, blocks and mutes between accounts, and the `Relationship`
-//! view of them. Each change keeps counters, notifications and home feeds consistent.
+//! Following (and asking to), blocking and muting, for local and remote accounts alike (Mastodon's
+//! FollowService, AuthorizeFollowService, BlockService, MuteService). Each change keeps the
+//! counters and notifications in its transaction; home feeds and other servers follow from
+//! its event.
 
 use crate::core::Core;
 use crate::core::error::{Error, Result};

@@ -18,8 +18,8 @@ use crate::AppState;
 use crate::core::config::{Config, SmtpConfig, SmtpSecurity};
 use crate::core::error::{Error, Result};
 use crate::core::queue;
+use crate::core::text::escape_html;
 use crate::model::notifications::NotificationType;
-use crate::render::entities::escape_html;
 
 /// The mail jobs (the `mailers` queue).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! Accounts and their users: lookup, registration, credentials and profile updates.
-//! Relationships (follows, blocks, mutes) live in `relationships`.
+//! Account and user rows: lookup, credentials, settings, counters and key pairs. Sign-up
+//! and profile changes are `domain::accounts`.
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
-//! Statuses: posting, editing, deleting, interactions, and — in one place — the rule for
-//! who may see what. Every read path goes through `visible_sql` or `find_visible`, so a
+//! Status rows, their history, and — in one place — the rule for who may see what. Every
+//! read path and every domain operation goes through `visible_sql` or `find_visible`, so a
 //! private or direct status cannot leak through an endpoint that forgot a check.
 
 use chrono::NaiveDateTime;

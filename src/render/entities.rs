@@ -22,10 +22,6 @@ fn no_mentions(_: &text::MentionToken) -> Option<ResolvedMention> {
     None
 }
 
-pub(crate) fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// An avatar or header: the stored file, the remote original, or Mastodon's placeholder.
 fn profile_image_url(a: &Account, kind: ProfileImage, config: &Config) -> String {
     let (file, remote, missing) = match kind {
@@ -120,7 +116,7 @@ pub fn account_json(a: &Account, config: &Config) -> AccountJson {
             } else {
                 f.value.clone()
             };
-            FieldJson { name: escape_html(&f.name), value, verified_at: f.verified_at }
+            FieldJson { name: text::escape_html(&f.name), value, verified_at: f.verified_at }
         })
         .collect();
     AccountJson {

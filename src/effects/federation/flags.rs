@@ -1,7 +1,6 @@
-//! Reports across servers. An incoming `Flag` becomes a report about the local accounts
-//! and statuses it names (nothing is fetched); a local report about a remote account,
-//! when the reporter asks to forward it, is sent to that account's server as a `Flag`
-//! from the instance actor, so the reporter stays anonymous there (Mastodon's rules).
+//! A local report about a remote account, when the reporter asks to forward it, is sent to
+//! that account's server as a `Flag` from the instance actor, so the reporter stays
+//! anonymous there (Mastodon's rules). Incoming Flags are the inbox's.
 
 use serde_json::json;
 

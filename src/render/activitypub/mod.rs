@@ -1,4 +1,4 @@
-//! ActivityPub documents: actors, WebFinger, collections.
+//! ActivityPub documents: actors and WebFinger, and the vocabulary both directions share.
 
 pub mod actors;
 
