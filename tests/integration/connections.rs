@@ -48,29 +48,6 @@ async fn a_database_connection_terminated_by_the_server_is_replaced() {
     app.get("/api/v1/timelines/home", Some(&user.token)).await.expect(200);
 }
 
-/// Reads one HTTP/1.1 response (head and `Content-Length` body) from `stream`.
-async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
-    use tokio::io::AsyncReadExt;
-    let mut bytes = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection: {}", String::from_utf8_lossy(&bytes));
-        bytes.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(0);
-            if bytes.len() >= end + 4 + length {
-                return text;
-            }
-        }
-    }
-}
-
 /// An idle keep-alive connection stays open for PERSISTENT_TIMEOUT (20 s, as Mastodon's
 /// Puma), longer than actix's default of 5 s, which clients that keep connections for
 /// longer (reqwest: 90 s) raced: a request sent just as the server closed failed.
@@ -82,8 +59,10 @@ async fn an_idle_keep_alive_connection_outlives_five_seconds() {
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let request = format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
-    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+    let answer = common::read_http_message(&mut stream).await.expect("the server closed the connection");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     tokio::time::sleep(std::time::Duration::from_secs(7)).await;
     stream.write_all(request.as_bytes()).await.unwrap();
-    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+    let answer = common::read_http_message(&mut stream).await.expect("the server closed the connection");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, User};
+use crate::common::{self, TestApp, User};
 use crate::federation_peers::{follow_across, resolve, settle};
 use ferrodon::core::pagination::Page;
 use ferrodon::core::queue;
@@ -310,4 +310,71 @@ async fn the_same_job_run_twice_does_its_work_once() {
     assert_eq!(notifications.as_array().unwrap().len(), 1, "{notifications}");
     let status = a.get(&format!("/api/v1/statuses/{post_id}"), Some(&alice.token)).await.ok();
     assert_eq!(status["favourites_count"], 1);
+}
+
+/// An inbox on a loopback port that answers every POST with `status` and `extra` headers.
+async fn answering_inbox(status: &'static str, extra: &'static str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.3:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if common::read_http_message(&mut socket).await.is_none() {
+                    return;
+                }
+                let answer = format!("HTTP/1.1 {status}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{address}/inbox")
+}
+
+/// One queued delivery from `sender` to `inbox`, run; returns the job's row after the run
+/// (seconds until its next try, and whether it is dead), if any is left.
+async fn deliver_once(app: &TestApp, sender: &User, inbox: &str) -> Option<(i64, bool)> {
+    let job = ferrodon::effects::federation::Job::Deliver {
+        account_id: id_of(sender),
+        inbox: inbox.to_string(),
+        activity: json!({ "type": "Create", "id": "https://example.test/activity", "actor": "x" }),
+    };
+    queue::enqueue(&app.state.db.primary, &job).await.unwrap();
+    app.drain_jobs().await;
+    sqlx::query_as(
+        "SELECT extract(epoch FROM run_at - now())::bigint, dead_at IS NOT NULL FROM ferrodon_jobs
+          WHERE payload->>'type' = 'Deliver'",
+    )
+    .fetch_optional(&app.state.db.primary)
+    .await
+    .unwrap()
+}
+
+async fn failed_days(app: &TestApp, inbox: &str) -> usize {
+    let host = inbox.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let mut conn = app.state.redis.conn().await.unwrap();
+    redis::AsyncCommands::scard(&mut conn, app.state.redis.key(format!("exhausted_deliveries:{host}"))).await.unwrap()
+}
+
+/// Mastodon's delivery policy against a real server: a refusal (4xx) is final and counts
+/// against the server; a 429 waits as long as `Retry-After` says; a 5xx retries with the
+/// backoff.
+#[tokio::test]
+async fn deliveries_follow_the_answer_they_get() {
+    let app = TestApp::spawn_with(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let alice = app.register("alice").await;
+
+    let refusing = answering_inbox("403 Forbidden", "").await;
+    assert_eq!(deliver_once(&app, &alice, &refusing).await, None, "a refusal is not retried");
+    assert_eq!(failed_days(&app, &refusing).await, 1, "and counts as a failed day");
+
+    let busy = answering_inbox("429 Too Many Requests", "Retry-After: 600\r\n").await;
+    let (retry_in, dead) = deliver_once(&app, &alice, &busy).await.unwrap();
+    assert!(!dead && (590..=600).contains(&retry_in), "Retry-After honoured: {retry_in} s");
+    sqlx::query("DELETE FROM ferrodon_jobs").execute(&app.state.db.primary).await.unwrap();
+
+    let failing = answering_inbox("503 Service Unavailable", "").await;
+    let (retry_in, dead) = deliver_once(&app, &alice, &failing).await.unwrap();
+    // Sidekiq's first retry: 1⁴ + 15 seconds, and up to 18 of jitter.
+    assert!(!dead && (14..=34).contains(&retry_in), "backoff: {retry_in} s");
 }

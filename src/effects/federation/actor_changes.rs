@@ -30,16 +30,8 @@ pub async fn pinned(state: &AppState, account_id: i64, status_id: i64, pinned: b
     crate::effects::federation::activities::deliver_to_followers(state, &account, &activity).await
 }
 
-/// A local account changed its profile: `Update` of its actor to its followers' servers
-/// (and the search index, when Meilisearch is the backend).
+/// A local account changed its profile: `Update` of its actor to its followers' servers.
 pub async fn profile_updated(state: &AppState, account_id: i64) -> Result<()> {
-    crate::effects::search::index_later(
-        state,
-        &state.db.primary,
-        crate::effects::search::meili::Kind::Account,
-        account_id,
-    )
-    .await?;
     let account = accounts::get(&state.db.primary, account_id).await?;
     let (_, key) = crate::render::activitypub::actors::local_actor(&state.db.primary, &account.username).await?;
     let mut actor = crate::render::activitypub::actors::actor(&account, &key, &state.config);

@@ -592,6 +592,32 @@ fn record(method: &Method, path: &str, status: StatusCode, headers: &HeaderMap, 
     }
 }
 
+/// Reads one HTTP/1.1 message (its head and a body of `Content-Length` bytes) from `stream`;
+/// `None` if the other side closed the connection first.
+pub async fn read_http_message(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length {
+                return Some(text);
+            }
+        }
+    }
+}
+
 /// A small PNG (a `width`×`height` gradient), to upload.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
     let picture = image::RgbImage::from_fn(width, height, |x, y| {
