@@ -396,12 +396,14 @@ async fn author_inbox(state: &AppState, status_id: i64) -> Result<Option<(String
 
 /// A local account favourited (or stopped favouriting) a remote status: Like (or Undo).
 pub async fn liked(state: &AppState, account_id: i64, status: &statuses::Status, liked: bool) -> Result<()> {
-    if status.is_local() {
+    let account = accounts::get(&state.db.primary, account_id).await?;
+    // A remote account's favourite came from its server, which tells the others itself.
+    if status.is_local() || !account.is_local() {
         return Ok(());
     }
     let status_id = status.id;
     let Some((object, inbox)) = author_inbox(state, status_id).await? else { return Ok(()) };
-    let actor = accounts::get(&state.db.primary, account_id).await?.actor_uri(&state.config);
+    let actor = account.actor_uri(&state.config);
     let like = json!({ "id": format!("{actor}#likes/{status_id}"), "type": "Like", "actor": actor, "object": object });
     let activity = done_or_undone(like, liked, &actor);
     queue::enqueue(&state.db.primary, &Job::Deliver { account_id, inbox, activity }).await

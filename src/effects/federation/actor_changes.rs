@@ -33,6 +33,9 @@ pub async fn pinned(state: &AppState, account_id: i64, status_id: i64, pinned: b
 /// A local account changed its profile: `Update` of its actor to its followers' servers.
 pub async fn profile_updated(state: &AppState, account_id: i64) -> Result<()> {
     let account = accounts::get(&state.db.primary, account_id).await?;
+    if !account.is_local() {
+        return Ok(());
+    }
     let (_, key) = crate::render::activitypub::actors::local_actor(&state.db.primary, &account.username).await?;
     let mut actor = crate::render::activitypub::actors::actor(&account, &key, &state.config);
     if let Some(fields) = actor.as_object_mut() {

@@ -474,12 +474,12 @@ pub async fn set_profile_image(
         None => (None, None, None),
     };
     let mut tx = state.db.primary.begin().await?;
-    let old: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let updated: Option<(Option<String>, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE accounts a SET {column}_file_name = $2, {column}_content_type = $3, {column}_file_size = $4,
                 {column}_updated_at = CASE WHEN $2 IS NULL THEN NULL ELSE now() END, updated_at = now()
            FROM (SELECT {column}_file_name AS old FROM accounts WHERE id = $1 FOR UPDATE) previous
           WHERE a.id = $1
-         RETURNING previous.old"
+         RETURNING previous.old, a.domain IS NULL"
     )))
     .bind(account_id)
     .bind(name)
@@ -487,10 +487,13 @@ pub async fn set_profile_image(
     .bind(size)
     .fetch_optional(&mut *tx)
     .await?;
-    // Other servers fetch the profile again (once for a burst of changes).
-    events::emit_once_in(&mut *tx, Event::ProfileUpdated { account_id }, 0).await?;
+    let (old, local) = updated.unwrap_or_default();
+    // A local profile goes to other servers again (once for a burst of changes).
+    if local {
+        events::emit_once_in(&mut *tx, Event::ProfileUpdated { account_id }, 0).await?;
+    }
     tx.commit().await?;
-    if let Some(old) = old.flatten().filter(|old| Some(old.as_str()) != name) {
+    if let Some(old) = old.filter(|old| Some(old.as_str()) != name) {
         state.storage.delete(&kind.path(account_id, &old)).await?;
     }
     Ok(())

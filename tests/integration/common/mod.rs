@@ -38,51 +38,32 @@ fn url_with_database(base: &str, name: &str) -> String {
     url.to_string()
 }
 
-/// The migrated database each test database is copied from: made once per run of the suite,
-/// named after a digest of the migrations so that a changed migration makes a new one.
+/// The migrated database each test database is copied from: made once per run of the suite
+/// (named after the process), so that nothing in it is older than the run, such as the
+/// schedules' next run. Templates of runs that are over are dropped.
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
-            use sha2::Digest;
-            let mut digest = sha2::Sha256::new();
-            for m in ferrodon::core::db::MIGRATOR.iter() {
-                digest.update(m.version.to_le_bytes());
-                digest.update(&*m.checksum);
-            }
-            let name = format!("ferrodon_template_{}", &hex::encode(digest.finalize())[..16]);
+            let name = format!("ferrodon_template_{}", std::process::id());
             let admin = sqlx::PgPool::connect(&database_url()).await.expect("connect to TEST_DATABASE_URL");
-            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(&name)
-                .fetch_one(&admin)
-                .await
-                .expect("look for the template");
-            if !exists {
-                // Built under a name of its own and renamed when complete, so a suite stopped
-                // midway (or a second one running) never sees a half-migrated template.
-                let building = unique_name("ferrodon_template_building");
-                execute(&admin, &format!("CREATE DATABASE \"{building}\"")).await.expect("create the template");
-                let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &building)).await.expect("connect");
-                ferrodon::core::db::MIGRATOR.run(&pool).await.expect("migrate the template");
-                pool.close().await;
-                let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
-                if with_retries(|| execute(&admin, &rename)).await.is_err() {
-                    // Another run finished its template first.
-                    let _ = execute(&admin, &format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await;
-                }
-                let stale: Vec<String> = sqlx::query_scalar(
-                    "SELECT datname::text FROM pg_database WHERE datname LIKE 'ferrodon\\_template\\_%' AND datname <> $1
-                       AND datname NOT LIKE 'ferrodon\\_template\\_building%'",
-                )
-                .bind(&name)
-                .fetch_all(&admin)
-                .await
-                .unwrap_or_default();
-                for old in stale {
+            let templates: Vec<String> = sqlx::query_scalar(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'ferrodon\\_template\\_%'",
+            )
+            .fetch_all(&admin)
+            .await
+            .expect("list the templates");
+            for old in templates {
+                let pid = old.trim_start_matches("ferrodon_template_");
+                if old == name || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
                     let _ = execute(&admin, &format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)")).await;
                 }
             }
+            execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create the template");
+            let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &name)).await.expect("connect");
+            ferrodon::core::db::MIGRATOR.run(&pool).await.expect("migrate the template");
+            pool.close().await;
             admin.close().await;
             name
         })
