@@ -11,19 +11,16 @@ use super::{render_account_list, render_statuses};
 use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
+use crate::domain::accounts::ProfileChanges;
+use crate::domain::accounts::Registration;
 use crate::domain::oauth;
+use crate::domain::relationships::{self, FollowOptions};
 use crate::domain::timelines::{self, AccountStatusOptions};
+use crate::effects::media;
+use crate::model::accounts::{self, Field};
+use crate::model::media::ProfileImage;
+use crate::model::relationships::AccountList;
 use crate::render::entities;
-use crate::{
-    domain::accounts::ProfileChanges,
-    domain::accounts::Registration,
-    model::accounts::{self, Field},
-};
-use crate::{
-    domain::relationships::{self, FollowOptions},
-    model::relationships::AccountList,
-};
-use crate::{effects::media, model::media::ProfileImage};
 
 type State = web::Data<AppState>;
 

@@ -9,7 +9,8 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::{domain::oauth, model::oauth::AccessToken};
+use crate::domain::oauth;
+use crate::model::oauth::AccessToken;
 
 /// A request made with a valid access token.
 pub struct Auth {

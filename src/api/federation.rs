@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::AppState;
 use crate::core::error::Error;
+use crate::effects::federation::collections;
+use crate::inbox;
 use crate::render::activitypub::actors::{self, ACTIVITY_JSON};
-use crate::{effects::federation::collections, inbox};
 
 type State = web::Data<AppState>;
 

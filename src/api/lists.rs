@@ -8,9 +8,12 @@ use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
 use super::{render_account_list, render_statuses};
+use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
-use crate::{AppState, domain::lists, effects::feeds, render::entities};
+use crate::domain::lists;
+use crate::effects::feeds;
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

@@ -6,8 +6,10 @@ use serde_json::Value;
 
 use super::auth::Auth;
 use super::params::{Params, string_list};
+use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::{AppState, model::markers, render::entities};
+use crate::model::markers;
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

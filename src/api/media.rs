@@ -5,10 +5,11 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::params::{Files, Form, opt_string, path_id};
+use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::effects::media;
 use crate::model::media::{MediaAttachment, MediaEdit};
-use crate::{AppState, render::entities};
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

@@ -26,10 +26,11 @@ use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers,
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::model::accounts::Account;
 use crate::model::hydrate;
-use crate::{AppState, render::entities};
+use crate::render::entities;
 
 /// One rendered status for `viewer` (404 if it cannot be rendered).
 pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Result<Value> {

@@ -12,13 +12,11 @@ use super::params::{Params, opt_string, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::core::text::escape_html;
+use crate::domain::oauth::{self, NewApplication, NewGrant, OAuthError, OOB_REDIRECT};
 use crate::model::accounts;
+use crate::model::oauth::Application;
+use crate::model::oauth::Scopes;
 use crate::render::entities;
-use crate::{
-    domain::oauth::{self, NewApplication, NewGrant, OAuthError, OOB_REDIRECT},
-    model::oauth::Application,
-    model::oauth::Scopes,
-};
 
 type State = web::Data<AppState>;
 

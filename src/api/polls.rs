@@ -5,8 +5,11 @@ use serde::Deserialize;
 
 use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, path_id, string_list};
+use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::{AppState, domain::polls, model::accounts, render::entities};
+use crate::domain::polls;
+use crate::model::accounts;
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

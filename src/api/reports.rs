@@ -5,9 +5,11 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
+use crate::AppState;
 use crate::core::error::Result;
 use crate::domain::reports::{self, NewReport};
-use crate::{AppState, model::accounts, render::entities};
+use crate::model::accounts;
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

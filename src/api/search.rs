@@ -7,10 +7,11 @@ use serde_json::json;
 use super::auth::{Auth, MaybeAuth};
 use super::params::{Params, opt_bool, opt_i64, opt_id, opt_string};
 use super::{render_account_list, render_statuses};
+use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::effects::federation::remote;
 use crate::effects::search::{self, StatusQuery, Window};
-use crate::{AppState, render::entities};
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

@@ -14,12 +14,13 @@ use crate::core::error::{Error, Result};
 use crate::domain::interactions;
 use crate::domain::polls::NewPoll;
 use crate::domain::posting::{self, NewStatus, StatusChanges};
+use crate::domain::timelines;
 use crate::effects::media;
 use crate::model::accounts;
 use crate::model::hydrate;
 use crate::model::media::MediaEdit;
+use crate::model::statuses;
 use crate::render::entities;
-use crate::{domain::timelines, model::statuses};
 
 type State = web::Data<AppState>;
 

@@ -5,11 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page;
 use super::params::Params;
+use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::core::text;
-use crate::{AppState, render::entities};
-use crate::{domain::tags, model::tags::Tag};
+use crate::domain::tags;
+use crate::model::tags::Tag;
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 

@@ -6,9 +6,10 @@ use std::io::Write;
 
 use crate::AppState;
 use crate::core::error::Result;
-use crate::{
-    effects::media::remove_files, model::media::COLUMNS, model::media::MediaAttachment, model::media::ProfileImage,
-};
+use crate::effects::media::remove_files;
+use crate::model::media::COLUMNS;
+use crate::model::media::MediaAttachment;
+use crate::model::media::ProfileImage;
 
 /// A remote account's id, cached avatar (name, size) and cached header (name, size).
 type CachedProfile = (i64, Option<String>, Option<i32>, Option<String>, Option<i32>);

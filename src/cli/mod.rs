@@ -8,9 +8,12 @@ use std::io::Write;
 use clap::{Args, Parser, Subcommand};
 use rand::RngCore;
 
+use crate::AppState;
 use crate::core::config::Config;
+use crate::core::db;
 use crate::core::error::{Error, Result};
-use crate::{AppState, core::db, effects::feeds, model::accounts};
+use crate::effects::feeds;
+use crate::model::accounts;
 
 pub const DEMO_PASSWORD: &str = "ferrodon-demo-password";
 const DEMO_ACCOUNTS: &[&str] = &["alice", "bob", "charlie"];

@@ -8,12 +8,15 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::core::error::Result;
 use crate::core::queue;
 use crate::core::text::normalize_hashtag;
+use crate::model::accounts;
 use crate::model::hydrate;
+use crate::model::notifications;
 use crate::model::statuses::{Status, Visibility};
-use crate::{AppState, model::accounts, model::notifications, render::entities};
+use crate::render::entities;
 
 pub fn user_channel(account_id: i64) -> String {
     format!("timeline:{account_id}")

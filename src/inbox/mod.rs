@@ -19,10 +19,8 @@ use crate::core::queue;
 use crate::effects::federation::signatures::{self, MessageSignature, SignatureError, SignatureHeader};
 
 mod activities;
-use crate::{
-    domain::domain_blocks,
-    effects::federation::{availability, remote},
-};
+use crate::domain::domain_blocks;
+use crate::effects::federation::{availability, remote};
 
 /// Why an inbox POST was refused: 401 with Mastodon's message.
 fn unauthorized(err: SignatureError) -> Error {

@@ -10,13 +10,17 @@ use crate::core::text::{self, ResolvedMention};
 use crate::core::time::{date, iso, iso_midnight};
 use crate::model::accounts::{Account, User};
 use crate::model::hydrate::StatusBundle;
+use crate::model::media::MediaAttachment;
+use crate::model::media::MediaType;
+use crate::model::media::ProfileImage;
 use crate::model::notifications::Notification;
 use crate::model::oauth::Application;
+use crate::model::polls::Poll;
+use crate::model::polls::ViewerVotes;
 use crate::model::relationships::Relationship;
+use crate::model::statuses::Edit;
+use crate::model::statuses::mention_resolver;
 use crate::model::statuses::{Status, Visibility};
-use crate::{model::media::MediaAttachment, model::media::MediaType, model::media::ProfileImage};
-use crate::{model::polls::Poll, model::polls::ViewerVotes};
-use crate::{model::statuses::Edit, model::statuses::mention_resolver};
 
 fn no_mentions(_: &text::MentionToken) -> Option<ResolvedMention> {
     None

@@ -4,12 +4,13 @@
 
 use serde_json::json;
 
+use crate::AppState;
 use crate::core::error::Result;
 use crate::core::queue;
 use crate::effects::federation::Job;
 use crate::effects::federation::instance_actor;
+use crate::model::accounts;
 use crate::render::activitypub::CONTEXT;
-use crate::{AppState, model::accounts};
 
 /// Sends a local report about a remote account to its server, from the instance actor.
 pub async fn forward(state: &AppState, report_id: i64) -> Result<()> {

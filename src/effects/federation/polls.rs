@@ -6,13 +6,14 @@
 
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::core::error::Result;
 use crate::core::queue;
+use crate::core::time;
 use crate::effects::federation::Job;
 use crate::model::accounts::Account;
 use crate::model::polls::Poll;
 use crate::render::activitypub::CONTEXT;
-use crate::{AppState, core::time};
 
 /// Turns a local status's Note into the Question of its poll.
 pub fn as_question(note: &mut Value, poll: &Poll) {

@@ -7,9 +7,10 @@ use serde_json::Value;
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::core::queue;
+use crate::domain::domain_blocks;
+use crate::effects::federation::sanitize;
 use crate::model::accounts::{self, Account};
 use crate::render::activitypub::actors::ACTIVITY_JSON;
-use crate::{domain::domain_blocks, effects::federation::sanitize};
 
 /// Remote profiles are fetched again after a day.
 const REFRESH_AFTER_HOURS: i64 = 24;

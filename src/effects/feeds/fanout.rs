@@ -14,12 +14,13 @@ use sqlx::PgPool;
 
 use super::Job;
 use super::{push_to_homes, store};
+use crate::AppState;
 use crate::core::error::Result;
 use crate::core::queue;
 use crate::domain::notifications;
+use crate::effects::streaming;
 use crate::model::notifications::NotificationType;
 use crate::model::statuses::{self, Status, Visibility};
-use crate::{AppState, effects::streaming};
 
 /// Followers read (and feeds written) per round trip.
 const BATCH: i64 = 1000;

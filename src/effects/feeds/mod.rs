@@ -3,16 +3,16 @@
 //! in keyset batches, Mastodon's push-time filters applied set-wise in SQL, one pipeline
 //! of script calls per batch. PostgreSQL stays the truth; a missing feed is rebuilt.
 
+use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
+use crate::AppState;
 use crate::core::error::Result;
 use crate::core::pagination::Page;
-use crate::model::statuses::{self, Status};
-use serde::{Deserialize, Serialize};
-
 use crate::core::queue;
-use crate::{AppState, effects::streaming};
+use crate::effects::streaming;
+use crate::model::statuses::{self, Status};
 
 mod fanout;
 pub mod store;

@@ -5,13 +5,13 @@
 //! first so the picture stays upright. Video and audio are described by ffprobe and get a
 //! preview frame from ffmpeg when those tools are installed.
 
-use crate::model::media::MediaType;
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde_json::{Value, json};
 
 use crate::core::error::{Error, Result};
+use crate::model::media::MediaType;
 
 pub const IMAGE_SIZE_LIMIT: usize = 16 * 1024 * 1024;
 pub const VIDEO_SIZE_LIMIT: usize = 99 * 1024 * 1024;

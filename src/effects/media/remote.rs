@@ -5,11 +5,12 @@
 
 use super::process::{self, Sniffed};
 use super::{PROFILE_IMAGE_SIZE_LIMIT, Upload, random_file_name, set_profile_image, store_image};
+use crate::AppState;
 use crate::core::error::Result;
 use crate::domain::domain_blocks;
 use crate::effects::federation::remote::authority;
+use crate::model::accounts;
 use crate::model::media::{ProfileImage, find, id_partition};
-use crate::{AppState, model::accounts};
 
 /// Copies a remote attachment's file (images processed into our styles, with
 /// a blurhash when the Document had none). A server whose media are rejected is skipped.

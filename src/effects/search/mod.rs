@@ -25,9 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::core::queue;
+use crate::core::text;
 use crate::model::accounts::{self, Account};
+use crate::model::statuses;
 use crate::model::tags::Tag;
-use crate::{core::text, model::statuses};
 
 /// Search indexing, when Meilisearch is the backend (queued once per burst of changes).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
