@@ -24,6 +24,8 @@ pub use crate::effects::AppState;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: `default_filter`, such as `info`).
 pub fn init_logging(default_filter: &str) {
+    // PostgreSQL's notices ("relation … already exists, skipping") are not news.
+    let default_filter = format!("{default_filter},sqlx::postgres::notice=warn");
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| default_filter.into());
     use std::io::IsTerminal;
     let colors = std::io::stderr().is_terminal();

@@ -65,7 +65,7 @@ pub async fn instance(keep_database: bool) -> Result<BenchInstance, Box<dyn std:
             Err(e) => return Err(e.into()),
         }
     };
-    ferrodon::core::db::MIGRATOR.run(&state.db.primary).await?;
+    ferrodon::core::schema::migrate(&state.db.primary).await?;
     let mut redis = state.redis.conn().await?;
     let _: () = redis::cmd("FLUSHDB").arg("ASYNC").query_async(&mut redis).await?;
     Ok(BenchInstance { state, vars })

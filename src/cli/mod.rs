@@ -304,9 +304,20 @@ async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
 }
 
 async fn migrate(config: &Config) -> Result<()> {
+    use crate::core::schema::{self, Found};
     let pool =
         sqlx::PgPool::connect_with(db::connect_options(&config.database_url, config.prepared_statements)?).await?;
-    db::MIGRATOR.run(&pool).await.map_err(Error::internal)?;
+    let migrated = schema::migrate(&pool).await?;
+    if let Found::Mastodon(found) = &migrated.found {
+        let release = found.release.unwrap_or("unknown");
+        println!(
+            "Mastodon {release} database (schema version {}): its tables are kept as they are",
+            found.version_text()
+        );
+    }
+    for name in &migrated.applied {
+        println!("applied {name}");
+    }
     println!("database is up to date");
     Ok(())
 }

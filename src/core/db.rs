@@ -10,8 +10,6 @@ use sqlx::{ConnectOptions, PgPool};
 
 use crate::core::config::Config;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 #[derive(Clone, Debug)]
 pub struct Db {
     pub primary: PgPool,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod pagination;
 pub mod queue;
 pub mod redis;
+pub mod schema;
 pub mod text;
 pub mod time;
 

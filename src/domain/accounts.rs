@@ -122,8 +122,9 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     let base = config.base_url();
     let created = sqlx::query_scalar::<_, i64>(
         "INSERT INTO accounts (username, display_name, private_key, public_key, created_at, updated_at, url,
-                inbox_url, outbox_url, shared_inbox_url, followers_url, following_url, actor_type, discoverable, indexable)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, 'Person', true, false) RETURNING id",
+                inbox_url, outbox_url, shared_inbox_url, followers_url, following_url, actor_type, discoverable, indexable,
+                id_scheme)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, 'Person', true, false, 0) RETURNING id",
     )
     .bind(username)
     .bind(reg.display_name.unwrap_or(""))

@@ -90,7 +90,7 @@ pub struct Field {
 }
 
 pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_name, a.note, a.locked, a.discoverable,
-        a.indexable, a.hide_collections, a.actor_type, a.fields, a.uri, a.url, a.memorial, a.suspended_at,
+        a.indexable, a.hide_collections, a.actor_type, a.fields, COALESCE(a.uri, '') AS uri, a.url, a.memorial, a.suspended_at,
         a.silenced_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
         COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
         COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id

@@ -62,7 +62,7 @@ async fn template() -> &'static str {
             }
             execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create the template");
             let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &name)).await.expect("connect");
-            ferrodon::core::db::MIGRATOR.run(&pool).await.expect("migrate the template");
+            ferrodon::core::schema::migrate(&pool).await.expect("migrate the template");
             pool.close().await;
             admin.close().await;
             name
@@ -108,6 +108,25 @@ impl TestDatabase {
         with_retries(|| execute(&admin, &create)).await.expect("create database");
         admin.close().await;
         let url = url_with_database(&database_url(), &name);
+        TestDatabase { name, url }
+    }
+}
+
+impl TestDatabase {
+    /// An empty database loaded from a Mastodon `pg_dump` in `tests/fixtures/mastodon-schema`
+    /// (`mastodon-4.5.0-rc.1.sql`, …), not migrated by ferrodon.
+    pub async fn from_mastodon_dump(file: &str) -> TestDatabase {
+        let name = unique_name("ferrodon_mastodon");
+        let admin = sqlx::PgPool::connect(&database_url()).await.expect("connect to TEST_DATABASE_URL");
+        execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+        admin.close().await;
+        let url = url_with_database(&database_url(), &name);
+        let path = format!("{}/tests/fixtures/mastodon-schema/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new("psql")
+            .args([url.as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", path.as_str()])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "psql -f {file}: {}", String::from_utf8_lossy(&out.stderr));
         TestDatabase { name, url }
     }
 }

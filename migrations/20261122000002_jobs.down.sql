@@ -1,1 +1,0 @@
-DROP TABLE IF EXISTS ferrodon_schedules, ferrodon_jobs;

@@ -1,1 +1,0 @@
-DROP INDEX IF EXISTS index_follows_on_target_account_id_and_id;

@@ -1,2 +1,0 @@
-DROP TABLE IF EXISTS media_attachments;
-DROP SEQUENCE IF EXISTS media_attachments_id_seq;

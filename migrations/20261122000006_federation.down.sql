@@ -1,2 +1,0 @@
-DROP TABLE IF EXISTS unavailable_domains;
-DROP TABLE IF EXISTS domain_blocks;

@@ -1,2 +1,0 @@
-DROP TABLE IF EXISTS poll_votes;
-DROP TABLE IF EXISTS polls;
