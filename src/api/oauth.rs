@@ -12,6 +12,7 @@ use super::params::{Params, opt_string, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::core::text::escape_html;
+use crate::domain::accounts::{SignIn, sign_in};
 use crate::domain::oauth::{self, NewApplication, NewGrant, OAuthError, OOB_REDIRECT};
 use crate::model::accounts;
 use crate::model::oauth::Application;
@@ -166,13 +167,13 @@ pub async fn token(state: State, req: HttpRequest, Params(p): Params<TokenParams
                 Ok(s) => s,
                 Err(e) => return Ok(oauth_error(e)),
             };
-            let user = accounts::authenticate_user(
-                &state.db.primary,
-                p.username.as_deref().unwrap_or(""),
-                p.password.as_deref().unwrap_or(""),
-            )
-            .await?;
-            let Some(user) = user else { return Ok(oauth_error(OAuthError::INVALID_GRANT)) };
+            let login = p.username.as_deref().unwrap_or("");
+            let password = p.password.as_deref().unwrap_or("");
+            // As Mastodon's password grant did: two-factor accounts get no token this way.
+            let user = match sign_in(&state.db.primary, &state.config, login, password, None).await? {
+                SignIn::Signed(user) => user,
+                SignIn::CodeNeeded | SignIn::Refused => return Ok(oauth_error(OAuthError::INVALID_GRANT)),
+            };
             oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &scopes).await?
         }
     };
@@ -219,6 +220,9 @@ pub struct AuthorizeParams {
     username: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     password: Option<String>,
+    /// The TOTP or backup code of a two-factor account (Mastodon's `user[otp_attempt]`).
+    #[serde(default, deserialize_with = "opt_string")]
+    otp_attempt: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     decision: Option<String>,
 }
@@ -278,6 +282,7 @@ fn consent_form(
     redirect: &str,
     scopes: &Scopes,
     error: Option<&str>,
+    ask_code: bool,
 ) -> HttpResponse {
     let hidden = [
         ("response_type", Some("code")),
@@ -295,6 +300,13 @@ fn consent_form(
     .collect::<String>();
     let scope_list: String = scopes.as_slice().iter().map(|s| format!("<li>{}</li>", escape_html(s))).collect();
     let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape_html(e))).unwrap_or_default();
+    // Asked once the password showed the account has two-factor sign-in.
+    let code_field = if ask_code {
+        "<label>Two-factor code<input type=\"text\" name=\"otp_attempt\" autocomplete=\"one-time-code\" \
+         inputmode=\"numeric\" required></label>"
+    } else {
+        ""
+    };
     page(
         "Authorize",
         &format!(
@@ -302,6 +314,7 @@ fn consent_form(
              <form method=\"post\" action=\"/oauth/authorize\">{hidden}\
              <label>E-mail or username<input type=\"text\" name=\"username\" autocomplete=\"username\" required></label>\
              <label>Password<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
+             {code_field}\
              <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
              <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></form>",
             escape_html(&app.name)
@@ -313,7 +326,7 @@ fn consent_form(
 pub async fn authorize_page(state: State, Params(p): Params<AuthorizeParams>) -> Result<HttpResponse> {
     Ok(match check_request(&state, &p).await? {
         Err(message) => error_page(&message),
-        Ok((app, redirect, scopes)) => consent_form(&p, &app, &redirect, &scopes, None),
+        Ok((app, redirect, scopes)) => consent_form(&p, &app, &redirect, &scopes, None, false),
     })
 }
 
@@ -345,16 +358,20 @@ pub async fn authorize(state: State, Params(p): Params<AuthorizeParams>) -> Resu
         }
         return Ok(redirect_with(&redirect, &[("error", Some("access_denied")), ("state", p.state.as_deref())]));
     }
-    let user = accounts::authenticate_user(
-        &state.db.primary,
-        p.username.as_deref().unwrap_or(""),
-        p.password.as_deref().unwrap_or(""),
-    )
-    .await?;
-    let Some(user) = user else {
-        let mut response = consent_form(&p, &app, &redirect, &scopes, Some("Invalid e-mail or password."));
+    let login = p.username.as_deref().unwrap_or("");
+    let password = p.password.as_deref().unwrap_or("");
+    let refused = |message: &str, ask_code: bool| {
+        let mut response = consent_form(&p, &app, &redirect, &scopes, Some(message), ask_code);
         *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
-        return Ok(response);
+        response
+    };
+    let user = match sign_in(&state.db.primary, &state.config, login, password, p.otp_attempt.as_deref()).await? {
+        SignIn::Signed(user) => user,
+        SignIn::CodeNeeded => return Ok(refused("Enter the two-factor code from your app, or a recovery code.", true)),
+        SignIn::Refused if p.otp_attempt.is_some() => {
+            return Ok(refused("Invalid two-factor authentication code.", true));
+        }
+        SignIn::Refused => return Ok(refused("Invalid e-mail or password.", false)),
     };
     let code = oauth::create_grant(
         &state.db.primary,

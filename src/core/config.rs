@@ -218,6 +218,10 @@ pub struct Config {
     /// can share one Redis. Empty by default, which is Mastodon's layout.
     pub redis_key_prefix: String,
     pub secret_key_base: String,
+    /// Mastodon's `ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY` and `…_KEY_DERIVATION_SALT`: the
+    /// keys of the TOTP secrets in `users.otp_secret`. Without them two-factor accounts can
+    /// sign in with a backup code only.
+    pub record_encryption: Option<crate::core::secrets::RecordEncryption>,
     pub bind: String,
     pub port: u16,
     /// `PERSISTENT_TIMEOUT` (Mastodon's Puma setting, 20 s): how long the web process keeps an
@@ -465,6 +469,13 @@ impl Config {
             redis_url: redis_url(lookup)?,
             redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX").unwrap_or_default(),
             secret_key_base,
+            record_encryption: match (
+                var(lookup, "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"),
+                var(lookup, "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT"),
+            ) {
+                (Some(key), Some(salt)) => Some(crate::core::secrets::RecordEncryption::new(&key, &salt)),
+                _ => None,
+            },
             bind,
             port,
             persistent_timeout_seconds: number(lookup, "PERSISTENT_TIMEOUT", 20)?,

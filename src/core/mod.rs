@@ -8,6 +8,7 @@ pub mod pagination;
 pub mod queue;
 pub mod redis;
 pub mod schema;
+pub mod secrets;
 pub mod text;
 pub mod time;
 

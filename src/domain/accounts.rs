@@ -2,15 +2,16 @@
 //! UpdateAccountService).
 
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::core::config::Config;
 use crate::core::error::{Error, Result, is_unique_violation};
+use crate::core::secrets;
 use crate::core::time;
 use crate::domain::events::{self, Event};
 use crate::model::accounts::{
-    Field, MAX_DISPLAY_NAME, MAX_FIELD_LENGTH, MAX_FIELDS, MAX_NOTE, MAX_USERNAME, RESERVED_USERNAMES, User,
-    UserSettings, find_local, generate_keypair,
+    self as accounts, Field, MAX_DISPLAY_NAME, MAX_FIELD_LENGTH, MAX_FIELDS, MAX_NOTE, MAX_USERNAME,
+    RESERVED_USERNAMES, User, UserSettings, find_local, generate_keypair,
 };
 
 pub struct Registration<'a> {
@@ -153,13 +154,14 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    let user = sqlx::query_as::<_, User>(
+    let user = sqlx::query_as::<_, User>(AssertSqlSafe(format!(
         "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
                 locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at)
-         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, true, $5, $6, '{}', $7,
+         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, true, $5, $6, '{{}}', $7,
                  CASE WHEN $7 IS NOT NULL THEN $4 END)
-         RETURNING id, account_id, email, encrypted_password, settings, locale, chosen_languages, disabled, approved, confirmed_at",
-    )
+         RETURNING {}",
+        accounts::USER_COLUMNS
+    )))
     .bind(email)
     .bind(hash)
     .bind(account_id)
@@ -279,4 +281,71 @@ pub async fn update_profile(db: &PgPool, account_id: i64, changes: ProfileChange
     events::emit_once_in(&mut *tx, Event::ProfileUpdated { account_id }, 0).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The outcome of a sign-in with a password and, for two-factor accounts, a code.
+#[derive(Debug)]
+pub enum SignIn {
+    Signed(Box<User>),
+    /// The password is right; the account also needs a TOTP or backup code.
+    CodeNeeded,
+    Refused,
+}
+
+/// Checks a sign-in as Mastodon does: the bcrypt password, then for accounts with
+/// two-factor sign-in a TOTP code (each time step taken once, the replay guard in
+/// `users.consumed_timestep`) or one of the backup codes (each used once).
+pub async fn sign_in(db: &PgPool, config: &Config, login: &str, password: &str, code: Option<&str>) -> Result<SignIn> {
+    let Some(user) = accounts::authenticate_user(db, login, password).await? else { return Ok(SignIn::Refused) };
+    if !user.otp_required_for_login && !has_security_keys(db, user.id).await? {
+        return Ok(SignIn::Signed(Box::new(user)));
+    }
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(SignIn::CodeNeeded) };
+    let secret = match (&config.record_encryption, &user.otp_secret) {
+        (Some(keys), Some(stored)) => keys.decrypt(stored),
+        _ => None,
+    };
+    let now = time::now().and_utc().timestamp();
+    if let Some(step) = secret.and_then(|s| secrets::totp_step(&s, code, now, user.consumed_timestep.map(i64::from))) {
+        // Taken only if no other sign-in took this step (or a later one) meanwhile.
+        let taken = sqlx::query(
+            "UPDATE users SET consumed_timestep = $2 WHERE id = $1 AND (consumed_timestep IS NULL OR consumed_timestep < $2)",
+        )
+        .bind(user.id)
+        .bind(step as i32)
+        .execute(db)
+        .await?;
+        return Ok(if taken.rows_affected() == 1 { SignIn::Signed(Box::new(user)) } else { SignIn::Refused });
+    }
+    let hashes = user.otp_backup_codes.clone().unwrap_or_default();
+    let typed = code.to_string();
+    let matched = tokio::task::spawn_blocking(move || {
+        hashes.into_iter().find(|hash| bcrypt::verify(&typed, hash).unwrap_or(false))
+    })
+    .await
+    .map_err(Error::internal)?;
+    let Some(hash) = matched else { return Ok(SignIn::Refused) };
+    let used = sqlx::query(
+        "UPDATE users SET otp_backup_codes = array_remove(otp_backup_codes, $2) WHERE id = $1 AND $2 = ANY(otp_backup_codes)",
+    )
+    .bind(user.id)
+    .bind(&hash)
+    .execute(db)
+    .await?;
+    Ok(if used.rows_affected() == 1 { SignIn::Signed(Box::new(user)) } else { SignIn::Refused })
+}
+
+/// Whether the user signs in with a security key (WebAuthn), which ferrodon cannot check
+/// yet: such accounts need a TOTP or backup code too, never the password alone. The table
+/// is Mastodon's and exists only on adopted databases.
+async fn has_security_keys(db: &PgPool, user_id: i64) -> Result<bool> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('public.webauthn_credentials') IS NOT NULL").fetch_one(db).await?;
+    if !exists {
+        return Ok(false);
+    }
+    Ok(sqlx::query_scalar(AssertSqlSafe("SELECT EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = $1)"))
+        .bind(user_id)
+        .fetch_one(db)
+        .await?)
 }

@@ -174,6 +174,12 @@ pub struct User {
     pub disabled: bool,
     pub approved: bool,
     pub confirmed_at: Option<NaiveDateTime>,
+    /// Two-factor sign-in: the TOTP secret (Active Record Encryption), the bcrypt hashes of
+    /// the unused backup codes, and the last time step a code was taken at.
+    pub otp_required_for_login: bool,
+    pub otp_secret: Option<String>,
+    pub otp_backup_codes: Option<Vec<String>>,
+    pub consumed_timestep: Option<i32>,
 }
 
 /// Posting and reading preferences kept in `users.settings` (JSON text, Mastodon's keys).
@@ -202,11 +208,12 @@ impl User {
     }
 }
 
-const USER_SELECT: &str = "SELECT id, account_id, email, encrypted_password, settings, locale, chosen_languages,
-        disabled, approved, confirmed_at FROM users";
+/// The columns of `User`.
+pub const USER_COLUMNS: &str = "id, account_id, email, encrypted_password, settings, locale, chosen_languages,
+        disabled, approved, confirmed_at, otp_required_for_login, otp_secret, otp_backup_codes, consumed_timestep";
 
 pub async fn user_by_account(db: &PgPool, account_id: i64) -> Result<Option<User>> {
-    Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("{USER_SELECT} WHERE account_id = $1")))
+    Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1")))
         .bind(account_id)
         .fetch_optional(db)
         .await?)
@@ -215,7 +222,7 @@ pub async fn user_by_account(db: &PgPool, account_id: i64) -> Result<Option<User
 /// Finds a user by e-mail or username and checks the password (bcrypt, Devise-compatible).
 pub async fn authenticate_user(db: &PgPool, login: &str, password: &str) -> Result<Option<User>> {
     let user = sqlx::query_as::<_, User>(AssertSqlSafe(format!(
-        "{USER_SELECT} WHERE lower(email) = lower($1)
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)
             OR account_id = (SELECT id FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL)
           LIMIT 1"
     )))
