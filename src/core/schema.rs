@@ -141,7 +141,7 @@ pub async fn migrate(pool: &PgPool) -> Result<Migrated> {
     if table_exists(pool, "_sqlx_migrations").await? {
         return Err(Error::bad_request(
             "this database was made by a ferrodon development build older than 2026-12-07, whose schema \
-             differs from Mastodon's; create a new database (ferrodon db setup)",
+             differs from Mastodon's; drop it (dropdb) and run ferrodon db setup to make it again",
         ));
     }
     let found = inspect(pool).await?;
