@@ -10,6 +10,7 @@ use crate::effects::media::remove_files;
 use crate::model::media::COLUMNS;
 use crate::model::media::MediaAttachment;
 use crate::model::media::ProfileImage;
+use crate::model::media::id_partition;
 
 /// A remote account's id, cached avatar (name, size) and cached header (name, size).
 type CachedProfile = (i64, Option<String>, Option<i32>, Option<String>, Option<i32>);
@@ -127,10 +128,17 @@ pub fn print_usage(rows: &[(String, i64)]) {
 
 /// The record id a stored path belongs to, from its id partition
 /// (`media_attachments/files/113/456/789/012/345/678/original/x.png`).
-fn partition_id(path: &str, depth: usize) -> Option<i64> {
+/// The id partition of a stored path (`…/files/<partition>/<style>/<name>`).
+fn partition_of(path: &str, depth: usize) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
-    let digits: String = parts.get(depth..parts.len().checked_sub(2)?)?.concat();
-    digits.parse().ok()
+    Some(parts.get(depth..parts.len().checked_sub(2)?)?.join("/"))
+}
+
+/// The number in a partition, and whether it is an id cut short: Paperclip drops the last
+/// two digits of 17-digit ids (snowflakes of 2017–2018), leaving five groups.
+fn partition_number(partition: &str) -> Option<(i64, bool)> {
+    let digits = partition.replace('/', "");
+    Some((digits.parse().ok()?, digits.len() == 15))
 }
 
 /// `media remove-orphans`: deletes stored files of attachments, avatars and headers that
@@ -141,30 +149,36 @@ pub async fn remove_orphans(state: &AppState, dry_run: bool) -> Result<(usize, i
     for prefix in ["media_attachments/files", "media_attachments/thumbnails", "accounts/avatars", "accounts/headers"] {
         let objects = state.storage.list(prefix).await?;
         let depth = prefix.split('/').count();
-        let ids: Vec<i64> =
-            objects.iter().filter_map(|o| partition_id(&o.path, depth)).collect::<HashSet<_>>().into_iter().collect();
-        let names: HashMap<i64, Vec<String>> = if prefix.starts_with("accounts") {
+        let numbers: HashSet<(i64, bool)> =
+            objects.iter().filter_map(|o| partition_of(&o.path, depth)).filter_map(|p| partition_number(&p)).collect();
+        let whole: Vec<i64> = numbers.iter().filter(|(_, cut)| !cut).map(|(n, _)| *n).collect();
+        let cut: Vec<i64> = numbers.iter().filter(|(_, cut)| *cut).map(|(n, _)| *n).collect();
+        let matching = "id = ANY($1) OR id / 100 = ANY($2)";
+        // Keyed by partition: an id cannot always be read back from its path.
+        let names: HashMap<String, Vec<String>> = if prefix.starts_with("accounts") {
             let column = if prefix.ends_with("avatars") { "avatar_file_name" } else { "header_file_name" };
             let rows: Vec<(i64, Option<String>)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, {column} FROM accounts WHERE id = ANY($1)")))
-                    .bind(&ids)
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, {column} FROM accounts WHERE {matching}")))
+                    .bind(&whole)
+                    .bind(&cut)
                     .fetch_all(db)
                     .await?;
-            rows.into_iter().map(|(id, name)| (id, name.into_iter().collect())).collect()
+            rows.into_iter().map(|(id, name)| (id_partition(id), name.into_iter().collect())).collect()
         } else {
             let rows: Vec<MediaAttachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM media_attachments m WHERE m.id = ANY($1)"
+                "SELECT {COLUMNS} FROM media_attachments m WHERE m.{matching}"
             )))
-            .bind(&ids)
+            .bind(&whole)
+            .bind(&cut)
             .fetch_all(db)
             .await?;
-            rows.into_iter().map(|m| (m.id, m.stored_paths())).collect()
+            rows.into_iter().map(|m| (id_partition(m.id), m.stored_paths())).collect()
         };
         for (i, object) in objects.iter().enumerate() {
             checked += 1;
             let file_name = object.path.rsplit('/').next().unwrap_or_default();
-            let known = partition_id(&object.path, depth)
-                .and_then(|id| names.get(&id))
+            let known = partition_of(&object.path, depth)
+                .and_then(|partition| names.get(&partition))
                 .is_some_and(|known| known.iter().any(|k| k == &object.path || k == file_name));
             if !known {
                 if !dry_run {
@@ -192,12 +206,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_come_from_the_partition() {
-        assert_eq!(
-            partition_id("media_attachments/files/113/456/789/012/345/678/original/a.png", 2),
-            Some(113_456_789_012_345_678)
-        );
-        assert_eq!(partition_id("accounts/avatars/000/000/042/original/b.png", 2), Some(42));
-        assert_eq!(partition_id("accounts/avatars/stray.png", 2), None);
+    fn partitions_are_read_from_paths() {
+        let partition = partition_of("media_attachments/files/113/456/789/012/345/678/original/a.png", 2);
+        assert_eq!(partition.as_deref(), Some("113/456/789/012/345/678"));
+        assert_eq!(partition_number("113/456/789/012/345/678"), Some((113_456_789_012_345_678, false)));
+        assert_eq!(partition_number("123/456/789/012/345"), Some((123_456_789_012_345, true)));
+        assert_eq!(partition_number("000/000/042"), Some((42, false)));
+        assert_eq!(partition_of("accounts/avatars/stray.png", 2), None);
     }
 }

@@ -76,9 +76,10 @@ pub const COLUMNS: &str = "m.id, m.account_id, m.status_id, m.type, m.file_file_
     m.file_file_size, m.thumbnail_file_name, m.remote_url, m.file_meta, m.description, m.blurhash, m.processing,
     m.created_at";
 
-/// Paperclip's `:id_partition`: the id zero-padded to nine digits, in groups of three.
+/// Paperclip's `:id_partition`: the id zero-padded to nine digits (twelve from 10^9 on), in
+/// groups of three.
 pub fn id_partition(id: i64) -> String {
-    let digits = format!("{id:09}");
+    let digits = if id < 1_000_000_000 { format!("{id:09}") } else { format!("{id:012}") };
     // Like Ruby's `scan(/\d{3}/)`, a shorter tail is left out.
     let groups: Vec<&str> = digits.as_bytes().chunks_exact(3).filter_map(|c| std::str::from_utf8(c).ok()).collect();
     groups.join("/")

@@ -533,6 +533,9 @@ mod tests {
     #[test]
     fn id_partitions_are_paperclips() {
         assert_eq!(id_partition(1), "000/000/001");
+        assert_eq!(id_partition(1_234_567_890), "001/234/567/890");
+        // Seventeen digits: Paperclip drops the last two.
+        assert_eq!(id_partition(12_345_678_901_234_567), "123/456/789/012/345");
         assert_eq!(id_partition(113_456_789_012_345_678), "113/456/789/012/345/678");
     }
 
