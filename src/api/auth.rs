@@ -38,14 +38,25 @@ impl Auth {
         if scopes.iter().any(|s| held.permits(s)) { Ok(()) } else { Err(Error::outside_scopes()) }
     }
 
-    /// The user behind the token; app-only tokens get 422 and users who have not confirmed
-    /// their e-mail address 403, as in Mastodon (`require_user!`).
+    /// The user behind the token, if that user may act, as Mastodon's `require_user!` decides:
+    /// app-only tokens get 422; unconfirmed, unapproved, disabled, suspended, moved and
+    /// memorialized users 403, in that order of reasons.
     pub fn viewer(&self) -> Result<Viewer> {
         let viewer = self.unconfirmed_viewer()?;
-        if self.token.user_confirmed == Some(false) {
-            return Err(Error::Forbidden("Your login is missing a confirmed e-mail address".into()));
-        }
-        Ok(viewer)
+        let token = &self.token;
+        let refusal = if token.user_confirmed == Some(false) {
+            "Your login is missing a confirmed e-mail address"
+        } else if token.user_approved == Some(false) {
+            "Your login is currently pending approval"
+        } else if token.user_disabled == Some(true)
+            || token.account_suspended == Some(true)
+            || token.account_retired == Some(true)
+        {
+            "Your login is currently disabled"
+        } else {
+            return Ok(viewer);
+        };
+        Err(Error::Forbidden(refusal.into()))
     }
 
     /// The user behind the token, confirmed or not (the e-mail confirmation endpoints).
@@ -82,9 +93,6 @@ async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
     let token =
         crate::model::oauth::authenticate(&state.db.primary, &bearer).await?.ok_or_else(Error::invalid_token)?;
     if token.resource_owner_id.is_some() {
-        if token.user_disabled == Some(true) || token.account_suspended == Some(true) {
-            return Err(Error::Forbidden("Your login is currently disabled".into()));
-        }
         let stale =
             token.current_sign_in_at.is_none_or(|at| crate::core::time::now() - at > chrono::Duration::hours(24));
         if let (true, Some(user_id), Some(account_id)) = (stale, token.resource_owner_id, token.account_id)

@@ -235,7 +235,7 @@ pub async fn authenticate_user(db: &PgPool, login: &str, password: &str) -> Resu
     let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
         .await
         .map_err(Error::internal)?;
-    Ok((ok && !user.disabled).then_some(user))
+    Ok(ok.then_some(user))
 }
 
 /// A new RSA-2048 key pair as PEM (PKCS#1 private, SPKI public), as Mastodon stores it.

@@ -59,7 +59,10 @@ pub struct AccessToken {
     pub account_id: Option<i64>,
     pub user_disabled: Option<bool>,
     pub user_confirmed: Option<bool>,
+    pub user_approved: Option<bool>,
     pub account_suspended: Option<bool>,
+    /// Moved away or memorialized: the account still signs in but may no longer act.
+    pub account_retired: Option<bool>,
     pub current_sign_in_at: Option<NaiveDateTime>,
 }
 
@@ -71,7 +74,8 @@ impl AccessToken {
 
 const TOKEN_SELECT: &str = "SELECT t.id, t.token, t.scopes, t.created_at, t.application_id, t.resource_owner_id,
         u.account_id, u.disabled AS user_disabled, (u.confirmed_at IS NOT NULL) AS user_confirmed,
-        (a.suspended_at IS NOT NULL) AS account_suspended,
+        u.approved AS user_approved, (a.suspended_at IS NOT NULL) AS account_suspended,
+        (a.moved_to_account_id IS NOT NULL OR a.memorial) AS account_retired,
         u.current_sign_in_at
    FROM oauth_access_tokens t
    LEFT JOIN users u ON u.id = t.resource_owner_id
