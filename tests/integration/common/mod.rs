@@ -129,6 +129,21 @@ impl TestDatabase {
         assert!(out.status.success(), "psql -f {file}: {}", String::from_utf8_lossy(&out.stderr));
         TestDatabase { name, url }
     }
+
+    /// A database as Mastodon 4.5 leaves it, built by `script/mastodon-fixture` (LOCAL_DOMAIN
+    /// fixture.example), with its feeds and Sidekiq jobs in Redis under `redis_prefix` and
+    /// its media files in `media_dir`; not migrated by ferrodon.
+    pub fn mastodon_fixture(redis_prefix: &str, media_dir: &std::path::Path) -> TestDatabase {
+        let name = unique_name("ferrodon_fixture");
+        let url = url_with_database(&database_url(), &name);
+        let script = format!("{}/script/mastodon-fixture", env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new(script)
+            .args([url.as_str(), redis_url().as_str(), redis_prefix, &media_dir.to_string_lossy()])
+            .output()
+            .expect("run script/mastodon-fixture");
+        assert!(out.status.success(), "script/mastodon-fixture: {}", String::from_utf8_lossy(&out.stderr));
+        TestDatabase { name, url }
+    }
 }
 
 impl Drop for TestDatabase {
@@ -236,8 +251,12 @@ impl TestApp {
     /// An instance listening on loopback address `ip` (any of 127.0.0.0/8), which is also
     /// its domain (with the port).
     pub async fn spawn_at(ip: &str, extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_on(TestDatabase::create().await, ip, extra).await
+    }
+
+    /// An instance on a database made beforehand (already migrated).
+    pub async fn spawn_on(db: TestDatabase, ip: &str, extra: &[(&str, &str)]) -> TestApp {
         log_when_asked();
-        let db = TestDatabase::create().await;
         let listener = TcpListener::bind((ip, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let mut vars: HashMap<String, String> = [

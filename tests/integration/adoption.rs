@@ -1,0 +1,345 @@
+//! Taking over a Mastodon instance: ferrodon migrates and serves the database, Redis and
+//! media that `script/mastodon-fixture` builds the way Mastodon 4.5 writes them, and every
+//! sign-in, token, feed, file and key that worked on Mastodon keeps working.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+
+use crate::common::{Response, TestApp, TestDatabase, unique_name};
+
+const PRIMARY_KEY: &str = "fixture-primary-key-0123456789abcdef";
+const DERIVATION_SALT: &str = "fixture-derivation-salt-0123456789";
+/// heidi's and ivan's TOTP secrets, as the fixture encrypted them.
+const HEIDI_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW";
+const IVAN_SECRET: &str = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQFA";
+const ALICE: &str = "110000000000000001";
+const BOB: &str = "110000000000000002";
+const ZED: &str = "110000000000000101";
+/// The fixture's status ids, as `status(n)`: one minute apart.
+const FIRST_STATUS: i64 = 117540598579200000;
+const MINUTE: i64 = 3932160000;
+
+fn status(n: i64) -> String {
+    (FIRST_STATUS + n * MINUTE).to_string()
+}
+
+fn token(name: &str) -> String {
+    format!("{name:0<43}")
+}
+
+/// The fixture migrated by `db migrate` and served, with Mastodon's environment for it.
+async fn adopted(extra: &[(&str, &str)]) -> TestApp {
+    let prefix = format!("{}:", unique_name("fixture"));
+    let media = std::env::temp_dir().join(unique_name("ferrodon_fixture_media"));
+    let db = TestDatabase::mastodon_fixture(&prefix, &media);
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+    ferrodon::core::schema::migrate(&pool).await.expect("db migrate");
+    pool.close().await;
+    let mut vars = vec![
+        ("LOCAL_DOMAIN", "fixture.example"),
+        ("LOCAL_HTTPS", "true"),
+        ("FERRODON_REDIS_PREFIX", prefix.as_str()),
+        ("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", PRIMARY_KEY),
+        ("ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", DERIVATION_SALT),
+        ("ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "fixture-deterministic-key"),
+    ];
+    let media = media.to_string_lossy().into_owned();
+    vars.push(("PAPERCLIP_ROOT_PATH", media.as_str()));
+    vars.extend_from_slice(extra);
+    TestApp::spawn_on(db, "127.0.0.1", &vars).await
+}
+
+async fn password_grant(app: &TestApp, email: &str, password: &str) -> Response {
+    app.post_form(
+        "/oauth/token",
+        None,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "fixture-tusky-uid"),
+            ("client_secret", "fixture-tusky-secret"),
+            ("username", email),
+            ("password", password),
+            ("scope", "read write"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_password_signs_in_and_each_account_state_gets_mastodons_answer() {
+    let app = adopted(&[]).await;
+    // Each user with the token Mastodon had issued to them and the answer Mastodon gives.
+    let users = [
+        ("alice", "fxAliceFullToken_", None),
+        ("bob", "fxBobFullToken___", None),
+        ("carol", "fxCarolToken_____", Some("Your login is missing a confirmed e-mail address")),
+        ("dave", "fxDaveToken______", Some("Your login is currently pending approval")),
+        ("erin", "fxErinToken______", Some("Your login is currently disabled")),
+        ("frank", "fxFrankToken_____", Some("Your login is currently disabled")),
+        ("grace", "fxGraceToken_____", Some("Your login is currently disabled")),
+    ];
+    for (name, issued, refusal) in users {
+        let email = format!("{name}@fixture.example");
+        let granted = password_grant(&app, &email, &format!("{name}-password-1")).await.ok();
+        let new_token = granted["access_token"].as_str().expect("access_token").to_string();
+        // The token made by ferrodon and the one Mastodon had issued answer alike.
+        for bearer in [new_token, token(issued)] {
+            let me = app.get("/api/v1/accounts/verify_credentials", Some(&bearer)).await;
+            match refusal {
+                None => assert_eq!(me.ok()["username"], name),
+                Some(message) => assert_eq!(me.expect(403)["error"], message, "{name}"),
+            }
+        }
+        let wrong = password_grant(&app, &email, "not-the-password").await;
+        assert_eq!(wrong.expect(400)["error"], "invalid_grant", "{name}");
+    }
+    // Two-factor accounts cannot use the password grant, as on Mastodon.
+    for name in ["heidi", "ivan"] {
+        let refused = password_grant(&app, &format!("{name}@fixture.example"), &format!("{name}-password-1")).await;
+        assert_eq!(refused.expect(400)["error"], "invalid_grant", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn issued_tokens_keep_their_scopes_and_revoked_or_expired_ones_are_refused() {
+    let app = adopted(&[]).await;
+    let full = token("fxAliceFullToken_");
+    let read = token("fxAliceReadToken_");
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&full)).await.ok()["id"], ALICE);
+    let posted =
+        app.post("/api/v1/statuses", Some(&full), serde_json::json!({"status": "Posted after adoption"})).await;
+    assert_eq!(posted.ok()["account"]["id"], ALICE);
+
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&read)).await.ok()["id"], ALICE);
+    let outside = app.post("/api/v1/statuses", Some(&read), serde_json::json!({"status": "no"})).await;
+    assert_eq!(outside.expect(403)["error"], "This action is outside the authorized scopes");
+
+    for dead in ["fxAliceRevokedTk_", "fxAliceExpiredTk_"] {
+        let refused = app.get("/api/v1/accounts/verify_credentials", Some(&token(dead))).await;
+        assert_eq!(refused.expect(401)["error"], "The access token is invalid", "{dead}");
+    }
+    let expiring = app.get("/api/v1/accounts/verify_credentials", Some(&token("fxAliceExpiring__"))).await;
+    assert_eq!(expiring.ok()["id"], ALICE);
+
+    // An authorization code Mastodon issued a minute ago is redeemed once; a used one is not.
+    let redeem = |code: &'static str| {
+        let app = &app;
+        async move {
+            app.post_form(
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "fixture-tusky-uid"),
+                    ("client_secret", "fixture-tusky-secret"),
+                    ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+                    ("code", code),
+                ],
+            )
+            .await
+        }
+    };
+    let granted = redeem("fxAliceGrantCode_000000000000000000000000").await.ok();
+    assert_eq!(granted["scope"], "read write");
+    let bearer = granted["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&bearer)).await.ok()["id"], ALICE);
+    assert_eq!(redeem("fxAliceGrantCode_000000000000000000000000").await.expect(400)["error"], "invalid_grant");
+    assert_eq!(redeem("fxAliceUsedGrant_000000000000000000000000").await.expect(400)["error"], "invalid_grant");
+}
+
+/// The consent form filled in and sent, with a two-factor code when given.
+async fn sign_in_on_the_authorize_page(app: &TestApp, name: &str, code: Option<&str>) -> Response {
+    let query = "response_type=code&client_id=fixture-tusky-uid&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read";
+    let page = app.get(&format!("/oauth/authorize?{query}"), None).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+    let email = format!("{name}@fixture.example");
+    let password = format!("{name}-password-1");
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", "fixture-tusky-uid"),
+        ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+        ("scope", "read"),
+        ("username", email.as_str()),
+        ("password", password.as_str()),
+        ("decision", "approve"),
+    ];
+    if let Some(code) = code {
+        pairs.push(("otp_attempt", code));
+    }
+    app.post_form("/oauth/authorize", None, &pairs).await
+}
+
+fn issued_code(res: &Response) -> bool {
+    res.status.as_u16() == 200 && res.text.contains("id=\"authorization-code\"")
+}
+
+#[tokio::test]
+async fn two_factor_codes_come_from_the_secret_mastodon_encrypted_and_work_once() {
+    let app = adopted(&[]).await;
+    // The password alone is not enough: the page asks for the code.
+    let asked = sign_in_on_the_authorize_page(&app, "heidi", None).await;
+    assert_eq!(asked.status.as_u16(), 401, "{}", asked.text);
+    assert!(asked.text.contains("name=\"otp_attempt\""), "{}", asked.text);
+
+    let now = ferrodon::core::time::now().and_utc().timestamp();
+    for (name, secret) in [("heidi", HEIDI_SECRET), ("ivan", IVAN_SECRET)] {
+        let code = ferrodon::core::secrets::totp_code(secret, now / 30).expect("code");
+        let wrong = sign_in_on_the_authorize_page(&app, name, Some("000000")).await;
+        assert_eq!(wrong.status.as_u16(), 401, "{name}: {}", wrong.text);
+        let signed = sign_in_on_the_authorize_page(&app, name, Some(&code)).await;
+        assert!(issued_code(&signed), "{name}: {}", signed.text);
+        // The same code again is a replay: its time step is taken.
+        let replay = sign_in_on_the_authorize_page(&app, name, Some(&code)).await;
+        assert_eq!(replay.status.as_u16(), 401, "{name}: {}", replay.text);
+    }
+    let consumed: Option<i32> = sqlx::query_scalar("SELECT consumed_timestep FROM users WHERE id = 8")
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert!(consumed.is_some_and(|step| i64::from(step) >= now / 30 - 1), "{consumed:?}");
+
+    // A backup code (stored as Devise's bcrypt) works once; the other stays.
+    let backup = sign_in_on_the_authorize_page(&app, "ivan", Some("a1b2c3d4e5")).await;
+    assert!(issued_code(&backup), "{}", backup.text);
+    let again = sign_in_on_the_authorize_page(&app, "ivan", Some("a1b2c3d4e5")).await;
+    assert_eq!(again.status.as_u16(), 401, "{}", again.text);
+    let left: Vec<String> = sqlx::query_scalar("SELECT unnest(otp_backup_codes) FROM users WHERE id = 9")
+        .fetch_all(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(bcrypt::verify("f6a7b8c9d0", &left[0]).unwrap());
+}
+
+/// The ids of a timeline page, newest first.
+async fn timeline(app: &TestApp, path: &str, bearer: &str) -> Vec<String> {
+    app.get(path, Some(bearer))
+        .await
+        .ok()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// What Mastodon's `HomeFeed#get` would list: the fixture's feed, newest first.
+fn mastodon_home_of_alice() -> Vec<String> {
+    [13, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1].into_iter().map(status).collect()
+}
+
+#[tokio::test]
+async fn home_and_list_feeds_are_read_as_mastodon_left_them() {
+    let app = adopted(&[("FERRODON_FEED_ENCODING", "mastodon")]).await;
+    let bearer = token("fxAliceFullToken_");
+    assert_eq!(timeline(&app, "/api/v1/timelines/home?limit=40", &bearer).await, mastodon_home_of_alice());
+    assert_eq!(
+        timeline(&app, "/api/v1/timelines/list/1", &bearer).await,
+        [status(13), status(11), status(6), status(1)]
+    );
+    let home = app.get("/api/v1/timelines/home?limit=1", Some(&bearer)).await.ok();
+    assert_eq!(home[0]["reblog"]["id"], status(12), "the newest entry is bob's reblog of heidi");
+}
+
+#[tokio::test]
+async fn feeds_build_converts_mastodons_sorted_sets_with_a_progress_line() {
+    let app = adopted(&[]).await;
+    let bearer = token("fxAliceFullToken_");
+    let out = app.ferrodon_command().args(["ctl", "feeds", "build", "--all"]).output().expect("run feeds build");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("feeds build: "), "{stdout}");
+    assert!(stdout.contains("converted from Mastodon's sorted sets"), "{stdout}");
+    assert_eq!(timeline(&app, "/api/v1/timelines/home?limit=40", &bearer).await, mastodon_home_of_alice());
+    assert_eq!(
+        timeline(&app, "/api/v1/timelines/list/1", &bearer).await,
+        [status(13), status(11), status(6), status(1)]
+    );
+    let mut redis = app.state.redis.conn().await.unwrap();
+    let left: bool = redis::cmd("EXISTS")
+        .arg(app.state.redis.key(format!("feed:home:{ALICE}")))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(!left, "the sorted set is gone once converted");
+}
+
+#[tokio::test]
+async fn media_keys_remote_accounts_and_blocks_are_kept() {
+    let app = adopted(&[]).await;
+    let bearer = token("fxAliceFullToken_");
+    // The picture is served from its Paperclip path, in both styles.
+    let picture = app.get(&format!("/api/v1/statuses/{}", status(2)), Some(&bearer)).await.ok();
+    let attachment = &picture["media_attachments"][0];
+    assert_eq!(attachment["description"], "The sea, very small");
+    for field in ["url", "preview_url"] {
+        let url = attachment[field].as_str().expect(field);
+        let path = url.split_once("fixture.example").expect("local media URL").1;
+        assert!(path.starts_with("/system/media_attachments/files/117/540/606/443/519/000/"), "{path}");
+        let (status, bytes) = app.fetch_bytes(&format!("{}{path}", app.base)).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(bytes.starts_with(b"\x89PNG"), "{path}");
+    }
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&bearer)).await.ok();
+    let avatar = me["avatar"].as_str().unwrap().split_once("fixture.example").unwrap().1.to_string();
+    assert_eq!(avatar, "/system/accounts/avatars/110/000/000/000/000/001/original/0f1e2d3c4b5a6978.png");
+    assert_eq!(app.fetch_bytes(&format!("{}{avatar}", app.base)).await.0, 200);
+    assert_eq!(me["note"], "<p>I am alice</p>");
+    assert_eq!(me["source"]["privacy"], "unlisted", "users.settings is read");
+
+    // The actor publishes the key pair Mastodon made, so cached keys still verify.
+    let stored: String = sqlx::query_scalar("SELECT public_key FROM accounts WHERE id = $1")
+        .bind(ALICE.parse::<i64>().unwrap())
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    let actor: Value = app
+        .client
+        .get(format!("{}/users/alice", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["publicKey"]["publicKeyPem"], stored);
+    assert_eq!(actor["id"], "https://fixture.example/users/alice");
+
+    let zed = app.get(&format!("/api/v1/accounts/{ZED}"), Some(&bearer)).await.ok();
+    assert_eq!(zed["acct"], "zed@remote.example");
+    let relationship =
+        app.get(&format!("/api/v1/accounts/relationships?id[]={ZED}&id[]={BOB}"), Some(&bearer)).await.ok();
+    assert_eq!(relationship[0]["following"], true);
+    assert_eq!(relationship[0]["followed_by"], true);
+    assert_eq!(relationship[1]["following"], true);
+    let muted = app.get("/api/v1/mutes", Some(&bearer)).await.ok();
+    assert_eq!(muted[0]["username"], "grace");
+    let frank = app.get("/api/v1/accounts/relationships?id[]=110000000000000006", Some(&bearer)).await.ok();
+    assert_eq!(frank[0]["blocking"], true, "a block on a suspended account is kept (and not listed)");
+    // Files of old 17-digit ids (whose partition lost two digits) are not taken for orphans.
+    let root = app.state.config.media.root_path.clone();
+    let stray = root.join("media_attachments/files/999/999/999/original/stray.png");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"left by a failed upload").unwrap();
+    let out = app
+        .ferrodon_command()
+        .env("PAPERCLIP_ROOT_PATH", &root)
+        .args(["ctl", "media", "remove-orphans"])
+        .output()
+        .expect("run remove-orphans");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stray.exists());
+    for kept in
+        ["987/654/321/098/765/original/0a0b0c0d0e0f1011.png", "117/540/606/443/519/000/small/a1b2c3d4e5f60718.png"]
+    {
+        assert!(root.join("media_attachments/files").join(kept).exists(), "{kept} was removed");
+    }
+    let old = app.get(&format!("/api/v1/statuses/{}", status(1)), Some(&bearer)).await.ok();
+    let url = old["media_attachments"][0]["url"].as_str().expect("url of the 2017 attachment");
+    assert!(url.ends_with("/media_attachments/files/987/654/321/098/765/original/0a0b0c0d0e0f1011.png"), "{url}");
+
+    let out = app.ferrodon_command().args(["ctl", "domains", "list"]).output().expect("run domains list");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("evil.example"), "the instance's domain blocks are kept: {listed}");
+}
