@@ -69,8 +69,30 @@ async fn actor_json(state: &AppState, username: &str) -> HttpResponse {
     }
 }
 
-/// `/users/:username`: the actor for ActivityPub clients; browsers go to the profile page.
+/// The username a federation route is about: the `{username}` of `/users/…`, or that of the
+/// local account whose id is the `{account_id}` of `/ap/users/…` (Mastodon 4.5's numeric URIs).
+async fn named_user(state: &AppState, req: &HttpRequest, segment: String) -> Result<String, HttpResponse> {
+    if req.match_info().get("account_id").is_none() {
+        return Ok(segment);
+    }
+    let found = match segment.parse::<i64>() {
+        Ok(id) => crate::model::accounts::find(&state.db.replica, id).await,
+        Err(_) => Ok(None),
+    };
+    match found {
+        Ok(Some(account)) if account.is_local() => Ok(account.username),
+        Ok(_) => Err(HttpResponse::NotFound().finish()),
+        Err(e) => Err(bare(e)),
+    }
+}
+
+/// `/users/:username` (and `/ap/users/:id`): the actor for ActivityPub clients; browsers go
+/// to the profile page.
 pub async fn user(state: State, req: HttpRequest, username: web::Path<String>) -> HttpResponse {
+    let username = match named_user(&state, &req, username.into_inner()).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     if wants_activity_json(&req) {
         return actor_json(&state, &username).await;
     }
@@ -81,6 +103,10 @@ pub async fn user(state: State, req: HttpRequest, username: web::Path<String>) -
 /// statuses); browsers go to the status page.
 pub async fn status(state: State, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
     let (username, id) = path.into_inner();
+    let username = match named_user(&state, &req, username).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     if !wants_activity_json(&req) {
         return HttpResponse::Found()
             .insert_header((LOCATION, format!("/@{username}/{id}")))
@@ -137,8 +163,12 @@ fn signed_parts(req: &HttpRequest) -> (String, impl Fn(&str) -> Option<String> +
 /// `POST /users/:username/inbox` and the shared `POST /inbox`: 202 once the signature
 /// checks out; the activity is processed on the `ingress` queue.
 pub async fn inbox(state: State, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Error> {
-    if let Some(username) = req.match_info().get("username") {
-        actors::local_actor(&state.db.replica, username).await?;
+    if let Some(segment) = req.match_info().get("username").or(req.match_info().get("account_id")) {
+        let username = match named_user(&state, &req, segment.to_string()).await {
+            Ok(name) => name,
+            Err(response) => return Ok(response),
+        };
+        actors::local_actor(&state.db.replica, &username).await?;
     }
     let (path_and_query, header) = signed_parts(&req);
     let request = inbox::SignedRequest {
@@ -184,6 +214,10 @@ pub async fn outbox(state: State, req: HttpRequest, username: web::Path<String>,
     if let Err(refused) = signed_fetch(&state, &req).await {
         return refused;
     }
+    let username = match named_user(&state, &req, username.into_inner()).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
     let max_id = query.get("max_id").and_then(|m| m.parse().ok());
     activity_response(collections::outbox(&state, &username, page, max_id).await)
@@ -194,6 +228,10 @@ pub async fn follows(state: State, req: HttpRequest, username: web::Path<String>
     if let Err(refused) = signed_fetch(&state, &req).await {
         return refused;
     }
+    let username = match named_user(&state, &req, username.into_inner()).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     let followers = req.path().ends_with("/followers");
     let page = query.get("page").and_then(|p| p.parse().ok());
     activity_response(collections::follows(&state, &username, followers, page).await)
@@ -210,6 +248,10 @@ pub async fn status_activity(state: State, req: HttpRequest, path: web::Path<(St
         return refused;
     }
     let (username, id) = path.into_inner();
+    let username = match named_user(&state, &req, username).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
     activity_response(collections::status_activity(&state, &username, id).await)
 }
@@ -220,6 +262,10 @@ pub async fn replies(state: State, req: HttpRequest, path: web::Path<(String, St
         return refused;
     }
     let (username, id) = path.into_inner();
+    let username = match named_user(&state, &req, username).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     let Ok(id) = id.parse::<i64>() else { return HttpResponse::NotFound().finish() };
     let page = query.get("page").is_some_and(|p| p == "true" || p == "1");
     let min_id = query.get("min_id").and_then(|m| m.parse().ok());
@@ -231,5 +277,9 @@ pub async fn featured(state: State, req: HttpRequest, username: web::Path<String
     if let Err(refused) = signed_fetch(&state, &req).await {
         return refused;
     }
+    let username = match named_user(&state, &req, username.into_inner()).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
     activity_response(collections::featured(&state, &username).await)
 }

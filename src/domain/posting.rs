@@ -325,8 +325,8 @@ pub async fn create(state: &Core, author: &Account, draft: Draft) -> Result<i64>
                 .await?
         }
     };
-    // Local statuses are named after their id: `https://LOCAL_DOMAIN/users/<name>/statuses/<id>`.
-    let local_prefix = format!("{}/users/{}/statuses/", state.config.base_url(), author.username);
+    // Local statuses are named after their id under the actor: `<actor>/statuses/<id>`.
+    let local_prefix = format!("{}/statuses/", author.actor_uri(&state.config));
     let status_id: i64 = sqlx::query_scalar(
         "WITH new_id AS (SELECT timestamp_id('statuses') AS id)
          INSERT INTO statuses (id, uri, url, text, spoiler_text, created_at, updated_at, in_reply_to_id,
@@ -627,8 +627,8 @@ pub async fn boost(
     if let Some(id) = existing {
         return Ok(id);
     }
-    // A local reblog is named after its id: `…/users/<name>/statuses/<id>/activity`.
-    let local_prefix = format!("{}/users/{}/statuses/", state.config.base_url(), account.username);
+    // A local reblog is named after its id: `<actor>/statuses/<id>/activity`.
+    let local_prefix = format!("{}/statuses/", account.actor_uri(&state.config));
     let reblog_id: i64 = sqlx::query_scalar(
         "WITH new_id AS (SELECT timestamp_id('statuses') AS id)
          INSERT INTO statuses (id, uri, created_at, updated_at, reblog_of_id, visibility, local, account_id)

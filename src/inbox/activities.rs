@@ -326,10 +326,12 @@ async fn flagged(state: &AppState, signer: &Account, activity: &Value) -> Result
     };
     let db = &state.db.primary;
     let targets: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE uri = ANY($1) OR (domain IS NULL AND $2 || username = ANY($1))",
+        "SELECT id FROM accounts WHERE uri = ANY($1)
+            OR (domain IS NULL AND ($2 || username = ANY($1) OR $3 || id = ANY($1)))",
     )
     .bind(&uris)
     .bind(format!("{}/users/", state.config.base_url()))
+    .bind(format!("{}/ap/users/", state.config.base_url()))
     .fetch_all(db)
     .await?;
     let local_targets = accounts::find_many(db, &targets).await?;

@@ -47,6 +47,10 @@ pub struct Account {
     pub last_status_at: Option<NaiveDateTime>,
     /// Set when the account moved to another (a `Move` it sent).
     pub moved_to_account_id: Option<i64>,
+    /// How a local account's ActivityPub URIs are named: 0 after its username
+    /// (`/users/<name>`), 1 after its id (`/ap/users/<id>`, Mastodon 4.5's default).
+    #[sqlx(default)]
+    pub id_scheme: Option<i32>,
 }
 
 impl Account {
@@ -72,8 +76,14 @@ impl Account {
             _ => format!("{}/@{}", config.base_url(), self.username),
         }
     }
+    /// The ActivityPub id: the stored URI of a remote account; for a local one, named after
+    /// its id or its username as its `id_scheme` says.
     pub fn actor_uri(&self, config: &Config) -> String {
-        if self.uri.is_empty() { format!("{}/users/{}", config.base_url(), self.username) } else { self.uri.clone() }
+        match (self.uri.is_empty(), self.id_scheme) {
+            (false, _) => self.uri.clone(),
+            (true, Some(NUMERIC_ID_SCHEME)) => format!("{}/ap/users/{}", config.base_url(), self.id),
+            (true, _) => format!("{}/users/{}", config.base_url(), self.username),
+        }
     }
     /// Profile fields as stored: `[{"name","value","verified_at"}]`.
     pub fn field_list(&self) -> Vec<Field> {
@@ -89,11 +99,14 @@ pub struct Field {
     pub verified_at: Option<String>,
 }
 
+/// `accounts.id_scheme` of actors named `/ap/users/<id>`.
+pub const NUMERIC_ID_SCHEME: i32 = 1;
+
 pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_name, a.note, a.locked, a.discoverable,
         a.indexable, a.hide_collections, a.actor_type, a.fields, COALESCE(a.uri, '') AS uri, a.url, a.memorial, a.suspended_at,
         a.silenced_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
         COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
-        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id
+        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id, a.id_scheme
    FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id";
 
 pub async fn find(db: &PgPool, id: i64) -> Result<Option<Account>> {

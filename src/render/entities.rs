@@ -483,7 +483,7 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
         (Some(u), _) if !u.is_empty() => u.clone(),
         _ => format!("{base}/@{}/{}", author.username, s.id),
     };
-    let uri = s.uri.clone().unwrap_or_else(|| format!("{base}/users/{}/statuses/{}", author.username, s.id));
+    let uri = s.uri.clone().unwrap_or_else(|| format!("{}/statuses/{}", author.actor_uri(config), s.id));
     let owned = bundle.viewer == Some(s.account_id);
     let application = match (owned, s.application_id.and_then(|id| bundle.applications.get(&id))) {
         (true, Some(app)) => Some(ApplicationRefJson { name: app.name.clone(), website: app.website.clone() }),

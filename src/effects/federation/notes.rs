@@ -70,11 +70,18 @@ async fn mentioned(state: &AppState, object: &Value) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// The local account an actor URI names (`https://LOCAL_DOMAIN/users/name`).
+/// The local account an actor URI names: `https://LOCAL_DOMAIN/users/<name>` or
+/// `https://LOCAL_DOMAIN/ap/users/<id>`; like Mastodon, either form names any local account.
 pub async fn local_account(state: &AppState, uri: &str) -> Result<Option<Account>> {
-    let prefix = format!("{}/users/", state.config.base_url());
-    let Some(username) = uri.strip_prefix(&prefix).filter(|u| !u.contains('/')) else { return Ok(None) };
-    Ok(accounts::find_local(&state.db.primary, username).await?.filter(|a| a.actor_uri(&state.config) == uri))
+    let base = state.config.base_url();
+    let tail = |prefix: &str| {
+        uri.strip_prefix(&format!("{base}{prefix}")).filter(|t| !t.is_empty() && !t.contains('/')).map(str::to_string)
+    };
+    if let Some(username) = tail("/users/") {
+        return accounts::find_local(&state.db.primary, &username).await;
+    }
+    let Some(id) = tail("/ap/users/").and_then(|id| id.parse::<i64>().ok()) else { return Ok(None) };
+    Ok(accounts::find(&state.db.primary, id).await?.filter(Account::is_local))
 }
 
 /// The media type a remote `Document`'s `mediaType` names.
