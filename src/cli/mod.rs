@@ -1,6 +1,7 @@
 //! The `ferrodon` command: the web process, database setup, and tootctl-like admin
 //! commands under `ferrodon ctl`.
 
+pub mod adopt;
 pub mod media;
 
 use std::io::Write;
@@ -53,6 +54,9 @@ pub enum DbCommand {
 pub enum CtlCommand {
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Taking over a Mastodon instance.
+    #[command(subcommand)]
+    Adopt(AdoptCommand),
     #[command(subcommand)]
     Feeds(FeedsCommand),
     #[command(subcommand)]
@@ -93,6 +97,14 @@ pub enum QueuesCommand {
     },
     /// Enqueue a no-op job on `default` and report how long until a worker ran it.
     Probe,
+}
+
+#[derive(Subcommand)]
+pub enum AdoptCommand {
+    /// Read-only: the Mastodon release found, what db migrate would add, what is kept, what
+    /// would not be in effect, keys and pending Sidekiq jobs; exits non-zero when something
+    /// would be lost.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +224,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             .await?;
             println!("OK\nNew password: {password}");
             Ok(())
+        }
+        Command::Ctl(CtlCommand::Adopt(AdoptCommand::Check)) => {
+            adopt::check(&config, |name| std::env::var_os(name).is_some_and(|v| !v.is_empty())).await
         }
         Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all, concurrency })) => {
             let state = AppState::connect(config).await?;

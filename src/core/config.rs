@@ -467,7 +467,10 @@ impl Config {
             },
             prepared_statements: flag(lookup, "PREPARED_STATEMENTS", true)?,
             redis_url: redis_url(lookup)?,
-            redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX").unwrap_or_default(),
+            // Mastodon's REDIS_NAMESPACE puts "<namespace>:" before every key and channel.
+            redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX")
+                .or_else(|| var(lookup, "REDIS_NAMESPACE").map(|namespace| format!("{namespace}:")))
+                .unwrap_or_default(),
             secret_key_base,
             record_encryption: match (
                 var(lookup, "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"),
@@ -535,6 +538,16 @@ mod tests {
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_map(&map)
+    }
+
+    #[test]
+    fn redis_keys_take_mastodons_namespace_unless_a_prefix_is_given() -> Result<(), ConfigError> {
+        let dev = ("RAILS_ENV", "development");
+        assert_eq!(config(&[dev])?.redis_key_prefix, "");
+        assert_eq!(config(&[dev, ("REDIS_NAMESPACE", "social")])?.redis_key_prefix, "social:");
+        let both = [dev, ("REDIS_NAMESPACE", "social"), ("FERRODON_REDIS_PREFIX", "t:")];
+        assert_eq!(config(&both)?.redis_key_prefix, "t:");
+        Ok(())
     }
 
     #[test]

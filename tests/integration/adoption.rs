@@ -293,18 +293,25 @@ async fn media_keys_remote_accounts_and_blocks_are_kept() {
         .fetch_one(&app.state.db.primary)
         .await
         .unwrap();
-    let actor: Value = app
-        .client
-        .get(format!("{}/users/alice", app.base))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actor = activity_json(&app, "/users/alice").await;
     assert_eq!(actor["publicKey"]["publicKeyPem"], stored);
     assert_eq!(actor["id"], "https://fixture.example/users/alice");
+
+    // Accounts made by Mastodon 4.5 are named after their id (`/ap/users/<id>`); both forms are
+    // served, under the id Mastodon gave them.
+    const HEIDI: &str = "110000000000000008";
+    let heidi_actor = format!("https://fixture.example/ap/users/{HEIDI}");
+    for path in [format!("/ap/users/{HEIDI}"), "/users/heidi".to_string()] {
+        let actor = activity_json(&app, &path).await;
+        assert_eq!(actor["id"], heidi_actor, "{path}");
+        assert_eq!(actor["inbox"], format!("{heidi_actor}/inbox"));
+        assert_eq!(actor["publicKey"]["id"], format!("{heidi_actor}#main-key"));
+    }
+    let note = activity_json(&app, &format!("/ap/users/{HEIDI}/statuses/{}", status(12))).await;
+    assert_eq!(note["id"], format!("{heidi_actor}/statuses/{}", status(12)));
+    assert_eq!(note["attributedTo"], heidi_actor);
+    let webfinger = app.get("/.well-known/webfinger?resource=acct:heidi@fixture.example", None).await.ok();
+    assert!(webfinger["links"].as_array().unwrap().iter().any(|l| l["href"] == heidi_actor), "{webfinger}");
 
     let zed = app.get(&format!("/api/v1/accounts/{ZED}"), Some(&bearer)).await.ok();
     assert_eq!(zed["acct"], "zed@remote.example");
@@ -342,4 +349,72 @@ async fn media_keys_remote_accounts_and_blocks_are_kept() {
     let out = app.ferrodon_command().args(["ctl", "domains", "list"]).output().expect("run domains list");
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(listed.contains("evil.example"), "the instance's domain blocks are kept: {listed}");
+}
+
+async fn activity_json(app: &TestApp, path: &str) -> Value {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+/// `ferrodon ctl adopt check` on the fixture as Mastodon left it, with `env` as its environment.
+fn adopt_check(db: &TestDatabase, prefix: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"))
+        .env_clear()
+        .env("RAILS_ENV", "test")
+        .env("LOCAL_DOMAIN", "fixture.example")
+        .env("DATABASE_URL", &db.url)
+        .env("REDIS_URL", crate::common::redis_url())
+        .env("FERRODON_REDIS_PREFIX", prefix)
+        .envs(env.iter().copied())
+        .args(["ctl", "adopt", "check"])
+        .output()
+        .expect("run adopt check");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn adopt_check_reports_what_would_be_kept_and_lost_without_writing() {
+    let prefix = format!("{}:", unique_name("fixture"));
+    let media = std::env::temp_dir().join(unique_name("ferrodon_fixture_media"));
+    let db = TestDatabase::mastodon_fixture(&prefix, &media);
+    let keys = [
+        ("SECRET_KEY_BASE", "fixture-secret"),
+        ("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", PRIMARY_KEY),
+        ("ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", DERIVATION_SALT),
+    ];
+    let (clean, report) = adopt_check(&db, &prefix, &keys);
+    println!("{report}");
+    assert!(!clean, "the fixture has features ferrodon does not serve yet: {report}");
+    for line in [
+        "Database: Mastodon 4.5 (schema version 2025_10_23_210145)",
+        "db migrate would add ferrodon's own tables and indexes: 20261201000101_ferrodon",
+        "local accounts               9",
+        "two-factor secrets readable with these keys: 2 of 2",
+        "security keys (WebAuthn)",
+        "queue:push                1  ActivityPub::DeliveryWorker ×1",
+        "retry                     1  ActivityPub::DeliveryWorker ×1",
+    ] {
+        assert!(report.contains(line), "missing {line:?} in:\n{report}");
+    }
+    // Without the encryption keys the two-factor users would be locked out.
+    let (_, without_keys) = adopt_check(&db, &prefix, &keys[..1]);
+    assert!(without_keys.contains("two-factor secrets readable with these keys: 0 of 2"), "{without_keys}");
+    assert!(without_keys.contains("2 two-factor users could not sign in"), "{without_keys}");
+
+    // Read-only: nothing of ferrodon's was created.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let made: bool =
+        sqlx::query_scalar("SELECT to_regclass('public.ferrodon_jobs') IS NOT NULL").fetch_one(&pool).await.unwrap();
+    assert!(!made);
+    ferrodon::core::schema::migrate(&pool).await.unwrap();
+    pool.close().await;
+    let (_, after) = adopt_check(&db, &prefix, &keys);
+    assert!(after.contains("db migrate would add: nothing (already adopted)"), "{after}");
 }
