@@ -12,7 +12,7 @@ use super::params::{Params, opt_string, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::core::text::escape_html;
-use crate::domain::accounts::{SignIn, sign_in};
+use crate::domain::accounts::{SESSION_COOKIE, SignIn, session_user, sign_in, start_session};
 use crate::domain::oauth::{self, NewApplication, NewGrant, OAuthError, OOB_REDIRECT};
 use crate::model::accounts;
 use crate::model::oauth::Application;
@@ -225,6 +225,36 @@ pub struct AuthorizeParams {
     otp_attempt: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     decision: Option<String>,
+    /// Proves the form was served to this browser's session (when signed in by cookie).
+    #[serde(default, deserialize_with = "opt_string")]
+    authenticity_token: Option<String>,
+}
+
+/// The browser's web sign-in (Mastodon's or ferrodon's `_session_id` cookie): the user and
+/// the session id.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<(crate::model::accounts::User, String)>> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    session_user(&state.db.primary, &state.config, cookie.value()).await
+}
+
+/// The `_session_id` cookie of a new sign-in, as Mastodon sets it: a year, HttpOnly, Lax.
+async fn new_session_cookie(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: i64,
+) -> Result<actix_web::cookie::Cookie<'static>> {
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let (value, expires) = start_session(&state.db.primary, &state.config, user_id, user_agent, ip.as_deref()).await?;
+    let expires =
+        actix_web::cookie::time::OffsetDateTime::from_unix_timestamp(expires.timestamp()).map_err(Error::internal)?;
+    Ok(actix_web::cookie::Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .expires(expires)
+        .http_only(true)
+        .secure(state.config.https)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .finish())
 }
 
 pub(super) fn page(title: &str, body: &str) -> HttpResponse {
@@ -276,14 +306,25 @@ async fn check_request(
     Ok(Ok((app, redirect, scopes)))
 }
 
+/// Who fills in the consent form: someone to sign in (with a code field for two-factor
+/// accounts), or a browser already signed in (with its form token).
+enum Signer<'a> {
+    Password { ask_code: bool },
+    Session { email: &'a str, form_token: String },
+}
+
 fn consent_form(
     p: &AuthorizeParams,
     app: &Application,
     redirect: &str,
     scopes: &Scopes,
     error: Option<&str>,
-    ask_code: bool,
+    signer: Signer<'_>,
 ) -> HttpResponse {
+    let form_token = match &signer {
+        Signer::Session { form_token, .. } => Some(form_token.as_str()),
+        Signer::Password { .. } => None,
+    };
     let hidden = [
         ("response_type", Some("code")),
         ("client_id", Some(app.uid.as_str())),
@@ -292,6 +333,7 @@ fn consent_form(
         ("state", p.state.as_deref()),
         ("code_challenge", p.code_challenge.as_deref()),
         ("code_challenge_method", p.code_challenge_method.as_deref()),
+        ("authenticity_token", form_token),
     ]
     .iter()
     .filter_map(|(name, value)| {
@@ -300,21 +342,28 @@ fn consent_form(
     .collect::<String>();
     let scope_list: String = scopes.as_slice().iter().map(|s| format!("<li>{}</li>", escape_html(s))).collect();
     let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape_html(e))).unwrap_or_default();
-    // Asked once the password showed the account has two-factor sign-in.
-    let code_field = if ask_code {
-        "<label>Two-factor code<input type=\"text\" name=\"otp_attempt\" autocomplete=\"one-time-code\" \
-         inputmode=\"numeric\" required></label>"
-    } else {
-        ""
+    let credentials = match signer {
+        Signer::Session { email, .. } => format!("<p>Signed in as {}</p>", escape_html(email)),
+        Signer::Password { ask_code } => {
+            // The code is asked once the password showed the account has two-factor sign-in.
+            let code_field = if ask_code {
+                "<label>Two-factor code<input type=\"text\" name=\"otp_attempt\" autocomplete=\"one-time-code\" \
+                 inputmode=\"numeric\" required></label>"
+            } else {
+                ""
+            };
+            format!(
+                "<label>E-mail or username<input type=\"text\" name=\"username\" autocomplete=\"username\" required></label>\
+                 <label>Password<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
+                 {code_field}"
+            )
+        }
     };
     page(
         "Authorize",
         &format!(
             "<h1>Authorize {}</h1><p>This application asks for:</p><ul>{scope_list}</ul>{error}\
-             <form method=\"post\" action=\"/oauth/authorize\">{hidden}\
-             <label>E-mail or username<input type=\"text\" name=\"username\" autocomplete=\"username\" required></label>\
-             <label>Password<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
-             {code_field}\
+             <form method=\"post\" action=\"/oauth/authorize\">{hidden}{credentials}\
              <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
              <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></form>",
             escape_html(&app.name)
@@ -323,11 +372,30 @@ fn consent_form(
 }
 
 /// `GET /oauth/authorize`: the sign-in and consent page.
-pub async fn authorize_page(state: State, Params(p): Params<AuthorizeParams>) -> Result<HttpResponse> {
-    Ok(match check_request(&state, &p).await? {
-        Err(message) => error_page(&message),
-        Ok((app, redirect, scopes)) => consent_form(&p, &app, &redirect, &scopes, None, false),
-    })
+pub async fn authorize_page(
+    state: State,
+    req: HttpRequest,
+    Params(p): Params<AuthorizeParams>,
+) -> Result<HttpResponse> {
+    let (app, redirect, scopes) = match check_request(&state, &p).await? {
+        Err(message) => return Ok(error_page(&message)),
+        Ok(checked) => checked,
+    };
+    let signer = match signed_in(&state, &req).await? {
+        Some((user, session_id)) => {
+            let form_token = state.config.signed_cookies.form_token(&session_id);
+            return Ok(consent_form(
+                &p,
+                &app,
+                &redirect,
+                &scopes,
+                None,
+                Signer::Session { email: &user.email, form_token },
+            ));
+        }
+        None => Signer::Password { ask_code: false },
+    };
+    Ok(consent_form(&p, &app, &redirect, &scopes, None, signer))
 }
 
 fn redirect_with(redirect: &str, pairs: &[(&str, Option<&str>)]) -> HttpResponse {
@@ -347,7 +415,7 @@ fn redirect_with(redirect: &str, pairs: &[(&str, Option<&str>)]) -> HttpResponse
 }
 
 /// `POST /oauth/authorize`: checks the password and issues the code.
-pub async fn authorize(state: State, Params(p): Params<AuthorizeParams>) -> Result<HttpResponse> {
+pub async fn authorize(state: State, req: HttpRequest, Params(p): Params<AuthorizeParams>) -> Result<HttpResponse> {
     let (app, redirect, scopes) = match check_request(&state, &p).await? {
         Err(message) => return Ok(error_page(&message)),
         Ok(checked) => checked,
@@ -358,20 +426,39 @@ pub async fn authorize(state: State, Params(p): Params<AuthorizeParams>) -> Resu
         }
         return Ok(redirect_with(&redirect, &[("error", Some("access_denied")), ("state", p.state.as_deref())]));
     }
-    let login = p.username.as_deref().unwrap_or("");
-    let password = p.password.as_deref().unwrap_or("");
     let refused = |message: &str, ask_code: bool| {
-        let mut response = consent_form(&p, &app, &redirect, &scopes, Some(message), ask_code);
+        let mut response = consent_form(&p, &app, &redirect, &scopes, Some(message), Signer::Password { ask_code });
         *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
         response
     };
-    let user = match sign_in(&state.db.primary, &state.config, login, password, p.otp_attempt.as_deref()).await? {
-        SignIn::Signed(user) => user,
-        SignIn::CodeNeeded => return Ok(refused("Enter the two-factor code from your app, or a recovery code.", true)),
-        SignIn::Refused if p.otp_attempt.is_some() => {
-            return Ok(refused("Invalid two-factor authentication code.", true));
+    // A browser signed in already approves with the form it was given; anyone else signs in.
+    let session = match (signed_in(&state, &req).await?, p.authenticity_token.as_deref()) {
+        (Some((user, session_id)), Some(token))
+            if state.config.signed_cookies.form_token_matches(&session_id, token) =>
+        {
+            Some(user)
         }
-        SignIn::Refused => return Ok(refused("Invalid e-mail or password.", false)),
+        _ => None,
+    };
+    let (user, cookie) = match session {
+        Some(user) => (user, None),
+        None => {
+            let login = p.username.as_deref().unwrap_or("");
+            let password = p.password.as_deref().unwrap_or("");
+            let user =
+                match sign_in(&state.db.primary, &state.config, login, password, p.otp_attempt.as_deref()).await? {
+                    SignIn::Signed(user) => *user,
+                    SignIn::CodeNeeded => {
+                        return Ok(refused("Enter the two-factor code from your app, or a recovery code.", true));
+                    }
+                    SignIn::Refused if p.otp_attempt.is_some() => {
+                        return Ok(refused("Invalid two-factor authentication code.", true));
+                    }
+                    SignIn::Refused => return Ok(refused("Invalid e-mail or password.", false)),
+                };
+            let cookie = new_session_cookie(&state, &req, user.id).await?;
+            (user, Some(cookie))
+        }
     };
     let code = oauth::create_grant(
         &state.db.primary,
@@ -388,17 +475,22 @@ pub async fn authorize(state: State, Params(p): Params<AuthorizeParams>) -> Resu
         },
     )
     .await?;
-    if redirect == OOB_REDIRECT {
-        return Ok(page(
+    let mut response = if redirect == OOB_REDIRECT {
+        page(
             "Authorization code",
             &format!(
                 "<h1>Authorization code</h1><p>Copy this code and paste it into the application:</p>\
                  <p><code id=\"authorization-code\">{}</code></p>",
                 escape_html(&code)
             ),
-        ));
+        )
+    } else {
+        redirect_with(&redirect, &[("code", Some(&code)), ("state", p.state.as_deref())])
+    };
+    if let Some(cookie) = cookie {
+        response.add_cookie(&cookie).map_err(Error::internal)?;
     }
-    Ok(redirect_with(&redirect, &[("code", Some(&code)), ("state", p.state.as_deref())]))
+    Ok(response)
 }
 
 /// RFC 8414 metadata, listing exactly the grants this server accepts.

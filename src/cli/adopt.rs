@@ -14,7 +14,6 @@ use crate::core::schema::{self, Found};
 /// count (SQL condition) and what that means for the instance.
 const NOT_IN_EFFECT: &[(&str, &str, &str, &str)] = &[
     ("webauthn_credentials", "security keys (WebAuthn)", "true", "their owners sign in with a TOTP or backup code"),
-    ("session_activations", "web sign-ins", "true", "browsers signed in to Mastodon's web interface sign in again"),
     ("web_push_subscriptions", "Web Push subscriptions", "true", "phones get no push notifications"),
     ("custom_emojis", "custom emoji", "NOT disabled", "not listed and not shown in posts"),
     ("custom_filters", "filters", "expires_at IS NULL OR expires_at > now()", "not applied to timelines"),

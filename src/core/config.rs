@@ -222,6 +222,8 @@ pub struct Config {
     /// keys of the TOTP secrets in `users.otp_secret`. Without them two-factor accounts can
     /// sign in with a backup code only.
     pub record_encryption: Option<crate::core::secrets::RecordEncryption>,
+    /// Signs and checks cookies as Rails does with `SECRET_KEY_BASE` (Mastodon's `_session_id`).
+    pub signed_cookies: crate::core::secrets::SignedCookies,
     pub bind: String,
     pub port: u16,
     /// `PERSISTENT_TIMEOUT` (Mastodon's Puma setting, 20 s): how long the web process keeps an
@@ -471,6 +473,7 @@ impl Config {
             redis_key_prefix: var(lookup, "FERRODON_REDIS_PREFIX")
                 .or_else(|| var(lookup, "REDIS_NAMESPACE").map(|namespace| format!("{namespace}:")))
                 .unwrap_or_default(),
+            signed_cookies: crate::core::secrets::SignedCookies::new(&secret_key_base),
             secret_key_base,
             record_encryption: match (
                 var(lookup, "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY"),

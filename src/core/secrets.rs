@@ -1,6 +1,6 @@
 //! Mastodon's stored secrets: Active Record Encryption (how Mastodon 4.3+ keeps
-//! `users.otp_secret`) and the TOTP codes those secrets produce (RFC 6238, as ROTP and
-//! devise-two-factor check them).
+//! `users.otp_secret`), the TOTP codes those secrets produce (RFC 6238, as ROTP and
+//! devise-two-factor check them), and Rails' signed cookies (Mastodon's `_session_id`).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -101,6 +101,87 @@ fn base32_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Rails' signed cookies, keyed from `SECRET_KEY_BASE`: `B64(envelope)--hex(HMAC-SHA1)`, the
+/// envelope `{"_rails":{"message":B64(JSON value),"exp":…,"pur":"cookie.<name>"}}`.
+#[derive(Clone)]
+pub struct SignedCookies {
+    /// PBKDF2-HMAC-SHA256 of the secret, salt "signed cookie", 1000 iterations: Mastodon 4.3+.
+    key: [u8; 64],
+    /// The same with SHA-1 (Mastodon 4.2), accepted on reading.
+    sha1_key: [u8; 64],
+}
+
+impl std::fmt::Debug for SignedCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignedCookies(..)")
+    }
+}
+
+impl SignedCookies {
+    pub fn new(secret_key_base: &str) -> Self {
+        let mut key = [0u8; 64];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(secret_key_base.as_bytes(), b"signed cookie", 1000, &mut key);
+        let mut sha1_key = [0u8; 64];
+        pbkdf2::pbkdf2_hmac::<sha1::Sha1>(secret_key_base.as_bytes(), b"signed cookie", 1000, &mut sha1_key);
+        SignedCookies { key, sha1_key }
+    }
+
+    fn digest(key: &[u8], data: &str) -> Option<Hmac<sha1::Sha1>> {
+        let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).ok()?;
+        mac.update(data.as_bytes());
+        Some(mac)
+    }
+
+    /// The string a cookie named `name` holds (its value URL-decoded already), if its
+    /// signature, purpose and expiry check out at `now` (Unix seconds).
+    pub fn verify(&self, name: &str, cookie: &str, now: i64) -> Option<String> {
+        let (data, signature) = cookie.rsplit_once("--")?;
+        let signature = hex::decode(signature).ok()?;
+        let signed = [&self.key, &self.sha1_key]
+            .iter()
+            .any(|key| Self::digest(&key[..], data).is_some_and(|mac| mac.verify_slice(&signature).is_ok()));
+        if !signed {
+            return None;
+        }
+        let envelope: Value = serde_json::from_slice(&B64.decode(data).ok()?).ok()?;
+        let rails = &envelope["_rails"];
+        if rails["pur"].as_str() != Some(&format!("cookie.{name}")) {
+            return None;
+        }
+        if let Some(expiry) = rails["exp"].as_str() {
+            let expiry = chrono::DateTime::parse_from_rfc3339(expiry).ok()?;
+            if expiry.timestamp() <= now {
+                return None;
+            }
+        }
+        let message: Value = serde_json::from_slice(&B64.decode(rails["message"].as_str()?).ok()?).ok()?;
+        message.as_str().map(str::to_string)
+    }
+
+    /// The token a form carries to prove it was served to the browser of `session_id`.
+    pub fn form_token(&self, session_id: &str) -> String {
+        let mac = Self::digest(&self.key, &format!("form:{session_id}"));
+        mac.map(|mac| hex::encode(mac.finalize().into_bytes())).unwrap_or_default()
+    }
+
+    /// Whether `token` is the form token of `session_id` (compared in constant time).
+    pub fn form_token_matches(&self, session_id: &str, token: &str) -> bool {
+        let Ok(token) = hex::decode(token) else { return false };
+        Self::digest(&self.key, &format!("form:{session_id}")).is_some_and(|mac| mac.verify_slice(&token).is_ok())
+    }
+
+    /// A cookie value (to be URL-encoded) holding `value` under `name` until `expires`, as
+    /// Mastodon signs it, so that Mastodon reads it back.
+    pub fn sign(&self, name: &str, value: &str, expires: chrono::DateTime<chrono::Utc>) -> String {
+        let message = B64.encode(Value::String(value.to_string()).to_string());
+        let exp = expires.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let envelope = json!({ "_rails": { "message": message, "exp": exp, "pur": format!("cookie.{name}") } });
+        let data = B64.encode(envelope.to_string());
+        let signature = Self::digest(&self.key, &data).map(|mac| hex::encode(mac.finalize().into_bytes()));
+        format!("{data}--{}", signature.unwrap_or_default())
+    }
+}
+
 /// A new TOTP secret as Mastodon 4.3+ makes one: 32 random bytes, 52 base32 characters.
 pub fn new_otp_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -177,5 +258,29 @@ mod tests {
         let written = keys.encrypt(secret);
         assert_eq!(keys.decrypt(&written).as_deref(), Some(secret));
         assert_eq!(keys.decrypt(secret), None, "plaintext in the column is refused");
+    }
+
+    /// `_session_id` cookies signed by Python's hmac/hashlib the way Rails does, with the
+    /// SHA-256 key (Mastodon 4.3+) and the SHA-1 key (4.2), for "fixturealicesession0000000000000".
+    const SESSION_SHA256: &str = "eyJfcmFpbHMiOnsibWVzc2FnZSI6IkltWnBlSFIxY21WaGJHbGpaWE5sYzNOcGIyNHdNREF3TURBd01EQXdNREF3SWc9PSIsImV4cCI6IjIwMjctMTItMDFUMTA6MDA6MDAuMDAwWiIsInB1ciI6ImNvb2tpZS5fc2Vzc2lvbl9pZCJ9fQ==--854f8467262ae943536a4ad6ecfcc5a906d0e64d";
+    const SESSION_SHA1: &str = "eyJfcmFpbHMiOnsibWVzc2FnZSI6IkltWnBlSFIxY21WaGJHbGpaWE5sYzNOcGIyNHdNREF3TURBd01EQXdNREF3SWc9PSIsImV4cCI6IjIwMjctMTItMDFUMTA6MDA6MDAuMDAwWiIsInB1ciI6ImNvb2tpZS5fc2Vzc2lvbl9pZCJ9fQ==--f287569e9b79df4d243ef47a1dad5f9c0bd231c0";
+    const SECRET: &str = "fixture-secret-key-base-0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn signed_cookies_read_as_rails_writes_them() {
+        let cookies = SignedCookies::new(SECRET);
+        let now = 1_796_000_000; // 2026-11
+        for cookie in [SESSION_SHA256, SESSION_SHA1] {
+            assert_eq!(cookies.verify("_session_id", cookie, now).as_deref(), Some("fixturealicesession0000000000000"));
+        }
+        assert_eq!(cookies.verify("_other", SESSION_SHA256, now), None, "purpose");
+        assert_eq!(cookies.verify("_session_id", SESSION_SHA256, 1_900_000_000), None, "expired in 2027");
+        assert_eq!(SignedCookies::new("another secret").verify("_session_id", SESSION_SHA256, now), None);
+        let tampered = SESSION_SHA256.replace("--854f", "--954f");
+        assert_eq!(cookies.verify("_session_id", &tampered, now), None);
+
+        let expires = chrono::DateTime::from_timestamp(1_830_000_000, 0).unwrap();
+        let signed = cookies.sign("_session_id", "0123456789abcdef0123456789abcdef", expires);
+        assert_eq!(cookies.verify("_session_id", &signed, now).as_deref(), Some("0123456789abcdef0123456789abcdef"));
     }
 }

@@ -283,6 +283,35 @@ pub async fn update_profile(db: &PgPool, account_id: i64, changes: ProfileChange
     Ok(())
 }
 
+/// The `_session_id` cookie name, shared with Mastodon.
+pub const SESSION_COOKIE: &str = "_session_id";
+
+/// The user a browser is signed in as: its `_session_id` cookie, signed with
+/// `SECRET_KEY_BASE`, names a sign-in that Mastodon or ferrodon recorded. Disabled users and
+/// suspended accounts are not signed in.
+pub async fn session_user(db: &PgPool, config: &Config, cookie: &str) -> Result<Option<(User, String)>> {
+    let now = time::now().and_utc().timestamp();
+    let Some(session_id) = config.signed_cookies.verify(SESSION_COOKIE, cookie, now) else { return Ok(None) };
+    let Some(user_id) = crate::model::sessions::user_of(db, &session_id).await? else { return Ok(None) };
+    let Some(user) = accounts::user_by_id(db, user_id).await? else { return Ok(None) };
+    let usable = !user.disabled && accounts::find(db, user.account_id).await?.is_some_and(|a| a.suspended_at.is_none());
+    Ok(usable.then_some((user, session_id)))
+}
+
+/// Records a browser's sign-in; returns the `_session_id` cookie value (Mastodon reads it too)
+/// and when it expires, a year from now.
+pub async fn start_session(
+    db: &PgPool,
+    config: &Config,
+    user_id: i64,
+    user_agent: &str,
+    ip: Option<&str>,
+) -> Result<(String, chrono::DateTime<chrono::Utc>)> {
+    let session_id = crate::model::sessions::activate(db, user_id, user_agent, ip).await?;
+    let expires = chrono::Utc::now() + chrono::Duration::days(365);
+    Ok((config.signed_cookies.sign(SESSION_COOKIE, &session_id, expires), expires))
+}
+
 /// The outcome of a sign-in with a password and, for two-factor accounts, a code.
 #[derive(Debug)]
 pub enum SignIn {

@@ -225,6 +225,13 @@ impl User {
 pub const USER_COLUMNS: &str = "id, account_id, email, encrypted_password, settings, locale, chosen_languages,
         disabled, approved, confirmed_at, otp_required_for_login, otp_secret, otp_backup_codes, consumed_timestep";
 
+pub async fn user_by_id(db: &PgPool, id: i64) -> Result<Option<User>> {
+    Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
 pub async fn user_by_account(db: &PgPool, account_id: i64) -> Result<Option<User>> {
     Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1")))
         .bind(account_id)

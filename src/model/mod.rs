@@ -11,5 +11,6 @@ pub mod oauth;
 pub mod polls;
 pub mod relationships;
 pub mod reports;
+pub mod sessions;
 pub mod statuses;
 pub mod tags;

@@ -12,6 +12,10 @@ const DERIVATION_SALT: &str = "fixture-derivation-salt-0123456789";
 /// heidi's and ivan's TOTP secrets, as the fixture encrypted them.
 const HEIDI_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW";
 const IVAN_SECRET: &str = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQFA";
+const SECRET_KEY_BASE: &str = "fixture-secret-key-base-0123456789abcdef0123456789abcdef";
+/// alice's `_session_id` cookie for the fixture's session_activations row, as Mastodon 4.3+
+/// signs it (made with Python's hmac and hashlib; valid until 2027-12-01).
+const ALICE_SESSION_COOKIE: &str = "eyJfcmFpbHMiOnsibWVzc2FnZSI6IkltWnBlSFIxY21WaGJHbGpaWE5sYzNOcGIyNHdNREF3TURBd01EQXdNREF3SWc9PSIsImV4cCI6IjIwMjctMTItMDFUMTA6MDA6MDAuMDAwWiIsInB1ciI6ImNvb2tpZS5fc2Vzc2lvbl9pZCJ9fQ%3D%3D--854f8467262ae943536a4ad6ecfcc5a906d0e64d";
 const ALICE: &str = "110000000000000001";
 const BOB: &str = "110000000000000002";
 const ZED: &str = "110000000000000101";
@@ -42,6 +46,7 @@ async fn adopted(extra: &[(&str, &str)]) -> TestApp {
         ("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", PRIMARY_KEY),
         ("ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", DERIVATION_SALT),
         ("ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "fixture-deterministic-key"),
+        ("SECRET_KEY_BASE", SECRET_KEY_BASE),
     ];
     let media = media.to_string_lossy().into_owned();
     vars.push(("PAPERCLIP_ROOT_PATH", media.as_str()));
@@ -417,4 +422,105 @@ async fn adopt_check_reports_what_would_be_kept_and_lost_without_writing() {
     pool.close().await;
     let (_, after) = adopt_check(&db, &prefix, &keys);
     assert!(after.contains("db migrate would add: nothing (already adopted)"), "{after}");
+}
+
+const AUTHORIZE_QUERY: &str =
+    "response_type=code&client_id=fixture-tusky-uid&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read";
+
+async fn authorize_page_with_cookie(app: &TestApp, cookie: &str) -> String {
+    let res = app
+        .client
+        .get(format!("{}/oauth/authorize?{AUTHORIZE_QUERY}", app.base))
+        .header("cookie", format!("_session_id={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    res.text().await.unwrap()
+}
+
+/// The value of a hidden input of a form.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    Some(html[start..].split('"').next()?.to_string())
+}
+
+/// Whether Mastodon would accept a `_session_id` cookie: checked by Python's hmac and hashlib
+/// as Rails checks it (PBKDF2-SHA256 of SECRET_KEY_BASE, salt "signed cookie", 1000
+/// iterations, 64 bytes; HMAC-SHA1 over the base64 text), giving the session id.
+fn session_id_as_mastodon_reads_it(cookie: &str) -> Option<String> {
+    let script = r#"
+import base64, hashlib, hmac, json, sys, urllib.parse
+data, digest = urllib.parse.unquote(sys.argv[2]).rsplit("--", 1)
+key = hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), b"signed cookie", 1000, 64)
+assert hmac.compare_digest(hmac.new(key, data.encode(), hashlib.sha1).hexdigest(), digest)
+rails = json.loads(base64.b64decode(data))["_rails"]
+assert rails["pur"] == "cookie._session_id"
+print(json.loads(base64.b64decode(rails["message"])))
+"#;
+    let out = std::process::Command::new("python3").args(["-c", script, SECRET_KEY_BASE, cookie]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[tokio::test]
+async fn web_sign_ins_carry_over_both_ways() {
+    let app = adopted(&[]).await;
+    // A browser signed in to Mastodon is signed in here: the consent form asks no password.
+    let page = authorize_page_with_cookie(&app, ALICE_SESSION_COOKIE).await;
+    assert!(page.contains("Signed in as alice@fixture.example"), "{page}");
+    assert!(!page.contains("name=\"password\""), "{page}");
+    let token = hidden(&page, "authenticity_token").expect("form token");
+    let approve = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut pairs = vec![
+                ("response_type", "code".to_string()),
+                ("client_id", "fixture-tusky-uid".into()),
+                ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob".into()),
+                ("scope", "read".into()),
+                ("decision", "approve".into()),
+            ];
+            if let Some(token) = token {
+                pairs.push(("authenticity_token", token));
+            }
+            app.client
+                .post(format!("{}/oauth/authorize", app.base))
+                .header("cookie", format!("_session_id={ALICE_SESSION_COOKIE}"))
+                .form(&pairs)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let approved = approve(Some(token)).await;
+    assert_eq!(approved.status().as_u16(), 200);
+    assert!(approved.text().await.unwrap().contains("id=\"authorization-code\""));
+    // The form token is what proves the request came from that form.
+    assert_eq!(approve(None).await.status().as_u16(), 401);
+    assert_eq!(approve(Some("00".repeat(20))).await.status().as_u16(), 401);
+
+    // A cookie not signed with this SECRET_KEY_BASE, or for a session that ended, signs nobody in.
+    let forged = ALICE_SESSION_COOKIE.replace("--854f", "--954f");
+    assert!(authorize_page_with_cookie(&app, &forged).await.contains("name=\"password\""));
+    sqlx::query("DELETE FROM session_activations WHERE user_id = 1").execute(&app.state.db.primary).await.unwrap();
+    assert!(authorize_page_with_cookie(&app, ALICE_SESSION_COOKIE).await.contains("name=\"password\""));
+
+    // A sign-in on ferrodon is recorded as Mastodon records it, with a cookie Mastodon accepts.
+    let signed = sign_in_on_the_authorize_page(&app, "bob", None).await;
+    assert!(issued_code(&signed), "{}", signed.text);
+    let set_cookie = signed.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("Set-Cookie").to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie =
+        set_cookie.strip_prefix("_session_id=").and_then(|c| c.split(';').next()).expect("_session_id").to_string();
+    let session_id = session_id_as_mastodon_reads_it(&cookie).expect("Mastodon accepts the cookie");
+    let (user_id, user_agent): (i64, String) =
+        sqlx::query_as("SELECT user_id, user_agent FROM session_activations WHERE session_id = $1")
+            .bind(&session_id)
+            .fetch_one(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(user_id, 2);
+    assert!(user_agent.is_empty() || !user_agent.contains('\n'));
+    assert!(authorize_page_with_cookie(&app, &cookie).await.contains("Signed in as bob@fixture.example"));
 }
