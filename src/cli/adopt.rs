@@ -1,13 +1,18 @@
-//! `ferrodon ctl adopt check`: what taking over a Mastodon instance keeps and what it would
-//! lose, read off its database, Redis and environment without writing anything.
+//! Taking over a Mastodon instance: `ferrodon ctl adopt check` reports what would be kept and
+//! lost, reading its database, Redis and environment without writing anything;
+//! `ferrodon ctl adopt jobs` moves the Sidekiq jobs Mastodon left into ferrodon's queues.
 
 use redis::AsyncCommands;
 use sqlx::{AssertSqlSafe, PgPool};
 
+use serde_json::{Value, json};
+
 use crate::core::config::Config;
 use crate::core::error::{Error, Result};
+use crate::core::queue::{self, NewJob};
 use crate::core::redis::Redis;
 use crate::core::schema::{self, Found};
+use crate::effects::{federation, feeds};
 
 /// What Mastodon keeps that ferrodon does not use yet: the rows stay in the database (nothing
 /// is dropped) but have no effect while ferrodon runs. Table, what the rows are, rows that
@@ -128,6 +133,9 @@ pub async fn check(config: &Config, env: impl Fn(&str) -> bool) -> Result<()> {
         println!("  {place:<20} {count:>6}  {classes}");
         losses.push(format!("{count} jobs in {place}"));
     }
+    if !jobs.is_empty() {
+        println!("  (`ferrodon ctl adopt jobs` moves deliveries, fan-out, feed regeneration and merges into ferrodon's queues)");
+    }
     pool.close().await;
 
     if losses.is_empty() {
@@ -212,7 +220,79 @@ fn job_classes(jobs: &[String]) -> String {
     counts.iter().map(|(class, n)| format!("{class} ×{n}")).collect::<Vec<_>>().join(", ")
 }
 
+/// What a Sidekiq job of Mastodon's becomes in ferrodon, for the kinds ferrodon runs too:
+/// deliveries, federation and feed fan-out of statuses, feed regeneration and merges.
+fn converted(payload: &Value) -> Option<NewJob> {
+    let args = payload["args"].as_array()?;
+    let id = |i: usize| args.get(i).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let updated = |i: usize| args.get(i).is_some_and(|o| o["update"] == json!(true));
+    let job = match payload["class"].as_str()? {
+        "ActivityPub::DeliveryWorker" => NewJob::of(&federation::Job::Deliver {
+            activity: serde_json::from_str(args.first()?.as_str()?).ok()?,
+            account_id: id(1)?,
+            inbox: args.get(2)?.as_str()?.to_string(),
+        }),
+        "ActivityPub::DistributionWorker" => {
+            NewJob::of(&federation::Job::PublishStatus { status_id: id(0)?, update: false })
+        }
+        "ActivityPub::StatusUpdateDistributionWorker" => {
+            NewJob::of(&federation::Job::PublishStatus { status_id: id(0)?, update: true })
+        }
+        "DistributionWorker" => NewJob::of(&feeds::Job::Distribute { status_id: id(0)?, update: updated(1) }),
+        "RegenerationWorker" => NewJob::of(&feeds::Job::RegenerateHome { account_id: id(0)? }),
+        "MergeWorker" => NewJob::of(&feeds::Job::MergeIntoHome { from_account_id: id(0)?, into_account_id: id(1)? }),
+        "UnmergeWorker" => {
+            NewJob::of(&feeds::Job::UnmergeFromHome { from_account_id: id(0)?, into_account_id: id(1)? })
+        }
+        _ => return None,
+    };
+    job.ok()
+}
+
+/// Moves every Sidekiq job ferrodon knows from Redis into its own queues (each job inserted
+/// before it is taken out of Redis), keeping scheduled ones for their time; lists the rest,
+/// which stay where they are. Returns how many moved and how many stayed.
+pub async fn import_jobs(config: &Config) -> Result<(usize, usize)> {
+    let pool =
+        PgPool::connect_with(crate::core::db::connect_options(&config.database_url, config.prepared_statements)?)
+            .await?;
+    let redis = Redis::connect(&config.redis_url, &config.redis_key_prefix)?;
+    let mut conn = redis.conn().await?;
+    let now = crate::core::time::now().and_utc().timestamp();
+    let (mut moved, mut stayed) = (0, Vec::new());
+    let queues: Vec<String> = conn.smembers(redis.key("queues")).await?;
+    let mut places: Vec<(String, bool)> = queues.into_iter().map(|q| (format!("queue:{q}"), false)).collect();
+    places.extend(["schedule", "retry"].map(|set| (set.to_string(), true)));
+    for (place, scored) in places {
+        let key = redis.key(&place);
+        let entries: Vec<(String, f64)> = if scored {
+            conn.zrange_withscores(&key, 0, -1).await?
+        } else {
+            let jobs: Vec<String> = conn.lrange(&key, 0, -1).await?;
+            jobs.into_iter().map(|job| (job, 0.0)).collect()
+        };
+        for (raw, at) in entries {
+            let payload: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+            let Some(job) = converted(&payload) else {
+                stayed.push(raw);
+                continue;
+            };
+            // A retry waits as Sidekiq would have had it wait; anything else runs now.
+            let delay = if scored { (at as i64 - now).max(0) } else { 0 };
+            queue::insert(&pool, &job.delayed(delay)).await?;
+            let _: i64 = if scored { conn.zrem(&key, &raw).await? } else { conn.lrem(&key, 1, &raw).await? };
+            moved += 1;
+        }
+    }
+    pool.close().await;
+    if !stayed.is_empty() {
+        println!("left in Redis (not a kind ferrodon runs): {}", job_classes(&stayed));
+    }
+    Ok((moved, stayed.len()))
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -220,5 +300,21 @@ mod tests {
     fn job_classes_are_counted_most_frequent_first() {
         let jobs = [r#"{"class":"B"}"#, r#"{"class":"A"}"#, r#"{"class":"B"}"#, "not json"].map(String::from);
         assert_eq!(job_classes(&jobs), "B ×2, A ×1, unreadable ×1");
+    }
+
+    #[test]
+    fn sidekiq_jobs_become_ferrodon_jobs_of_the_same_kind() {
+        let delivery = json!({"class": "ActivityPub::DeliveryWorker", "args": ["{\"type\":\"Like\"}", 7, "https://a.example/inbox"]});
+        let job = converted(&delivery).unwrap();
+        assert_eq!((job.queue, job.kind), ("push", "Federation"));
+        assert_eq!(job.payload["inbox"], "https://a.example/inbox");
+        assert_eq!(job.payload["activity"]["type"], "Like");
+        let fanout = json!({"class": "DistributionWorker", "args": [110, {"update": true}]});
+        assert_eq!(
+            converted(&fanout).unwrap().payload,
+            json!({"type": "Distribute", "status_id": 110, "update": true})
+        );
+        assert!(converted(&json!({"class": "LocalNotificationWorker", "args": [1, 2, "Mention"]})).is_none());
+        assert!(converted(&json!({"class": "ActivityPub::DeliveryWorker", "args": ["not json", 7, "x"]})).is_none());
     }
 }

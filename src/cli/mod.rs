@@ -105,6 +105,9 @@ pub enum AdoptCommand {
     /// would not be in effect, keys and pending Sidekiq jobs; exits non-zero when something
     /// would be lost.
     Check,
+    /// Move the Sidekiq jobs Mastodon left in Redis that ferrodon runs too (deliveries,
+    /// fan-out, feed regeneration and merges) into ferrodon's queues; the rest stay listed.
+    Jobs,
 }
 
 #[derive(Subcommand)]
@@ -227,6 +230,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         }
         Command::Ctl(CtlCommand::Adopt(AdoptCommand::Check)) => {
             adopt::check(&config, |name| std::env::var_os(name).is_some_and(|v| !v.is_empty())).await
+        }
+        Command::Ctl(CtlCommand::Adopt(AdoptCommand::Jobs)) => {
+            let (moved, stayed) = adopt::import_jobs(&config).await?;
+            println!("{moved} Sidekiq jobs moved into ferrodon's queues, {stayed} left in Redis");
+            Ok(())
         }
         Command::Ctl(CtlCommand::Feeds(FeedsCommand::Build { username, all, concurrency })) => {
             let state = AppState::connect(config).await?;

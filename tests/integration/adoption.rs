@@ -524,3 +524,33 @@ async fn web_sign_ins_carry_over_both_ways() {
     assert!(user_agent.is_empty() || !user_agent.contains('\n'));
     assert!(authorize_page_with_cookie(&app, &cookie).await.contains("Signed in as bob@fixture.example"));
 }
+
+#[tokio::test]
+async fn sidekiq_jobs_of_kinds_ferrodon_runs_move_into_its_queues() {
+    let app = adopted(&[]).await;
+    let out = app.ferrodon_command().args(["ctl", "adopt", "jobs"]).output().expect("run adopt jobs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("2 Sidekiq jobs moved into ferrodon's queues, 3 left in Redis"), "{stdout}");
+    assert!(stdout.contains("LocalNotificationWorker ×1"), "{stdout}");
+    // The queued delivery runs now; the one Sidekiq was retrying waits for its time (2030).
+    let jobs: Vec<(String, Value, bool)> = sqlx::query_as(
+        "SELECT queue, payload, run_at > now() + interval '1 year' FROM ferrodon_jobs WHERE kind = 'Federation' ORDER BY id",
+    )
+    .fetch_all(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert_eq!(jobs[0].0, "push");
+    assert_eq!(jobs[0].1["type"], "Deliver");
+    assert_eq!(jobs[0].1["account_id"], ALICE.parse::<i64>().unwrap());
+    assert_eq!(jobs[0].1["inbox"], "https://remote.example/inbox");
+    assert_eq!(jobs[0].1["activity"]["type"], "Create");
+    assert!(!jobs[0].2 && jobs[1].2, "{jobs:?}");
+    let mut redis = app.state.redis.conn().await.unwrap();
+    let left: i64 = redis::cmd("LLEN").arg(app.state.redis.key("queue:push")).query_async(&mut redis).await.unwrap();
+    assert_eq!(left, 0);
+    // Running it again moves nothing more.
+    let again = app.ferrodon_command().args(["ctl", "adopt", "jobs"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 Sidekiq jobs moved"));
+}
