@@ -21,6 +21,20 @@ pub struct FollowOptions {
     pub uri: Option<String>,
 }
 
+/// A new id for an activity or relationship of ours, as Mastodon's `generate_uri_for` makes them.
+fn new_uri(config: &crate::core::config::Config) -> String {
+    format!("{}/{}", config.base_url(), uuid_v4())
+}
+
+/// A random (version 4) UUID in its usual text form.
+fn uuid_v4() -> String {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
 fn not_allowed() -> Error {
     Error::Forbidden("This action is not allowed".into())
 }
@@ -58,6 +72,9 @@ pub async fn follow(state: &Core, source: i64, target_id: i64, opts: FollowOptio
         tx.commit().await?;
         return Ok(());
     }
+    // Every follow and request is named, as Mastodon names them (`https://LOCAL_DOMAIN/<uuid>`)
+    // unless the remote Follow brought its id.
+    let opts = FollowOptions { uri: Some(opts.uri.clone().unwrap_or_else(|| new_uri(&state.config))), ..opts };
     if target.locked || !target.is_local() {
         let request_id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, uri,

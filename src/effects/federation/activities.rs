@@ -84,13 +84,14 @@ pub async fn follow_requested(state: &AppState, source: i64, target: i64) -> Res
         return Ok(());
     }
     let actor = sender.actor_uri(&state.config);
-    let id = format!("{}/{}", state.config.base_url(), crate::domain::email::new_token());
-    sqlx::query("UPDATE follow_requests SET uri = $3 WHERE account_id = $1 AND target_account_id = $2")
-        .bind(source)
-        .bind(target)
-        .bind(&id)
-        .execute(&state.db.primary)
-        .await?;
+    // The id the request was stored with, so that a later Undo names the same Follow.
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT uri FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
+            .bind(source)
+            .bind(target)
+            .fetch_optional(&state.db.primary)
+            .await?;
+    let Some(Some(id)) = stored else { return Ok(()) };
     let activity = json!({ "@context": CONTEXT, "id": id, "type": "Follow", "actor": actor, "object": recipient.actor_uri(&state.config) });
     deliver_to(state, &sender, &recipient, activity).await
 }
