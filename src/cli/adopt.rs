@@ -134,7 +134,9 @@ pub async fn check(config: &Config, env: impl Fn(&str) -> bool) -> Result<()> {
         losses.push(format!("{count} jobs in {place}"));
     }
     if !jobs.is_empty() {
-        println!("  (`ferrodon ctl adopt jobs` moves deliveries, fan-out, feed regeneration and merges into ferrodon's queues)");
+        println!(
+            "  (`ferrodon ctl adopt jobs` moves deliveries, fan-out, feed regeneration and merges into ferrodon's queues)"
+        );
     }
     pool.close().await;
 

@@ -554,3 +554,131 @@ async fn sidekiq_jobs_of_kinds_ferrodon_runs_move_into_its_queues() {
     let again = app.ferrodon_command().args(["ctl", "adopt", "jobs"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 Sidekiq jobs moved"));
 }
+
+/// One row as JSON, from a query returning one column `row_to_json(...)`.
+async fn row(app: &TestApp, sql: &str, id: i64) -> Value {
+    sqlx::query_scalar::<_, Value>(sqlx::AssertSqlSafe(sql.to_string()))
+        .bind(id)
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn rows_ferrodon_writes_are_in_mastodons_formats() {
+    let app = adopted(&[]).await;
+    let alice = token("fxAliceFullToken_");
+    let bob = token("fxBobFullToken___");
+    let alice_id: i64 = ALICE.parse().unwrap();
+
+    // A post with a mention, a hashtag and a poll, then edited.
+    let posted = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            serde_json::json!({"status": "Hello @bob, #Adopted or not?", "poll": {"options": ["Yes", "No"], "expires_in": 3600}, "language": "en"}),
+        )
+        .await
+        .ok();
+    let id: i64 = posted["id"].as_str().unwrap().parse().unwrap();
+    app.put(&format!("/api/v1/statuses/{id}"), Some(&alice), serde_json::json!({"status": "Hello @bob, #Adopted or not? (edited)", "poll": {"options": ["Yes", "No", "Maybe"], "expires_in": 3600}}))
+        .await
+        .ok();
+    app.drain_jobs().await;
+    let status = row(&app, "SELECT row_to_json(s) FROM statuses s WHERE id = $1", id).await;
+    assert_eq!(status["text"], "Hello @bob, #Adopted or not? (edited)", "the source as typed, not HTML");
+    assert_eq!(status["uri"], format!("https://fixture.example/users/alice/statuses/{id}"));
+    assert_eq!(status["url"], Value::Null, "Mastodon derives the URL of local statuses");
+    assert_eq!(status["language"], "en");
+    assert_eq!(status["visibility"], 1, "unlisted: her default_privacy in users.settings");
+    assert_eq!(status["local"], true);
+    assert_eq!(status["application_id"], 2);
+    assert!(status["conversation_id"].is_i64(), "{status}");
+    assert!(status["edited_at"].is_string(), "{status}");
+    let poll = row(&app, "SELECT row_to_json(p) FROM polls p WHERE status_id = $1", id).await;
+    assert_eq!(poll["options"], serde_json::json!(["Yes", "No", "Maybe"]));
+    assert_eq!(poll["cached_tallies"], serde_json::json!([0, 0, 0]));
+    assert_eq!(status["poll_id"], poll["id"]);
+    let edits = row(&app, "SELECT json_agg(e.text ORDER BY e.id) FROM status_edits e WHERE status_id = $1", id).await;
+    assert_eq!(edits, serde_json::json!(["Hello @bob, #Adopted or not?", "Hello @bob, #Adopted or not? (edited)"]));
+    let mention = row(&app, "SELECT row_to_json(m) FROM mentions m WHERE status_id = $1", id).await;
+    assert_eq!(mention["account_id"], BOB.parse::<i64>().unwrap());
+    let tag = row(
+        &app,
+        "SELECT row_to_json(t) FROM tags t JOIN statuses_tags st ON st.tag_id = t.id WHERE st.status_id = $1",
+        id,
+    )
+    .await;
+    assert_eq!(tag["name"], "adopted", "normalized, as Mastodon's HashtagNormalizer makes it");
+    assert_eq!(tag["display_name"], "Adopted", "as first typed");
+    let stats = row(&app, "SELECT row_to_json(s) FROM account_stats s WHERE account_id = $1", alice_id).await;
+    assert_eq!(stats["statuses_count"], 8, "7 from Mastodon and this one");
+    let notification =
+        row(&app, "SELECT row_to_json(n) FROM notifications n WHERE activity_type = 'Mention' AND activity_id = (SELECT id FROM mentions WHERE status_id = $1)", id).await;
+    assert_eq!(notification["type"], "mention");
+    assert_eq!(notification["account_id"], BOB.parse::<i64>().unwrap());
+
+    // bob votes, favourites and follows heidi; the counters move as Mastodon's do.
+    let poll_id = poll["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/polls/{poll_id}/votes"), Some(&bob), serde_json::json!({"choices": [2]})).await.ok();
+    app.post(&format!("/api/v1/statuses/{id}/favourite"), Some(&bob), serde_json::json!({})).await.ok();
+    app.post("/api/v1/accounts/110000000000000008/follow", Some(&bob), serde_json::json!({})).await.ok();
+    app.drain_jobs().await;
+    let poll = row(&app, "SELECT row_to_json(p) FROM polls p WHERE id = $1", poll_id).await;
+    assert_eq!(poll["cached_tallies"], serde_json::json!([0, 0, 1]));
+    assert_eq!(poll["votes_count"], 1);
+    let vote = row(&app, "SELECT row_to_json(v) FROM poll_votes v WHERE poll_id = $1", poll_id).await;
+    assert_eq!(vote["choice"], 2);
+    let stats = row(&app, "SELECT row_to_json(s) FROM status_stats s WHERE status_id = $1", id).await;
+    assert_eq!(stats["favourites_count"], 1);
+    let favourite = row(&app, "SELECT row_to_json(n) FROM notifications n WHERE type = 'favourite' AND account_id = $1 ORDER BY id DESC LIMIT 1", alice_id).await;
+    assert_eq!(favourite["activity_type"], "Favourite");
+    let follow = row(
+        &app,
+        "SELECT row_to_json(f) FROM follows f WHERE account_id = 110000000000000002 AND target_account_id = $1",
+        110000000000000008,
+    )
+    .await;
+    let follow_uri = follow["uri"].as_str().unwrap_or_default();
+    assert!(follow_uri.starts_with("https://fixture.example/"), "{follow}");
+    let heidi = row(&app, "SELECT row_to_json(s) FROM account_stats s WHERE account_id = $1", 110000000000000008).await;
+    assert_eq!(heidi["followers_count"], 1);
+    let bob_stats =
+        row(&app, "SELECT row_to_json(s) FROM account_stats s WHERE account_id = $1", 110000000000000002).await;
+    assert_eq!(bob_stats["following_count"], 2);
+
+    // Settings go where Mastodon keeps them: users.settings, as JSON text.
+    app.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&alice),
+        serde_json::json!({"source": {"privacy": "private"}}),
+    )
+    .await
+    .ok();
+    let settings: String =
+        sqlx::query_scalar("SELECT settings FROM users WHERE id = 1").fetch_one(&app.state.db.primary).await.unwrap();
+    let settings: Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(settings["default_privacy"], "private");
+    assert_eq!(settings["web.auto_play"], false, "the settings Mastodon stored are kept");
+
+    // An upload is named and laid out as Paperclip does.
+    let png = crate::common::png(4, 4);
+    let media = app
+        .multipart(reqwest::Method::POST, "/api/v2/media", Some(&alice), &[], &[("file", "sea.png", "image/png", &png)])
+        .await;
+    let media_id: i64 = media.ok()["id"].as_str().unwrap().parse().unwrap();
+    app.drain_jobs().await;
+    let attachment = row(&app, "SELECT row_to_json(m) FROM media_attachments m WHERE id = $1", media_id).await;
+    let name = attachment["file_file_name"].as_str().unwrap();
+    assert!(regex::Regex::new("^[0-9a-f]{16}\\.png$").unwrap().is_match(name), "{attachment}");
+    assert_eq!(attachment["remote_url"], "");
+    assert_eq!(attachment["type"], 0);
+    assert!(attachment["file_meta"]["original"]["width"].is_number(), "{attachment}");
+    assert!(attachment["file_meta"]["small"]["width"].is_number(), "{attachment}");
+    let path =
+        app.state.config.media.root_path.join(format!(
+            "media_attachments/files/{}/original/{name}",
+            ferrodon::model::media::id_partition(media_id)
+        ));
+    assert!(path.exists(), "{}", path.display());
+}
