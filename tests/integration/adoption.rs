@@ -681,4 +681,50 @@ async fn rows_ferrodon_writes_are_in_mastodons_formats() {
             ferrodon::model::media::id_partition(media_id)
         ));
     assert!(path.exists(), "{}", path.display());
+
+    // The way back: the data, without ferrodon's own tables, loads into a database made from
+    // Mastodon 4.5's schema, and every foreign key of that schema holds.
+    let mastodon = TestDatabase::from_mastodon_dump("mastodon-4.5.0-rc.1.sql").await;
+    let dump = std::process::Command::new("pg_dump")
+        .args([app.db.url.as_str(), "--data-only", "--disable-triggers", "--exclude-table=ferrodon_*"])
+        // The schema dump holds these two already.
+        .args(["--exclude-table=schema_migrations", "--exclude-table=ar_internal_metadata"])
+        .output()
+        .expect("run pg_dump");
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let mut load = std::process::Command::new("psql")
+        .args([mastodon.url.as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run psql");
+    std::io::Write::write_all(load.stdin.as_mut().unwrap(), &dump.stdout).unwrap();
+    drop(load.stdin.take());
+    let loaded = load.wait_with_output().unwrap();
+    assert!(loaded.status.success(), "loading into the 4.5 schema: {}", String::from_utf8_lossy(&loaded.stderr));
+    let pool = sqlx::PgPool::connect(&mastodon.url).await.unwrap();
+    let foreign_keys: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT c.conname, child.relname, a.attname, parent.relname, pa.attname
+           FROM pg_constraint c
+           JOIN pg_class child ON child.oid = c.conrelid
+           JOIN pg_class parent ON parent.oid = c.confrelid
+           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+           JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
+          WHERE c.contype = 'f' AND cardinality(c.conkey) = 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(foreign_keys.len() > 100, "{}", foreign_keys.len());
+    for (name, child, column, parent, key) in foreign_keys {
+        let orphans: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{child}\" c WHERE c.\"{column}\" IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM \"{parent}\" p WHERE p.\"{key}\" = c.\"{column}\")"
+        )))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(orphans, 0, "{name}: {child}.{column} → {parent}.{key}");
+    }
+    pool.close().await;
 }
