@@ -728,3 +728,96 @@ async fn rows_ferrodon_writes_are_in_mastodons_formats() {
     }
     pool.close().await;
 }
+
+/// Takes one HTTP request from `listener` (head and body), answers 202; returns the head lines.
+async fn receive_delivery(listener: tokio::net::TcpListener) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let (socket, _) = listener.accept().await.unwrap();
+    let mut reader = BufReader::new(socket);
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        head.push(line.trim_end().to_string());
+    }
+    let length: usize = head
+        .iter()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.unwrap();
+    reader
+        .get_mut()
+        .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    head
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_with_the_key_pair_mastodon_made() {
+    let app = adopted(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.4:0").await.unwrap();
+    let inbox = format!("http://{}/inbox", listener.local_addr().unwrap());
+    sqlx::query("UPDATE accounts SET inbox_url = $1, shared_inbox_url = $1 WHERE id = $2")
+        .bind(&inbox)
+        .bind(ZED.parse::<i64>().unwrap())
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    let received = tokio::spawn(receive_delivery(listener));
+    let alice = token("fxAliceFullToken_");
+    app.post("/api/v1/statuses", Some(&alice), serde_json::json!({"status": "Still here", "visibility": "public"}))
+        .await
+        .ok();
+    app.drain_jobs().await;
+    let head = tokio::time::timeout(std::time::Duration::from_secs(30), received).await.expect("a delivery").unwrap();
+    let header = |name: &str| {
+        head.iter()
+            .find_map(|l| l.split_once(": ").filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string()))
+    };
+    let signature = header("signature").expect("a Signature header");
+    let field = |key: &str| {
+        signature
+            .split(',')
+            .find_map(|part| part.trim().strip_prefix(&format!("{key}=\""))?.strip_suffix('"').map(str::to_string))
+    };
+    assert_eq!(field("keyId").as_deref(), Some("https://fixture.example/users/alice#main-key"));
+    assert_eq!(field("algorithm").as_deref(), Some("rsa-sha256"));
+    // The signing string, rebuilt here, checked by OpenSSL with the public key Mastodon stored
+    // (the one remote servers cached).
+    let signing_string = field("headers")
+        .unwrap()
+        .split(' ')
+        .map(|name| match name {
+            "(request-target)" => "(request-target): post /inbox".to_string(),
+            name => format!("{name}: {}", header(name).unwrap_or_else(|| panic!("{name} header"))),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let public_key: String = sqlx::query_scalar("SELECT public_key FROM accounts WHERE id = $1")
+        .bind(ALICE.parse::<i64>().unwrap())
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    use base64::Engine;
+    let dir = std::env::temp_dir().join(unique_name("ferrodon_signature"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("key.pem"), public_key).unwrap();
+    std::fs::write(dir.join("signed.txt"), signing_string).unwrap();
+    std::fs::write(
+        dir.join("signature.bin"),
+        base64::engine::general_purpose::STANDARD.decode(field("signature").unwrap()).unwrap(),
+    )
+    .unwrap();
+    let verified = std::process::Command::new("openssl")
+        .current_dir(&dir)
+        .args(["dgst", "-sha256", "-verify", "key.pem", "-signature", "signature.bin", "signed.txt"])
+        .output()
+        .expect("run openssl");
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
