@@ -31,11 +31,15 @@ fn token(name: &str) -> String {
     format!("{name:0<43}")
 }
 
-/// The fixture migrated by `db migrate` and served, with Mastodon's environment for it.
+/// The 4.5 fixture migrated by `db migrate` and served, with Mastodon's environment for it.
 async fn adopted(extra: &[(&str, &str)]) -> TestApp {
+    adopted_release("4.5", extra).await
+}
+
+async fn adopted_release(release: &str, extra: &[(&str, &str)]) -> TestApp {
     let prefix = format!("{}:", unique_name("fixture"));
     let media = std::env::temp_dir().join(unique_name("ferrodon_fixture_media"));
-    let db = TestDatabase::mastodon_fixture(&prefix, &media);
+    let db = TestDatabase::mastodon_fixture(release, &prefix, &media);
     let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
     ferrodon::core::schema::migrate(&pool).await.expect("db migrate");
     pool.close().await;
@@ -388,7 +392,7 @@ fn adopt_check(db: &TestDatabase, prefix: &str, env: &[(&str, &str)]) -> (bool, 
 async fn adopt_check_reports_what_would_be_kept_and_lost_without_writing() {
     let prefix = format!("{}:", unique_name("fixture"));
     let media = std::env::temp_dir().join(unique_name("ferrodon_fixture_media"));
-    let db = TestDatabase::mastodon_fixture(&prefix, &media);
+    let db = TestDatabase::mastodon_fixture("4.5", &prefix, &media);
     let keys = [
         ("SECRET_KEY_BASE", "fixture-secret"),
         ("ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", PRIMARY_KEY),
@@ -820,4 +824,28 @@ async fn deliveries_are_signed_with_the_key_pair_mastodon_made() {
         .expect("run openssl");
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_mastodon_4_8_instance_with_null_local_uris_is_adopted_too() {
+    let app = adopted_release("4.8", &[("FERRODON_FEED_ENCODING", "mastodon")]).await;
+    let uris: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE domain IS NULL AND uri IS NULL")
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(uris, 9, "local accounts have no stored URI from 4.7 on");
+    let alice = token("fxAliceFullToken_");
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&alice)).await.ok();
+    assert_eq!(me["uri"], "https://fixture.example/users/alice");
+    assert_eq!(password_grant(&app, "bob@fixture.example", "bob-password-1").await.status.as_u16(), 200);
+    assert_eq!(timeline(&app, "/api/v1/timelines/home?limit=40", &alice).await, mastodon_home_of_alice());
+    let heidi = activity_json(&app, "/ap/users/110000000000000008").await;
+    assert_eq!(heidi["id"], "https://fixture.example/ap/users/110000000000000008");
+    let posted = app.post("/api/v1/statuses", Some(&alice), serde_json::json!({"status": "On 4.8"})).await.ok();
+    assert_eq!(
+        posted["uri"],
+        format!("https://fixture.example/users/alice/statuses/{}", posted["id"].as_str().unwrap())
+    );
+    let zed = app.get(&format!("/api/v1/accounts/{ZED}"), Some(&alice)).await.ok();
+    assert_eq!(zed["acct"], "zed@remote.example");
 }

@@ -130,15 +130,23 @@ impl TestDatabase {
         TestDatabase { name, url }
     }
 
-    /// A database as Mastodon 4.5 leaves it, built by `script/mastodon-fixture` (LOCAL_DOMAIN
-    /// fixture.example), with its feeds and Sidekiq jobs in Redis under `redis_prefix` and
-    /// its media files in `media_dir`; not migrated by ferrodon.
-    pub fn mastodon_fixture(redis_prefix: &str, media_dir: &std::path::Path) -> TestDatabase {
+    /// A database as Mastodon `release` (4.5 or 4.8) leaves it, built by
+    /// `script/mastodon-fixture` (LOCAL_DOMAIN fixture.example), with its feeds and Sidekiq
+    /// jobs in Redis under `redis_prefix` and its media files in `media_dir`; not migrated by
+    /// ferrodon.
+    pub fn mastodon_fixture(release: &str, redis_prefix: &str, media_dir: &std::path::Path) -> TestDatabase {
         let name = unique_name("ferrodon_fixture");
         let url = url_with_database(&database_url(), &name);
         let script = format!("{}/script/mastodon-fixture", env!("CARGO_MANIFEST_DIR"));
         let out = std::process::Command::new(script)
-            .args([url.as_str(), redis_url().as_str(), redis_prefix, &media_dir.to_string_lossy()])
+            .args([
+                "--release",
+                release,
+                url.as_str(),
+                redis_url().as_str(),
+                redis_prefix,
+                &media_dir.to_string_lossy(),
+            ])
             .output()
             .expect("run script/mastodon-fixture");
         assert!(out.status.success(), "script/mastodon-fixture: {}", String::from_utf8_lossy(&out.stderr));
