@@ -36,7 +36,7 @@ async fn adopted(extra: &[(&str, &str)]) -> TestApp {
     adopted_release("4.5", extra).await
 }
 
-async fn adopted_release(release: &str, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn adopted_release(release: &str, extra: &[(&str, &str)]) -> TestApp {
     let prefix = format!("{}:", unique_name("fixture"));
     let media = std::env::temp_dir().join(unique_name("ferrodon_fixture_media"));
     let db = TestDatabase::mastodon_fixture(release, &prefix, &media);

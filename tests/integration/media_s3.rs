@@ -164,3 +164,48 @@ async fn media_live_in_the_bucket() {
     assert_eq!(rows, 0);
     let _ = json!({});
 }
+
+/// Copies the files under `from` to `to`, keeping their relative paths.
+fn copy_tree(from: &Path, to: &Path) {
+    for file in files_under(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &target).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_adopted_instance_serves_the_media_mastodon_put_in_its_bucket() {
+    let (endpoint, root) = start_s3().await;
+    let s3_vars = [
+        ("S3_ENABLED", "true"),
+        ("S3_BUCKET", "media"),
+        ("S3_ENDPOINT", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("S3_PERMISSION", ""),
+    ];
+    let app = crate::adoption::adopted_release("4.5", &s3_vars).await;
+    // Mastodon's objects sit in the bucket under their Paperclip paths, as the fixture's files.
+    copy_tree(&app.state.config.media.root_path, &root.join("media"));
+    let bearer = format!("{:0<43}", "fxAliceFullToken_");
+    let status = app.get("/api/v1/statuses/117540606443520000", Some(&bearer)).await.ok();
+    let url = status["media_attachments"][0]["url"].as_str().unwrap();
+    let key = "media_attachments/files/117/540/606/443/519/000/original/a1b2c3d4e5f60718.png";
+    assert_eq!(url, format!("{endpoint}/media/{key}"));
+    let bytes = app.state.storage.get(key).await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"));
+    // Listing the bucket finds them all referred to, the 2017 attachment's included.
+    let out = app
+        .ferrodon_command()
+        .envs(s3_vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .args(["ctl", "media", "remove-orphans"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("Removed 0 orphans"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
