@@ -74,7 +74,9 @@ async fn credential_json(state: &AppState, account_id: i64) -> Result<Value> {
     let account = accounts::get(db, account_id).await?;
     let user = accounts::user_by_account(db, account_id).await?.ok_or(Error::NotFound)?;
     let requests = accounts::follow_requests_count(db, account_id).await?;
-    Ok(entities::credential_account(&account, &user, requests, &state.config))
+    let role = crate::model::roles::of_user(db, user.id).await?;
+    let everyone = crate::model::roles::everyone(db).await?;
+    Ok(entities::credential_account(&account, &user, &entities::role(&role, &everyone), requests, &state.config))
 }
 
 pub async fn verify_credentials(state: State, auth: Auth) -> Result<HttpResponse> {

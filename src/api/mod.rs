@@ -2,6 +2,7 @@
 //! parameters, check scopes, call a domain function, render an entity.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod emails;
 pub mod federation;
@@ -135,6 +136,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/oauth/userinfo").route(get().to(oauth::userinfo)).route(post().to(oauth::userinfo)))
         .service(
             web::scope("/api/v1")
+                .service(r("/admin/accounts").route(get().to(admin::accounts_v1)))
+                .service(r("/admin/accounts/{id}").route(get().to(admin::account)))
+                .service(r("/admin/accounts/{id}/approve").route(post().to(admin::approve)))
+                .service(r("/admin/accounts/{id}/reject").route(post().to(admin::reject)))
+                .service(r("/admin/accounts/{id}/enable").route(post().to(admin::enable)))
                 .service(r("/instance").route(get().to(instance::v1)))
                 .service(r("/instance/peers").route(get().to(instance::peers)))
                 .service(r("/instance/activity").route(get().to(instance::activity)))
@@ -236,6 +242,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/api/v2")
+                .service(r("/admin/accounts").route(get().to(admin::accounts_v2)))
                 .service(r("/instance").route(get().to(instance::v2)))
                 .service(r("/search").route(get().to(search::v2)))
                 .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v2)))

@@ -1,13 +1,13 @@
 //! The `ferrodon` command: the web process, database setup, and tootctl-like admin
 //! commands under `ferrodon ctl`.
 
+pub mod account_commands;
 pub mod adopt;
 pub mod media;
 
 use std::io::Write;
 
-use clap::{Args, Parser, Subcommand};
-use rand::RngCore;
+use clap::{Parser, Subcommand};
 
 use crate::AppState;
 use crate::core::config::Config;
@@ -112,15 +112,10 @@ pub enum AdoptCommand {
 
 #[derive(Subcommand)]
 pub enum AccountsCommand {
-    /// Create a local account; prints the generated password.
-    Create(CreateAccount),
-}
-
-#[derive(Args)]
-pub struct CreateAccount {
-    pub username: String,
-    #[arg(long)]
-    pub email: String,
+    /// Create a local account, confirmed and approved; prints the generated password.
+    Create(account_commands::CreateAccount),
+    /// Change a local user: role, e-mail, confirmation, approval, access, two-factor, password.
+    Modify(account_commands::ModifyAccount),
 }
 
 #[derive(Subcommand)]
@@ -209,24 +204,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         }
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Create(args))) => {
             let state = AppState::connect(config).await?;
-            let mut bytes = [0u8; 16];
-            rand::rng().fill_bytes(&mut bytes);
-            let password = hex::encode(bytes);
-            let user = crate::domain::accounts::register(
-                &state.db.primary,
-                &state.config,
-                registration(&args.username, &args.email, &password),
-            )
-            .await?;
-            crate::effects::search::index_later(
-                &state,
-                &state.db.primary,
-                crate::effects::search::meili::Kind::Account,
-                user.account_id,
-            )
-            .await?;
-            println!("OK\nNew password: {password}");
-            Ok(())
+            account_commands::create(&state, args).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Modify(args))) => {
+            let state = AppState::connect(config).await?;
+            account_commands::modify(&state, args).await
         }
         Command::Ctl(CtlCommand::Adopt(AdoptCommand::Check)) => {
             adopt::check(&config, |name| std::env::var_os(name).is_some_and(|v| !v.is_empty())).await

@@ -97,7 +97,7 @@ pub async fn pending_additions(pool: &PgPool) -> Result<Vec<String>> {
     Ok(ferrodon_additions()
         .iter()
         .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
-        .map(|m| format!("{}_{}", m.version, m.description))
+        .map(|m| format!("{}_{}", m.version, m.description.replace(' ', "_")))
         .collect())
 }
 

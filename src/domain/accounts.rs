@@ -283,6 +283,74 @@ pub async fn update_profile(db: &PgPool, account_id: i64, changes: ProfileChange
     Ok(())
 }
 
+/// What an admin changes about a user from the command line (`tootctl accounts modify`).
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    /// A new role; `Some(None)` takes the role away.
+    pub role_id: Option<Option<i64>>,
+    pub email: Option<String>,
+    pub confirm: bool,
+    pub approve: bool,
+    pub disabled: Option<bool>,
+    pub disable_two_factor: bool,
+    pub password: Option<String>,
+}
+
+/// Applies `changes` in one transaction. Like tootctl it bypasses the role rules the admin
+/// API applies: whoever runs the command administers the server.
+pub async fn change_user(db: &PgPool, user_id: i64, changes: &UserChanges) -> Result<()> {
+    let hash = match &changes.password {
+        Some(password) => {
+            let password = password.clone();
+            Some(
+                tokio::task::spawn_blocking(move || bcrypt::hash(password, 10))
+                    .await
+                    .map_err(Error::internal)?
+                    .map_err(Error::internal)?,
+            )
+        }
+        None => None,
+    };
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE users SET
+            role_id = CASE WHEN $2 THEN $3 ELSE role_id END,
+            email = COALESCE($4, email),
+            confirmed_at = CASE WHEN $5 THEN COALESCE(confirmed_at, now() AT TIME ZONE 'UTC') ELSE confirmed_at END,
+            approved = approved OR $6,
+            disabled = COALESCE($7, disabled),
+            otp_required_for_login = otp_required_for_login AND NOT $8,
+            otp_secret = CASE WHEN $8 THEN NULL ELSE otp_secret END,
+            otp_backup_codes = CASE WHEN $8 THEN NULL ELSE otp_backup_codes END,
+            encrypted_password = COALESCE($9, encrypted_password),
+            updated_at = now() AT TIME ZONE 'UTC'
+          WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(changes.role_id.is_some())
+    .bind(changes.role_id.flatten())
+    .bind(&changes.email)
+    .bind(changes.confirm)
+    .bind(changes.approve)
+    .bind(changes.disabled)
+    .bind(changes.disable_two_factor)
+    .bind(hash)
+    .execute(&mut *tx)
+    .await;
+    match updated {
+        Err(e) if is_unique_violation(&e) => return Err(Error::bad_request("that e-mail address is taken")),
+        other => other?,
+    };
+    if changes.disable_two_factor && has_security_keys(db, user_id).await? {
+        sqlx::query(AssertSqlSafe("DELETE FROM webauthn_credentials WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The `_session_id` cookie name, shared with Mastodon.
 pub const SESSION_COOKIE: &str = "_session_id";
 

@@ -14,5 +14,6 @@ pub mod polls;
 pub mod posting;
 pub mod relationships;
 pub mod reports;
+pub mod staff;
 pub mod tags;
 pub mod timelines;

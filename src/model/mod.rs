@@ -1,6 +1,7 @@
 //! Rows and their queries, one module per entity. No side effects.
 
 pub mod accounts;
+pub mod admin_accounts;
 pub mod hydrate;
 pub mod instance;
 pub mod lists;
@@ -11,6 +12,7 @@ pub mod oauth;
 pub mod polls;
 pub mod relationships;
 pub mod reports;
+pub mod roles;
 pub mod sessions;
 pub mod statuses;
 pub mod tags;

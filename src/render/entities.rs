@@ -9,6 +9,7 @@ use crate::core::config::Config;
 use crate::core::text::{self, ResolvedMention};
 use crate::core::time::{date, iso, iso_midnight};
 use crate::model::accounts::{Account, User};
+use crate::model::admin_accounts::AdminAccount;
 use crate::model::hydrate::StatusBundle;
 use crate::model::media::MediaAttachment;
 use crate::model::media::MediaType;
@@ -18,6 +19,7 @@ use crate::model::oauth::Application;
 use crate::model::polls::Poll;
 use crate::model::polls::ViewerVotes;
 use crate::model::relationships::Relationship;
+use crate::model::roles::Role;
 use crate::model::statuses::Edit;
 use crate::model::statuses::mention_resolver;
 use crate::model::statuses::{Status, Visibility};
@@ -179,7 +181,13 @@ fn to_value(typed: impl Serialize) -> Value {
 }
 
 /// `REST::CredentialAccountSerializer`: the account plus its editable `source` and role.
-pub fn credential_account(a: &Account, user: &User, follow_requests_count: i64, config: &Config) -> Value {
+pub fn credential_account(
+    a: &Account,
+    user: &User,
+    role: &Value,
+    follow_requests_count: i64,
+    config: &Config,
+) -> Value {
     let mut value = account(a, config);
     let settings = user.settings();
     let raw_fields: Vec<Value> = a
@@ -200,7 +208,49 @@ pub fn credential_account(a: &Account, user: &User, follow_requests_count: i64, 
         "attribution_domains": [],
         "quote_policy": "public",
     });
-    value["role"] = json!({ "id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false });
+    value["role"] = role.clone();
+    value
+}
+
+/// `REST::RoleSerializer`: the permissions are the role's computed bits, as a decimal string.
+pub fn role(role: &Role, everyone: &Role) -> Value {
+    json!({
+        "id": role.id.to_string(),
+        "name": role.name,
+        "permissions": role.computed_permissions(everyone).to_string(),
+        "color": role.color,
+        "highlighted": role.highlighted,
+    })
+}
+
+/// `REST::Admin::AccountSerializer`: an account as staff see it.
+pub fn admin_account(row: &AdminAccount, account: &Account, role: Option<&Value>, config: &Config) -> Value {
+    let ips: Vec<Value> = match (&row.sign_up_ip, row.user_created_at) {
+        (Some(ip), Some(at)) => vec![json!({ "ip": ip, "used_at": iso(&at) })],
+        _ => Vec::new(),
+    };
+    let mut value = json!({
+        "id": row.id.to_string(),
+        "username": row.username,
+        "domain": row.domain,
+        "created_at": iso(&row.created_at),
+        "email": row.email,
+        "ip": row.sign_up_ip,
+        "ips": ips,
+        "confirmed": row.confirmed.unwrap_or(false),
+        "suspended": row.suspended,
+        "silenced": row.silenced,
+        "sensitized": row.sensitized,
+        "disabled": row.disabled.unwrap_or(false),
+        "approved": row.approved.unwrap_or(false),
+        "locale": row.locale,
+        "invite_request": row.invite_request,
+        "role": role,
+        "account": account_json(account, config),
+    });
+    if let Some(app) = row.created_by_application_id {
+        value["created_by_application_id"] = json!(app.to_string());
+    }
     value
 }
 

@@ -403,7 +403,7 @@ async fn adopt_check_reports_what_would_be_kept_and_lost_without_writing() {
     assert!(!clean, "the fixture has features ferrodon does not serve yet: {report}");
     for line in [
         "Database: Mastodon 4.5 (schema version 2025_10_23_210145)",
-        "db migrate would add ferrodon's own tables and indexes: 20261201000101_ferrodon",
+        "db migrate would add ferrodon's own tables and indexes: 20261201000101_ferrodon, 20261207000102_ferrodon_default_roles",
         "local accounts               9",
         "two-factor secrets readable with these keys: 2 of 2",
         "security keys (WebAuthn)",

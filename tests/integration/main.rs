@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod adoption;
 mod api_smoke;
 mod connections;

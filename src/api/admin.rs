@@ -1,0 +1,236 @@
+//! `/api/v1/admin` and `/api/v2/admin`: what staff do through the API. A handler checks the
+//! token's scope; the domain (`domain::staff`) checks the role's permission.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::{Auth, Viewer};
+use super::links::json_page_limited;
+use super::params::{PageParams, Params, opt_bool, opt_string, path_id, string_list};
+use crate::AppState;
+use crate::core::error::{Error, Result};
+use crate::domain::staff::{self, Staff};
+use crate::model::accounts;
+use crate::model::admin_accounts::{self, AdminAccount, Filter, Origin, Status};
+use crate::model::roles::{self, permission};
+use crate::render::entities;
+
+type State = web::Data<AppState>;
+
+/// Admin lists: 100 by default, at most 200.
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 200;
+
+/// The staff member behind the token, once it holds `scope` and the role `needed`. Admin
+/// routes do not ask for a confirmed or enabled user (Mastodon's have no `require_user!`).
+async fn staff(state: &AppState, auth: &Auth, scope: &str, needed: i64) -> Result<Staff> {
+    auth.require(scope)?;
+    let Viewer { user_id, account_id, .. } = auth.unconfirmed_viewer()?;
+    staff::authorize(&state.db.primary, user_id, account_id, needed).await
+}
+
+/// Rows rendered with their accounts and roles.
+async fn render(state: &AppState, rows: &[AdminAccount]) -> Result<Vec<Value>> {
+    let db = &state.db.primary;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let found = accounts::find_many(db, &ids).await?;
+    let users: Vec<i64> = rows.iter().filter_map(|r| r.user_id).collect();
+    let assigned = roles::of_users(db, &users).await?;
+    let everyone = roles::everyone(db).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let account = found.iter().find(|a| a.id == row.id)?;
+            let role = row.user_id.map(|user| entities::role(assigned.get(&user).unwrap_or(&everyone), &everyone));
+            Some(entities::admin_account(row, account, role.as_ref(), &state.config))
+        })
+        .collect())
+}
+
+async fn list(state: &AppState, req: &HttpRequest, filter: Filter, page: PageParams) -> Result<HttpResponse> {
+    let page = page.page(DEFAULT_LIMIT, MAX_LIMIT);
+    // An address that is not one matches nobody.
+    if filter.ip.as_deref().is_some_and(|ip| !is_network(ip)) {
+        return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
+    }
+    let rows = admin_accounts::list(&state.db.primary, &filter, &page).await?;
+    let cursors: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    Ok(json_page_limited(state, req, &cursors, page.limit, render(state, &rows).await?))
+}
+
+/// `203.0.113.7` or `203.0.113.0/24` (IPv6 too).
+fn is_network(value: &str) -> bool {
+    let (address, prefix) = value.split_once('/').unwrap_or((value, ""));
+    let Ok(address) = address.parse::<std::net::IpAddr>() else { return false };
+    let bits = if address.is_ipv4() { 32 } else { 128 };
+    prefix.is_empty() || prefix.parse::<u8>().is_ok_and(|p| p <= bits)
+}
+
+#[derive(Deserialize)]
+pub struct AccountsV1Params {
+    #[serde(default, deserialize_with = "opt_bool")]
+    remote: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    by_domain: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    active: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    pending: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    disabled: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    silenced: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    suspended: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    staff: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    ip: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// `GET /api/v1/admin/accounts`: local, active accounts unless the flags say otherwise; of
+/// the status flags, the last in Mastodon's order wins.
+pub async fn accounts_v1(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<AccountsV1Params>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:accounts", permission::MANAGE_USERS).await?;
+    let on = |flag: Option<bool>| flag == Some(true);
+    let status = [
+        (p.active, Status::Active),
+        (p.pending, Status::Pending),
+        (p.disabled, Status::Disabled),
+        (p.silenced, Status::Silenced),
+        (p.suspended, Status::Suspended),
+    ]
+    .into_iter()
+    .rev()
+    .find(|(flag, _)| on(*flag))
+    .map_or(Status::Active, |(_, status)| status);
+    let role_ids = if on(p.staff) { Some(admin_accounts::staff_role_ids(&state.db.primary).await?) } else { None };
+    let filter = Filter {
+        origin: Some(if on(p.remote) { Origin::Remote } else { Origin::Local }),
+        status: Some(status),
+        by_domain: p.by_domain,
+        username: p.username,
+        display_name: p.display_name,
+        email: p.email,
+        role_ids,
+        ip: p.ip,
+    };
+    list(&state, &req, filter, p.page).await
+}
+
+#[derive(Deserialize)]
+pub struct AccountsV2Params {
+    #[serde(default, deserialize_with = "opt_string")]
+    origin: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    permissions: Option<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    role_ids: Vec<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    by_domain: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    ip: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// `GET /api/v2/admin/accounts`: every account unless filtered; unknown values are a 400.
+pub async fn accounts_v2(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<AccountsV2Params>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:accounts", permission::MANAGE_USERS).await?;
+    let origin = match p.origin.as_deref() {
+        None => None,
+        Some("local") => Some(Origin::Local),
+        Some("remote") => Some(Origin::Remote),
+        Some(other) => return Err(Error::bad_request(format!("Unknown origin: {other}"))),
+    };
+    let status = match p.status.as_deref() {
+        None => None,
+        Some("active") => Some(Status::Active),
+        Some("pending") => Some(Status::Pending),
+        Some("disabled") => Some(Status::Disabled),
+        Some("silenced") => Some(Status::Silenced),
+        Some("suspended") => Some(Status::Suspended),
+        Some("sensitized") => Some(Status::Sensitized),
+        Some(other) => return Err(Error::bad_request(format!("Unknown status: {other}"))),
+    };
+    let mut role_ids: Option<Vec<i64>> =
+        (!p.role_ids.is_empty()).then(|| p.role_ids.iter().filter_map(|id| id.parse().ok()).collect());
+    match p.permissions.as_deref() {
+        None => {}
+        Some("staff") => role_ids = Some(admin_accounts::staff_role_ids(&state.db.primary).await?),
+        Some(other) => return Err(Error::bad_request(format!("Unknown permissions: {other}"))),
+    }
+    let filter = Filter {
+        origin,
+        status,
+        by_domain: p.by_domain,
+        username: p.username,
+        display_name: p.display_name,
+        email: p.email,
+        role_ids,
+        ip: p.ip,
+    };
+    list(&state, &req, filter, p.page).await
+}
+
+async fn one(state: &AppState, id: i64) -> Result<HttpResponse> {
+    let row = admin_accounts::find(&state.db.primary, id).await?.ok_or(Error::NotFound)?;
+    let rendered = render(state, std::slice::from_ref(&row)).await?;
+    Ok(HttpResponse::Ok().json(rendered.into_iter().next().ok_or(Error::NotFound)?))
+}
+
+/// `GET /api/v1/admin/accounts/:id`.
+pub async fn account(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:accounts", permission::MANAGE_USERS).await?;
+    one(&state, path_id(&id)?).await
+}
+
+/// `POST /api/v1/admin/accounts/:id/approve`.
+pub async fn approve(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::MANAGE_USERS).await?;
+    let id = path_id(&id)?;
+    staff::approve(&state.db.primary, &staff, id).await?;
+    one(&state, id).await
+}
+
+/// `POST /api/v1/admin/accounts/:id/reject`: the sign-up is deleted; `{}`.
+pub async fn reject(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::MANAGE_USERS).await?;
+    staff::reject(&state.db.primary, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// `POST /api/v1/admin/accounts/:id/enable`.
+pub async fn enable(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::MANAGE_USERS).await?;
+    let id = path_id(&id)?;
+    staff::enable(&state.db.primary, &staff, id).await?;
+    one(&state, id).await
+}

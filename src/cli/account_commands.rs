@@ -1,0 +1,120 @@
+//! `ferrodon ctl accounts create|modify`, as tootctl's: an admin at the command line is not
+//! held to the role rules of the admin API.
+
+use clap::Args;
+use rand::RngCore;
+
+use crate::AppState;
+use crate::core::error::{Error, Result};
+use crate::domain::accounts::{UserChanges, change_user, register};
+use crate::model::{accounts, roles};
+
+#[derive(Args)]
+pub struct CreateAccount {
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+    /// The role to give (Owner, Admin, Moderator or one the admins made).
+    #[arg(long)]
+    pub role: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ModifyAccount {
+    pub username: String,
+    /// Give this role.
+    #[arg(long, conflicts_with = "remove_role")]
+    pub role: Option<String>,
+    /// Take the role away (the user has everyone's permissions only).
+    #[arg(long)]
+    pub remove_role: bool,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mark the e-mail address confirmed.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Let a pending sign-up in.
+    #[arg(long)]
+    pub approve: bool,
+    #[arg(long, conflicts_with = "enable")]
+    pub disable: bool,
+    #[arg(long)]
+    pub enable: bool,
+    /// Turn two-factor sign-in off (TOTP, backup codes and security keys).
+    #[arg(long)]
+    pub disable_2fa: bool,
+    /// Set a new random password and print it.
+    #[arg(long)]
+    pub reset_password: bool,
+}
+
+fn new_password() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+async fn role_named(state: &AppState, name: &str) -> Result<roles::Role> {
+    roles::find_by_name(&state.db.primary, name)
+        .await?
+        .ok_or_else(|| Error::bad_request(format!("no role named {name:?}")))
+}
+
+pub async fn create(state: &AppState, args: CreateAccount) -> Result<()> {
+    // The role is checked first: a typo leaves no account behind.
+    let role = match &args.role {
+        Some(name) => Some(role_named(state, name).await?),
+        None => None,
+    };
+    let password = new_password();
+    let user =
+        register(&state.db.primary, &state.config, super::registration(&args.username, &args.email, &password)).await?;
+    if let Some(role) = role {
+        roles::assign(&state.db.primary, user.id, &role).await?;
+    }
+    crate::effects::search::index_later(
+        state,
+        &state.db.primary,
+        crate::effects::search::meili::Kind::Account,
+        user.account_id,
+    )
+    .await?;
+    println!("OK\nNew password: {password}");
+    Ok(())
+}
+
+pub async fn modify(state: &AppState, args: ModifyAccount) -> Result<()> {
+    let db = &state.db.primary;
+    let account =
+        accounts::find_local(db, &args.username).await?.ok_or_else(|| Error::bad_request("no such local account"))?;
+    let user = accounts::user_by_account(db, account.id)
+        .await?
+        .ok_or_else(|| Error::bad_request("the account has no user"))?;
+    let role_id = match (&args.role, args.remove_role) {
+        (Some(name), _) => Some(Some(role_named(state, name).await?.id).filter(|id| *id != roles::EVERYONE_ID)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let password = args.reset_password.then(new_password);
+    let changes = UserChanges {
+        role_id,
+        email: args.email,
+        confirm: args.confirm,
+        approve: args.approve,
+        disabled: if args.disable {
+            Some(true)
+        } else if args.enable {
+            Some(false)
+        } else {
+            None
+        },
+        disable_two_factor: args.disable_2fa,
+        password: password.clone(),
+    };
+    change_user(db, user.id, &changes).await?;
+    println!("OK");
+    if let Some(password) = password {
+        println!("New password: {password}");
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Roles and the admin API: Mastodon's seeded roles and permission bits, who may list and
+//! handle accounts, and `ctl accounts create|modify` as tootctl's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+
+use crate::common::TestApp;
+
+const ADMIN_SCOPES: &str = "read write admin:read admin:write";
+const MODERATOR_PERMISSIONS: i64 = 1_049_884 | 65_536;
+
+/// Runs `ferrodon ctl …` for this app; its output, and whether it succeeded.
+fn ctl(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = app.ferrodon_command().arg("ctl").args(args).output().expect("run ferrodon ctl");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A user given `role` at the command line, with a token holding the admin scopes.
+async fn staff(app: &TestApp, username: &str, role: &str) -> String {
+    app.register(username).await;
+    let (ok, out) = ctl(app, &["accounts", "modify", username, "--role", role]);
+    assert!(ok, "{out}");
+    app.password_token(username, ADMIN_SCOPES).await.0
+}
+
+#[tokio::test]
+async fn roles_are_seeded_and_shown_as_mastodon_shows_them() {
+    let app = TestApp::spawn().await;
+    let roles: Vec<(i64, String, i32, i64, bool)> =
+        sqlx::query_as("SELECT id, name, position, permissions, highlighted FROM user_roles ORDER BY position")
+            .fetch_all(&app.state.db.primary)
+            .await
+            .unwrap();
+    let named: Vec<(&str, i32, i64)> = roles.iter().map(|r| (r.1.as_str(), r.2, r.3)).collect();
+    assert_eq!(named, [("", -1, 65_536), ("Moderator", 10, 1_049_884), ("Admin", 100, 2_031_612), ("Owner", 1000, 1)]);
+    assert_eq!(roles[0].0, -99);
+
+    let user = app.register("plain").await;
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&user.token)).await.ok();
+    assert_eq!(me["role"]["id"], "-99");
+    assert_eq!(me["role"]["permissions"], "65536");
+
+    let moderator = staff(&app, "kim", "moderator").await;
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&moderator)).await.ok();
+    assert_eq!(me["role"]["name"], "Moderator");
+    assert_eq!(me["role"]["permissions"], MODERATOR_PERMISSIONS.to_string());
+    assert_eq!(me["role"]["highlighted"], true);
+    let owner = staff(&app, "boss", "Owner").await;
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&owner)).await.ok();
+    assert_eq!(me["role"]["permissions"], "8388607", "administrators hold every bit");
+
+    let (ok, out) = ctl(&app, &["accounts", "modify", "kim", "--remove-role"]);
+    assert!(ok, "{out}");
+    let me = app.get("/api/v1/accounts/verify_credentials", Some(&moderator)).await.ok();
+    assert_eq!(me["role"]["id"], "-99");
+    let (ok, out) = ctl(&app, &["accounts", "modify", "kim", "--role", "Janitor"]);
+    assert!(!ok && out.contains("no role named \"Janitor\""), "{out}");
+}
+
+#[tokio::test]
+async fn the_account_list_is_for_those_who_manage_users() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let user = app.register("plain").await;
+    let refused = app.get("/api/v1/admin/accounts", Some(&user.token)).await;
+    assert_eq!(refused.expect(403)["error"], "This action is outside the authorized scopes");
+    let (token, _) = app.password_token("plain", ADMIN_SCOPES).await;
+    let refused = app.get("/api/v1/admin/accounts", Some(&token)).await;
+    assert_eq!(refused.expect(403)["error"], "This action is not allowed");
+
+    let listed = app.get("/api/v1/admin/accounts", Some(&moderator)).await.ok();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["plain", "kim"], "newest first");
+    let plain = &listed[0];
+    assert_eq!(plain["email"], "plain@example.test");
+    assert_eq!(plain["confirmed"], true);
+    assert_eq!(plain["approved"], true);
+    assert_eq!(plain["role"]["id"], "-99");
+    assert_eq!(plain["account"]["username"], "plain");
+    assert_eq!(listed[1]["role"]["name"], "Moderator");
+
+    let prefix = app.get("/api/v1/admin/accounts?username=pl", Some(&moderator)).await.ok();
+    assert_eq!(prefix.as_array().unwrap().len(), 1);
+    let staff_only = app.get("/api/v1/admin/accounts?staff=true", Some(&moderator)).await.ok();
+    assert_eq!(staff_only[0]["username"], "kim");
+    assert_eq!(staff_only.as_array().unwrap().len(), 1);
+    let page = app.get("/api/v1/admin/accounts?limit=1", Some(&moderator)).await;
+    let link = page.link().expect("a Link header after a full page");
+    assert!(link.contains("rel=\"next\"") && link.contains("limit=1"), "{link}");
+    let one = app.get(&format!("/api/v1/admin/accounts/{}", user.id), Some(&moderator)).await.ok();
+    assert_eq!(one["username"], "plain");
+    assert_eq!(
+        app.get("/api/v1/admin/accounts/12345", Some(&moderator)).await.expect(404)["error"],
+        "Record not found"
+    );
+
+    let everyone = app.get("/api/v2/admin/accounts", Some(&moderator)).await.ok();
+    assert_eq!(everyone.as_array().unwrap().len(), 2);
+    let bad = app.get("/api/v2/admin/accounts?origin=mars", Some(&moderator)).await;
+    assert_eq!(bad.expect(400)["error"], "Unknown origin: mars");
+    let none = app.get("/api/v2/admin/accounts?ip=not-an-address", Some(&moderator)).await.ok();
+    assert_eq!(none, Value::Array(Vec::new()));
+}
+
+#[tokio::test]
+async fn pending_sign_ups_are_approved_or_rejected_and_disabled_users_enabled() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let pending = app.register("pending").await;
+    let waiting = app.register("waiting").await;
+    sqlx::query("UPDATE users SET approved = false WHERE email IN ('pending@example.test', 'waiting@example.test')")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    let listed = app.get("/api/v2/admin/accounts?status=pending", Some(&moderator)).await.ok();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let refused = app.get("/api/v1/accounts/verify_credentials", Some(&pending.token)).await;
+    assert_eq!(refused.expect(403)["error"], "Your login is currently pending approval");
+
+    let approved =
+        app.post(&format!("/api/v1/admin/accounts/{}/approve", pending.id), Some(&moderator), Value::Null).await;
+    assert_eq!(approved.ok()["approved"], true);
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&pending.token)).await.ok()["username"], "pending");
+    let again =
+        app.post(&format!("/api/v1/admin/accounts/{}/approve", pending.id), Some(&moderator), Value::Null).await;
+    assert_eq!(again.expect(403)["error"], "This action is not allowed");
+
+    let rejected =
+        app.post(&format!("/api/v1/admin/accounts/{}/reject", waiting.id), Some(&moderator), Value::Null).await;
+    assert_eq!(rejected.ok(), serde_json::json!({}));
+    assert_eq!(app.get(&format!("/api/v1/admin/accounts/{}", waiting.id), Some(&moderator)).await.status.as_u16(), 404);
+
+    sqlx::query("UPDATE users SET disabled = true WHERE email = 'pending@example.test'")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    let disabled = app.get("/api/v2/admin/accounts?status=disabled", Some(&moderator)).await.ok();
+    assert_eq!(disabled[0]["username"], "pending");
+    let enabled =
+        app.post(&format!("/api/v1/admin/accounts/{}/enable", pending.id), Some(&moderator), Value::Null).await;
+    assert_eq!(enabled.ok()["disabled"], false);
+
+    // Each change is in the audit log, as Mastodon records it.
+    let log: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT action, target_type, human_identifier FROM admin_action_logs ORDER BY id")
+            .fetch_all(&app.state.db.primary)
+            .await
+            .unwrap();
+    let expected = [("approve", "User", "pending"), ("reject", "User", "waiting"), ("enable", "User", "pending")];
+    let log: Vec<(&str, &str, &str)> = log.iter().map(|(a, t, h)| (a.as_str(), t.as_str(), h.as_str())).collect();
+    assert_eq!(log, expected);
+
+    // A read-only admin token cannot act.
+    let (read_only, _) = app.password_token("kim", "read admin:read").await;
+    let refused =
+        app.post(&format!("/api/v1/admin/accounts/{}/enable", pending.id), Some(&read_only), Value::Null).await;
+    assert_eq!(refused.expect(403)["error"], "This action is outside the authorized scopes");
+}
+
+#[tokio::test]
+async fn ctl_accounts_create_and_modify() {
+    let app = TestApp::spawn().await;
+    let (ok, out) = ctl(&app, &["accounts", "create", "chief", "--email", "chief@example.test", "--role", "Admin"]);
+    assert!(ok, "{out}");
+    let password = out.lines().find_map(|l| l.strip_prefix("New password: ")).expect("a password").to_string();
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT r.name FROM users u JOIN user_roles r ON r.id = u.role_id WHERE u.email = 'chief@example.test'",
+    )
+    .fetch_one(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!(role.as_deref(), Some("Admin"));
+    let (ok, out) = ctl(&app, &["accounts", "create", "typo", "--email", "typo@example.test", "--role", "Amdin"]);
+    assert!(!ok, "{out}");
+    let made: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE username = 'typo'")
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(made, 0, "a bad role leaves no account behind");
+
+    let signed_in = |password: String| {
+        let app = &app;
+        async move {
+            let (id, secret) = app.app("read").await;
+            app.post_form(
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("username", "chief@example.test"),
+                    ("password", &password),
+                    ("scope", "read"),
+                ],
+            )
+            .await
+            .status
+            .as_u16()
+        }
+    };
+    assert_eq!(signed_in(password.clone()).await, 200);
+    let (ok, out) = ctl(&app, &["accounts", "modify", "chief", "--reset-password", "--disable"]);
+    assert!(ok, "{out}");
+    let new_password = out.lines().find_map(|l| l.strip_prefix("New password: ")).expect("a new password").to_string();
+    assert_eq!(signed_in(password).await, 400, "the old password is gone");
+    assert_eq!(signed_in(new_password).await, 200);
+    let disabled: bool = sqlx::query_scalar("SELECT disabled FROM users WHERE email = 'chief@example.test'")
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert!(disabled);
+
+    app.register("other").await;
+    let (ok, out) = ctl(&app, &["accounts", "modify", "chief", "--email", "other@example.test"]);
+    assert!(!ok && out.contains("that e-mail address is taken"), "{out}");
+    let (ok, out) = ctl(&app, &["accounts", "modify", "nobody", "--confirm"]);
+    assert!(!ok && out.contains("no such local account"), "{out}");
+    sqlx::query("UPDATE users SET otp_required_for_login = true, otp_secret = 'x' WHERE email = 'chief@example.test'")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    let (ok, out) = ctl(&app, &["accounts", "modify", "chief", "--disable-2fa", "--enable"]);
+    assert!(ok, "{out}");
+    let (two_factor, secret, disabled): (bool, Option<String>, bool) = sqlx::query_as(
+        "SELECT otp_required_for_login, otp_secret, disabled FROM users WHERE email = 'chief@example.test'",
+    )
+    .fetch_one(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!((two_factor, secret, disabled), (false, None, false));
+}
