@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use super::auth::{Auth, Viewer};
 use super::links::json_page_limited;
-use super::params::{PageParams, Params, opt_bool, opt_string, path_id, string_list};
+use super::params::{PageParams, Params, opt_bool, opt_id, opt_string, path_id, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::staff::{self, Staff};
+use crate::domain::staff::{self, ReportChange, Staff};
 use crate::model::accounts;
 use crate::model::admin_accounts::{self, AdminAccount, Filter, Origin, Status};
+use crate::model::reports::{Report, Resolution};
 use crate::model::roles::{self, permission};
 use crate::render::entities;
 
@@ -28,6 +29,144 @@ async fn staff(state: &AppState, auth: &Auth, scope: &str, needed: i64) -> Resul
     auth.require(scope)?;
     let Viewer { user_id, account_id, .. } = auth.unconfirmed_viewer()?;
     staff::authorize(&state.db.primary, user_id, account_id, needed).await
+}
+
+/// Admin accounts by id, rendered.
+async fn accounts_by_id(state: &AppState, ids: &[i64]) -> Result<std::collections::HashMap<i64, Value>> {
+    let rows = admin_accounts::find_many(&state.db.primary, ids).await?;
+    let rendered = render(state, &rows).await?;
+    Ok(rows.iter().map(|r| r.id).zip(rendered).collect())
+}
+
+/// Reports rendered for staff, with the statuses they point at whatever their visibility.
+async fn reports_json(state: &AppState, list: &[Report]) -> Result<Vec<Value>> {
+    let mut ids: Vec<i64> = list
+        .iter()
+        .flat_map(|r| {
+            [Some(r.account_id), Some(r.target_account_id), r.assigned_account_id, r.action_taken_by_account_id]
+        })
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let accounts = accounts_by_id(state, &ids).await?;
+    let status_ids: Vec<i64> = list.iter().flat_map(|r| r.status_ids.iter().copied()).collect();
+    let bundle = crate::model::hydrate::load_authorized(&state.db.primary, &status_ids).await?;
+    Ok(list
+        .iter()
+        .map(|r| entities::admin_report(r, &accounts, entities::statuses(&r.status_ids, &bundle, &state.config)))
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct ReportsParams {
+    #[serde(default, deserialize_with = "opt_bool")]
+    resolved: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    unresolved: Option<bool>,
+    #[serde(default, deserialize_with = "opt_id")]
+    account_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_id")]
+    target_account_id: Option<i64>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// `GET /api/v1/admin/reports`: unresolved ones unless `resolved=true` asks for the others
+/// (with `unresolved=true` as well: all).
+pub async fn reports(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<ReportsParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:reports", permission::MANAGE_REPORTS).await?;
+    let resolution = match (p.resolved == Some(true), p.unresolved == Some(true)) {
+        (true, true) => Resolution::Any,
+        (true, false) => Resolution::Resolved,
+        (false, _) => Resolution::Unresolved,
+    };
+    let page = p.page.page(DEFAULT_LIMIT, MAX_LIMIT);
+    let list =
+        crate::model::reports::list(&state.db.primary, resolution, p.account_id, p.target_account_id, &page).await?;
+    let cursors: Vec<i64> = list.iter().map(|r| r.id).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, reports_json(&state, &list).await?))
+}
+
+async fn one_report(state: &AppState, id: i64) -> Result<HttpResponse> {
+    let report = crate::model::reports::find(&state.db.primary, id).await?;
+    let rendered = reports_json(state, std::slice::from_ref(&report)).await?;
+    Ok(HttpResponse::Ok().json(rendered.into_iter().next().ok_or(Error::NotFound)?))
+}
+
+/// `GET /api/v1/admin/reports/:id`.
+pub async fn report(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:reports", permission::MANAGE_REPORTS).await?;
+    one_report(&state, path_id(&id)?).await
+}
+
+#[derive(Deserialize)]
+pub struct UpdateReportParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    category: Option<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    rule_ids: Vec<String>,
+}
+
+/// `PUT /api/v1/admin/reports/:id`: its category (and rules, for violations).
+pub async fn update_report(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<UpdateReportParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:reports", permission::MANAGE_REPORTS).await?;
+    let id = path_id(&id)?;
+    let current = crate::model::reports::find(&state.db.primary, id).await?;
+    let category = match p.category.as_deref() {
+        None => current.category,
+        Some(name) => crate::model::reports::CATEGORIES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| Error::Unprocessable(format!("Validation failed: '{name}' is not a valid category")))?,
+    };
+    let rule_ids: Vec<i64> = p.rule_ids.iter().filter_map(|r| r.parse().ok()).collect();
+    staff::change_report(&state.db.primary, &staff, id, ReportChange::Categorize { category, rule_ids: &rule_ids })
+        .await?;
+    one_report(&state, id).await
+}
+
+async fn change(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    change: ReportChange<'static>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:reports", permission::MANAGE_REPORTS).await?;
+    let id = path_id(&id)?;
+    staff::change_report(&state.db.primary, &staff, id, change).await?;
+    one_report(&state, id).await
+}
+
+/// `POST /api/v1/admin/reports/:id/assign_to_self`.
+pub async fn assign_report(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    change(state, auth, id, ReportChange::AssignToSelf).await
+}
+
+/// `POST /api/v1/admin/reports/:id/unassign`.
+pub async fn unassign_report(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    change(state, auth, id, ReportChange::Unassign).await
+}
+
+/// `POST /api/v1/admin/reports/:id/resolve`.
+pub async fn resolve_report(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    change(state, auth, id, ReportChange::Resolve).await
+}
+
+/// `POST /api/v1/admin/reports/:id/reopen`.
+pub async fn reopen_report(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    change(state, auth, id, ReportChange::Reopen).await
 }
 
 /// Rows rendered with their accounts and roles.

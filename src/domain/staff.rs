@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use crate::core::error::{Error, Result};
 use crate::model::accounts;
+use crate::model::reports;
 use crate::model::roles::{self, Role, permission};
 
 /// A user acting with their role's permissions.
@@ -60,6 +61,66 @@ async fn log(
     .bind(account_id)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// A row of the audit log about a report (Mastodon names a report by its id).
+async fn log_report(db: impl sqlx::PgExecutor<'_>, staff: &Staff, action: &str, report_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO admin_action_logs (account_id, action, target_type, target_id, human_identifier, route_param,
+                                        created_at, updated_at)
+         VALUES ($1, $2, 'Report', $3, $3::text, $3::text, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+    )
+    .bind(staff.account_id)
+    .bind(action)
+    .bind(report_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What staff change about a report (`manage_reports`); each change is logged.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportChange<'a> {
+    AssignToSelf,
+    Unassign,
+    Resolve,
+    Reopen,
+    Categorize { category: i32, rule_ids: &'a [i64] },
+}
+
+pub async fn change_report(db: &PgPool, staff: &Staff, report_id: i64, change: ReportChange<'_>) -> Result<()> {
+    require(staff, permission::MANAGE_REPORTS)?;
+    crate::model::reports::find(db, report_id).await?;
+    let mut tx = db.begin().await?;
+    let action = match change {
+        ReportChange::AssignToSelf => {
+            reports::set_assignee(&mut *tx, report_id, Some(staff.account_id)).await?;
+            "assigned_to_self"
+        }
+        ReportChange::Unassign => {
+            reports::set_assignee(&mut *tx, report_id, None).await?;
+            "unassigned"
+        }
+        ReportChange::Resolve => {
+            reports::set_resolved(&mut *tx, report_id, Some(staff.account_id)).await?;
+            "resolve"
+        }
+        ReportChange::Reopen => {
+            reports::set_resolved(&mut *tx, report_id, None).await?;
+            "reopen"
+        }
+        ReportChange::Categorize { category, rule_ids } => {
+            // Rules belong to violations only, and ferrodon has no instance rules yet.
+            if !rule_ids.is_empty() {
+                return Err(Error::Unprocessable("Validation failed: Rule ids are not valid".into()));
+            }
+            reports::set_category(&mut *tx, report_id, category, rule_ids).await?;
+            "update"
+        }
+    };
+    log_report(&mut *tx, staff, action, report_id).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -124,6 +124,11 @@ pub async fn list(db: &PgPool, filter: &Filter, page: &Page) -> Result<Vec<Admin
     Ok(page.in_order(rows, |r| r.id))
 }
 
+pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<AdminAccount>> {
+    let sql = format!("{} WHERE a.id = ANY($1) AND a.id > 0", select(db).await?);
+    Ok(sqlx::query_as::<_, AdminAccount>(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(db).await?)
+}
+
 pub async fn find(db: &PgPool, id: i64) -> Result<Option<AdminAccount>> {
     let sql = format!("{} WHERE a.id = $1 AND a.id > 0", select(db).await?);
     Ok(sqlx::query_as::<_, AdminAccount>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db).await?)

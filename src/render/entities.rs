@@ -690,6 +690,32 @@ pub fn report(r: &crate::model::reports::Report, target: &Account, config: &Conf
     })
 }
 
+/// `REST::Admin::ReportSerializer`: the report with the staff view of the accounts involved
+/// (`accounts` by id, already rendered by `admin_account`) and the reported statuses.
+pub fn admin_report(
+    r: &crate::model::reports::Report,
+    accounts: &std::collections::HashMap<i64, Value>,
+    statuses: Vec<StatusJson>,
+) -> Value {
+    let account = |id: Option<i64>| id.and_then(|id| accounts.get(&id)).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": r.id.to_string(),
+        "action_taken": r.action_taken_at.is_some(),
+        "action_taken_at": r.action_taken_at.as_ref().map(iso),
+        "category": crate::model::reports::category_name(r.category),
+        "comment": r.comment,
+        "forwarded": r.forwarded.unwrap_or(false),
+        "created_at": iso(&r.created_at),
+        "updated_at": iso(&r.updated_at),
+        "account": account(Some(r.account_id)),
+        "target_account": account(Some(r.target_account_id)),
+        "assigned_account": account(r.assigned_account_id),
+        "action_taken_by_account": account(r.action_taken_by_account_id),
+        "statuses": statuses,
+        "rules": [],
+    })
+}
+
 /// `REST::ListSerializer`.
 pub fn list(l: &crate::model::lists::List) -> Value {
     json!({

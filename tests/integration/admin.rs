@@ -230,3 +230,72 @@ async fn ctl_accounts_create_and_modify() {
     .unwrap();
     assert_eq!((two_factor, secret, disabled), (false, None, false));
 }
+
+#[tokio::test]
+async fn moderators_handle_reports_and_see_what_was_reported() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let reporter = app.register("reporter").await;
+    let troll = app.register("troll").await;
+    app.follow(&reporter, &troll).await;
+    let secret = app
+        .post_status(&troll, serde_json::json!({"status": "followers only nastiness", "visibility": "private"}))
+        .await;
+    let filed = app
+        .post(
+            "/api/v1/reports",
+            Some(&reporter.token),
+            serde_json::json!({"account_id": troll.id, "status_ids": [secret["id"]], "comment": "please look", "category": "spam"}),
+        )
+        .await
+        .ok();
+    let id = filed["id"].as_str().unwrap().to_string();
+    let refused = app.get("/api/v1/admin/reports", Some(&reporter.token)).await;
+    assert_eq!(refused.expect(403)["error"], "This action is outside the authorized scopes");
+
+    let open = app.get("/api/v1/admin/reports", Some(&moderator)).await.ok();
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let report = &open[0];
+    assert_eq!(report["id"], id);
+    assert_eq!(report["category"], "spam");
+    assert_eq!(report["account"]["username"], "reporter");
+    assert_eq!(report["target_account"]["username"], "troll");
+    assert_eq!(report["target_account"]["email"], "troll@example.test");
+    assert_eq!(report["assigned_account"], Value::Null);
+    // The reported status is shown to the moderator although it is followers-only.
+    assert_eq!(report["statuses"][0]["id"], secret["id"]);
+
+    let assigned =
+        app.post(&format!("/api/v1/admin/reports/{id}/assign_to_self"), Some(&moderator), Value::Null).await.ok();
+    assert_eq!(assigned["assigned_account"]["username"], "kim");
+    let updated = app
+        .put(&format!("/api/v1/admin/reports/{id}"), Some(&moderator), serde_json::json!({"category": "legal"}))
+        .await
+        .ok();
+    assert_eq!(updated["category"], "legal");
+    let bad = app
+        .put(&format!("/api/v1/admin/reports/{id}"), Some(&moderator), serde_json::json!({"category": "nonsense"}))
+        .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    let resolved = app.post(&format!("/api/v1/admin/reports/{id}/resolve"), Some(&moderator), Value::Null).await.ok();
+    assert_eq!(resolved["action_taken"], true);
+    assert_eq!(resolved["action_taken_by_account"]["username"], "kim");
+    assert_eq!(app.get("/api/v1/admin/reports", Some(&moderator)).await.ok(), serde_json::json!([]));
+    let closed = app.get("/api/v1/admin/reports?resolved=true", Some(&moderator)).await.ok();
+    assert_eq!(closed[0]["id"], id);
+    let reopened = app.post(&format!("/api/v1/admin/reports/{id}/reopen"), Some(&moderator), Value::Null).await.ok();
+    assert_eq!(reopened["action_taken"], false);
+    let unassigned =
+        app.post(&format!("/api/v1/admin/reports/{id}/unassign"), Some(&moderator), Value::Null).await.ok();
+    assert_eq!(unassigned["assigned_account"], Value::Null);
+    let by_target =
+        app.get(&format!("/api/v1/admin/reports?target_account_id={}", reporter.id), Some(&moderator)).await.ok();
+    assert_eq!(by_target, serde_json::json!([]));
+
+    let log: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM admin_action_logs WHERE target_type = 'Report' ORDER BY id")
+            .fetch_all(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(log, ["assigned_to_self", "update", "resolve", "reopen", "unassigned"]);
+}
