@@ -10,7 +10,7 @@ use super::links::json_page_limited;
 use super::params::{PageParams, Params, opt_bool, opt_id, opt_string, path_id, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::staff::{self, ReportChange, Staff};
+use crate::domain::staff::{self, AccountAction, Lift, ReportChange, Staff};
 use crate::model::accounts;
 use crate::model::admin_accounts::{self, AdminAccount, Filter, Origin, Status};
 use crate::model::reports::{Report, Resolution};
@@ -372,4 +372,52 @@ pub async fn enable(state: State, auth: Auth, id: web::Path<String>) -> Result<H
     let id = path_id(&id)?;
     staff::enable(&state.db.primary, &staff, id).await?;
     one(&state, id).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionParams {
+    #[serde(default, deserialize_with = "opt_string", rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    report_id: Option<i64>,
+}
+
+/// `POST /api/v1/admin/accounts/:id/action`: warn, disable, mark sensitive, silence or
+/// suspend; `{}`.
+pub async fn action(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<ActionParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::MANAGE_USERS).await?;
+    let kind = p.kind.as_deref().unwrap_or("none");
+    let action = AccountAction::parse(kind)
+        .ok_or_else(|| Error::Unprocessable(format!("Validation failed: Type '{kind}' is not a valid action")))?;
+    staff::act(&state.db.primary, &staff, path_id(&id)?, action, p.text.as_deref().unwrap_or(""), p.report_id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+async fn lift(state: State, auth: Auth, id: web::Path<String>, lift: Lift) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::MANAGE_USERS).await?;
+    let id = path_id(&id)?;
+    staff::lift(&state.db.primary, &staff, id, lift).await?;
+    one(&state, id).await
+}
+
+/// `POST /api/v1/admin/accounts/:id/unsilence`.
+pub async fn unsilence(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    lift(state, auth, id, Lift::Silence).await
+}
+
+/// `POST /api/v1/admin/accounts/:id/unsensitive`.
+pub async fn unsensitive(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    lift(state, auth, id, Lift::Sensitive).await
+}
+
+/// `POST /api/v1/admin/accounts/:id/unsuspend`.
+pub async fn unsuspend(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    lift(state, auth, id, Lift::Suspension).await
 }

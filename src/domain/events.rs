@@ -128,6 +128,15 @@ pub enum Event {
     TokenRevoked {
         token_id: i64,
     },
+    /// Staff disabled a local user: their streams end.
+    UserDisabled {
+        account_id: i64,
+    },
+    /// Staff suspended an account (or lifted its suspension).
+    AccountSuspended {
+        account_id: i64,
+        suspended: bool,
+    },
 }
 
 impl Job for Event {

@@ -4,6 +4,7 @@
 use sqlx::PgPool;
 
 use crate::core::error::{Error, Result};
+use crate::domain::events::{self, Event};
 use crate::model::accounts;
 use crate::model::reports;
 use crate::model::roles::{self, Role, permission};
@@ -39,7 +40,7 @@ pub async fn authorize(db: &PgPool, user_id: i64, account_id: i64, needed: i64) 
 
 /// A row of the audit log: who did `action` to what (`User` or `Account` and its id), with the
 /// account's handle and id as Mastodon records them.
-async fn log(
+async fn log_target(
     db: impl sqlx::PgExecutor<'_>,
     staff: &Staff,
     action: &str,
@@ -143,7 +144,7 @@ pub async fn approve(db: &PgPool, staff: &Staff, account_id: i64) -> Result<()> 
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    log(&mut *tx, staff, "approve", "User", user.id, account_id).await?;
+    log_target(&mut *tx, staff, "approve", "User", user.id, account_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -156,7 +157,7 @@ pub async fn reject(db: &PgPool, staff: &Staff, account_id: i64) -> Result<()> {
         return Err(not_allowed());
     }
     let mut tx = db.begin().await?;
-    log(&mut *tx, staff, "reject", "User", user.id, account_id).await?;
+    log_target(&mut *tx, staff, "reject", "User", user.id, account_id).await?;
     sqlx::query("DELETE FROM users WHERE id = $1").bind(user.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM accounts WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -172,11 +173,206 @@ pub async fn enable(db: &PgPool, staff: &Staff, account_id: i64) -> Result<()> {
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    log(&mut *tx, staff, "enable", "User", user.id, account_id).await?;
+    log_target(&mut *tx, staff, "enable", "User", user.id, account_id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 fn require(staff: &Staff, needed: i64) -> Result<()> {
     if staff.permissions & needed == 0 { Err(not_allowed()) } else { Ok(()) }
+}
+
+/// What `POST /api/v1/admin/accounts/:id/action` does, as Mastodon's `Admin::AccountAction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    /// A warning only.
+    None,
+    Disable,
+    Sensitive,
+    Silence,
+    Suspend,
+}
+
+impl AccountAction {
+    pub fn parse(name: &str) -> Option<AccountAction> {
+        Some(match name {
+            "none" => AccountAction::None,
+            "disable" => AccountAction::Disable,
+            "sensitive" => AccountAction::Sensitive,
+            "silence" => AccountAction::Silence,
+            "suspend" => AccountAction::Suspend,
+            _ => return None,
+        })
+    }
+
+    /// `account_warnings.action`.
+    fn strike(self) -> i32 {
+        match self {
+            AccountAction::None => 0,
+            AccountAction::Disable => 1000,
+            AccountAction::Sensitive => 2000,
+            AccountAction::Silence => 3000,
+            AccountAction::Suspend => 4000,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AccountAction::None => "none",
+            AccountAction::Disable => "disable",
+            AccountAction::Sensitive => "sensitive",
+            AccountAction::Silence => "silence",
+            AccountAction::Suspend => "suspend",
+        }
+    }
+}
+
+/// The role of an account's user, `everyone` for accounts without one (remote ones).
+async fn role_of_account(db: &PgPool, account_id: i64) -> Result<Role> {
+    match accounts::user_by_account(db, account_id).await? {
+        Some(user) => roles::of_user(db, user.id).await,
+        None => roles::everyone(db).await,
+    }
+}
+
+/// Acts on an account, in one transaction: the effect, a strike with `text`, the log, and
+/// the resolution of its reports (`report_id`'s only for a warning, all open ones otherwise).
+/// Staff cannot act on someone whose role is at or above theirs.
+pub async fn act(
+    db: &PgPool,
+    staff: &Staff,
+    account_id: i64,
+    action: AccountAction,
+    text: &str,
+    report_id: Option<i64>,
+) -> Result<()> {
+    require(staff, permission::MANAGE_USERS)?;
+    let target = accounts::find(db, account_id).await?.filter(|a| a.id > 0).ok_or(Error::NotFound)?;
+    if action != AccountAction::None && !staff.role.overrides(&role_of_account(db, account_id).await?) {
+        return Err(not_allowed());
+    }
+    let user = accounts::user_by_account(db, account_id).await?;
+    let mut tx = db.begin().await?;
+    match action {
+        AccountAction::None => {}
+        AccountAction::Disable => {
+            let user = user.as_ref().ok_or_else(|| Error::Forbidden("Forbidden".into()))?;
+            sqlx::query("UPDATE users SET disabled = true, updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1")
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+            events::emit(&mut *tx, Event::UserDisabled { account_id }).await?;
+        }
+        AccountAction::Sensitive | AccountAction::Silence => {
+            let column = if action == AccountAction::Sensitive { "sensitized_at" } else { "silenced_at" };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE accounts SET {column} = now() AT TIME ZONE 'UTC', updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1"
+            )))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        AccountAction::Suspend => {
+            sqlx::query(
+                "UPDATE accounts SET suspended_at = now() AT TIME ZONE 'UTC', suspension_origin = 0,
+                        updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1",
+            )
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+            // Its data goes after Mastodon's 30 days unless the suspension is lifted.
+            sqlx::query(
+                "INSERT INTO account_deletion_requests (account_id, created_at, updated_at)
+                 VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+            )
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+            events::emit(&mut *tx, Event::AccountSuspended { account_id, suspended: true }).await?;
+        }
+    }
+    let status_ids: Option<Vec<String>> = match report_id {
+        Some(id) => Some(reports::find(db, id).await?.status_ids.iter().map(i64::to_string).collect()),
+        None => None,
+    };
+    let warning: i64 = sqlx::query_scalar(
+        "INSERT INTO account_warnings (account_id, target_account_id, action, text, report_id, status_ids, created_at,
+                                       updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING id",
+    )
+    .bind(staff.account_id)
+    .bind(target.id)
+    .bind(action.strike())
+    .bind(text)
+    .bind(report_id)
+    .bind(&status_ids)
+    .fetch_one(&mut *tx)
+    .await?;
+    match action {
+        AccountAction::None if !text.is_empty() => {
+            log_target(&mut *tx, staff, "create", "AccountWarning", warning, account_id).await?
+        }
+        AccountAction::None => {}
+        AccountAction::Disable => {
+            let user_id = user.as_ref().map_or(account_id, |u| u.id);
+            log_target(&mut *tx, staff, "disable", "User", user_id, account_id).await?;
+        }
+        other => log_target(&mut *tx, staff, other.name(), "Account", account_id, account_id).await?,
+    }
+    let resolved: Vec<i64> = if action == AccountAction::None {
+        report_id.into_iter().collect()
+    } else {
+        sqlx::query_scalar("SELECT id FROM reports WHERE target_account_id = $1 AND action_taken_at IS NULL")
+            .bind(account_id)
+            .fetch_all(&mut *tx)
+            .await?
+    };
+    if !resolved.is_empty() {
+        require(staff, permission::MANAGE_REPORTS)?;
+    }
+    for id in resolved {
+        reports::set_resolved(&mut *tx, id, Some(staff.account_id)).await?;
+        log_report(&mut *tx, staff, "resolve", id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What `unsilence`, `unsensitive` and `unsuspend` lift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lift {
+    Silence,
+    Sensitive,
+    Suspension,
+}
+
+/// Lifts a limit (`manage_users`); a suspension only if it was imposed here.
+pub async fn lift(db: &PgPool, staff: &Staff, account_id: i64, lift: Lift) -> Result<()> {
+    require(staff, permission::MANAGE_USERS)?;
+    let origin: Option<Option<i32>> =
+        sqlx::query_scalar("SELECT suspension_origin FROM accounts WHERE id = $1 AND id > 0")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?;
+    let Some(origin) = origin else { return Err(Error::NotFound) };
+    let mut tx = db.begin().await?;
+    let (sql, action) = match lift {
+        Lift::Silence => ("UPDATE accounts SET silenced_at = NULL WHERE id = $1", "unsilence"),
+        Lift::Sensitive => ("UPDATE accounts SET sensitized_at = NULL WHERE id = $1", "unsensitive"),
+        Lift::Suspension => {
+            if origin.is_some_and(|o| o != 0) {
+                return Err(not_allowed());
+            }
+            sqlx::query("DELETE FROM account_deletion_requests WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            events::emit(&mut *tx, Event::AccountSuspended { account_id, suspended: false }).await?;
+            ("UPDATE accounts SET suspended_at = NULL, suspension_origin = NULL WHERE id = $1", "unsuspend")
+        }
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id).execute(&mut *tx).await?;
+    log_target(&mut *tx, staff, action, "Account", account_id, account_id).await?;
+    tx.commit().await?;
+    Ok(())
 }

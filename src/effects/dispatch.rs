@@ -123,6 +123,17 @@ pub fn effects_of(event: &Event, with_search: bool) -> Result<Vec<NewJob>> {
             }
         }
         TokenRevoked { token_id } => jobs.push(NewJob::of(&streaming::Job::KillToken { token_id })?),
+        UserDisabled { account_id } => jobs.push(NewJob::of(&streaming::Job::KillAccount { account_id })?),
+        AccountSuspended { account_id, suspended } => {
+            if suspended {
+                jobs.push(NewJob::of(&streaming::Job::KillAccount { account_id })?);
+            }
+            // Followers' home feeds lose (or get back) its statuses.
+            jobs.push(NewJob::of(&feeds::Job::FollowersOf { account_id, include: !suspended })?);
+            // Its servers learn of the change through the actor (`suspended` in it).
+            jobs.push(NewJob::of(&federation::Job::UpdateActor { account_id })?);
+            index.push(search::Job::Index { kind: Kind::Account, id: account_id });
+        }
     }
     if with_search {
         for job in index {

@@ -234,6 +234,8 @@ pub enum Job {
     StatusDeleted { status: Box<Status>, tags: Vec<String> },
     /// Ends every stream opened with a revoked token.
     KillToken { token_id: i64 },
+    /// Ends every stream of an account (its user was disabled or suspended).
+    KillAccount { account_id: i64 },
 }
 
 impl queue::Job for Job {
@@ -254,6 +256,9 @@ impl Job {
             }
             Job::KillToken { token_id } => {
                 vec![(access_token_channel(token_id), json!({ "event": "kill", "payload": "1" }).to_string())]
+            }
+            Job::KillAccount { account_id } => {
+                vec![(system_channel(account_id), json!({ "event": "kill", "payload": "1" }).to_string())]
             }
         };
         publish_once(state, job_id, &messages).await

@@ -299,3 +299,172 @@ async fn moderators_handle_reports_and_see_what_was_reported() {
             .unwrap();
     assert_eq!(log, ["assigned_to_self", "update", "resolve", "reopen", "unassigned"]);
 }
+
+/// A remote follower of `target` whose inbox is a socket of this test; returns the listener.
+async fn remote_follower(app: &TestApp, target: &str) -> tokio::net::TcpListener {
+    let listener = tokio::net::TcpListener::bind("127.0.0.5:0").await.unwrap();
+    let inbox = format!("http://{}/inbox", listener.local_addr().unwrap());
+    let db = &app.state.db.primary;
+    sqlx::query(
+        "INSERT INTO accounts (id, username, domain, public_key, created_at, updated_at, uri, inbox_url, shared_inbox_url, protocol)
+         VALUES (777, 'watcher', 'remote.test', '', now(), now(), 'https://remote.test/users/watcher', $1, $1, 1)",
+    )
+    .bind(&inbox)
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO follows (account_id, target_account_id, created_at, updated_at) VALUES (777, $1, now(), now())",
+    )
+    .bind(target.parse::<i64>().unwrap())
+    .execute(db)
+    .await
+    .unwrap();
+    listener
+}
+
+#[tokio::test]
+async fn a_suspension_hides_the_account_ends_its_sessions_and_is_announced() {
+    let app = TestApp::spawn_with(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let fan = app.register("fan").await;
+    let troll = app.register("troll").await;
+    app.follow(&fan, &troll).await;
+    let post = app.post_status(&troll, serde_json::json!({"status": "trolling"})).await;
+    app.drain_jobs().await;
+    let home = app.get("/api/v1/timelines/home", Some(&fan.token)).await;
+    assert_eq!(home.ids(), [post["id"].as_str().unwrap()]);
+    let report = app.post("/api/v1/reports", Some(&fan.token), serde_json::json!({"account_id": troll.id})).await.ok();
+    let inbox = remote_follower(&app, &troll.id).await;
+    let delivered = tokio::spawn(crate::adoption::receive_delivery(inbox));
+
+    // Staff cannot act on a role at or above their own.
+    let admin = staff(&app, "ada", "Admin").await;
+    let admin_id =
+        app.get("/api/v1/accounts/verify_credentials", Some(&admin)).await.ok()["id"].as_str().unwrap().to_string();
+    let refused = app
+        .post(
+            &format!("/api/v1/admin/accounts/{admin_id}/action"),
+            Some(&moderator),
+            serde_json::json!({"type": "suspend"}),
+        )
+        .await;
+    assert_eq!(refused.expect(403)["error"], "This action is not allowed");
+    let bad = app
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", troll.id),
+            Some(&moderator),
+            serde_json::json!({"type": "ban"}),
+        )
+        .await;
+    assert_eq!(bad.status.as_u16(), 422);
+
+    let acted = app
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", troll.id),
+            Some(&moderator),
+            serde_json::json!({"type": "suspend", "text": "Rule 1"}),
+        )
+        .await;
+    assert_eq!(acted.ok(), serde_json::json!({}));
+    app.drain_jobs().await;
+
+    // Gone from the client API and from its follower's home feed; its own token is refused.
+    assert_eq!(app.get(&format!("/api/v1/accounts/{}", troll.id), Some(&fan.token)).await.status.as_u16(), 404);
+    assert!(app.get("/api/v1/timelines/home", Some(&fan.token)).await.ids().is_empty());
+    let refused = app.get("/api/v1/accounts/verify_credentials", Some(&troll.token)).await;
+    assert_eq!(refused.expect(403)["error"], "Your login is currently disabled");
+    // Its servers are told: an Update of the blanked actor, marked suspended.
+    let (_, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), delivered).await.expect("a delivery").unwrap();
+    let update: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(update["type"], "Update");
+    assert_eq!(update["object"]["suspended"], true);
+    assert_eq!(update["object"]["name"], "");
+
+    let shown = app.get(&format!("/api/v1/admin/accounts/{}", troll.id), Some(&moderator)).await.ok();
+    assert_eq!(shown["suspended"], true);
+    let report_state =
+        app.get(&format!("/api/v1/admin/reports/{}", report["id"].as_str().unwrap()), Some(&moderator)).await.ok();
+    assert_eq!(report_state["action_taken"], true, "the open report is resolved by the action");
+    let (strike, text): (i32, String) =
+        sqlx::query_as("SELECT action, text FROM account_warnings WHERE target_account_id = $1")
+            .bind(troll.id.parse::<i64>().unwrap())
+            .fetch_one(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!((strike, text.as_str()), (4000, "Rule 1"));
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM account_deletion_requests WHERE account_id = $1")
+        .bind(troll.id.parse::<i64>().unwrap())
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 1);
+
+    // Lifted: back in the follower's feed, its token works again.
+    let lifted =
+        app.post(&format!("/api/v1/admin/accounts/{}/unsuspend", troll.id), Some(&moderator), Value::Null).await;
+    assert_eq!(lifted.ok()["suspended"], false);
+    app.drain_jobs().await;
+    assert_eq!(app.get("/api/v1/timelines/home", Some(&fan.token)).await.ids(), [post["id"].as_str().unwrap()]);
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&troll.token)).await.ok()["username"], "troll");
+    let log: Vec<String> = sqlx::query_scalar("SELECT action FROM admin_action_logs ORDER BY id")
+        .fetch_all(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(log, ["suspend", "resolve", "unsuspend"]);
+}
+
+#[tokio::test]
+async fn silence_sensitive_and_disable_are_set_and_lifted() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let user = app.register("noisy").await;
+    for kind in ["silence", "sensitive"] {
+        let acted = app
+            .post(
+                &format!("/api/v1/admin/accounts/{}/action", user.id),
+                Some(&moderator),
+                serde_json::json!({"type": kind}),
+            )
+            .await;
+        assert_eq!(acted.ok(), serde_json::json!({}));
+    }
+    let shown = app.get(&format!("/api/v1/admin/accounts/{}", user.id), Some(&moderator)).await.ok();
+    assert_eq!((shown["silenced"].clone(), shown["sensitized"].clone()), (Value::Bool(true), Value::Bool(true)));
+    let silenced = app.get("/api/v2/admin/accounts?status=silenced", Some(&moderator)).await.ok();
+    assert_eq!(silenced[0]["username"], "noisy");
+    app.post(&format!("/api/v1/admin/accounts/{}/unsilence", user.id), Some(&moderator), Value::Null).await.ok();
+    let shown =
+        app.post(&format!("/api/v1/admin/accounts/{}/unsensitive", user.id), Some(&moderator), Value::Null).await.ok();
+    assert_eq!((shown["silenced"].clone(), shown["sensitized"].clone()), (Value::Bool(false), Value::Bool(false)));
+
+    let acted = app
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", user.id),
+            Some(&moderator),
+            serde_json::json!({"type": "disable"}),
+        )
+        .await;
+    assert_eq!(acted.ok(), serde_json::json!({}));
+    let refused = app.get("/api/v1/accounts/verify_credentials", Some(&user.token)).await;
+    assert_eq!(refused.expect(403)["error"], "Your login is currently disabled");
+    let warned = app
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", user.id),
+            Some(&moderator),
+            serde_json::json!({"text": "be nice"}),
+        )
+        .await;
+    assert_eq!(warned.ok(), serde_json::json!({}));
+    let strikes: Vec<i32> = sqlx::query_scalar("SELECT action FROM account_warnings ORDER BY id")
+        .fetch_all(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(strikes, [3000, 2000, 1000, 0]);
+    let log: Vec<String> = sqlx::query_scalar("SELECT action FROM admin_action_logs ORDER BY id")
+        .fetch_all(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(log, ["silence", "sensitive", "unsilence", "unsensitive", "disable", "create"]);
+}

@@ -733,8 +733,8 @@ async fn rows_ferrodon_writes_are_in_mastodons_formats() {
     pool.close().await;
 }
 
-/// Takes one HTTP request from `listener` (head and body), answers 202; returns the head lines.
-async fn receive_delivery(listener: tokio::net::TcpListener) -> Vec<String> {
+/// Takes one HTTP request from `listener`, answers 202; returns its head lines and body.
+pub(crate) async fn receive_delivery(listener: tokio::net::TcpListener) -> (Vec<String>, Vec<u8>) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     let (socket, _) = listener.accept().await.unwrap();
     let mut reader = BufReader::new(socket);
@@ -758,7 +758,7 @@ async fn receive_delivery(listener: tokio::net::TcpListener) -> Vec<String> {
         .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    head
+    (head, body)
 }
 
 #[tokio::test]
@@ -778,7 +778,8 @@ async fn deliveries_are_signed_with_the_key_pair_mastodon_made() {
         .await
         .ok();
     app.drain_jobs().await;
-    let head = tokio::time::timeout(std::time::Duration::from_secs(30), received).await.expect("a delivery").unwrap();
+    let (head, _) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), received).await.expect("a delivery").unwrap();
     let header = |name: &str| {
         head.iter()
             .find_map(|l| l.split_once(": ").filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string()))

@@ -495,7 +495,8 @@ pub async fn deliver(state: &AppState, job_id: i64, account_id: i64, inbox: &str
     if availability::breaker_open(state, &host).await? {
         return Err(Error::internal(format!("{host}: too many failed deliveries, pausing")));
     }
-    let sender = accounts::get(&state.db.primary, account_id).await?;
+    // A suspended sender still signs: its suspension itself is announced this way.
+    let sender = accounts::find(&state.db.primary, account_id).await?.ok_or(Error::NotFound)?;
     let signer = crate::effects::federation::instance_actor::signer_of(state, &sender).await?;
     let body = serde_json::to_vec(activity).map_err(Error::internal)?;
     let (status, retry_after) = match state.http.post_signed(inbox, &body, &signer).await {

@@ -30,16 +30,29 @@ pub async fn pinned(state: &AppState, account_id: i64, status_id: i64, pinned: b
     crate::effects::federation::activities::deliver_to_followers(state, &account, &activity).await
 }
 
-/// A local account changed its profile: `Update` of its actor to its followers' servers.
+/// A local account changed its profile, or was suspended or let back: `Update` of its actor
+/// to its followers' servers. A suspended actor is sent blanked, with `suspended: true`, as
+/// Mastodon sends it.
 pub async fn profile_updated(state: &AppState, account_id: i64) -> Result<()> {
-    let account = accounts::get(&state.db.primary, account_id).await?;
+    let Some(account) = accounts::find(&state.db.primary, account_id).await? else { return Ok(()) };
     if !account.is_local() {
         return Ok(());
     }
-    let (_, key) = crate::render::activitypub::actors::local_actor(&state.db.primary, &account.username).await?;
+    let key: String = sqlx::query_scalar("SELECT public_key FROM accounts WHERE id = $1")
+        .bind(account.id)
+        .fetch_one(&state.db.primary)
+        .await?;
     let mut actor = crate::render::activitypub::actors::actor(&account, &key, &state.config);
     if let Some(fields) = actor.as_object_mut() {
         fields.remove("@context");
+        if account.suspended_at.is_some() {
+            for blanked in ["icon", "image", "attachment", "tag"] {
+                fields.remove(blanked);
+            }
+            fields.insert("name".into(), json!(""));
+            fields.insert("summary".into(), json!(""));
+            fields.insert("suspended".into(), json!(true));
+        }
     }
     let id = account.actor_uri(&state.config);
     let activity = json!({

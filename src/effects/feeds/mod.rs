@@ -69,6 +69,12 @@ pub enum Job {
     },
     /// Daily: drop the feeds of users who have not been active (Mastodon's FeedsVacuum).
     Vacuum,
+    /// An account's statuses leave (or, `include`, come back into) its local followers' home
+    /// feeds: after a suspension is imposed or lifted.
+    FollowersOf {
+        account_id: i64,
+        include: bool,
+    },
 }
 
 impl queue::Job for Job {
@@ -119,6 +125,23 @@ impl Job {
             Job::DeleteList { list_id } => store::delete_of(state, store::Kind::List, &[list_id]).await.map(|_| ()),
             Job::UnmergeTagFromHome { account_id, tag_id } => unmerge_tag_from_home(state, account_id, tag_id).await,
             Job::Vacuum => vacuum(state).await.map(|_| ()),
+            Job::FollowersOf { account_id, include } => {
+                let followers: Vec<i64> = sqlx::query_scalar(
+                    "SELECT f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id
+                      WHERE f.target_account_id = $1 ORDER BY f.account_id",
+                )
+                .bind(account_id)
+                .fetch_all(&state.db.primary)
+                .await?;
+                for follower in followers {
+                    if include {
+                        merge_into_home(state, account_id, follower).await?;
+                    } else {
+                        clear_from_home(state, follower, account_id).await?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }
