@@ -10,6 +10,7 @@ use super::links::json_page_limited;
 use super::params::{PageParams, Params, opt_bool, opt_id, opt_string, path_id, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
+use crate::domain::domain_blocks::{Created, Settings, Severity};
 use crate::domain::staff::{self, AccountAction, Lift, ReportChange, Staff};
 use crate::model::accounts;
 use crate::model::admin_accounts::{self, AdminAccount, Filter, Origin, Status};
@@ -420,4 +421,115 @@ pub async fn unsensitive(state: State, auth: Auth, id: web::Path<String>) -> Res
 /// `POST /api/v1/admin/accounts/:id/unsuspend`.
 pub async fn unsuspend(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     lift(state, auth, id, Lift::Suspension).await
+}
+
+/// Domain block lists: 100 by default, at most 500.
+const MAX_BLOCKS: i64 = 500;
+
+/// `GET /api/v1/admin/domain_blocks`.
+pub async fn domain_blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<PageParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:domain_blocks", permission::MANAGE_FEDERATION).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_BLOCKS);
+    let blocks = crate::model::domain_blocks::page(&state.db.primary, &page).await?;
+    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
+    let body: Vec<Value> = blocks.iter().map(entities::admin_domain_block).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+}
+
+/// `GET /api/v1/admin/domain_blocks/:id`.
+pub async fn domain_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:domain_blocks", permission::MANAGE_FEDERATION).await?;
+    let block = crate::model::domain_blocks::find(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_domain_block(&block)))
+}
+
+#[derive(Deserialize)]
+pub struct DomainBlockParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    domain: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    severity: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    reject_media: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    reject_reports: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    private_comment: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    public_comment: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    obfuscate: Option<bool>,
+}
+
+impl DomainBlockParams {
+    /// The settings asked for, over `current` ones (a new block: Mastodon's defaults).
+    fn settings(&self, current: Option<&crate::model::domain_blocks::DomainBlock>) -> Result<Settings> {
+        let severity = match self.severity.as_deref() {
+            Some(name) => Severity::parse(name)
+                .ok_or_else(|| Error::Unprocessable(format!("Validation failed: '{name}' is not a valid severity")))?,
+            None => match current.and_then(|b| b.severity) {
+                Some(1) => Severity::Suspend,
+                Some(2) => Severity::Noop,
+                _ => Severity::Silence,
+            },
+        };
+        Ok(Settings {
+            severity,
+            reject_media: self.reject_media.or(current.map(|b| b.reject_media)).unwrap_or(false),
+            reject_reports: self.reject_reports.or(current.map(|b| b.reject_reports)).unwrap_or(false),
+            private_comment: self.private_comment.clone().or_else(|| current.and_then(|b| b.private_comment.clone())),
+            public_comment: self.public_comment.clone().or_else(|| current.and_then(|b| b.public_comment.clone())),
+            obfuscate: self.obfuscate.or(current.map(|b| b.obfuscate)).unwrap_or(false),
+        })
+    }
+}
+
+/// `POST /api/v1/admin/domain_blocks`: 422 with the block in the way when one already limits
+/// the domain as much.
+pub async fn create_domain_block(
+    state: State,
+    auth: Auth,
+    Params(p): Params<DomainBlockParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:domain_blocks", permission::MANAGE_FEDERATION).await?;
+    let domain =
+        p.domain.clone().ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let settings = p.settings(None)?;
+    match staff::create_domain_block(&state.db.primary, &staff, &domain, &settings).await? {
+        Created::Id(id) => {
+            let block = crate::model::domain_blocks::find(&state.db.primary, id).await?;
+            Ok(HttpResponse::Ok().json(entities::admin_domain_block(&block)))
+        }
+        Created::AlreadyStricter(existing) => Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({
+            "error": format!("You have already imposed stricter limits on {}.", existing.domain),
+            "existing_domain_block": entities::admin_domain_block(&existing),
+        }))),
+    }
+}
+
+/// `PUT /api/v1/admin/domain_blocks/:id`: everything but the domain.
+pub async fn update_domain_block(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<DomainBlockParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:domain_blocks", permission::MANAGE_FEDERATION).await?;
+    let id = path_id(&id)?;
+    let current = crate::model::domain_blocks::find(&state.db.primary, id).await?;
+    staff::update_domain_block(&state.db.primary, &staff, id, &p.settings(Some(&current))?).await?;
+    let block = crate::model::domain_blocks::find(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_domain_block(&block)))
+}
+
+/// `DELETE /api/v1/admin/domain_blocks/:id`: `{}`.
+pub async fn delete_domain_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:domain_blocks", permission::MANAGE_FEDERATION).await?;
+    staff::delete_domain_block(&state.db.primary, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }

@@ -145,6 +145,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/admin/accounts/{id}/unsilence").route(post().to(admin::unsilence)))
                 .service(r("/admin/accounts/{id}/unsensitive").route(post().to(admin::unsensitive)))
                 .service(r("/admin/accounts/{id}/unsuspend").route(post().to(admin::unsuspend)))
+                .service(
+                    r("/admin/domain_blocks")
+                        .route(get().to(admin::domain_blocks))
+                        .route(post().to(admin::create_domain_block)),
+                )
+                .service(
+                    r("/admin/domain_blocks/{id}")
+                        .route(get().to(admin::domain_block))
+                        .route(put().to(admin::update_domain_block))
+                        .route(delete().to(admin::delete_domain_block)),
+                )
                 .service(r("/admin/reports").route(get().to(admin::reports)))
                 .service(r("/admin/reports/{id}").route(get().to(admin::report)).route(put().to(admin::update_report)))
                 .service(r("/admin/reports/{id}/assign_to_self").route(post().to(admin::assign_report)))

@@ -6,6 +6,7 @@
 
 use crate::core::Core;
 use crate::core::error::{Error, Result};
+use crate::model::domain_blocks::DomainBlock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -25,13 +26,14 @@ impl Severity {
     }
 }
 
-/// The severity of the block covering `domain` (or a parent domain), if any.
+/// The severity of the block covering `domain`: its own, else the nearest parent domain's
+/// (Mastodon's `rule_for`).
 pub async fn severity(state: &Core, domain: &str) -> Result<Option<Severity>> {
     let host = domain.split(':').next().unwrap_or(domain).to_ascii_lowercase();
     let severity: Option<i32> = sqlx::query_scalar(
         "SELECT severity FROM domain_blocks
           WHERE domain = $1 OR domain = $2 OR $2 LIKE '%.' || domain
-          ORDER BY severity DESC LIMIT 1",
+          ORDER BY char_length(domain) DESC LIMIT 1",
     )
     .bind(domain.to_ascii_lowercase())
     .bind(&host)
@@ -83,12 +85,138 @@ pub async fn ensure_not_suspended(state: &Core, domain: &str) -> Result<()> {
     Ok(())
 }
 
-/// Blocks (or changes the block of) a domain and applies it to the accounts known from it.
-pub async fn block(state: &Core, domain: &str, severity: Severity, reject_media: bool) -> Result<u64> {
-    let domain = domain.trim().to_ascii_lowercase();
-    if domain.is_empty() || domain.contains('/') {
+/// What an admin sets on a block of a domain.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub severity: Severity,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+}
+
+impl Settings {
+    /// Whether these settings limit more than `other`'s (Mastodon's `stricter_than?`).
+    fn stricter_than(&self, other: &DomainBlock) -> bool {
+        let other_severity = other.severity.unwrap_or(0);
+        if self.severity == Severity::Suspend {
+            return true;
+        }
+        if other_severity == Severity::Suspend as i32 {
+            return false;
+        }
+        if other_severity == Severity::Silence as i32 && self.severity == Severity::Noop {
+            return false;
+        }
+        (self.reject_media || !other.reject_media) && (self.reject_reports || !other.reject_reports)
+    }
+}
+
+/// A domain as blocks store it: lower case, without a scheme, path or port.
+pub fn normalize(domain: &str) -> Result<String> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() || domain.contains(['/', ' ', '@']) {
         return Err(Error::validation("Domain is invalid"));
     }
+    Ok(domain)
+}
+
+/// Limits the accounts known from `domain` and its subdomains as `severity` says.
+async fn apply_to_accounts(tx: &mut sqlx::PgConnection, domain: &str, severity: Severity) -> Result<u64> {
+    let column = match severity {
+        Severity::Suspend => "suspended_at",
+        Severity::Silence => "silenced_at",
+        Severity::Noop => return Ok(0),
+    };
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE accounts SET {column} = COALESCE({column}, now() AT TIME ZONE 'UTC')
+          WHERE lower(split_part(domain, ':', 1)) = $1 OR lower(split_part(domain, ':', 1)) LIKE '%.' || $1
+             OR lower(domain) = $1"
+    )))
+    .bind(domain)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// Lifts what a block of `domain` imposed on the accounts known from it.
+async fn lift_from_accounts(tx: &mut sqlx::PgConnection, domain: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET suspended_at = NULL, silenced_at = NULL
+          WHERE lower(domain) = $1 OR lower(split_part(domain, ':', 1)) = $1
+             OR lower(split_part(domain, ':', 1)) LIKE '%.' || $1",
+    )
+    .bind(domain)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The outcome of a new block: its id, or the block of the same domain or of a parent domain
+/// that already limits as much.
+pub enum Created {
+    Id(i64),
+    AlreadyStricter(Box<DomainBlock>),
+}
+
+/// A new block, unless one already covers the domain as strictly.
+pub async fn create(tx: &mut sqlx::PgConnection, domain: &str, settings: &Settings) -> Result<Created> {
+    let domain = normalize(domain)?;
+    if let Some(existing) = crate::model::domain_blocks::rule_for(&mut *tx, &domain).await?
+        && (existing.domain == domain || !settings.stricter_than(&existing))
+    {
+        return Ok(Created::AlreadyStricter(Box::new(existing)));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO domain_blocks (domain, severity, reject_media, reject_reports, private_comment, public_comment,
+                                    obfuscate, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING id",
+    )
+    .bind(&domain)
+    .bind(settings.severity as i32)
+    .bind(settings.reject_media)
+    .bind(settings.reject_reports)
+    .bind(&settings.private_comment)
+    .bind(&settings.public_comment)
+    .bind(settings.obfuscate)
+    .fetch_one(&mut *tx)
+    .await?;
+    apply_to_accounts(tx, &domain, settings.severity).await?;
+    Ok(Created::Id(id))
+}
+
+/// Changes a block; the accounts it covers are limited anew.
+pub async fn update(tx: &mut sqlx::PgConnection, block: &DomainBlock, settings: &Settings) -> Result<()> {
+    sqlx::query(
+        "UPDATE domain_blocks SET severity = $2, reject_media = $3, reject_reports = $4, private_comment = $5,
+                public_comment = $6, obfuscate = $7, updated_at = now() AT TIME ZONE 'UTC'
+          WHERE id = $1",
+    )
+    .bind(block.id)
+    .bind(settings.severity as i32)
+    .bind(settings.reject_media)
+    .bind(settings.reject_reports)
+    .bind(&settings.private_comment)
+    .bind(&settings.public_comment)
+    .bind(settings.obfuscate)
+    .execute(&mut *tx)
+    .await?;
+    lift_from_accounts(tx, &block.domain).await?;
+    apply_to_accounts(tx, &block.domain, settings.severity).await?;
+    Ok(())
+}
+
+/// Removes a block; the accounts it limited are restored.
+pub async fn delete(tx: &mut sqlx::PgConnection, block: &DomainBlock) -> Result<()> {
+    sqlx::query("DELETE FROM domain_blocks WHERE id = $1").bind(block.id).execute(&mut *tx).await?;
+    lift_from_accounts(tx, &block.domain).await
+}
+
+/// Blocks (or changes the block of) a domain from the command line and applies it to the
+/// accounts known from it; how many accounts it limited.
+pub async fn block(state: &Core, domain: &str, severity: Severity, reject_media: bool) -> Result<u64> {
+    let domain = normalize(domain)?;
     let mut tx = state.db.primary.begin().await?;
     sqlx::query(
         "INSERT INTO domain_blocks (domain, severity, reject_media, created_at, updated_at)
@@ -101,41 +229,18 @@ pub async fn block(state: &Core, domain: &str, severity: Severity, reject_media:
     .bind(reject_media)
     .execute(&mut *tx)
     .await?;
-    let column = match severity {
-        Severity::Suspend => "suspended_at",
-        Severity::Silence => "silenced_at",
-        Severity::Noop => {
-            tx.commit().await?;
-            return Ok(0);
-        }
-    };
-    let affected = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE accounts SET {column} = COALESCE({column}, now() AT TIME ZONE 'UTC')
-          WHERE lower(split_part(domain, ':', 1)) = $1 OR lower(split_part(domain, ':', 1)) LIKE '%.' || $1
-             OR lower(domain) = $1"
-    )))
-    .bind(&domain)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let affected = apply_to_accounts(&mut tx, &domain, severity).await?;
     tx.commit().await?;
     Ok(affected)
 }
 
-/// Lifts a block; accounts it suspended or silenced are restored.
+/// Lifts a block from the command line; accounts it suspended or silenced are restored.
 pub async fn unblock(state: &Core, domain: &str) -> Result<bool> {
     let domain = domain.trim().to_ascii_lowercase();
     let mut tx = state.db.primary.begin().await?;
     let removed = sqlx::query("DELETE FROM domain_blocks WHERE domain = $1").bind(&domain).execute(&mut *tx).await?;
     if removed.rows_affected() > 0 {
-        sqlx::query(
-            "UPDATE accounts SET suspended_at = NULL, silenced_at = NULL
-              WHERE lower(domain) = $1 OR lower(split_part(domain, ':', 1)) = $1
-                 OR lower(split_part(domain, ':', 1)) LIKE '%.' || $1",
-        )
-        .bind(&domain)
-        .execute(&mut *tx)
-        .await?;
+        lift_from_accounts(&mut tx, &domain).await?;
     }
     tx.commit().await?;
     Ok(removed.rows_affected() > 0)

@@ -4,6 +4,7 @@
 use sqlx::PgPool;
 
 use crate::core::error::{Error, Result};
+use crate::domain::domain_blocks;
 use crate::domain::events::{self, Event};
 use crate::model::accounts;
 use crate::model::reports;
@@ -373,6 +374,72 @@ pub async fn lift(db: &PgPool, staff: &Staff, account_id: i64, lift: Lift) -> Re
     };
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id).execute(&mut *tx).await?;
     log_target(&mut *tx, staff, action, "Account", account_id, account_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A row of the audit log about a domain block (named by its domain).
+async fn log_domain_block(
+    db: impl sqlx::PgExecutor<'_>,
+    staff: &Staff,
+    action: &str,
+    id: i64,
+    domain: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO admin_action_logs (account_id, action, target_type, target_id, human_identifier, route_param,
+                                        created_at, updated_at)
+         VALUES ($1, $2, 'DomainBlock', $3, $4, $3::text, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+    )
+    .bind(staff.account_id)
+    .bind(action)
+    .bind(id)
+    .bind(domain)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Blocks a domain (`manage_federation`).
+pub async fn create_domain_block(
+    db: &PgPool,
+    staff: &Staff,
+    domain: &str,
+    settings: &domain_blocks::Settings,
+) -> Result<domain_blocks::Created> {
+    require(staff, permission::MANAGE_FEDERATION)?;
+    let mut tx = db.begin().await?;
+    let created = domain_blocks::create(&mut tx, domain, settings).await?;
+    if let domain_blocks::Created::Id(id) = created {
+        log_domain_block(&mut *tx, staff, "create", id, &domain_blocks::normalize(domain)?).await?;
+        tx.commit().await?;
+    }
+    Ok(created)
+}
+
+/// Changes a domain block (`manage_federation`).
+pub async fn update_domain_block(
+    db: &PgPool,
+    staff: &Staff,
+    id: i64,
+    settings: &domain_blocks::Settings,
+) -> Result<()> {
+    require(staff, permission::MANAGE_FEDERATION)?;
+    let block = crate::model::domain_blocks::find(db, id).await?;
+    let mut tx = db.begin().await?;
+    domain_blocks::update(&mut tx, &block, settings).await?;
+    log_domain_block(&mut *tx, staff, "update", id, &block.domain).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lifts a domain block (`manage_federation`).
+pub async fn delete_domain_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+    require(staff, permission::MANAGE_FEDERATION)?;
+    let block = crate::model::domain_blocks::find(db, id).await?;
+    let mut tx = db.begin().await?;
+    domain_blocks::delete(&mut tx, &block).await?;
+    log_domain_block(&mut *tx, staff, "destroy", id, &block.domain).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -716,6 +716,28 @@ pub fn admin_report(
     })
 }
 
+/// `REST::Admin::DomainBlockSerializer`.
+pub fn admin_domain_block(b: &crate::model::domain_blocks::DomainBlock) -> Value {
+    use sha2::Digest;
+    let severity = match b.severity.unwrap_or(0) {
+        1 => "suspend",
+        2 => "noop",
+        _ => "silence",
+    };
+    json!({
+        "id": b.id.to_string(),
+        "domain": b.domain,
+        "digest": hex::encode(sha2::Sha256::digest(b.domain.as_bytes())),
+        "created_at": iso(&b.created_at),
+        "severity": severity,
+        "reject_media": b.reject_media,
+        "reject_reports": b.reject_reports,
+        "private_comment": b.private_comment,
+        "public_comment": b.public_comment,
+        "obfuscate": b.obfuscate,
+    })
+}
+
 /// `REST::ListSerializer`.
 pub fn list(l: &crate::model::lists::List) -> Value {
     json!({

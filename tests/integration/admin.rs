@@ -468,3 +468,89 @@ async fn silence_sensitive_and_disable_are_set_and_lifted() {
         .unwrap();
     assert_eq!(log, ["silence", "sensitive", "unsilence", "unsensitive", "disable", "create"]);
 }
+
+#[tokio::test]
+async fn domain_blocks_are_managed_by_those_who_manage_federation() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let admin = staff(&app, "ada", "Admin").await;
+    sqlx::query(
+        "INSERT INTO accounts (id, username, domain, public_key, created_at, updated_at, uri, inbox_url, shared_inbox_url)
+         VALUES (801, 'spammer', 'bad.example', '', now(), now(), 'https://bad.example/users/spammer', '', ''),
+                (802, 'other', 'sub.bad.example', '', now(), now(), 'https://sub.bad.example/users/other', '', '')",
+    )
+    .execute(&app.state.db.primary)
+    .await
+    .unwrap();
+    let refused =
+        app.post("/api/v1/admin/domain_blocks", Some(&moderator), serde_json::json!({"domain": "bad.example"})).await;
+    assert_eq!(refused.expect(403)["error"], "This action is not allowed", "moderators do not manage federation");
+
+    let block = app
+        .post(
+            "/api/v1/admin/domain_blocks",
+            Some(&admin),
+            serde_json::json!({"domain": "Bad.Example", "severity": "suspend", "public_comment": "spam", "reject_reports": true}),
+        )
+        .await
+        .ok();
+    assert_eq!(block["domain"], "bad.example");
+    assert_eq!(block["severity"], "suspend");
+    use sha2::Digest;
+    assert_eq!(block["digest"], hex::encode(sha2::Sha256::digest(b"bad.example")));
+    let suspended: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE id IN (801, 802) AND suspended_at IS NOT NULL")
+            .fetch_one(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(suspended, 2, "the domain's accounts and its subdomains' are suspended");
+
+    // A weaker block of the domain or a subdomain is refused with the block in the way.
+    let again = app
+        .post(
+            "/api/v1/admin/domain_blocks",
+            Some(&admin),
+            serde_json::json!({"domain": "sub.bad.example", "severity": "silence"}),
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 422);
+    assert_eq!(again.body["error"], "You have already imposed stricter limits on bad.example.");
+    assert_eq!(again.body["existing_domain_block"]["id"], block["id"]);
+
+    let id = block["id"].as_str().unwrap();
+    let listed = app.get("/api/v1/admin/domain_blocks", Some(&admin)).await.ok();
+    assert_eq!(listed[0]["id"], id);
+    let changed = app
+        .put(&format!("/api/v1/admin/domain_blocks/{id}"), Some(&admin), serde_json::json!({"severity": "silence"}))
+        .await
+        .ok();
+    assert_eq!(changed["severity"], "silence");
+    assert_eq!(changed["public_comment"], "spam", "what is not sent stays");
+    let (suspended, silenced): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE suspended_at IS NOT NULL), count(*) FILTER (WHERE silenced_at IS NOT NULL)
+           FROM accounts WHERE id IN (801, 802)",
+    )
+    .fetch_one(&app.state.db.primary)
+    .await
+    .unwrap();
+    assert_eq!((suspended, silenced), (0, 2));
+    assert_eq!(
+        app.delete(&format!("/api/v1/admin/domain_blocks/{id}"), Some(&admin)).await.ok(),
+        serde_json::json!({})
+    );
+    assert_eq!(app.get(&format!("/api/v1/admin/domain_blocks/{id}"), Some(&admin)).await.status.as_u16(), 404);
+    let limited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE id IN (801, 802) AND silenced_at IS NOT NULL")
+            .fetch_one(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(limited, 0);
+    let log: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, human_identifier FROM admin_action_logs WHERE target_type = 'DomainBlock' ORDER BY id",
+    )
+    .fetch_all(&app.state.db.primary)
+    .await
+    .unwrap();
+    let log: Vec<(&str, &str)> = log.iter().map(|(a, h)| (a.as_str(), h.as_str())).collect();
+    assert_eq!(log, [("create", "bad.example"), ("update", "bad.example"), ("destroy", "bad.example")]);
+}
