@@ -96,6 +96,7 @@ pub async fn poster(
         display_name: Some("Poster"),
         application_id: None,
         confirmed: true,
+        ip: None,
     };
     let user = ferrodon::domain::accounts::register(&state.db.primary, &state.config, reg).await?;
     let account = ferrodon::model::accounts::get(&state.db.primary, user.account_id).await?;

@@ -39,8 +39,14 @@ pub struct RegisterParams {
 }
 
 /// `POST /api/v1/accounts`: sign up with an app token; returns a user token at once.
-pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams>) -> Result<HttpResponse> {
+pub async fn register(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<RegisterParams>,
+) -> Result<HttpResponse> {
     auth.require("write:accounts")?;
+    let client_ip = super::client_ip(&req);
     if !state.config.registrations_open || state.config.single_user_mode {
         return Err(Error::Forbidden("This action is not allowed".into()));
     }
@@ -62,6 +68,7 @@ pub async fn register(state: State, auth: Auth, Params(p): Params<RegisterParams
             display_name: None,
             application_id: Some(application_id),
             confirmed: false,
+            ip: client_ip.as_deref(),
         },
     )
     .await?;

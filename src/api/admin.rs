@@ -7,15 +7,16 @@ use serde_json::Value;
 
 use super::auth::{Auth, Viewer};
 use super::links::json_page_limited;
-use super::params::{PageParams, Params, opt_bool, opt_id, opt_string, path_id, string_list};
+use super::params::{PageParams, Params, opt_bool, opt_i64, opt_id, opt_string, path_id, string_list};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::domain::domain_blocks::{Created, Settings, Severity};
-use crate::domain::staff::{self, AccountAction, Lift, ReportChange, Staff};
+use crate::domain::staff::{self, AccountAction, IpRule, Lift, ReportChange, Staff};
 use crate::model::accounts;
 use crate::model::admin_accounts::{self, AdminAccount, Filter, Origin, Status};
 use crate::model::reports::{Report, Resolution};
 use crate::model::roles::{self, permission};
+use crate::model::sign_up_blocks;
 use crate::render::entities;
 
 type State = web::Data<AppState>;
@@ -531,5 +532,138 @@ pub async fn update_domain_block(
 pub async fn delete_domain_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:domain_blocks", permission::MANAGE_FEDERATION).await?;
     staff::delete_domain_block(&state.db.primary, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// `GET /api/v1/admin/email_domain_blocks`.
+pub async fn email_domain_blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<PageParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
+    let blocks = sign_up_blocks::email_domain_blocks(&state.db.primary, &page).await?;
+    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
+    let body: Vec<Value> = blocks.iter().map(entities::admin_email_domain_block).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+}
+
+/// `GET /api/v1/admin/email_domain_blocks/:id`.
+pub async fn email_domain_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
+    let block = sign_up_blocks::email_domain_block(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_email_domain_block(&block)))
+}
+
+#[derive(Deserialize)]
+pub struct EmailDomainBlockParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    domain: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    allow_with_approval: Option<bool>,
+}
+
+/// `POST /api/v1/admin/email_domain_blocks`.
+pub async fn create_email_domain_block(
+    state: State,
+    auth: Auth,
+    Params(p): Params<EmailDomainBlockParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
+    let domain = p.domain.ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let id =
+        staff::create_email_domain_block(&state.db.primary, &staff, &domain, p.allow_with_approval.unwrap_or(false))
+            .await?;
+    let block = sign_up_blocks::email_domain_block(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_email_domain_block(&block)))
+}
+
+/// `DELETE /api/v1/admin/email_domain_blocks/:id`: `{}`.
+pub async fn delete_email_domain_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
+    staff::delete_email_domain_block(&state.db.primary, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// `GET /api/v1/admin/ip_blocks`.
+pub async fn ip_blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<PageParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:ip_blocks", permission::MANAGE_BLOCKS).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
+    let blocks = sign_up_blocks::ip_blocks(&state.db.primary, &page).await?;
+    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
+    let body: Vec<Value> = blocks.iter().map(entities::admin_ip_block).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+}
+
+/// `GET /api/v1/admin/ip_blocks/:id`.
+pub async fn ip_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:ip_blocks", permission::MANAGE_BLOCKS).await?;
+    let block = sign_up_blocks::ip_block(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_ip_block(&block)))
+}
+
+#[derive(Deserialize)]
+pub struct IpBlockParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    ip: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    severity: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    comment: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    expires_in: Option<i64>,
+}
+
+impl IpBlockParams {
+    fn rule(self, current: Option<&sign_up_blocks::IpBlock>) -> Result<IpRule> {
+        let severity = match self.severity.as_deref() {
+            Some("sign_up_requires_approval") => sign_up_blocks::SIGN_UP_REQUIRES_APPROVAL,
+            Some("sign_up_block") => sign_up_blocks::SIGN_UP_BLOCK,
+            Some("no_access") => sign_up_blocks::NO_ACCESS,
+            Some(other) => {
+                return Err(Error::Unprocessable(format!("Validation failed: '{other}' is not a valid severity")));
+            }
+            None => current.map_or(0, |b| b.severity),
+        };
+        let ip = self.ip.or_else(|| current.map(|b| b.ip.clone())).unwrap_or_default();
+        let comment = self.comment.or_else(|| current.map(|b| b.comment.clone())).unwrap_or_default();
+        Ok(IpRule { ip, severity, comment, expires_in: self.expires_in })
+    }
+}
+
+/// `POST /api/v1/admin/ip_blocks`.
+pub async fn create_ip_block(state: State, auth: Auth, Params(p): Params<IpBlockParams>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:ip_blocks", permission::MANAGE_BLOCKS).await?;
+    let id = staff::create_ip_block(&state.db.primary, &staff, &p.rule(None)?).await?;
+    let block = sign_up_blocks::ip_block(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_ip_block(&block)))
+}
+
+/// `PUT /api/v1/admin/ip_blocks/:id`.
+pub async fn update_ip_block(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<IpBlockParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:ip_blocks", permission::MANAGE_BLOCKS).await?;
+    let id = path_id(&id)?;
+    let current = sign_up_blocks::ip_block(&state.db.primary, id).await?;
+    staff::update_ip_block(&state.db.primary, &staff, id, &p.rule(Some(&current))?).await?;
+    let block = sign_up_blocks::ip_block(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_ip_block(&block)))
+}
+
+/// `DELETE /api/v1/admin/ip_blocks/:id`: `{}`.
+pub async fn delete_ip_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:ip_blocks", permission::MANAGE_BLOCKS).await?;
+    staff::delete_ip_block(&state.db.primary, &staff, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }

@@ -39,6 +39,22 @@ pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Re
     entities::status(id, &bundle, &state.config).ok_or(Error::NotFound)
 }
 
+/// The address a request comes from: the peer's, or behind a proxy on this machine (a
+/// loopback peer) the last address its `X-Forwarded-For` names.
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    let peer = req.peer_addr()?.ip();
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+    match forwarded {
+        Some(address) if peer.is_loopback() => Some(address.to_string()),
+        _ => Some(peer.to_string()),
+    }
+}
+
 /// Statuses already authorized for `viewer`, rendered in the given order.
 pub async fn render_statuses(state: &AppState, ids: &[i64], viewer: Option<i64>) -> Result<Vec<entities::StatusJson>> {
     let bundle = hydrate::load(&state.db.replica, ids, viewer).await?;
@@ -155,6 +171,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(admin::domain_block))
                         .route(put().to(admin::update_domain_block))
                         .route(delete().to(admin::delete_domain_block)),
+                )
+                .service(
+                    r("/admin/email_domain_blocks")
+                        .route(get().to(admin::email_domain_blocks))
+                        .route(post().to(admin::create_email_domain_block)),
+                )
+                .service(
+                    r("/admin/email_domain_blocks/{id}")
+                        .route(get().to(admin::email_domain_block))
+                        .route(delete().to(admin::delete_email_domain_block)),
+                )
+                .service(
+                    r("/admin/ip_blocks").route(get().to(admin::ip_blocks)).route(post().to(admin::create_ip_block)),
+                )
+                .service(
+                    r("/admin/ip_blocks/{id}")
+                        .route(get().to(admin::ip_block))
+                        .route(put().to(admin::update_ip_block))
+                        .route(delete().to(admin::delete_ip_block)),
                 )
                 .service(r("/admin/reports").route(get().to(admin::reports)))
                 .service(r("/admin/reports/{id}").route(get().to(admin::report)).route(put().to(admin::update_report)))

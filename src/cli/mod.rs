@@ -337,6 +337,7 @@ fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> cra
         display_name: None,
         application_id: None,
         confirmed: true,
+        ip: None,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::model::accounts::{
     self as accounts, Field, MAX_DISPLAY_NAME, MAX_FIELD_LENGTH, MAX_FIELDS, MAX_NOTE, MAX_USERNAME,
     RESERVED_USERNAMES, User, UserSettings, find_local, generate_keypair,
 };
+use crate::model::sign_up_blocks;
 
 pub struct Registration<'a> {
     pub username: &'a str,
@@ -25,6 +26,8 @@ pub struct Registration<'a> {
     /// Sign-ups through the API confirm their address by mail first; accounts made by an
     /// admin (CLI, seeds) start confirmed.
     pub confirmed: bool,
+    /// Where the sign-up comes from (checked against the IP blocks, kept as `sign_up_ip`).
+    pub ip: Option<&'a str>,
 }
 
 fn detail(errors: &mut serde_json::Map<String, serde_json::Value>, attr: &str, code: &str, description: &str) {
@@ -68,6 +71,14 @@ pub(crate) fn valid_email(email: &str) -> bool {
 pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
     let username = reg.username.trim();
     let email = reg.email.trim();
+    let ip_severity = match reg.ip {
+        Some(ip) => sign_up_blocks::ip_severity(db, ip).await?,
+        None => None,
+    };
+    if ip_severity.is_some_and(|s| s >= sign_up_blocks::SIGN_UP_BLOCK) {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let mut pending = ip_severity == Some(sign_up_blocks::SIGN_UP_REQUIRES_APPROVAL);
     let mut errors = serde_json::Map::new();
     if username.is_empty() {
         detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
@@ -88,8 +99,18 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .bind(email)
         .fetch_one(db)
         .await?
+        // A blocked canonical address reads as taken, as in Mastodon.
+        || sign_up_blocks::canonical_email_blocked(db, email).await?
     {
         detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
+    } else if let Some(with_approval) =
+        sign_up_blocks::email_domain_rule(db, email.rsplit_once('@').map_or("", |(_, d)| d)).await?
+    {
+        if with_approval {
+            pending = true;
+        } else {
+            detail(&mut errors, "email", "ERR_BLOCKED", "uses a disallowed e-mail provider");
+        }
     }
     let password_len = reg.password.chars().count();
     if password_len == 0 {
@@ -156,9 +177,9 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .await?;
     let user = sqlx::query_as::<_, User>(AssertSqlSafe(format!(
         "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
-                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at)
-         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, true, $5, $6, '{{}}', $7,
-                 CASE WHEN $7 IS NOT NULL THEN $4 END)
+                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at, sign_up_ip)
+         VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, NOT $8, $5, $6, '{{}}', $7,
+                 CASE WHEN $7 IS NOT NULL THEN $4 END, $9::inet)
          RETURNING {}",
         accounts::USER_COLUMNS
     )))
@@ -169,6 +190,8 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     .bind(reg.locale)
     .bind(reg.application_id)
     .bind(if reg.confirmed { None } else { Some(crate::domain::email::new_token()) })
+    .bind(pending)
+    .bind(reg.ip)
     .fetch_one(&mut *tx)
     .await;
     let user = match user {

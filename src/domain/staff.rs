@@ -378,7 +378,30 @@ pub async fn lift(db: &PgPool, staff: &Staff, account_id: i64, lift: Lift) -> Re
     Ok(())
 }
 
-/// A row of the audit log about a domain block (named by its domain).
+/// A row of the audit log about a block, named by what it blocks (a domain, an address).
+async fn log_named(
+    db: impl sqlx::PgExecutor<'_>,
+    staff: &Staff,
+    action: &str,
+    target_type: &str,
+    id: i64,
+    name: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO admin_action_logs (account_id, action, target_type, target_id, human_identifier, route_param,
+                                        created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $4::text, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+    )
+    .bind(staff.account_id)
+    .bind(action)
+    .bind(target_type)
+    .bind(id)
+    .bind(name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 async fn log_domain_block(
     db: impl sqlx::PgExecutor<'_>,
     staff: &Staff,
@@ -386,18 +409,7 @@ async fn log_domain_block(
     id: i64,
     domain: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO admin_action_logs (account_id, action, target_type, target_id, human_identifier, route_param,
-                                        created_at, updated_at)
-         VALUES ($1, $2, 'DomainBlock', $3, $4, $3::text, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
-    )
-    .bind(staff.account_id)
-    .bind(action)
-    .bind(id)
-    .bind(domain)
-    .execute(db)
-    .await?;
-    Ok(())
+    log_named(db, staff, action, "DomainBlock", id, domain).await
 }
 
 /// Blocks a domain (`manage_federation`).
@@ -440,6 +452,120 @@ pub async fn delete_domain_block(db: &PgPool, staff: &Staff, id: i64) -> Result<
     let mut tx = db.begin().await?;
     domain_blocks::delete(&mut tx, &block).await?;
     log_domain_block(&mut *tx, staff, "destroy", id, &block.domain).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refuses (or, `allow_with_approval`, holds for approval) sign-ups with addresses at a domain
+/// or its subdomains (`manage_blocks`). A domain already blocked is 422.
+pub async fn create_email_domain_block(
+    db: &PgPool,
+    staff: &Staff,
+    domain: &str,
+    allow_with_approval: bool,
+) -> Result<i64> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    let domain = domain_blocks::normalize(domain)?;
+    let mut tx = db.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO email_domain_blocks (domain, allow_with_approval, created_at, updated_at)
+         VALUES ($1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (domain) DO NOTHING RETURNING id",
+    )
+    .bind(&domain)
+    .bind(allow_with_approval)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| Error::validation("Domain has already been taken"))?;
+    log_named(&mut *tx, staff, "create", "EmailDomainBlock", id, &domain).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_email_domain_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    let block = crate::model::sign_up_blocks::email_domain_block(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM email_domain_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    log_named(&mut *tx, staff, "destroy", "EmailDomainBlock", id, &block.domain).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an IP block says: the range, its severity, a comment and how long it lasts.
+#[derive(Debug, Clone)]
+pub struct IpRule {
+    pub ip: String,
+    pub severity: i32,
+    pub comment: String,
+    pub expires_in: Option<i64>,
+}
+
+fn check_ip_rule(rule: &IpRule) -> Result<()> {
+    use crate::model::sign_up_blocks::{NO_ACCESS, SIGN_UP_BLOCK, SIGN_UP_REQUIRES_APPROVAL};
+    if ![SIGN_UP_REQUIRES_APPROVAL, SIGN_UP_BLOCK, NO_ACCESS].contains(&rule.severity) {
+        return Err(Error::validation("Severity is not included in the list"));
+    }
+    let (address, prefix) = rule.ip.split_once('/').unwrap_or((&rule.ip, ""));
+    let parsed = address.parse::<std::net::IpAddr>().ok();
+    let bits = if parsed.is_some_and(|a| a.is_ipv4()) { 32 } else { 128 };
+    if parsed.is_none() || !(prefix.is_empty() || prefix.parse::<u8>().is_ok_and(|p| p <= bits)) {
+        return Err(Error::validation("Ip is invalid"));
+    }
+    Ok(())
+}
+
+/// Blocks an address range (`manage_blocks`); the same range twice is 422.
+pub async fn create_ip_block(db: &PgPool, staff: &Staff, rule: &IpRule) -> Result<i64> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    check_ip_rule(rule)?;
+    let mut tx = db.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO ip_blocks (ip, severity, comment, expires_at, created_at, updated_at)
+         VALUES (network($1::inet), $2, $3, now() AT TIME ZONE 'UTC' + make_interval(secs => $4),
+                 now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (ip) DO NOTHING RETURNING id",
+    )
+    .bind(&rule.ip)
+    .bind(rule.severity)
+    .bind(&rule.comment)
+    .bind(rule.expires_in.map(|s| s as f64))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| Error::validation("Ip has already been taken"))?;
+    log_named(&mut *tx, staff, "create", "IpBlock", id, &rule.ip).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_ip_block(db: &PgPool, staff: &Staff, id: i64, rule: &IpRule) -> Result<()> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    check_ip_rule(rule)?;
+    crate::model::sign_up_blocks::ip_block(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE ip_blocks SET ip = network($2::inet), severity = $3, comment = $4,
+                expires_at = now() AT TIME ZONE 'UTC' + make_interval(secs => $5), updated_at = now() AT TIME ZONE 'UTC'
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&rule.ip)
+    .bind(rule.severity)
+    .bind(&rule.comment)
+    .bind(rule.expires_in.map(|s| s as f64))
+    .execute(&mut *tx)
+    .await?;
+    log_named(&mut *tx, staff, "update", "IpBlock", id, &rule.ip).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_ip_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    let block = crate::model::sign_up_blocks::ip_block(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM ip_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    log_named(&mut *tx, staff, "destroy", "IpBlock", id, &block.ip).await?;
     tx.commit().await?;
     Ok(())
 }

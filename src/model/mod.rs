@@ -15,5 +15,6 @@ pub mod relationships;
 pub mod reports;
 pub mod roles;
 pub mod sessions;
+pub mod sign_up_blocks;
 pub mod statuses;
 pub mod tags;

@@ -738,6 +738,35 @@ pub fn admin_domain_block(b: &crate::model::domain_blocks::DomainBlock) -> Value
     })
 }
 
+/// `REST::Admin::EmailDomainBlockSerializer` (no sign-up attempts are counted yet: `history` is empty).
+pub fn admin_email_domain_block(b: &crate::model::sign_up_blocks::EmailDomainBlock) -> Value {
+    json!({
+        "id": b.id.to_string(),
+        "domain": b.domain,
+        "created_at": iso(&b.created_at),
+        "history": [],
+        "allow_with_approval": b.allow_with_approval,
+    })
+}
+
+/// `REST::Admin::IpBlockSerializer`.
+pub fn admin_ip_block(b: &crate::model::sign_up_blocks::IpBlock) -> Value {
+    use crate::model::sign_up_blocks::{SIGN_UP_BLOCK, SIGN_UP_REQUIRES_APPROVAL};
+    let severity = match b.severity {
+        SIGN_UP_REQUIRES_APPROVAL => "sign_up_requires_approval",
+        SIGN_UP_BLOCK => "sign_up_block",
+        _ => "no_access",
+    };
+    json!({
+        "id": b.id.to_string(),
+        "ip": b.ip,
+        "severity": severity,
+        "comment": b.comment,
+        "created_at": iso(&b.created_at),
+        "expires_at": b.expires_at.as_ref().map(iso),
+    })
+}
+
 /// `REST::ListSerializer`.
 pub fn list(l: &crate::model::lists::List) -> Value {
     json!({

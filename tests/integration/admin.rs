@@ -554,3 +554,106 @@ async fn domain_blocks_are_managed_by_those_who_manage_federation() {
     let log: Vec<(&str, &str)> = log.iter().map(|(a, h)| (a.as_str(), h.as_str())).collect();
     assert_eq!(log, [("create", "bad.example"), ("update", "bad.example"), ("destroy", "bad.example")]);
 }
+
+/// A sign-up through the API from `forwarded_for` (as a proxy on this machine reports it).
+async fn sign_up(app: &TestApp, username: &str, email: &str, forwarded_for: &str) -> (u16, Value) {
+    let app_token = app.app_token("read write").await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/accounts", app.base))
+        .bearer_auth(&app_token)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&serde_json::json!({"username": username, "email": email, "password": "correct horse battery", "agreement": true}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
+    let app = TestApp::spawn().await;
+    let admin = staff(&app, "ada", "Admin").await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let refused =
+        app.post("/api/v1/admin/ip_blocks", Some(&moderator), serde_json::json!({"ip": "203.0.113.0/24"})).await;
+    assert_eq!(refused.expect(403)["error"], "This action is not allowed", "moderators do not manage blocks");
+
+    let spam = app
+        .post("/api/v1/admin/email_domain_blocks", Some(&admin), serde_json::json!({"domain": "spam.test"}))
+        .await
+        .ok();
+    assert_eq!(spam["domain"], "spam.test");
+    app.post(
+        "/api/v1/admin/email_domain_blocks",
+        Some(&admin),
+        serde_json::json!({"domain": "slow.test", "allow_with_approval": true}),
+    )
+    .await
+    .ok();
+    let twice =
+        app.post("/api/v1/admin/email_domain_blocks", Some(&admin), serde_json::json!({"domain": "spam.test"})).await;
+    assert_eq!(twice.status.as_u16(), 422);
+
+    let (status, body) = sign_up(&app, "spammer", "x@mail.spam.test", "198.51.100.1").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"]["email"][0]["error"], "ERR_BLOCKED");
+    let (status, body) = sign_up(&app, "slowpoke", "x@slow.test", "198.51.100.1").await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    sqlx::query("UPDATE users SET confirmed_at = now() WHERE email = 'x@slow.test'")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    let waiting = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+    assert_eq!(waiting.expect(403)["error"], "Your login is currently pending approval");
+
+    let block = app
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&admin),
+            serde_json::json!({"ip": "203.0.113.0/24", "severity": "sign_up_block", "comment": "bots"}),
+        )
+        .await
+        .ok();
+    assert_eq!(block["ip"], "203.0.113.0/24");
+    assert_eq!(block["severity"], "sign_up_block");
+    let (status, body) = sign_up(&app, "bot", "bot@example.test", "203.0.113.7").await;
+    assert_eq!((status, body["error"].clone()), (403, Value::from("This action is not allowed")));
+    let id = block["id"].as_str().unwrap();
+    let changed = app
+        .put(
+            &format!("/api/v1/admin/ip_blocks/{id}"),
+            Some(&admin),
+            serde_json::json!({"severity": "sign_up_requires_approval"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (changed["severity"].clone(), changed["comment"].clone()),
+        (Value::from("sign_up_requires_approval"), Value::from("bots"))
+    );
+    let (status, _) = sign_up(&app, "maybe", "maybe@example.test", "203.0.113.7").await;
+    assert_eq!(status, 200);
+    let (approved, ip): (bool, Option<String>) =
+        sqlx::query_as("SELECT approved, host(sign_up_ip) FROM users WHERE email = 'maybe@example.test'")
+            .fetch_one(&app.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!((approved, ip.as_deref()), (false, Some("203.0.113.7")));
+    let bad = app
+        .post("/api/v1/admin/ip_blocks", Some(&admin), serde_json::json!({"ip": "not-an-ip", "severity": "no_access"}))
+        .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert_eq!(app.delete(&format!("/api/v1/admin/ip_blocks/{id}"), Some(&admin)).await.ok(), serde_json::json!({}));
+    let listed = app.get("/api/v1/admin/email_domain_blocks", Some(&admin)).await.ok();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let spam_id = spam["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&format!("/api/v1/admin/email_domain_blocks/{spam_id}"), Some(&admin)).await.ok(),
+        serde_json::json!({})
+    );
+    let (status, _) = sign_up(&app, "spammer", "x@mail.spam.test", "198.51.100.1").await;
+    assert_eq!(status, 200, "the block is lifted");
+}

@@ -1,0 +1,137 @@
+//! What sign-ups are checked against: Mastodon's `email_domain_blocks`, `ip_blocks` and
+//! `canonical_email_blocks`.
+
+use chrono::NaiveDateTime;
+use sqlx::{FromRow, PgPool};
+
+use crate::core::error::{Error, Result};
+use crate::core::pagination::Page;
+
+/// `ip_blocks.severity`: sign-ups from the range wait for approval.
+pub const SIGN_UP_REQUIRES_APPROVAL: i32 = 5000;
+/// Sign-ups from the range are refused.
+pub const SIGN_UP_BLOCK: i32 = 5500;
+/// Every request from the range is refused.
+pub const NO_ACCESS: i32 = 9999;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EmailDomainBlock {
+    pub id: i64,
+    pub domain: String,
+    pub created_at: NaiveDateTime,
+    pub allow_with_approval: bool,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct IpBlock {
+    pub id: i64,
+    /// `addr/prefix`, as Mastodon shows it.
+    pub ip: String,
+    pub severity: i32,
+    pub comment: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// The domain and each of its parents (`mail.example.com`, `example.com`, `com`).
+fn domain_and_parents(domain: &str) -> Vec<String> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    (0..labels.len()).map(|i| labels[i..].join(".")).collect()
+}
+
+/// The block covering an address's domain (or a parent domain), if any: whether it lets the
+/// sign-up wait for approval instead of refusing it.
+pub async fn email_domain_rule(db: &PgPool, domain: &str) -> Result<Option<bool>> {
+    Ok(sqlx::query_scalar(
+        "SELECT allow_with_approval FROM email_domain_blocks WHERE domain = ANY($1)
+          ORDER BY char_length(domain) DESC LIMIT 1",
+    )
+    .bind(domain_and_parents(domain))
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The strictest IP block containing `ip` (expired ones count until they are cleaned up,
+/// as in Mastodon).
+pub async fn ip_severity(db: &PgPool, ip: &str) -> Result<Option<i32>> {
+    Ok(sqlx::query_scalar("SELECT max(severity) FROM ip_blocks WHERE $1::inet <<= ip").bind(ip).fetch_one(db).await?)
+}
+
+/// Mastodon's canonical e-mail hash: the address in lower case with every `.` of the local
+/// part removed and anything from a `+` on dropped, SHA-256 in hex.
+pub fn canonical_email_hash(email: &str) -> String {
+    use sha2::Digest;
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@').unwrap_or((&email, ""));
+    let local = local.split('+').next().unwrap_or("").replace('.', "");
+    hex::encode(sha2::Sha256::digest(format!("{local}@{domain}").as_bytes()))
+}
+
+pub async fn canonical_email_blocked(db: &PgPool, email: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM canonical_email_blocks WHERE canonical_email_hash = $1)")
+        .bind(canonical_email_hash(email))
+        .fetch_one(db)
+        .await?)
+}
+
+const EMAIL_COLUMNS: &str = "id, domain, created_at, allow_with_approval";
+const IP_COLUMNS: &str = "id, host(ip) || '/' || masklen(ip) AS ip, severity, comment, created_at, expires_at";
+
+pub async fn email_domain_blocks(db: &PgPool, page: &Page) -> Result<Vec<EmailDomainBlock>> {
+    let rows = sqlx::query_as::<_, EmailDomainBlock>(sqlx::AssertSqlSafe(format!(
+        "SELECT {EMAIL_COLUMNS} FROM email_domain_blocks WHERE true {}",
+        page.sql("id", 1)
+    )))
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |b| b.id))
+}
+
+pub async fn email_domain_block(db: &PgPool, id: i64) -> Result<EmailDomainBlock> {
+    sqlx::query_as::<_, EmailDomainBlock>(sqlx::AssertSqlSafe(format!(
+        "SELECT {EMAIL_COLUMNS} FROM email_domain_blocks WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+pub async fn ip_blocks(db: &PgPool, page: &Page) -> Result<Vec<IpBlock>> {
+    let rows = sqlx::query_as::<_, IpBlock>(sqlx::AssertSqlSafe(format!(
+        "SELECT {IP_COLUMNS} FROM ip_blocks WHERE true {}",
+        page.sql("id", 1)
+    )))
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |b| b.id))
+}
+
+pub async fn ip_block(db: &PgPool, id: i64) -> Result<IpBlock> {
+    sqlx::query_as::<_, IpBlock>(sqlx::AssertSqlSafe(format!("SELECT {IP_COLUMNS} FROM ip_blocks WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_hashes_are_mastodons() {
+        assert_eq!(
+            canonical_email_hash("Foo.Bar+tag@Example.COM"),
+            "3bc3ca01dd1d501ca1c22e1c5d7d16feac90b8a3178fb17c710510d8a85e21bf"
+        );
+        assert_eq!(domain_and_parents("Mail.Example.com"), ["mail.example.com", "example.com", "com"]);
+    }
+}
