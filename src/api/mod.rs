@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod params;
 pub mod polls;
+pub mod rate_limits;
 pub mod reports;
 pub mod search;
 pub mod statuses;
@@ -329,6 +330,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
             .app_data(web::PathConfig::default().error_handler(|_, _| Error::NotFound.into()))
             .app_data(web::QueryConfig::default().error_handler(|e, _| Error::bad_request(e.to_string()).into()))
             // Inside DefaultHeaders, so the responses it makes get the default headers too.
+            .wrap(actix_web::middleware::from_fn(rate_limits::limit))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(
                 DefaultHeaders::new()

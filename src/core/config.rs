@@ -234,6 +234,8 @@ pub struct Config {
     /// The OAuth password grant (`grant_type=password`): on in development and test.
     pub password_grant: bool,
     pub registrations_open: bool,
+    /// Mastodon's API throttles (ferrodon-only switch `FERRODON_RATE_LIMITS`, on by default).
+    pub rate_limits: bool,
     pub user_active_days: i64,
     pub single_user_mode: bool,
     /// ferrodon-only: seconds a worker holds a job before another may take it over
@@ -489,6 +491,7 @@ impl Config {
             streaming_api_base_url,
             password_grant: flag(lookup, "FERRODON_PASSWORD_GRANT", !production)?,
             registrations_open: flag(lookup, "FERRODON_REGISTRATIONS_OPEN", true)?,
+            rate_limits: flag(lookup, "FERRODON_RATE_LIMITS", true)?,
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,
             job_lease_seconds: number(lookup, "FERRODON_JOB_LEASE_SECONDS", 60)?,

@@ -555,13 +555,13 @@ async fn domain_blocks_are_managed_by_those_who_manage_federation() {
     assert_eq!(log, [("create", "bad.example"), ("update", "bad.example"), ("destroy", "bad.example")]);
 }
 
-/// A sign-up through the API from `forwarded_for` (as a proxy on this machine reports it).
-async fn sign_up(app: &TestApp, username: &str, email: &str, forwarded_for: &str) -> (u16, Value) {
-    let app_token = app.app_token("read write").await;
+/// A sign-up through the API with an app's token, from `forwarded_for` (as a proxy on this
+/// machine reports it).
+async fn sign_up(app: &TestApp, app_token: &str, username: &str, email: &str, forwarded_for: &str) -> (u16, Value) {
     let res = app
         .client
         .post(format!("{}/api/v1/accounts", app.base))
-        .bearer_auth(&app_token)
+        .bearer_auth(app_token)
         .header("x-forwarded-for", forwarded_for)
         .json(&serde_json::json!({"username": username, "email": email, "password": "correct horse battery", "agreement": true}))
         .send()
@@ -576,6 +576,7 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "ada", "Admin").await;
     let moderator = staff(&app, "kim", "Moderator").await;
+    let app_token = app.app_token("read write").await;
     let refused =
         app.post("/api/v1/admin/ip_blocks", Some(&moderator), serde_json::json!({"ip": "203.0.113.0/24"})).await;
     assert_eq!(refused.expect(403)["error"], "This action is not allowed", "moderators do not manage blocks");
@@ -596,10 +597,10 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
         app.post("/api/v1/admin/email_domain_blocks", Some(&admin), serde_json::json!({"domain": "spam.test"})).await;
     assert_eq!(twice.status.as_u16(), 422);
 
-    let (status, body) = sign_up(&app, "spammer", "x@mail.spam.test", "198.51.100.1").await;
+    let (status, body) = sign_up(&app, &app_token, "spammer", "x@mail.spam.test", "198.51.100.1").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["details"]["email"][0]["error"], "ERR_BLOCKED");
-    let (status, body) = sign_up(&app, "slowpoke", "x@slow.test", "198.51.100.1").await;
+    let (status, body) = sign_up(&app, &app_token, "slowpoke", "x@slow.test", "198.51.100.1").await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().unwrap().to_string();
     sqlx::query("UPDATE users SET confirmed_at = now() WHERE email = 'x@slow.test'")
@@ -619,7 +620,7 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
         .ok();
     assert_eq!(block["ip"], "203.0.113.0/24");
     assert_eq!(block["severity"], "sign_up_block");
-    let (status, body) = sign_up(&app, "bot", "bot@example.test", "203.0.113.7").await;
+    let (status, body) = sign_up(&app, &app_token, "bot", "bot@example.test", "203.0.113.7").await;
     assert_eq!((status, body["error"].clone()), (403, Value::from("This action is not allowed")));
     let id = block["id"].as_str().unwrap();
     let changed = app
@@ -634,7 +635,7 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
         (changed["severity"].clone(), changed["comment"].clone()),
         (Value::from("sign_up_requires_approval"), Value::from("bots"))
     );
-    let (status, _) = sign_up(&app, "maybe", "maybe@example.test", "203.0.113.7").await;
+    let (status, _) = sign_up(&app, &app_token, "maybe", "maybe@example.test", "203.0.113.7").await;
     assert_eq!(status, 200);
     let (approved, ip): (bool, Option<String>) =
         sqlx::query_as("SELECT approved, host(sign_up_ip) FROM users WHERE email = 'maybe@example.test'")
@@ -654,6 +655,68 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
         app.delete(&format!("/api/v1/admin/email_domain_blocks/{spam_id}"), Some(&admin)).await.ok(),
         serde_json::json!({})
     );
-    let (status, _) = sign_up(&app, "spammer", "x@mail.spam.test", "198.51.100.1").await;
+    let (status, _) = sign_up(&app, &app_token, "spammer", "x@mail.spam.test", "198.51.100.1").await;
     assert_eq!(status, 200, "the block is lifted");
+}
+
+/// Waits when a five-minute throttle window is about to end, so that a test's requests fall
+/// into one window.
+async fn at_the_start_of_a_window() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    if now % 300 > 270 {
+        tokio::time::sleep(std::time::Duration::from_secs(300 - now % 300 + 1)).await;
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_are_shared_by_web_processes_and_answer_429() {
+    let prefix = format!("{}:", crate::common::unique_name("limits"));
+    let on = [("FERRODON_RATE_LIMITS", "true"), ("FERRODON_REDIS_PREFIX", prefix.as_str())];
+    let first = TestApp::spawn_with(&on).await;
+    let second = TestApp::spawn_with(&on).await;
+    at_the_start_of_a_window().await;
+
+    // 300 unauthenticated requests per address in five minutes, counted across both processes.
+    let probe = |app: &TestApp| {
+        let url = format!("{}/api/v1/instance", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let res = probe(&first).await;
+    assert_eq!(res.headers()["x-ratelimit-limit"], "300");
+    assert_eq!(res.headers()["x-ratelimit-remaining"], "299");
+    let reset = res.headers()["x-ratelimit-reset"].to_str().unwrap().to_string();
+    assert!(chrono::DateTime::parse_from_rfc3339(&reset).is_ok(), "{reset}");
+    for i in 1..300 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(probe(app).await.status().as_u16(), 200, "request {i}");
+    }
+    for app in [&first, &second] {
+        let refused = probe(app).await;
+        assert_eq!(refused.status().as_u16(), 429);
+        assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "Too many requests");
+    }
+    // Outside the API nothing is counted.
+    assert_eq!(
+        first.client.get(format!("{}/.well-known/nodeinfo", first.base)).send().await.unwrap().status().as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_to_five_per_address_in_half_an_hour() {
+    let app = TestApp::spawn_with(&[("FERRODON_RATE_LIMITS", "true")]).await;
+    let app_token = app.app_token("read write").await;
+    at_the_start_of_a_window().await;
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        let (status, _) =
+            sign_up(&app, &app_token, &format!("newbie{i}"), &format!("newbie{i}@example.test"), "192.0.2.44").await;
+        answers.push(status);
+    }
+    assert_eq!(answers, [200, 200, 200, 200, 200, 429]);
+    // Another address may still sign up.
+    assert_eq!(sign_up(&app, &app_token, "elsewhere", "elsewhere@example.test", "192.0.2.45").await.0, 200);
 }

@@ -275,6 +275,8 @@ impl TestApp {
             ("REDIS_URL", redis_url()),
             ("FERRODON_REDIS_PREFIX", format!("{}:", unique_name("test"))),
             ("DB_POOL", "5".into()),
+            // Tests make requests faster than Mastodon's throttles allow; admin::rate_limits turns them on.
+            ("FERRODON_RATE_LIMITS", "false".into()),
             (
                 "FERRODON_MAIL_DIR",
                 std::env::temp_dir().join(unique_name("ferrodon_mail")).to_string_lossy().into_owned(),
