@@ -667,3 +667,74 @@ pub async fn delete_ip_block(state: State, auth: Auth, id: web::Path<String>) ->
     staff::delete_ip_block(&state.db.primary, &staff, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
+
+fn canonical_json(b: &sign_up_blocks::CanonicalEmailBlock) -> Value {
+    serde_json::json!({ "id": b.id.to_string(), "canonical_email_hash": b.canonical_email_hash })
+}
+
+/// `GET /api/v1/admin/canonical_email_blocks`.
+pub async fn canonical_email_blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<PageParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
+    let blocks = sign_up_blocks::canonical_email_blocks(&state.db.primary, &page).await?;
+    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
+    let body: Vec<Value> = blocks.iter().map(canonical_json).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+}
+
+/// `GET /api/v1/admin/canonical_email_blocks/:id`.
+pub async fn canonical_email_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
+    let block = sign_up_blocks::canonical_email_block(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(canonical_json(&block)))
+}
+
+#[derive(Deserialize)]
+pub struct CanonicalParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    canonical_email_hash: Option<String>,
+}
+
+/// `POST /api/v1/admin/canonical_email_blocks` (`email` or `canonical_email_hash`).
+pub async fn create_canonical_email_block(
+    state: State,
+    auth: Auth,
+    Params(p): Params<CanonicalParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
+    let id = staff::create_canonical_email_block(
+        &state.db.primary,
+        &staff,
+        p.email.as_deref(),
+        p.canonical_email_hash.as_deref(),
+    )
+    .await?;
+    let block = sign_up_blocks::canonical_email_block(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(canonical_json(&block)))
+}
+
+/// `POST /api/v1/admin/canonical_email_blocks/test` (`email`): the blocks it matches.
+pub async fn test_canonical_email(
+    state: State,
+    auth: Auth,
+    Params(p): Params<CanonicalParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
+    let email = p.email.ok_or_else(|| Error::bad_request("param is missing or the value is empty: email"))?;
+    let found = sign_up_blocks::canonical_email_blocks_matching(&state.db.primary, &email).await?;
+    Ok(HttpResponse::Ok().json(found.iter().map(canonical_json).collect::<Vec<_>>()))
+}
+
+/// `DELETE /api/v1/admin/canonical_email_blocks/:id`: `{}`.
+pub async fn delete_canonical_email_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
+    staff::delete_canonical_email_block(&state.db.primary, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}

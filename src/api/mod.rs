@@ -192,6 +192,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(put().to(admin::update_ip_block))
                         .route(delete().to(admin::delete_ip_block)),
                 )
+                .service(
+                    r("/admin/canonical_email_blocks")
+                        .route(get().to(admin::canonical_email_blocks))
+                        .route(post().to(admin::create_canonical_email_block)),
+                )
+                .service(r("/admin/canonical_email_blocks/test").route(post().to(admin::test_canonical_email)))
+                .service(
+                    r("/admin/canonical_email_blocks/{id}")
+                        .route(get().to(admin::canonical_email_block))
+                        .route(delete().to(admin::delete_canonical_email_block)),
+                )
                 .service(r("/admin/reports").route(get().to(admin::reports)))
                 .service(r("/admin/reports/{id}").route(get().to(admin::report)).route(put().to(admin::update_report)))
                 .service(r("/admin/reports/{id}/assign_to_self").route(post().to(admin::assign_report)))

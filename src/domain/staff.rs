@@ -569,3 +569,44 @@ pub async fn delete_ip_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> 
     tx.commit().await?;
     Ok(())
 }
+
+/// Blocks an address, whatever its dots and `+tags` (`manage_blocks`): given as the address
+/// or as its canonical hash. The same hash twice is 422.
+pub async fn create_canonical_email_block(
+    db: &PgPool,
+    staff: &Staff,
+    email: Option<&str>,
+    hash: Option<&str>,
+) -> Result<i64> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    let hash = match (email, hash) {
+        (Some(email), _) => crate::model::sign_up_blocks::canonical_email_hash(email),
+        (None, Some(hash)) if hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            hash.to_ascii_lowercase()
+        }
+        _ => return Err(Error::validation("Canonical email hash can't be blank")),
+    };
+    let mut tx = db.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO canonical_email_blocks (canonical_email_hash, created_at, updated_at)
+         VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (canonical_email_hash) DO NOTHING RETURNING id",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| Error::validation("Canonical email hash has already been taken"))?;
+    log_named(&mut *tx, staff, "create", "CanonicalEmailBlock", id, &hash).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_canonical_email_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+    require(staff, permission::MANAGE_BLOCKS)?;
+    let block = crate::model::sign_up_blocks::canonical_email_block(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM canonical_email_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    log_named(&mut *tx, staff, "destroy", "CanonicalEmailBlock", id, &block.canonical_email_hash).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -75,6 +75,45 @@ pub async fn canonical_email_blocked(db: &PgPool, email: &str) -> Result<bool> {
         .await?)
 }
 
+#[derive(Debug, Clone, FromRow)]
+pub struct CanonicalEmailBlock {
+    pub id: i64,
+    pub canonical_email_hash: String,
+}
+
+pub async fn canonical_email_blocks(db: &PgPool, page: &Page) -> Result<Vec<CanonicalEmailBlock>> {
+    let rows = sqlx::query_as::<_, CanonicalEmailBlock>(sqlx::AssertSqlSafe(format!(
+        "SELECT id, canonical_email_hash FROM canonical_email_blocks WHERE true {}",
+        page.sql("id", 1)
+    )))
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |b| b.id))
+}
+
+pub async fn canonical_email_block(db: &PgPool, id: i64) -> Result<CanonicalEmailBlock> {
+    sqlx::query_as::<_, CanonicalEmailBlock>(
+        "SELECT id, canonical_email_hash FROM canonical_email_blocks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// The blocks an address matches (`test`).
+pub async fn canonical_email_blocks_matching(db: &PgPool, email: &str) -> Result<Vec<CanonicalEmailBlock>> {
+    Ok(sqlx::query_as::<_, CanonicalEmailBlock>(
+        "SELECT id, canonical_email_hash FROM canonical_email_blocks WHERE canonical_email_hash = $1",
+    )
+    .bind(canonical_email_hash(email))
+    .fetch_all(db)
+    .await?)
+}
+
 const EMAIL_COLUMNS: &str = "id, domain, created_at, allow_with_approval";
 const IP_COLUMNS: &str = "id, host(ip) || '/' || masklen(ip) AS ip, severity, comment, created_at, expires_at";
 

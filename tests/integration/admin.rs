@@ -720,3 +720,46 @@ async fn sign_ups_are_limited_to_five_per_address_in_half_an_hour() {
     // Another address may still sign up.
     assert_eq!(sign_up(&app, &app_token, "elsewhere", "elsewhere@example.test", "192.0.2.45").await.0, 200);
 }
+
+#[tokio::test]
+async fn canonical_email_blocks_catch_an_address_under_any_dots_and_tags() {
+    let app = TestApp::spawn().await;
+    let admin = staff(&app, "ada", "Admin").await;
+    let app_token = app.app_token("read write").await;
+    let block = app
+        .post(
+            "/api/v1/admin/canonical_email_blocks",
+            Some(&admin),
+            serde_json::json!({"email": "Foo.Bar+x@Example.COM"}),
+        )
+        .await
+        .ok();
+    assert_eq!(block["canonical_email_hash"], "3bc3ca01dd1d501ca1c22e1c5d7d16feac90b8a3178fb17c710510d8a85e21bf");
+    let again = app
+        .post(
+            "/api/v1/admin/canonical_email_blocks",
+            Some(&admin),
+            serde_json::json!({"canonical_email_hash": "3bc3ca01dd1d501ca1c22e1c5d7d16feac90b8a3178fb17c710510d8a85e21bf"}),
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 422);
+    let matched = app
+        .post(
+            "/api/v1/admin/canonical_email_blocks/test",
+            Some(&admin),
+            serde_json::json!({"email": "foobar+y@example.com"}),
+        )
+        .await
+        .ok();
+    assert_eq!(matched[0]["id"], block["id"]);
+    let (status, body) = sign_up(&app, &app_token, "sneaky", "f.o.o.bar+new@example.com", "198.51.100.9").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"]["email"][0]["error"], "ERR_TAKEN");
+    let id = block["id"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/admin/canonical_email_blocks", Some(&admin)).await.ok()[0]["id"], id);
+    assert_eq!(
+        app.delete(&format!("/api/v1/admin/canonical_email_blocks/{id}"), Some(&admin)).await.ok(),
+        serde_json::json!({})
+    );
+    assert_eq!(sign_up(&app, &app_token, "sneaky", "f.o.o.bar+new@example.com", "198.51.100.9").await.0, 200);
+}
