@@ -3,6 +3,7 @@
 
 pub mod account_commands;
 pub mod adopt;
+pub mod block_commands;
 pub mod media;
 
 use std::io::Write;
@@ -63,6 +64,12 @@ pub enum CtlCommand {
     Media(MediaCommand),
     #[command(subcommand)]
     Domains(DomainsCommand),
+    /// E-mail domains sign-ups may not use.
+    #[command(subcommand, name = "email_domain_blocks")]
+    EmailDomainBlocks(block_commands::EmailDomainBlocksCommand),
+    /// Address ranges sign-ups (or all requests) may not come from.
+    #[command(subcommand, name = "ip_blocks")]
+    IpBlocks(block_commands::IpBlocksCommand),
     #[command(subcommand)]
     Search(SearchCommand),
     /// Queue depth, latency and failures; the dead set.
@@ -209,6 +216,14 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Modify(args))) => {
             let state = AppState::connect(config).await?;
             account_commands::modify(&state, args).await
+        }
+        Command::Ctl(CtlCommand::EmailDomainBlocks(command)) => {
+            let state = AppState::connect(config).await?;
+            block_commands::email_domain_blocks(&state, command).await
+        }
+        Command::Ctl(CtlCommand::IpBlocks(command)) => {
+            let state = AppState::connect(config).await?;
+            block_commands::ip_blocks(&state, command).await
         }
         Command::Ctl(CtlCommand::Adopt(AdoptCommand::Check)) => {
             adopt::check(&config, |name| std::env::var_os(name).is_some_and(|v| !v.is_empty())).await

@@ -140,6 +140,33 @@ pub async fn email_domain_block(db: &PgPool, id: i64) -> Result<EmailDomainBlock
     .ok_or(Error::NotFound)
 }
 
+pub async fn email_domain_block_id(db: &PgPool, domain: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM email_domain_blocks WHERE domain = lower($1)")
+        .bind(domain.trim())
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn all_email_domain_blocks(db: &PgPool) -> Result<Vec<EmailDomainBlock>> {
+    Ok(sqlx::query_as::<_, EmailDomainBlock>(sqlx::AssertSqlSafe(format!(
+        "SELECT {EMAIL_COLUMNS} FROM email_domain_blocks ORDER BY domain"
+    )))
+    .fetch_all(db)
+    .await?)
+}
+
+/// The block of exactly this range (an address alone is its /32 or /128).
+pub async fn ip_block_id(db: &PgPool, ip: &str) -> Result<Option<i64>> {
+    let Ok(_) = ip.split('/').next().unwrap_or("").parse::<std::net::IpAddr>() else { return Ok(None) };
+    Ok(sqlx::query_scalar("SELECT id FROM ip_blocks WHERE ip = network($1::inet)").bind(ip).fetch_optional(db).await?)
+}
+
+pub async fn all_ip_blocks(db: &PgPool) -> Result<Vec<IpBlock>> {
+    Ok(sqlx::query_as::<_, IpBlock>(sqlx::AssertSqlSafe(format!("SELECT {IP_COLUMNS} FROM ip_blocks ORDER BY id")))
+        .fetch_all(db)
+        .await?)
+}
+
 pub async fn ip_blocks(db: &PgPool, page: &Page) -> Result<Vec<IpBlock>> {
     let rows = sqlx::query_as::<_, IpBlock>(sqlx::AssertSqlSafe(format!(
         "SELECT {IP_COLUMNS} FROM ip_blocks WHERE true {}",

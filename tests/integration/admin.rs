@@ -763,3 +763,38 @@ async fn canonical_email_blocks_catch_an_address_under_any_dots_and_tags() {
     );
     assert_eq!(sign_up(&app, &app_token, "sneaky", "f.o.o.bar+new@example.com", "198.51.100.9").await.0, 200);
 }
+
+#[tokio::test]
+async fn ctl_email_domain_blocks_and_ip_blocks() {
+    let app = TestApp::spawn().await;
+    let app_token = app.app_token("read write").await;
+    let (ok, out) = ctl(&app, &["email_domain_blocks", "add", "spam.test", "junk.test"]);
+    assert!(ok && out.contains("added spam.test") && out.contains("added junk.test"), "{out}");
+    let (ok, out) = ctl(&app, &["email_domain_blocks", "add", "spam.test"]);
+    assert!(ok && out.contains("spam.test: Validation failed: Domain has already been taken"), "{out}");
+    let (_, listed) = ctl(&app, &["email_domain_blocks", "list"]);
+    assert_eq!(listed.lines().collect::<Vec<_>>(), ["junk.test", "spam.test"]);
+    assert_eq!(sign_up(&app, &app_token, "spam", "a@spam.test", "198.51.100.2").await.0, 422);
+    let (ok, out) = ctl(&app, &["email_domain_blocks", "remove", "spam.test"]);
+    assert!(ok, "{out}");
+    assert_eq!(sign_up(&app, &app_token, "spam", "a@spam.test", "198.51.100.2").await.0, 200);
+    let (ok, out) = ctl(&app, &["email_domain_blocks", "remove", "never.test"]);
+    assert!(!ok && out.contains("never.test is not blocked"), "{out}");
+
+    let (ok, out) = ctl(
+        &app,
+        &["ip_blocks", "add", "203.0.113.0/24", "2001:db8::/32", "--severity", "sign_up_block", "--comment", "bots"],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = ctl(&app, &["ip_blocks", "add", "203.0.113.9", "--severity", "nonsense"]);
+    assert!(!ok && out.contains("unknown severity"), "{out}");
+    assert_eq!(sign_up(&app, &app_token, "robot", "robot@example.test", "203.0.113.50").await.0, 403);
+    let (_, exported) = ctl(&app, &["ip_blocks", "export", "--format", "nginx"]);
+    assert_eq!(exported.lines().collect::<Vec<_>>(), ["deny 203.0.113.0/24;", "deny 2001:db8::/32;"]);
+    let (ok, out) = ctl(&app, &["ip_blocks", "remove", "203.0.113.0/24"]);
+    assert!(ok, "{out}");
+    assert_eq!(sign_up(&app, &app_token, "robot", "robot@example.test", "203.0.113.50").await.0, 200);
+    let logged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM admin_action_logs").fetch_one(&app.state.db.primary).await.unwrap();
+    assert_eq!(logged, 0, "the command line is not logged, as tootctl is not");
+}
