@@ -51,6 +51,13 @@ pub struct Account {
     /// (`/users/<name>`), 1 after its id (`/ap/users/<id>`, Mastodon 4.5's default).
     #[sqlx(default)]
     pub id_scheme: Option<i32>,
+    /// The highlighted role of a local account's user (a public badge): id, name and color.
+    #[sqlx(default)]
+    pub badge_id: Option<i64>,
+    #[sqlx(default)]
+    pub badge_name: Option<String>,
+    #[sqlx(default)]
+    pub badge_color: Option<String>,
 }
 
 impl Account {
@@ -106,8 +113,11 @@ pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_n
         a.indexable, a.hide_collections, a.actor_type, a.fields, COALESCE(a.uri, '') AS uri, a.url, a.memorial, a.suspended_at,
         a.silenced_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
         COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
-        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id, a.id_scheme
-   FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id";
+        COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id, a.id_scheme,
+        badge.id AS badge_id, badge.name AS badge_name, badge.color AS badge_color
+   FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id
+   LEFT JOIN users badge_user ON badge_user.account_id = a.id
+   LEFT JOIN user_roles badge ON badge.id = badge_user.role_id AND badge.highlighted";
 
 pub async fn find(db: &PgPool, id: i64) -> Result<Option<Account>> {
     Ok(sqlx::query_as::<_, Account>(AssertSqlSafe(format!("{ACCOUNT_SELECT} WHERE a.id = $1")))

@@ -41,6 +41,14 @@ fn profile_image_url(a: &Account, kind: ProfileImage, config: &Config) -> String
     }
 }
 
+/// A highlighted role on a public profile (`REST::AccountSerializer::RoleSerializer`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleBadge {
+    id: String,
+    name: String,
+    color: String,
+}
+
 /// An always-empty JSON array (emojis, roles, … that ferrodon does not have yet).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Empty;
@@ -94,7 +102,7 @@ pub struct AccountJson {
     hide_collections: Option<bool>,
     noindex: bool,
     emojis: Empty,
-    roles: Empty,
+    roles: Vec<RoleBadge>,
     fields: Vec<FieldJson>,
     show_featured: bool,
     show_media: bool,
@@ -152,7 +160,16 @@ pub fn account_json(a: &Account, config: &Config) -> AccountJson {
         hide_collections: a.hide_collections,
         noindex: false,
         emojis: Empty,
-        roles: Empty,
+        roles: match (&a.badge_id, &a.badge_name) {
+            (Some(id), Some(name)) if a.is_local() => {
+                vec![RoleBadge {
+                    id: id.to_string(),
+                    name: name.clone(),
+                    color: a.badge_color.clone().unwrap_or_default(),
+                }]
+            }
+            _ => Vec::new(),
+        },
         fields,
         show_featured: true,
         show_media: true,

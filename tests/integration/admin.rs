@@ -45,6 +45,12 @@ async fn roles_are_seeded_and_shown_as_mastodon_shows_them() {
     assert_eq!(me["role"]["name"], "Moderator");
     assert_eq!(me["role"]["permissions"], MODERATOR_PERMISSIONS.to_string());
     assert_eq!(me["role"]["highlighted"], true);
+    // The highlighted role is a public badge on the profile; everyone has none.
+    let profile = app.get(&format!("/api/v1/accounts/{}", me["id"].as_str().unwrap()), Some(&user.token)).await.ok();
+    assert_eq!(profile["roles"][0]["name"], "Moderator");
+    assert_eq!(profile["roles"][0]["id"], me["role"]["id"]);
+    let plain_profile = app.get(&format!("/api/v1/accounts/{}", user.id), Some(&user.token)).await.ok();
+    assert_eq!(plain_profile["roles"], serde_json::json!([]));
     let owner = staff(&app, "boss", "Owner").await;
     let me = app.get("/api/v1/accounts/verify_credentials", Some(&owner)).await.ok();
     assert_eq!(me["role"]["permissions"], "8388607", "administrators hold every bit");
