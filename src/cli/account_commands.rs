@@ -48,6 +48,19 @@ pub struct ModifyAccount {
     pub reset_password: bool,
 }
 
+#[derive(Args)]
+pub struct ApproveAccounts {
+    /// The sign-up to approve.
+    #[arg(conflicts_with_all = ["all", "number"])]
+    pub username: Option<String>,
+    /// Approve every pending sign-up.
+    #[arg(long)]
+    pub all: bool,
+    /// Approve the N oldest pending sign-ups.
+    #[arg(long)]
+    pub number: Option<i64>,
+}
+
 fn new_password() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
@@ -116,5 +129,29 @@ pub async fn modify(state: &AppState, args: ModifyAccount) -> Result<()> {
     if let Some(password) = password {
         println!("New password: {password}");
     }
+    Ok(())
+}
+
+/// `accounts approve`: pending sign-ups let in, as the admin API's approve does.
+pub async fn approve(state: &AppState, args: ApproveAccounts) -> Result<()> {
+    let db = &state.db.primary;
+    let accounts: Vec<i64> = match (&args.username, args.all, args.number) {
+        (Some(name), _, _) => {
+            vec![accounts::find_local(db, name).await?.ok_or_else(|| Error::bad_request("no such local account"))?.id]
+        }
+        (None, true, _) | (None, false, Some(_)) => {
+            let limit = if args.all { None } else { args.number.filter(|n| *n > 0) };
+            if !args.all && limit.is_none() {
+                return Err(Error::bad_request("--number must be a positive number"));
+            }
+            accounts::pending_sign_ups(db, limit).await?
+        }
+        (None, false, None) => return Err(Error::bad_request("give a username, --all or --number N")),
+    };
+    let console = crate::domain::staff::Staff::console();
+    for account_id in &accounts {
+        crate::domain::staff::approve(db, &console, *account_id).await?;
+    }
+    println!("OK, approved {}", accounts.len());
     Ok(())
 }

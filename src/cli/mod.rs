@@ -123,6 +123,8 @@ pub enum AccountsCommand {
     Create(account_commands::CreateAccount),
     /// Change a local user: role, e-mail, confirmation, approval, access, two-factor, password.
     Modify(account_commands::ModifyAccount),
+    /// Let pending sign-ups in: one, the N oldest, or all.
+    Approve(account_commands::ApproveAccounts),
 }
 
 #[derive(Subcommand)]
@@ -216,6 +218,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Modify(args))) => {
             let state = AppState::connect(config).await?;
             account_commands::modify(&state, args).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Approve(args))) => {
+            let state = AppState::connect(config).await?;
+            account_commands::approve(&state, args).await
         }
         Command::Ctl(CtlCommand::EmailDomainBlocks(command)) => {
             let state = AppState::connect(config).await?;

@@ -235,6 +235,14 @@ impl User {
 pub const USER_COLUMNS: &str = "id, account_id, email, encrypted_password, settings, locale, chosen_languages,
         disabled, approved, confirmed_at, otp_required_for_login, otp_secret, otp_backup_codes, consumed_timestep";
 
+/// The accounts of users waiting for approval, oldest sign-up first (`limit` of them).
+pub async fn pending_sign_ups(db: &PgPool, limit: Option<i64>) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT account_id FROM users WHERE NOT approved ORDER BY created_at, id LIMIT $1")
+        .bind(limit)
+        .fetch_all(db)
+        .await?)
+}
+
 pub async fn user_by_id(db: &PgPool, id: i64) -> Result<Option<User>> {
     Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
         .bind(id)

@@ -804,3 +804,32 @@ async fn ctl_email_domain_blocks_and_ip_blocks() {
         sqlx::query_scalar("SELECT count(*) FROM admin_action_logs").fetch_one(&app.state.db.primary).await.unwrap();
     assert_eq!(logged, 0, "the command line is not logged, as tootctl is not");
 }
+
+#[tokio::test]
+async fn ctl_accounts_approve_lets_pending_sign_ups_in() {
+    let app = TestApp::spawn().await;
+    for name in ["first", "second", "third"] {
+        app.register(name).await;
+    }
+    sqlx::query("UPDATE users SET approved = false").execute(&app.state.db.primary).await.unwrap();
+    let pending = || async {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT a.username FROM users u JOIN accounts a ON a.id = u.account_id WHERE NOT u.approved ORDER BY u.id",
+        )
+        .fetch_all(&app.state.db.primary)
+        .await
+        .unwrap();
+        names
+    };
+    let (ok, out) = ctl(&app, &["accounts", "approve", "second"]);
+    assert!(ok && out.contains("approved 1"), "{out}");
+    assert_eq!(pending().await, ["first", "third"]);
+    let (ok, out) = ctl(&app, &["accounts", "approve", "--number", "1"]);
+    assert!(ok, "{out}");
+    assert_eq!(pending().await, ["third"], "the oldest first");
+    let (ok, out) = ctl(&app, &["accounts", "approve"]);
+    assert!(!ok && out.contains("give a username, --all or --number N"), "{out}");
+    let (ok, out) = ctl(&app, &["accounts", "approve", "--all"]);
+    assert!(ok && out.contains("approved 1"), "{out}");
+    assert!(pending().await.is_empty());
+}
