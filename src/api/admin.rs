@@ -424,6 +424,20 @@ pub async fn unsuspend(state: State, auth: Auth, id: web::Path<String>) -> Resul
     lift(state, auth, id, Lift::Suspension).await
 }
 
+/// A page of blocks as JSON, with the `Link` header Mastodon sends after a full page.
+fn block_page<T>(
+    state: &AppState,
+    req: &HttpRequest,
+    limit: i64,
+    blocks: &[T],
+    id: impl Fn(&T) -> i64,
+    render: impl Fn(&T) -> Value,
+) -> HttpResponse {
+    let cursors: Vec<i64> = blocks.iter().map(id).collect();
+    let body: Vec<Value> = blocks.iter().map(render).collect();
+    json_page_limited(state, req, &cursors, limit, body)
+}
+
 /// Domain block lists: 100 by default, at most 500.
 const MAX_BLOCKS: i64 = 500;
 
@@ -437,9 +451,7 @@ pub async fn domain_blocks(
     staff(&state, &auth, "admin:read:domain_blocks", permission::MANAGE_FEDERATION).await?;
     let page = p.page(DEFAULT_LIMIT, MAX_BLOCKS);
     let blocks = crate::model::domain_blocks::page(&state.db.primary, &page).await?;
-    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
-    let body: Vec<Value> = blocks.iter().map(entities::admin_domain_block).collect();
-    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+    Ok(block_page(&state, &req, page.limit, &blocks, |b| b.id, entities::admin_domain_block))
 }
 
 /// `GET /api/v1/admin/domain_blocks/:id`.
@@ -545,9 +557,7 @@ pub async fn email_domain_blocks(
     staff(&state, &auth, "admin:read:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
     let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
     let blocks = sign_up_blocks::email_domain_blocks(&state.db.primary, &page).await?;
-    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
-    let body: Vec<Value> = blocks.iter().map(entities::admin_email_domain_block).collect();
-    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+    Ok(block_page(&state, &req, page.limit, &blocks, |b| b.id, entities::admin_email_domain_block))
 }
 
 /// `GET /api/v1/admin/email_domain_blocks/:id`.
@@ -597,9 +607,7 @@ pub async fn ip_blocks(
     staff(&state, &auth, "admin:read:ip_blocks", permission::MANAGE_BLOCKS).await?;
     let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
     let blocks = sign_up_blocks::ip_blocks(&state.db.primary, &page).await?;
-    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
-    let body: Vec<Value> = blocks.iter().map(entities::admin_ip_block).collect();
-    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+    Ok(block_page(&state, &req, page.limit, &blocks, |b| b.id, entities::admin_ip_block))
 }
 
 /// `GET /api/v1/admin/ip_blocks/:id`.
@@ -682,9 +690,7 @@ pub async fn canonical_email_blocks(
     staff(&state, &auth, "admin:read:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
     let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
     let blocks = sign_up_blocks::canonical_email_blocks(&state.db.primary, &page).await?;
-    let cursors: Vec<i64> = blocks.iter().map(|b| b.id).collect();
-    let body: Vec<Value> = blocks.iter().map(canonical_json).collect();
-    Ok(json_page_limited(&state, &req, &cursors, page.limit, body))
+    Ok(block_page(&state, &req, page.limit, &blocks, |b| b.id, canonical_json))
 }
 
 /// `GET /api/v1/admin/canonical_email_blocks/:id`.

@@ -76,7 +76,9 @@ impl Auth {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The bearer token of a request: the `Authorization` header, else `access_token` or
+/// `bearer_token` in the query.
+pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let mut parts = value.splitn(2, ' ');
         if parts.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {

@@ -32,21 +32,11 @@ fn address_key(ip: &str) -> String {
     }
 }
 
-fn bearer(req: &ServiceRequest) -> Option<String> {
-    let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
-    if let Some(token) = header.and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))) {
-        return Some(token.trim().to_string()).filter(|t| !t.is_empty());
-    }
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "access_token")
-        .map(|(_, v)| v.into_owned())
-}
-
 /// The throttles of a request, as Mastodon's `rack_attack.rb` sets them up.
 fn throttles(req: &ServiceRequest) -> Vec<Throttle> {
     let path = req.path();
     let ip = address_key(&super::client_ip(req.request()).unwrap_or_default());
-    let token = bearer(req).map(|t| {
+    let token = super::auth::bearer(req.request()).map(|t| {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(t.as_bytes()))
     });

@@ -88,20 +88,7 @@ async fn log_target(
 
 /// A row of the audit log about a report (Mastodon names a report by its id).
 async fn log_report(db: impl sqlx::PgExecutor<'_>, staff: &Staff, action: &str, report_id: i64) -> Result<()> {
-    if !staff.logged {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO admin_action_logs (account_id, action, target_type, target_id, human_identifier, route_param,
-                                        created_at, updated_at)
-         VALUES ($1, $2, 'Report', $3, $3::text, $3::text, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
-    )
-    .bind(staff.account_id)
-    .bind(action)
-    .bind(report_id)
-    .execute(db)
-    .await?;
-    Ok(())
+    log_named(db, staff, action, "Report", report_id, &report_id.to_string()).await
 }
 
 /// What staff change about a report (`manage_reports`); each change is logged.
@@ -482,6 +469,22 @@ pub async fn delete_domain_block(db: &PgPool, staff: &Staff, id: i64) -> Result<
     Ok(())
 }
 
+/// Deletes row `id` of one of the sign-up block tables, logged under `target_type` and `name`.
+async fn remove_sign_up_block(
+    db: &PgPool,
+    staff: &Staff,
+    table: &'static str,
+    target_type: &str,
+    id: i64,
+    name: &str,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE id = $1"))).bind(id).execute(&mut *tx).await?;
+    log_named(&mut *tx, staff, "destroy", target_type, id, name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Refuses (or, `allow_with_approval`, holds for approval) sign-ups with addresses at a domain
 /// or its subdomains (`manage_blocks`). A domain already blocked is 422.
 pub async fn create_email_domain_block(
@@ -511,11 +514,7 @@ pub async fn create_email_domain_block(
 pub async fn delete_email_domain_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
     require(staff, permission::MANAGE_BLOCKS)?;
     let block = crate::model::sign_up_blocks::email_domain_block(db, id).await?;
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM email_domain_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    log_named(&mut *tx, staff, "destroy", "EmailDomainBlock", id, &block.domain).await?;
-    tx.commit().await?;
-    Ok(())
+    remove_sign_up_block(db, staff, "email_domain_blocks", "EmailDomainBlock", id, &block.domain).await
 }
 
 /// What an IP block says: the range, its severity, a comment and how long it lasts.
@@ -589,11 +588,7 @@ pub async fn update_ip_block(db: &PgPool, staff: &Staff, id: i64, rule: &IpRule)
 pub async fn delete_ip_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
     require(staff, permission::MANAGE_BLOCKS)?;
     let block = crate::model::sign_up_blocks::ip_block(db, id).await?;
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM ip_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    log_named(&mut *tx, staff, "destroy", "IpBlock", id, &block.ip).await?;
-    tx.commit().await?;
-    Ok(())
+    remove_sign_up_block(db, staff, "ip_blocks", "IpBlock", id, &block.ip).await
 }
 
 /// Blocks an address, whatever its dots and `+tags` (`manage_blocks`): given as the address
@@ -630,9 +625,6 @@ pub async fn create_canonical_email_block(
 pub async fn delete_canonical_email_block(db: &PgPool, staff: &Staff, id: i64) -> Result<()> {
     require(staff, permission::MANAGE_BLOCKS)?;
     let block = crate::model::sign_up_blocks::canonical_email_block(db, id).await?;
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM canonical_email_blocks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    log_named(&mut *tx, staff, "destroy", "CanonicalEmailBlock", id, &block.canonical_email_hash).await?;
-    tx.commit().await?;
-    Ok(())
+    remove_sign_up_block(db, staff, "canonical_email_blocks", "CanonicalEmailBlock", id, &block.canonical_email_hash)
+        .await
 }

@@ -69,17 +69,6 @@ const SELECT: &str = "SELECT a.id, a.username, a.domain, a.created_at, a.suspend
         (SELECT r.text FROM user_invite_requests r WHERE r.user_id = u.id LIMIT 1) AS invite_request
    FROM accounts a LEFT JOIN users u ON u.account_id = a.id";
 
-/// `user_invite_requests` is Mastodon's; a database ferrodon made has no such table.
-async fn select(db: &PgPool) -> Result<String> {
-    let requests: bool =
-        sqlx::query_scalar("SELECT to_regclass('public.user_invite_requests') IS NOT NULL").fetch_one(db).await?;
-    Ok(if requests {
-        SELECT.to_string()
-    } else {
-        SELECT.replace("(SELECT r.text FROM user_invite_requests r WHERE r.user_id = u.id LIMIT 1)", "NULL::text")
-    })
-}
-
 /// One page of the accounts `filter` lets through, newest first; the instance actor never.
 pub async fn list(db: &PgPool, filter: &Filter, page: &Page) -> Result<Vec<AdminAccount>> {
     let status = match filter.status {
@@ -105,7 +94,7 @@ pub async fn list(db: &PgPool, filter: &Filter, page: &Page) -> Result<Vec<Admin
             AND ($4::text IS NULL OR u.email ILIKE $4 || '%')
             AND ($5::bigint[] IS NULL OR u.role_id = ANY($5))
             AND ($6::inet IS NULL OR u.sign_up_ip <<= $6::inet) {}",
-        select(db).await?,
+        SELECT,
         page.sql("a.id", 7)
     );
     let like = |value: &Option<String>| value.as_deref().map(escape_like);
@@ -125,12 +114,12 @@ pub async fn list(db: &PgPool, filter: &Filter, page: &Page) -> Result<Vec<Admin
 }
 
 pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<AdminAccount>> {
-    let sql = format!("{} WHERE a.id = ANY($1) AND a.id > 0", select(db).await?);
+    let sql = format!("{SELECT} WHERE a.id = ANY($1) AND a.id > 0");
     Ok(sqlx::query_as::<_, AdminAccount>(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(db).await?)
 }
 
 pub async fn find(db: &PgPool, id: i64) -> Result<Option<AdminAccount>> {
-    let sql = format!("{} WHERE a.id = $1 AND a.id > 0", select(db).await?);
+    let sql = format!("{SELECT} WHERE a.id = $1 AND a.id > 0");
     Ok(sqlx::query_as::<_, AdminAccount>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db).await?)
 }
 

@@ -45,16 +45,8 @@ pub async fn rule_for(db: impl sqlx::PgExecutor<'_>, domain: &str) -> Result<Opt
 
 /// A page of blocks, newest first.
 pub async fn page(db: &PgPool, page: &Page) -> Result<Vec<DomainBlock>> {
-    let rows = sqlx::query_as::<_, DomainBlock>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM domain_blocks WHERE true {}",
-        page.sql("id", 1)
-    )))
-    .bind(page.max_id)
-    .bind(page.since_id)
-    .bind(page.min_id)
-    .fetch_all(db)
-    .await?;
-    Ok(page.in_order(rows, |b| b.id))
+    super::newest_first(db, &format!("SELECT {COLUMNS} FROM domain_blocks WHERE true"), page, |b: &DomainBlock| b.id)
+        .await
 }
 
 /// Every block, by domain (the public list and the CLI).

@@ -18,3 +18,23 @@ pub mod sessions;
 pub mod sign_up_blocks;
 pub mod statuses;
 pub mod tags;
+
+/// One page of the rows `select` gives (a query up to its `WHERE` conditions, without
+/// parameters of its own), newest first by `id`: the admin lists.
+pub(crate) async fn newest_first<T>(
+    db: &sqlx::PgPool,
+    select: &str,
+    page: &crate::core::pagination::Page,
+    id: impl Fn(&T) -> i64,
+) -> crate::core::error::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let rows = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(format!("{select} {}", page.sql("id", 1))))
+        .bind(page.max_id)
+        .bind(page.since_id)
+        .bind(page.min_id)
+        .fetch_all(db)
+        .await?;
+    Ok(page.in_order(rows, id))
+}

@@ -82,16 +82,13 @@ pub struct CanonicalEmailBlock {
 }
 
 pub async fn canonical_email_blocks(db: &PgPool, page: &Page) -> Result<Vec<CanonicalEmailBlock>> {
-    let rows = sqlx::query_as::<_, CanonicalEmailBlock>(sqlx::AssertSqlSafe(format!(
-        "SELECT id, canonical_email_hash FROM canonical_email_blocks WHERE true {}",
-        page.sql("id", 1)
-    )))
-    .bind(page.max_id)
-    .bind(page.since_id)
-    .bind(page.min_id)
-    .fetch_all(db)
-    .await?;
-    Ok(page.in_order(rows, |b| b.id))
+    super::newest_first(
+        db,
+        "SELECT id, canonical_email_hash FROM canonical_email_blocks WHERE true",
+        page,
+        |b: &CanonicalEmailBlock| b.id,
+    )
+    .await
 }
 
 pub async fn canonical_email_block(db: &PgPool, id: i64) -> Result<CanonicalEmailBlock> {
@@ -118,16 +115,8 @@ const EMAIL_COLUMNS: &str = "id, domain, created_at, allow_with_approval";
 const IP_COLUMNS: &str = "id, host(ip) || '/' || masklen(ip) AS ip, severity, comment, created_at, expires_at";
 
 pub async fn email_domain_blocks(db: &PgPool, page: &Page) -> Result<Vec<EmailDomainBlock>> {
-    let rows = sqlx::query_as::<_, EmailDomainBlock>(sqlx::AssertSqlSafe(format!(
-        "SELECT {EMAIL_COLUMNS} FROM email_domain_blocks WHERE true {}",
-        page.sql("id", 1)
-    )))
-    .bind(page.max_id)
-    .bind(page.since_id)
-    .bind(page.min_id)
-    .fetch_all(db)
-    .await?;
-    Ok(page.in_order(rows, |b| b.id))
+    let select = format!("SELECT {EMAIL_COLUMNS} FROM email_domain_blocks WHERE true");
+    super::newest_first(db, &select, page, |b: &EmailDomainBlock| b.id).await
 }
 
 pub async fn email_domain_block(db: &PgPool, id: i64) -> Result<EmailDomainBlock> {
@@ -168,16 +157,7 @@ pub async fn all_ip_blocks(db: &PgPool) -> Result<Vec<IpBlock>> {
 }
 
 pub async fn ip_blocks(db: &PgPool, page: &Page) -> Result<Vec<IpBlock>> {
-    let rows = sqlx::query_as::<_, IpBlock>(sqlx::AssertSqlSafe(format!(
-        "SELECT {IP_COLUMNS} FROM ip_blocks WHERE true {}",
-        page.sql("id", 1)
-    )))
-    .bind(page.max_id)
-    .bind(page.since_id)
-    .bind(page.min_id)
-    .fetch_all(db)
-    .await?;
-    Ok(page.in_order(rows, |b| b.id))
+    super::newest_first(db, &format!("SELECT {IP_COLUMNS} FROM ip_blocks WHERE true"), page, |b: &IpBlock| b.id).await
 }
 
 pub async fn ip_block(db: &PgPool, id: i64) -> Result<IpBlock> {
