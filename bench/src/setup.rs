@@ -95,8 +95,7 @@ pub async fn poster(
         locale: Some("en"),
         display_name: Some("Poster"),
         application_id: None,
-        confirmed: true,
-        ip: None,
+        by: ferrodon::domain::accounts::MadeBy::Administrator { confirmed: true, approved: true },
     };
     let user = ferrodon::domain::accounts::register(&state.db.primary, &state.config, reg).await?;
     let account = ferrodon::model::accounts::get(&state.db.primary, user.account_id).await?;

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page_limited;
@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::domain::accounts::ProfileChanges;
-use crate::domain::accounts::Registration;
+use crate::domain::accounts::{MadeBy, Registration};
 use crate::domain::oauth;
 use crate::domain::relationships::{self, FollowOptions};
 use crate::domain::timelines::{self, AccountStatusOptions};
@@ -36,6 +36,10 @@ pub struct RegisterParams {
     agreement: Option<bool>,
     #[serde(default, deserialize_with = "opt_string")]
     locale: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    invite_code: Option<String>,
 }
 
 /// `POST /api/v1/accounts`: sign up with an app token; returns a user token at once.
@@ -47,9 +51,6 @@ pub async fn register(
 ) -> Result<HttpResponse> {
     auth.require("write:accounts")?;
     let client_ip = super::client_ip(&req);
-    if !state.config.registrations_open || state.config.single_user_mode {
-        return Err(Error::Forbidden("This action is not allowed".into()));
-    }
     let Some(application_id) = auth.token.application_id else {
         return Err(Error::Forbidden("This action is not allowed".into()));
     };
@@ -67,13 +68,25 @@ pub async fn register(
             locale: p.locale.as_deref(),
             display_name: None,
             application_id: Some(application_id),
-            confirmed: false,
-            ip: client_ip.as_deref(),
+            by: MadeBy::Visitor {
+                ip: client_ip.as_deref(),
+                reason: p.reason.as_deref(),
+                invite_code: p.invite_code.as_deref(),
+            },
         },
     )
     .await?;
     let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
     Ok(HttpResponse::Ok().json(entities::token(&token.token, &app.scopes().to_db(), &token.created_at)))
+}
+
+/// `GET /invite/:code` as JSON: the code is good, and where apps read about the server.
+pub async fn invite(state: State, code: web::Path<String>) -> Result<HttpResponse> {
+    let invite = crate::domain::accounts::invite_for_sign_up(&state.db.primary, &state.config, &code).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "invite_code": invite.code,
+        "instance_api_url": format!("{}/api/v2/instance", state.config.base_url()),
+    })))
 }
 
 async fn credential_json(state: &AppState, account_id: i64) -> Result<Value> {

@@ -11,7 +11,9 @@ use crate::domain::polls;
 use crate::effects::media;
 use crate::model::accounts;
 use crate::model::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
+use crate::model::settings::{self as site_settings, RegistrationsMode, SiteSettings};
 use crate::model::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
+use crate::render::entities;
 
 type State = web::Data<AppState>;
 
@@ -47,31 +49,55 @@ fn poll_configuration() -> Value {
     })
 }
 
+/// What both versions say from the site settings: who to contact and who may sign up.
+struct About {
+    settings: SiteSettings,
+    contact_account: Value,
+    rules: Vec<Value>,
+    registrations_enabled: bool,
+}
+
+async fn about(state: &AppState) -> Result<About> {
+    let db = &state.db.replica;
+    let settings = site_settings::load(db).await?;
+    let contact = settings.text("site_contact_username");
+    let contact_account = match accounts::find_local(db, &contact).await? {
+        Some(account) if !contact.is_empty() => entities::account(&account, &state.config),
+        _ => Value::Null,
+    };
+    let rules = instance::rules(db).await?.iter().map(entities::rule).collect();
+    let registrations_enabled =
+        settings.registrations_mode() != RegistrationsMode::Closed && !state.config.single_user_mode;
+    Ok(About { settings, contact_account, rules, registrations_enabled })
+}
+
 pub async fn v1(state: State) -> Result<HttpResponse> {
     let counts = instance::counts(&state.db.replica).await?;
     let config = &state.config;
+    let About { settings, contact_account, rules, registrations_enabled } = about(&state).await?;
+    let everyone = crate::model::roles::everyone(&state.db.replica).await?;
     Ok(HttpResponse::Ok().json(json!({
         "uri": config.local_domain,
-        "title": config.local_domain,
-        "short_description": "",
-        "description": "",
-        "email": "",
+        "title": settings.text("site_title"),
+        "short_description": settings.text("site_short_description"),
+        "description": settings.text("site_description"),
+        "email": settings.text("site_contact_email"),
         "version": instance::version_string(),
         "urls": { "streaming_api": config.streaming_url() },
         "stats": { "user_count": counts.user_count, "status_count": counts.status_count, "domain_count": counts.domain_count },
         "thumbnail": null,
         "languages": ["en"],
-        "registrations": config.registrations_open,
-        "approval_required": false,
-        "invites_enabled": false,
+        "registrations": registrations_enabled,
+        "approval_required": settings.registrations_mode() == RegistrationsMode::Approved,
+        "invites_enabled": everyone.permissions & crate::model::roles::permission::INVITE_USERS != 0,
         "configuration": {
             "accounts": { "max_featured_tags": 10 },
             "statuses": status_configuration(),
             "media_attachments": media_configuration(false),
             "polls": poll_configuration(),
         },
-        "contact_account": null,
-        "rules": [],
+        "contact_account": contact_account,
+        "rules": rules,
     })))
 }
 
@@ -79,12 +105,15 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
     let counts = instance::counts(&state.db.replica).await?;
     let config = &state.config;
     let base = config.base_url();
+    let About { settings, contact_account, rules, registrations_enabled } = about(&state).await?;
+    let approval_required = settings.registrations_mode() == RegistrationsMode::Approved;
+    let closed_message = settings.text("closed_registrations_message");
     Ok(HttpResponse::Ok().json(json!({
         "domain": config.local_domain,
-        "title": config.local_domain,
+        "title": settings.text("site_title"),
         "version": instance::version_string(),
         "source_url": "https://github.com/ferrodon/ferrodon",
-        "description": "",
+        "description": settings.text("site_short_description"),
         "usage": { "users": { "active_month": counts.active_month } },
         "thumbnail": { "url": format!("{base}/packs/media/images/preview.png") },
         "icon": [],
@@ -92,7 +121,7 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
         "configuration": {
             "urls": {
                 "streaming": config.streaming_url(),
-                "status": null,
+                "status": Some(settings.text("status_page_url")).filter(|url| !url.is_empty()),
                 "about": format!("{base}/about"),
                 "privacy_policy": format!("{base}/privacy-policy"),
                 "terms_of_service": null,
@@ -114,20 +143,41 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
             "limited_federation": false,
         },
         "registrations": {
-            "enabled": config.registrations_open,
-            "approval_required": false,
-            "reason_required": false,
-            "message": null,
-            "min_age": null,
+            "enabled": registrations_enabled,
+            "approval_required": approval_required,
+            "reason_required": approval_required && settings.flag("require_invite_text"),
+            "message": (!registrations_enabled && !closed_message.is_empty()).then(|| paragraphs(&closed_message)),
+            "min_age": settings.integer("min_age"),
             "url": null,
         },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
-        "contact": { "email": "", "account": null },
-        "rules": [],
+        "contact": { "email": settings.text("site_contact_email"), "account": contact_account },
+        "rules": rules,
     })))
 }
 
+/// Text an admin wrote, as HTML paragraphs (blank lines part them, newlines break lines).
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", crate::core::text::escape_html(p).replace('\n', "<br>")))
+        .collect()
+}
+
+/// `GET /api/v1/instance/rules`.
+pub async fn rules(state: State) -> Result<HttpResponse> {
+    let rules: Vec<Value> = instance::rules(&state.db.replica).await?.iter().map(entities::rule).collect();
+    Ok(HttpResponse::Ok().json(rules))
+}
+
+/// 404 where the admin turned an API off (`peers_api_enabled`, `activity_api_enabled`).
+async fn require_enabled(state: &AppState, setting: &str) -> Result<()> {
+    if site_settings::load(&state.db.replica).await?.flag(setting) { Ok(()) } else { Err(crate::Error::NotFound) }
+}
+
 pub async fn peers(state: State) -> Result<HttpResponse> {
+    require_enabled(&state, "peers_api_enabled").await?;
     let domains: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT domain FROM accounts WHERE domain IS NOT NULL ORDER BY domain")
             .fetch_all(&state.db.replica)
@@ -136,6 +186,7 @@ pub async fn peers(state: State) -> Result<HttpResponse> {
 }
 
 pub async fn activity(state: State) -> Result<HttpResponse> {
+    require_enabled(&state, "activity_api_enabled").await?;
     let weeks = instance::activity(&state.db.replica).await?;
     let rendered: Vec<Value> = weeks
         .iter()
@@ -183,6 +234,7 @@ pub async fn nodeinfo_index(state: State) -> HttpResponse {
 /// version we are compatible with, which is what client libraries check.
 pub async fn nodeinfo(state: State) -> Result<HttpResponse> {
     let counts = instance::counts(&state.db.replica).await?;
+    let settings = site_settings::load(&state.db.replica).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"")
         .json(json!({
@@ -194,8 +246,12 @@ pub async fn nodeinfo(state: State) -> Result<HttpResponse> {
                 "users": { "total": counts.user_count, "activeMonth": counts.active_month, "activeHalfyear": counts.active_halfyear },
                 "localPosts": counts.status_count,
             },
-            "openRegistrations": state.config.registrations_open,
-            "metadata": { "nodeName": state.config.local_domain, "nodeDescription": "", "upstream": "mastodon" },
+            "openRegistrations": settings.registrations_mode() == RegistrationsMode::Open && !state.config.single_user_mode,
+            "metadata": {
+                "nodeName": settings.text("site_title"),
+                "nodeDescription": settings.text("site_short_description"),
+                "upstream": "mastodon",
+            },
         })))
 }
 

@@ -1,6 +1,6 @@
 //! `/api/v1/notifications` and the grouped `/api/v2/notifications`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -15,7 +15,8 @@ use crate::core::error::{Error, Result};
 use crate::core::time::iso;
 use crate::model::accounts::{self, Account};
 use crate::model::hydrate;
-use crate::model::notifications::{self, Filter, Notification, NotificationType};
+use crate::model::notifications::{self, Filter, Notification, NotificationType, REPORT_TYPE};
+use crate::model::reports::Report;
 use crate::render::entities;
 
 type State = web::Data<AppState>;
@@ -56,24 +57,43 @@ struct Loaded {
     items: Vec<Notification>,
     accounts: Vec<Account>,
     bundle: hydrate::StatusBundle,
+    /// The reports of `admin.report` notifications, by id.
+    reports: HashMap<i64, Report>,
 }
 
 async fn load(state: &AppState, viewer: i64, items: Vec<Notification>) -> Result<Loaded> {
     let db = &state.db.primary;
     let status_ids: Vec<i64> = items.iter().filter_map(|n| n.status_id).collect();
     let bundle = hydrate::load(db, &status_ids, Some(viewer)).await?;
+    let report_ids: Vec<i64> = items.iter().filter(|n| n.kind == REPORT_TYPE).map(|n| n.activity_id).collect();
+    let reports: HashMap<i64, Report> =
+        crate::model::reports::find_many(db, &report_ids).await?.into_iter().map(|r| (r.id, r)).collect();
     let items: Vec<Notification> = items
         .into_iter()
         .filter(|n| !n.needs_status() || n.status_id.is_some_and(|id| bundle.statuses.contains_key(&id)))
+        .filter(|n| n.kind != REPORT_TYPE || reports.contains_key(&n.activity_id))
         .collect();
-    let account_ids: Vec<i64> = items.iter().map(|n| n.from_account_id).collect::<HashSet<_>>().into_iter().collect();
+    let account_ids: Vec<i64> = items
+        .iter()
+        .map(|n| n.from_account_id)
+        .chain(reports.values().map(|r| r.target_account_id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let accounts = accounts::find_many(db, &account_ids).await?;
-    Ok(Loaded { items, accounts, bundle })
+    Ok(Loaded { items, accounts, bundle, reports })
+}
+
+/// The report an `admin.report` notification (or group) is about, and its target.
+fn report_of<'a>(loaded: &'a Loaded, n: &Notification) -> Option<(&'a Report, &'a Account)> {
+    let report = loaded.reports.get(&n.activity_id)?;
+    let target = loaded.accounts.iter().find(|a| a.id == report.target_account_id)?;
+    Some((report, target))
 }
 
 fn render_one(state: &AppState, loaded: &Loaded, n: &Notification) -> Option<Value> {
     let from = loaded.accounts.iter().find(|a| a.id == n.from_account_id)?;
-    entities::notification(n, from, &loaded.bundle, &state.config)
+    entities::notification(n, from, &loaded.bundle, report_of(loaded, n), &state.config)
 }
 
 pub async fn index(state: State, auth: Auth, req: HttpRequest, Params(p): Params<ListParams>) -> Result<HttpResponse> {
@@ -134,7 +154,7 @@ pub async fn grouped(
     let cursors: Vec<i64> = items.iter().map(|n| n.id).collect();
     let loaded = load(&state, viewer.account_id, items).await?;
     let grouped_types: Vec<String> = if p.grouped_types.is_empty() {
-        vec!["favourite".into(), "reblog".into(), "follow".into()]
+        ["favourite", "reblog", "follow", "admin.sign_up"].map(String::from).to_vec()
     } else {
         p.grouped_types.clone()
     };
@@ -186,6 +206,10 @@ pub async fn grouped(
             });
             if newest.needs_status() {
                 group["status_id"] = json!(newest.status_id.map(|s| s.to_string()));
+            }
+            if newest.kind == REPORT_TYPE {
+                let (report, target) = report_of(&loaded, newest)?;
+                group["report"] = entities::report(report, target, &state.config);
             }
             Some(group)
         })

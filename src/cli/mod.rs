@@ -16,6 +16,7 @@ use crate::core::db;
 use crate::core::error::{Error, Result};
 use crate::effects::feeds;
 use crate::model::accounts;
+use crate::model::settings::RegistrationsMode;
 
 pub const DEMO_PASSWORD: &str = "ferrodon-demo-password";
 const DEMO_ACCOUNTS: &[&str] = &["alice", "bob", "charlie"];
@@ -72,11 +73,35 @@ pub enum CtlCommand {
     IpBlocks(block_commands::IpBlocksCommand),
     #[command(subcommand)]
     Search(SearchCommand),
+    /// Site settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Queue depth, latency and failures; the dead set.
     Queues {
         #[command(subcommand)]
         command: Option<QueuesCommand>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Who may sign up.
+    #[command(subcommand)]
+    Registrations(RegistrationsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum RegistrationsCommand {
+    /// Anyone may sign up.
+    Open,
+    /// Anyone may sign up; staff let each sign-up in.
+    Approved {
+        /// Sign-ups must say why they want to join.
+        #[arg(long, alias = "require-invite-text")]
+        require_reason: bool,
+    },
+    /// Only people with an invite may sign up.
+    Close,
 }
 
 #[derive(Subcommand)]
@@ -272,6 +297,20 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             let state = AppState::connect(config).await?;
             media_command(&state, command).await
         }
+        Command::Ctl(CtlCommand::Settings(SettingsCommand::Registrations(command))) => {
+            let state = AppState::connect(config).await?;
+            let (mode, require_reason) = match command {
+                RegistrationsCommand::Open => (RegistrationsMode::Open, None),
+                RegistrationsCommand::Approved { require_reason } => {
+                    (RegistrationsMode::Approved, require_reason.then_some(true))
+                }
+                RegistrationsCommand::Close => (RegistrationsMode::Closed, None),
+            };
+            let console = crate::domain::staff::Staff::console();
+            crate::domain::staff::change_registrations(&state.db.primary, &console, mode, require_reason).await?;
+            println!("OK");
+            Ok(())
+        }
         Command::Ctl(CtlCommand::Queues { command }) => {
             let state = AppState::connect(config).await?;
             queues(&state, command).await
@@ -357,12 +396,21 @@ fn registration<'a>(username: &'a str, email: &'a str, password: &'a str) -> cra
         locale: Some("en"),
         display_name: None,
         application_id: None,
-        confirmed: true,
-        ip: None,
+        by: crate::domain::accounts::MadeBy::Administrator { confirmed: true, approved: true },
     }
 }
 
 async fn seed(state: &AppState) -> Result<()> {
+    let db = &state.db.primary;
+    // A demo instance takes sign-ups, unless its admin has already decided.
+    let decided: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM settings WHERE var = 'registrations_mode')")
+        .fetch_one(db)
+        .await?;
+    if !decided {
+        let console = crate::domain::staff::Staff::console();
+        crate::domain::staff::change_registrations(db, &console, RegistrationsMode::Open, None).await?;
+        println!("registrations: open");
+    }
     for name in DEMO_ACCOUNTS {
         if accounts::find_local(&state.db.primary, name).await?.is_some() {
             println!("{name}: exists");

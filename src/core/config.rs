@@ -233,7 +233,6 @@ pub struct Config {
     pub streaming_api_base_url: Option<String>,
     /// The OAuth password grant (`grant_type=password`): on in development and test.
     pub password_grant: bool,
-    pub registrations_open: bool,
     /// Mastodon's API throttles (ferrodon-only switch `FERRODON_RATE_LIMITS`, on by default).
     pub rate_limits: bool,
     pub user_active_days: i64,
@@ -490,7 +489,6 @@ impl Config {
             streaming_port,
             streaming_api_base_url,
             password_grant: flag(lookup, "FERRODON_PASSWORD_GRANT", !production)?,
-            registrations_open: flag(lookup, "FERRODON_REGISTRATIONS_OPEN", true)?,
             rate_limits: flag(lookup, "FERRODON_RATE_LIMITS", true)?,
             user_active_days: number(lookup, "USER_ACTIVE_DAYS", 7)?,
             single_user_mode: flag(lookup, "SINGLE_USER_MODE", false)?,

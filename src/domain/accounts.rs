@@ -2,17 +2,24 @@
 //! UpdateAccountService).
 
 use serde_json::json;
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
+use crate::core::Core;
 use crate::core::config::Config;
 use crate::core::error::{Error, Result, is_unique_violation};
+use crate::core::queue;
 use crate::core::secrets;
 use crate::core::time;
 use crate::domain::events::{self, Event};
+use crate::domain::{deferred, notifications, relationships};
 use crate::model::accounts::{
     self as accounts, Field, MAX_DISPLAY_NAME, MAX_FIELD_LENGTH, MAX_FIELDS, MAX_NOTE, MAX_USERNAME,
     RESERVED_USERNAMES, User, UserSettings, find_local, generate_keypair,
 };
+use crate::model::invites::{self, Invite};
+use crate::model::notifications::NotificationType;
+use crate::model::roles::{self, permission};
+use crate::model::settings::{self as site_settings, RegistrationsMode};
 use crate::model::sign_up_blocks;
 
 pub struct Registration<'a> {
@@ -23,11 +30,22 @@ pub struct Registration<'a> {
     pub locale: Option<&'a str>,
     pub display_name: Option<&'a str>,
     pub application_id: Option<i64>,
-    /// Sign-ups through the API confirm their address by mail first; accounts made by an
-    /// admin (CLI, seeds) start confirmed.
-    pub confirmed: bool,
-    /// Where the sign-up comes from (checked against the IP blocks, kept as `sign_up_ip`).
-    pub ip: Option<&'a str>,
+    pub by: MadeBy<'a>,
+}
+
+/// Who makes an account, which decides the rules it is made under.
+pub enum MadeBy<'a> {
+    /// Someone signing up through the API: the site's registration mode, invites and sign-up
+    /// blocks apply, and the address is confirmed by mail.
+    Visitor {
+        /// Where the sign-up comes from (checked against the IP blocks, kept as `sign_up_ip`).
+        ip: Option<&'a str>,
+        /// Why they want to join, for staff to read (required where the site asks for it).
+        reason: Option<&'a str>,
+        invite_code: Option<&'a str>,
+    },
+    /// The server's administrator (CLI, seeds): no registration checks.
+    Administrator { confirmed: bool, approved: bool },
 }
 
 fn detail(errors: &mut serde_json::Map<String, serde_json::Value>, attr: &str, code: &str, description: &str) {
@@ -65,20 +83,78 @@ pub(crate) fn valid_email(email: &str) -> bool {
     !local.is_empty() && !domain.is_empty() && !domain.starts_with('.') && !email.contains(char::is_whitespace)
 }
 
-/// Creates an approved local account and its user. Unless `reg.confirmed`, the user must
-/// confirm the e-mail address first: the confirmation mail is queued with the account.
-/// Validation errors come back with Mastodon's `details`.
-pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
-    let username = reg.username.trim();
-    let email = reg.email.trim();
-    let ip_severity = match reg.ip {
+/// What the site's rules make of a visitor's sign-up.
+struct Admission {
+    /// The invite it uses, when that invite is still good.
+    invite: Option<Invite>,
+    /// Staff must let the sign-up in (`approved = false`).
+    pending: bool,
+    /// The sign-up must say why (`require_invite_text`, for sign-ups awaiting approval).
+    reason_required: bool,
+}
+
+/// Applies the registration mode, invites and IP blocks to a visitor's sign-up (Mastodon's
+/// `allowed_registration?` and `set_approved`): 403 `Forbidden` where sign-ups are not taken.
+async fn admit(db: &PgPool, config: &Config, ip: Option<&str>, invite_code: Option<&str>) -> Result<Admission> {
+    let settings = site_settings::load(db).await?;
+    let mode = settings.registrations_mode();
+    let invite = match invite_code.filter(|code| !code.is_empty()) {
+        Some(code) => invites::find_by_code(db, code).await?,
+        None => None,
+    };
+    let invite = match invite {
+        Some(invite) if invites::usable(db, &invite).await? => Some(invite),
+        _ => None,
+    };
+    let ip_severity = match ip {
         Some(ip) => sign_up_blocks::ip_severity(db, ip).await?,
         None => None,
     };
-    if ip_severity.is_some_and(|s| s >= sign_up_blocks::SIGN_UP_BLOCK) {
+    let refused = config.single_user_mode
+        || (mode == RegistrationsMode::Closed && invite.is_none())
+        || ip_severity.is_some_and(|s| s >= sign_up_blocks::SIGN_UP_BLOCK);
+    if refused {
+        return Err(Error::Forbidden("Forbidden".into()));
+    }
+    let invited_past_approval = match &invite {
+        Some(invite) => roles::permissions_of(db, invite.user_id).await? & permission::INVITE_BYPASS_APPROVAL != 0,
+        None => false,
+    };
+    let pending = ip_severity == Some(sign_up_blocks::SIGN_UP_REQUIRES_APPROVAL)
+        || !(mode == RegistrationsMode::Open || invited_past_approval);
+    let reason_required = settings.flag("require_invite_text") && mode != RegistrationsMode::Open && invite.is_none();
+    Ok(Admission { invite, pending, reason_required })
+}
+
+/// An invite someone is about to sign up with: 404 for an unknown code, 401 for one that
+/// can no longer be used, 403 where no sign-up is taken at all.
+pub async fn invite_for_sign_up(db: &PgPool, config: &Config, code: &str) -> Result<Invite> {
+    let invite = invites::find_by_code(db, code).await?.ok_or(Error::NotFound)?;
+    if !invites::usable(db, &invite).await? {
+        return Err(Error::Unauthorized("This invite is not valid".into()));
+    }
+    if config.single_user_mode {
         return Err(Error::Forbidden("This action is not allowed".into()));
     }
-    let mut pending = ip_severity == Some(sign_up_blocks::SIGN_UP_REQUIRES_APPROVAL);
+    Ok(invite)
+}
+
+/// Creates a local account and its user. A visitor's sign-up goes through the site's rules
+/// (see [`MadeBy`]) and must confirm the e-mail address: the confirmation mail is queued with
+/// the account. Validation errors come back with Mastodon's `details`.
+pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Result<User> {
+    let username = reg.username.trim();
+    let email = reg.email.trim();
+    let (admission, reason, confirmed, ip) = match reg.by {
+        MadeBy::Visitor { ip, reason, invite_code } => {
+            let admission = admit(db, config, ip, invite_code).await?;
+            (admission, reason.map(str::trim).filter(|r| !r.is_empty()), false, ip)
+        }
+        MadeBy::Administrator { confirmed, approved } => {
+            (Admission { invite: None, pending: !approved, reason_required: false }, None, confirmed, None)
+        }
+    };
+    let mut pending = admission.pending;
     let mut errors = serde_json::Map::new();
     if username.is_empty() {
         detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
@@ -122,6 +198,9 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     }
     if !reg.agreement {
         detail(&mut errors, "agreement", "ERR_ACCEPTED", "must be accepted");
+    }
+    if admission.reason_required && reason.is_none() {
+        detail(&mut errors, "reason", "ERR_BLANK", "can't be blank");
     }
     if let Some(locale) = reg.locale
         && !(locale.len() <= 10 && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -177,9 +256,10 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .await?;
     let user = sqlx::query_as::<_, User>(AssertSqlSafe(format!(
         "INSERT INTO users (email, encrypted_password, account_id, created_at, updated_at, confirmed_at, approved,
-                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at, sign_up_ip)
+                locale, created_by_application_id, settings, confirmation_token, confirmation_sent_at, sign_up_ip,
+                invite_id)
          VALUES ($1, $2, $3, $4, $4, CASE WHEN $7 IS NULL THEN $4 END, NOT $8, $5, $6, '{{}}', $7,
-                 CASE WHEN $7 IS NOT NULL THEN $4 END, $9::inet)
+                 CASE WHEN $7 IS NOT NULL THEN $4 END, $9::inet, $10)
          RETURNING {}",
         accounts::USER_COLUMNS
     )))
@@ -189,9 +269,10 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     .bind(now)
     .bind(reg.locale)
     .bind(reg.application_id)
-    .bind(if reg.confirmed { None } else { Some(crate::domain::email::new_token()) })
+    .bind(if confirmed { None } else { Some(crate::domain::email::new_token()) })
     .bind(pending)
-    .bind(reg.ip)
+    .bind(ip)
+    .bind(admission.invite.as_ref().map(|i| i.id))
     .fetch_one(&mut *tx)
     .await;
     let user = match user {
@@ -203,12 +284,60 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         }
         Err(e) => return Err(e.into()),
     };
-    if !reg.confirmed {
+    if let Some(invite) = &admission.invite
+        && !invites::count_use(&mut tx, invite.id).await?
+    {
+        return Err(Error::Forbidden("Forbidden".into()));
+    }
+    if let Some(reason) = reason {
+        sqlx::query("INSERT INTO user_invite_requests (user_id, text, created_at, updated_at) VALUES ($1, $2, $3, $3)")
+            .bind(user.id)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !confirmed {
         events::emit(&mut *tx, Event::ConfirmationRequested { user_id: user.id }).await?;
+    } else if user.approved {
+        welcome_later(&mut tx, user.id).await?;
     }
     events::emit(&mut *tx, Event::ProfileUpdated { account_id: user.account_id }).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// Queues [`welcome`] for a user who has just become able to use the server.
+pub(crate) async fn welcome_later(conn: &mut PgConnection, user_id: i64) -> Result<()> {
+    queue::enqueue(conn, &deferred::Job::Welcome { user_id }).await
+}
+
+/// What follows a user's becoming able to use the server (Mastodon's `prepare_new_user!`):
+/// they follow whoever invited them when the invite says so, and staff who manage users get
+/// an `admin.sign_up` notification.
+pub async fn welcome(core: &Core, user_id: i64) -> Result<()> {
+    let db = &core.db.primary;
+    let (account_id, inviter): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT u.account_id, (SELECT iu.account_id FROM invites i JOIN users iu ON iu.id = i.user_id
+                                WHERE i.id = u.invite_id AND i.autofollow)
+           FROM users u WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    if let Some(inviter) = inviter {
+        match relationships::follow(core, account_id, inviter, relationships::FollowOptions::default()).await {
+            // The inviter may have gone or blocked them since: nothing to follow then.
+            Ok(()) | Err(Error::NotFound | Error::Forbidden(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut tx = db.begin().await?;
+    for staff in roles::accounts_permitted(&mut tx, permission::MANAGE_USERS).await? {
+        notifications::notify(&mut tx, staff, account_id, NotificationType::AdminSignUp, account_id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Changes from `PATCH /api/v1/accounts/update_credentials`; `None` leaves a value alone.

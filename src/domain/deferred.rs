@@ -17,6 +17,8 @@ pub enum Job {
     MoveFollowers { origin_id: i64, target_id: i64 },
     /// A remote account was deleted on its server: its statuses and relations go.
     PurgeAccount { account_id: i64 },
+    /// A user can now use the server (confirmed and approved): what follows, once.
+    Welcome { user_id: i64 },
     /// Hourly: forgets `Idempotency-Key`s older than an hour.
     VacuumIdempotencyKeys,
 }
@@ -37,6 +39,7 @@ impl Job {
             Job::EndPoll { poll_id } => crate::domain::polls::end(core, poll_id).await,
             Job::MoveFollowers { origin_id, target_id } => moves::move_followers(core, origin_id, target_id).await,
             Job::PurgeAccount { account_id } => moves::purge(core, account_id).await,
+            Job::Welcome { user_id } => crate::domain::accounts::welcome(core, user_id).await,
             Job::VacuumIdempotencyKeys => {
                 sqlx::query("DELETE FROM ferrodon_idempotency_keys WHERE created_at < now() - interval '1 hour'")
                     .execute(&core.db.primary)

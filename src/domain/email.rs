@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::core::Core;
 use crate::core::error::{Error, Result};
+use crate::domain::accounts;
 use crate::domain::events::{self, Event};
 
 const CONFIRM_WITHIN_DAYS: i32 = 2;
@@ -29,25 +30,35 @@ fn reset_digest(secret_key_base: &str, token: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Follows a confirmation link. Returns the application the user signed up with.
+/// Follows a confirmation link. Returns the application the user signed up with. A first
+/// confirmation of an approved user lets them in ([`accounts::welcome`]).
 pub async fn confirm(db: &PgPool, token: &str) -> Result<Option<i64>> {
-    let confirmed: Option<(Option<i64>, bool)> = sqlx::query_as(
-        "UPDATE users SET confirmed_at = now() AT TIME ZONE 'UTC', email = COALESCE(unconfirmed_email, email),
+    let mut tx = db.begin().await?;
+    let confirmed: Option<(i64, Option<i64>, bool, bool)> = sqlx::query_as(
+        "UPDATE users u SET confirmed_at = now() AT TIME ZONE 'UTC', email = COALESCE(u.unconfirmed_email, u.email),
                 unconfirmed_email = NULL, confirmation_token = NULL, updated_at = now() AT TIME ZONE 'UTC'
-          WHERE confirmation_token = $1 AND NOT disabled
-         RETURNING created_by_application_id,
-                   confirmation_sent_at < (now() AT TIME ZONE 'UTC') - make_interval(days => $2)",
+           FROM users before
+          WHERE u.confirmation_token = $1 AND NOT u.disabled AND before.id = u.id
+         RETURNING u.id, u.created_by_application_id,
+                   u.confirmation_sent_at < (now() AT TIME ZONE 'UTC') - make_interval(days => $2),
+                   u.approved AND before.confirmed_at IS NULL",
     )
     .bind(token)
     .bind(CONFIRM_WITHIN_DAYS)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
     match confirmed {
         None => Err(Error::validation("Confirmation token is invalid")),
-        Some((_, true)) => {
+        Some((_, _, true, _)) => {
             Err(Error::validation("Email needs to be confirmed within 2 days, please request a new one"))
         }
-        Some((app, false)) => Ok(app),
+        Some((user_id, app, false, first_time)) => {
+            if first_time {
+                accounts::welcome_later(&mut tx, user_id).await?;
+            }
+            tx.commit().await?;
+            Ok(app)
+        }
     }
 }
 

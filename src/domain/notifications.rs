@@ -30,7 +30,9 @@ pub async fn notify(
             let status_id = target_status_of(conn, kind, activity_id).await?;
             Some(format!("{}-{}-{}", kind.as_str(), status_id.unwrap_or(0), now.and_utc().timestamp() / 3600))
         }
-        NotificationType::Follow => Some(format!("follow-{}", now.and_utc().timestamp() / 3600)),
+        NotificationType::Follow | NotificationType::AdminSignUp => {
+            Some(format!("{}-{}", kind.as_str(), now.and_utc().timestamp() / 3600))
+        }
         _ => None,
     };
     let once_per_activity = !matches!(kind, NotificationType::Update | NotificationType::Poll);

@@ -8,8 +8,11 @@ use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::time;
 use crate::domain::events::{self, Event};
+use crate::domain::notifications;
 use crate::model::accounts;
+use crate::model::notifications::NotificationType;
 use crate::model::reports::{CATEGORIES, COLUMNS, COMMENT_LIMIT, Report};
+use crate::model::roles::{self, permission};
 
 /// What a local user reports.
 #[derive(Debug, Clone, Default)]
@@ -41,8 +44,10 @@ pub async fn file(state: &Core, reporter: i64, new: NewReport) -> Result<Report>
             .find(|(n, _)| *n == name)
             .map(|(_, v)| *v)
             .ok_or_else(|| Error::validation("Category is not included in the list"))?
+    } else if crate::model::instance::rules_exist(db, &new.rule_ids).await? {
+        // Citing rules makes it a violation report, whatever category was given.
+        CATEGORIES.iter().find(|(n, _)| *n == "violation").map(|(_, v)| *v).unwrap_or_default()
     } else {
-        // This server publishes no rules yet, so no rule id is valid.
         return Err(Error::validation("Rule ids does not reference valid rules"));
     };
     for status_id in &new.status_ids {
@@ -57,6 +62,7 @@ pub async fn file(state: &Core, reporter: i64, new: NewReport) -> Result<Report>
         reporter,
         target: target.id,
         status_ids: &new.status_ids,
+        rule_ids: &new.rule_ids,
         comment: &new.comment,
         category,
         forwarded,
@@ -70,6 +76,7 @@ pub(crate) struct Filed<'a> {
     pub reporter: i64,
     pub target: i64,
     pub status_ids: &'a [i64],
+    pub rule_ids: &'a [i64],
     pub comment: &'a str,
     pub category: i32,
     pub forwarded: bool,
@@ -77,18 +84,21 @@ pub(crate) struct Filed<'a> {
     pub uri: Option<&'a str>,
 }
 
-/// Stores a report, local or remote; a forwarded one then goes to the target's server.
+/// Stores a report, local or remote; a forwarded one then goes to the target's server. When
+/// it is the target's only open report, staff who manage reports get an `admin.report`
+/// notification.
 pub(crate) async fn insert(db: &PgPool, filed: &Filed<'_>) -> Result<Report> {
     let mut tx = db.begin().await?;
     let report: Report = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO reports (account_id, target_account_id, status_ids, comment, category, forwarded, uri,
+        "INSERT INTO reports (account_id, target_account_id, status_ids, rule_ids, comment, category, forwarded, uri,
                               created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
          RETURNING {COLUMNS}"
     )))
     .bind(filed.reporter)
     .bind(filed.target)
     .bind(filed.status_ids)
+    .bind((!filed.rule_ids.is_empty()).then_some(filed.rule_ids))
     .bind(filed.comment)
     .bind(filed.category)
     .bind(filed.forwarded)
@@ -96,6 +106,18 @@ pub(crate) async fn insert(db: &PgPool, filed: &Filed<'_>) -> Result<Report> {
     .bind(time::now())
     .fetch_one(&mut *tx)
     .await?;
+    let others_open: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE target_account_id = $1 AND id <> $2 AND action_taken_at IS NULL)",
+    )
+    .bind(filed.target)
+    .bind(report.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !others_open {
+        for staff in roles::accounts_permitted(&mut tx, permission::MANAGE_REPORTS).await? {
+            notifications::notify(&mut tx, staff, filed.reporter, NotificationType::AdminReport, report.id).await?;
+        }
+    }
     events::emit(&mut *tx, Event::ReportFiled { report_id: report.id, forward: filed.forwarded }).await?;
     tx.commit().await?;
     Ok(report)

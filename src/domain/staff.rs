@@ -9,6 +9,7 @@ use crate::domain::events::{self, Event};
 use crate::model::accounts;
 use crate::model::reports;
 use crate::model::roles::{self, Role, permission};
+use crate::model::settings::{self as site_settings, RegistrationsMode};
 
 /// A user acting with their role's permissions.
 #[derive(Debug, Clone)]
@@ -156,6 +157,9 @@ pub async fn approve(db: &PgPool, staff: &Staff, account_id: i64) -> Result<()> 
         .execute(&mut *tx)
         .await?;
     log_target(&mut *tx, staff, "approve", "User", user.id, account_id).await?;
+    if user.confirmed_at.is_some() {
+        crate::domain::accounts::welcome_later(&mut tx, user.id).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -627,4 +631,22 @@ pub async fn delete_canonical_email_block(db: &PgPool, staff: &Staff, id: i64) -
     let block = crate::model::sign_up_blocks::canonical_email_block(db, id).await?;
     remove_sign_up_block(db, staff, "canonical_email_blocks", "CanonicalEmailBlock", id, &block.canonical_email_hash)
         .await
+}
+
+/// Who may sign up, as `tootctl settings registrations` and the admin's settings form set it
+/// (`manage_settings`); `require_reason` asks sign-ups awaiting approval to say why.
+pub async fn change_registrations(
+    db: &PgPool,
+    staff: &Staff,
+    mode: RegistrationsMode,
+    require_reason: Option<bool>,
+) -> Result<()> {
+    require(staff, permission::MANAGE_SETTINGS)?;
+    let mut tx = db.begin().await?;
+    site_settings::store(&mut *tx, "registrations_mode", &serde_json::Value::from(mode.as_str())).await?;
+    if let Some(required) = require_reason {
+        site_settings::store(&mut *tx, "require_invite_text", &serde_json::Value::from(required)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -300,6 +300,15 @@ async fn notification(state: &AppState, recipient: i64, notification_id: i64) ->
     let Some(from) = accounts::find(db, n.from_account_id).await? else { return Ok(None) };
     let status_ids: Vec<i64> = n.status_id.into_iter().collect();
     let bundle = hydrate::load(db, &status_ids, Some(recipient)).await?;
-    Ok(entities::notification(&n, &from, &bundle, &state.config)
+    let report = match n.kind.as_str() {
+        notifications::REPORT_TYPE => Some(crate::model::reports::find(db, n.activity_id).await?),
+        _ => None,
+    };
+    let target = match &report {
+        Some(r) => accounts::find(db, r.target_account_id).await?,
+        None => None,
+    };
+    let report = report.as_ref().zip(target.as_ref());
+    Ok(entities::notification(&n, &from, &bundle, report, &state.config)
         .map(|payload| (channel, json!({ "event": "notification", "payload": payload }).to_string())))
 }

@@ -354,6 +354,7 @@ async fn flagged(state: &AppState, signer: &Account, activity: &Value) -> Result
             reporter: signer.id,
             target: target.id,
             status_ids: &status_ids,
+            rule_ids: &[],
             comment: &comment,
             category: 0,
             forwarded: false,

@@ -1,4 +1,4 @@
-//! What the instance says about itself: counts and weekly activity for
+//! What the instance says about itself: counts, weekly activity and rules for
 //! `/api/v1/instance`, `/api/v2/instance`, `/api/v1/instance/activity` and NodeInfo.
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -67,4 +67,31 @@ pub async fn activity(db: &PgPool) -> Result<Vec<Week>> {
         weeks.push(Week { start, statuses, logins, registrations });
     }
     Ok(weeks)
+}
+
+/// A server rule (Mastodon's `rules`), shown on the instance and cited by reports.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Rule {
+    pub id: i64,
+    pub text: String,
+    pub hint: String,
+}
+
+/// The rules in force, in their order.
+pub async fn rules(db: &PgPool) -> Result<Vec<Rule>> {
+    Ok(sqlx::query_as("SELECT id, text, hint FROM rules WHERE deleted_at IS NULL ORDER BY priority, id")
+        .fetch_all(db)
+        .await?)
+}
+
+/// Whether every id is that of a rule in force.
+pub async fn rules_exist(db: &PgPool, ids: &[i64]) -> Result<bool> {
+    let found: i64 = sqlx::query_scalar("SELECT count(*) FROM rules WHERE id = ANY($1) AND deleted_at IS NULL")
+        .bind(ids)
+        .fetch_one(db)
+        .await?;
+    let mut distinct = ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    Ok(found == distinct.len() as i64)
 }

@@ -18,16 +18,30 @@ pub enum NotificationType {
     Favourite,
     Update,
     Poll,
+    /// To staff who manage users: someone new can use the server.
+    AdminSignUp,
+    /// To staff who manage reports: an account got its first open report.
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [&'static str; 8] =
-        ["mention", "status", "reblog", "follow", "follow_request", "favourite", "update", "poll"];
+    pub const ALL: [&'static str; 10] = [
+        "mention",
+        "status",
+        "reblog",
+        "follow",
+        "follow_request",
+        "favourite",
+        "update",
+        "poll",
+        "admin.sign_up",
+        "admin.report",
+    ];
 
     pub fn parse(name: &str) -> Option<NotificationType> {
         Self::ALL.iter().position(|n| *n == name).map(|i| Self::VARIANTS[i])
     }
-    const VARIANTS: [NotificationType; 8] = [
+    const VARIANTS: [NotificationType; 10] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -36,6 +50,8 @@ impl NotificationType {
         NotificationType::Favourite,
         NotificationType::Update,
         NotificationType::Poll,
+        NotificationType::AdminSignUp,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +64,8 @@ impl NotificationType {
             NotificationType::Favourite => "favourite",
             NotificationType::Update => "update",
             NotificationType::Poll => "poll",
+            NotificationType::AdminSignUp => "admin.sign_up",
+            NotificationType::AdminReport => "admin.report",
         }
     }
     /// The polymorphic `activity_type` column: which table `activity_id` points into.
@@ -59,13 +77,18 @@ impl NotificationType {
             NotificationType::FollowRequest => "FollowRequest",
             NotificationType::Favourite => "Favourite",
             NotificationType::Poll => "Poll",
+            NotificationType::AdminSignUp => "Account",
+            NotificationType::AdminReport => "Report",
         }
     }
     /// Types that `/api/v2/notifications` may fold together.
     pub fn groupable(name: &str) -> bool {
-        matches!(name, "favourite" | "reblog" | "follow")
+        matches!(name, "favourite" | "reblog" | "follow" | "admin.sign_up")
     }
 }
+
+/// The type of the notifications that carry a report.
+pub const REPORT_TYPE: &str = "admin.report";
 
 /// The status a notification is about, derived from its activity.
 const STATUS_OF_ACTIVITY: &str = "CASE n.activity_type
@@ -86,6 +109,9 @@ pub struct Notification {
     pub from_account_id: i64,
     pub status_id: Option<i64>,
     pub group_key: Option<String>,
+    /// The row the notification is about, in the table its type names (a report for
+    /// `admin.report`).
+    pub activity_id: i64,
 }
 
 impl Notification {
@@ -105,7 +131,7 @@ pub struct Filter {
     pub from_account_id: Option<i64>,
 }
 
-const NOTIFICATION_SELECT: &str = "SELECT n.id, n.type, n.created_at, n.from_account_id, n.group_key";
+const NOTIFICATION_SELECT: &str = "SELECT n.id, n.type, n.created_at, n.from_account_id, n.group_key, n.activity_id";
 
 /// Notifications from suspended accounts (and so from suspended servers) are not shown.
 const FROM_ACTIVE_ACCOUNT: &str =

@@ -45,6 +45,13 @@ pub async fn find(db: &PgPool, id: i64) -> Result<Report> {
         .ok_or(Error::NotFound)
 }
 
+pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Report>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM reports WHERE id = ANY($1)")))
+        .bind(ids)
+        .fetch_all(db)
+        .await?)
+}
+
 /// Reports about an account, newest first (for the admin CLI and tests).
 pub async fn about(db: &PgPool, target: i64) -> Result<Vec<Report>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

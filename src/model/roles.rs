@@ -101,6 +101,26 @@ pub async fn of_user(db: &PgPool, user_id: i64) -> Result<Role> {
     }
 }
 
+/// The permission bits in effect for a user.
+pub async fn permissions_of(db: &PgPool, user_id: i64) -> Result<i64> {
+    Ok(of_user(db, user_id).await?.computed_permissions(&everyone(db).await?))
+}
+
+/// The accounts of the users whose permissions include `needed` (administrators have them
+/// all): whom staff notifications go to.
+pub async fn accounts_permitted(conn: &mut sqlx::PgConnection, needed: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.account_id FROM users u LEFT JOIN user_roles r ON r.id = u.role_id
+          WHERE ((COALESCE(r.permissions, 0) | COALESCE((SELECT permissions FROM user_roles WHERE id = $2), 0))
+                 & ($1 | 1)) <> 0
+          ORDER BY u.id",
+    )
+    .bind(needed)
+    .bind(EVERYONE_ID)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The assigned roles of several users (those without one are left out: they have `everyone`).
 pub async fn of_users(db: &PgPool, user_ids: &[i64]) -> Result<std::collections::HashMap<i64, Role>> {
     let rows: Vec<(i64, i64, String, String, i32, i64, bool)> = sqlx::query_as(

@@ -647,7 +647,15 @@ pub fn status_edits(s: &Status, edits: &[Edit], bundle: &StatusBundle, config: &
 }
 
 /// `REST::NotificationSerializer`; the status (if any) must be in the bundle.
-pub fn notification(n: &Notification, from: &Account, bundle: &StatusBundle, config: &Config) -> Option<Value> {
+/// `REST::NotificationSerializer`; `report` is the report (and its target) of an
+/// `admin.report` notification, which is not shown without it.
+pub fn notification(
+    n: &Notification,
+    from: &Account,
+    bundle: &StatusBundle,
+    report: Option<(&crate::model::reports::Report, &Account)>,
+    config: &Config,
+) -> Option<Value> {
     let mut value = json!({
         "id": n.id.to_string(),
         "type": n.kind,
@@ -658,7 +666,16 @@ pub fn notification(n: &Notification, from: &Account, bundle: &StatusBundle, con
     if n.needs_status() {
         value["status"] = status(n.status_id?, bundle, config)?;
     }
+    if n.kind == crate::model::notifications::REPORT_TYPE {
+        let (r, target) = report?;
+        value["report"] = self::report(r, target, config);
+    }
     Some(value)
+}
+
+/// `REST::RuleSerializer`.
+pub fn rule(r: &crate::model::instance::Rule) -> Value {
+    json!({ "id": r.id.to_string(), "text": r.text, "hint": r.hint, "translations": {} })
 }
 
 /// `REST::TagSerializer`: the name as first written, and the viewer's `following`.

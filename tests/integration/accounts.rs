@@ -165,10 +165,12 @@ async fn registration_validation_errors_carry_details() {
 
 #[tokio::test]
 async fn registration_needs_open_registrations_and_an_app() {
-    let closed = TestApp::spawn_with(&[("FERRODON_REGISTRATIONS_OPEN", "false")]).await;
+    let closed = TestApp::spawn().await;
+    let (ok, out) = crate::admin::ctl(&closed, &["settings", "registrations", "close"]);
+    assert!(ok, "{out}");
     let token = app_token(&closed).await;
     let err = sign_up(&closed, &token, valid_signup("alice")).await.expect(403);
-    assert_eq!(err["error"], "This action is not allowed");
+    assert_eq!(err["error"], "Forbidden");
     assert_eq!(count(&closed, "accounts").await, 0);
 
     let app = TestApp::spawn().await;

@@ -10,13 +10,13 @@ const ADMIN_SCOPES: &str = "read write admin:read admin:write";
 const MODERATOR_PERMISSIONS: i64 = 1_049_884 | 65_536;
 
 /// Runs `ferrodon ctl …` for this app; its output, and whether it succeeded.
-fn ctl(app: &TestApp, args: &[&str]) -> (bool, String) {
+pub(crate) fn ctl(app: &TestApp, args: &[&str]) -> (bool, String) {
     let out = app.ferrodon_command().arg("ctl").args(args).output().expect("run ferrodon ctl");
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 /// A user given `role` at the command line, with a token holding the admin scopes.
-async fn staff(app: &TestApp, username: &str, role: &str) -> String {
+pub(crate) async fn staff(app: &TestApp, username: &str, role: &str) -> String {
     app.register(username).await;
     let (ok, out) = ctl(app, &["accounts", "modify", username, "--role", role]);
     assert!(ok, "{out}");
@@ -627,7 +627,7 @@ async fn sign_ups_meet_the_email_domain_and_ip_blocks() {
     assert_eq!(block["ip"], "203.0.113.0/24");
     assert_eq!(block["severity"], "sign_up_block");
     let (status, body) = sign_up(&app, &app_token, "bot", "bot@example.test", "203.0.113.7").await;
-    assert_eq!((status, body["error"].clone()), (403, Value::from("This action is not allowed")));
+    assert_eq!((status, body["error"].clone()), (403, Value::from("Forbidden")));
     let id = block["id"].as_str().unwrap();
     let changed = app
         .put(

@@ -295,6 +295,12 @@ async fn media_keys_remote_accounts_and_blocks_are_kept() {
     assert_eq!(app.fetch_bytes(&format!("{}{avatar}", app.base)).await.0, 200);
     assert_eq!(me["note"], "<p>I am alice</p>");
     assert_eq!(me["source"]["privacy"], "unlisted", "users.settings is read");
+    // The site settings Mastodon stored, as YAML, are the instance's.
+    let instance = app.get("/api/v2/instance", None).await.ok();
+    assert_eq!(instance["title"], "Fixture Mastodon");
+    assert_eq!(instance["description"], "A Mastodon made for adoption tests");
+    assert_eq!(instance["contact"]["email"], "admin@fixture.example");
+    assert_eq!(instance["registrations"]["approval_required"], true);
 
     // The actor publishes the key pair Mastodon made, so cached keys still verify.
     let stored: String = sqlx::query_scalar("SELECT public_key FROM accounts WHERE id = $1")

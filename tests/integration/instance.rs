@@ -81,7 +81,9 @@ async fn instance_v2() {
     assert!(v2["contact"].is_object());
     assert_eq!(v2["rules"], json!([]));
 
-    let closed = TestApp::spawn_with(&[("FERRODON_REGISTRATIONS_OPEN", "false")]).await;
+    let closed = TestApp::spawn().await;
+    let (ok, out) = crate::admin::ctl(&closed, &["settings", "registrations", "close"]);
+    assert!(ok, "{out}");
     let v2 = closed.get("/api/v2/instance", None).await.expect(200);
     assert_eq!(v2["registrations"]["enabled"], false);
     assert_eq!(closed.get("/api/v1/instance", None).await.expect(200)["registrations"], false);

@@ -25,6 +25,7 @@ mod nginx;
 mod oauth;
 mod polls;
 mod queues;
+mod registrations;
 mod search;
 mod search_meili;
 mod statuses;

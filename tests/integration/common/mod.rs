@@ -63,6 +63,10 @@ async fn template() -> &'static str {
             execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create the template");
             let pool = sqlx::PgPool::connect(&url_with_database(&database_url(), &name)).await.expect("connect");
             ferrodon::core::schema::migrate(&pool).await.expect("migrate the template");
+            // The suite signs people up: its instance takes sign-ups (Mastodon's default is closed).
+            execute(&pool, "INSERT INTO settings (var, value) VALUES ('registrations_mode', '--- open\n')")
+                .await
+                .expect("open registrations");
             pool.close().await;
             admin.close().await;
             name
