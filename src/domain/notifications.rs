@@ -10,7 +10,9 @@ use crate::model::notifications::NotificationType;
 
 /// Creates a notification unless the recipient would not want it: from themselves, from an
 /// account they block or mute with notifications hidden, or from one that blocks them. Only
-/// local accounts (with a user) are notified. The end of a poll is the one notification
+/// local accounts (with a user) are notified. One from a silenced account the recipient does
+/// not follow is kept aside (`filtered`, Mastodon's default policy for limited accounts):
+/// neither listed, streamed nor mailed. The end of a poll is the one notification
 /// authors get about their own activity. An activity notifies each recipient once, so an
 /// operation that runs again (a delivery received twice) does not notify twice; edits
 /// notify at each edit.
@@ -36,9 +38,19 @@ pub async fn notify(
         _ => None,
     };
     let once_per_activity = !matches!(kind, NotificationType::Update | NotificationType::Poll);
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type, group_key)
-         SELECT $1, $2, $3, $3, $4, $5, $6, $7
+    let filterable = !matches!(
+        kind,
+        NotificationType::Update
+            | NotificationType::Poll
+            | NotificationType::AdminSignUp
+            | NotificationType::AdminReport
+    );
+    let created: Option<(i64, bool)> = sqlx::query_as(
+        "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type,
+                                    group_key, filtered)
+         SELECT $1, $2, $3, $3, $4, $5, $6, $7,
+                $9 AND EXISTS (SELECT 1 FROM accounts WHERE id = $5 AND silenced_at IS NOT NULL)
+                   AND NOT EXISTS (SELECT 1 FROM follows WHERE account_id = $4 AND target_account_id = $5)
           WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND NOT disabled)
             AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
                                                   OR (account_id = $5 AND target_account_id = $4))
@@ -46,7 +58,7 @@ pub async fn notify(
                               AND (expires_at IS NULL OR expires_at > $3))
             AND NOT ($8 AND EXISTS (SELECT 1 FROM notifications WHERE activity_id = $1 AND activity_type = $2
                                                                   AND account_id = $4 AND type = $6))
-         RETURNING id",
+         RETURNING id, filtered",
     )
     .bind(activity_id)
     .bind(kind.activity_type())
@@ -56,12 +68,13 @@ pub async fn notify(
     .bind(kind.as_str())
     .bind(group_key)
     .bind(once_per_activity)
+    .bind(filterable)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(notification_id) = id {
+    if let Some((notification_id, false)) = created {
         events::emit(&mut *conn, Event::Notified { account_id: recipient, notification_id }).await?;
     }
-    Ok(id)
+    Ok(created.map(|(id, _)| id))
 }
 
 /// The status a favourite or reblog notification is grouped by.

@@ -75,7 +75,9 @@ pub async fn follow(state: &Core, source: i64, target_id: i64, opts: FollowOptio
     // Every follow and request is named, as Mastodon names them (`https://LOCAL_DOMAIN/<uuid>`)
     // unless the remote Follow brought its id.
     let opts = FollowOptions { uri: Some(opts.uri.clone().unwrap_or_else(|| new_uri(&state.config))), ..opts };
-    if target.locked || !target.is_local() {
+    // A silenced account asks, whoever it follows.
+    let source_silenced = accounts::get(db, source).await?.silenced_at.is_some();
+    if target.locked || !target.is_local() || source_silenced {
         let request_id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, uri,
                                           created_at, updated_at)

@@ -28,6 +28,10 @@ pub struct PublicOptions {
     pub only_media: bool,
 }
 
+/// Silenced authors stay out of the public and hashtag timelines, as Mastodon's.
+const NOT_SILENCED_SQL: &str =
+    "NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = s.account_id AND sa.silenced_at IS NOT NULL)";
+
 fn locality_sql(opts: &PublicOptions) -> &'static str {
     match (opts.local, opts.remote) {
         (true, false) => "AND (s.local OR s.uri IS NULL)",
@@ -58,7 +62,7 @@ pub async fn public(db: &PgPool, viewer: Option<i64>, opts: &PublicOptions, page
     let sql = format!(
         "SELECT s.id FROM statuses s
           WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND s.deleted_at IS NULL
-            AND (NOT s.reply OR s.in_reply_to_account_id = s.account_id)
+            AND (NOT s.reply OR s.in_reply_to_account_id = s.account_id) AND {NOT_SILENCED_SQL}
             {} {} AND {} AND {} {}",
         locality_sql(opts),
         media_sql(opts.only_media),
@@ -91,6 +95,7 @@ pub async fn tag(db: &PgPool, viewer: Option<i64>, name: &str, opts: &TagOptions
                                                 WHERE st.status_id = s.id AND lower(t.name) = req.name))
             AND NOT EXISTS (SELECT 1 FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
                              WHERE st.status_id = s.id AND lower(t.name) = ANY(string_to_array(lower($7), ' ')))
+            AND {NOT_SILENCED_SQL}
             {} {} AND {} AND {} {}",
         locality_sql(&opts.public),
         media_sql(opts.public.only_media),

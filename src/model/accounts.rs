@@ -36,6 +36,9 @@ pub struct Account {
     pub memorial: bool,
     pub suspended_at: Option<NaiveDateTime>,
     pub silenced_at: Option<NaiveDateTime>,
+    /// Staff marked everything it posts sensitive.
+    #[sqlx(default)]
+    pub sensitized_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub avatar_file_name: Option<String>,
     pub avatar_remote_url: Option<String>,
@@ -111,7 +114,7 @@ pub const NUMERIC_ID_SCHEME: i32 = 1;
 
 pub const ACCOUNT_SELECT: &str = "SELECT a.id, a.username, a.domain, a.display_name, a.note, a.locked, a.discoverable,
         a.indexable, a.hide_collections, a.actor_type, a.fields, COALESCE(a.uri, '') AS uri, a.url, a.memorial, a.suspended_at,
-        a.silenced_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
+        a.silenced_at, a.sensitized_at, a.created_at, a.avatar_file_name, a.avatar_remote_url, a.header_file_name, a.header_remote_url,
         COALESCE(s.followers_count, 0) AS followers_count, COALESCE(s.following_count, 0) AS following_count,
         COALESCE(s.statuses_count, 0) AS statuses_count, s.last_status_at, a.moved_to_account_id, a.id_scheme,
         badge.id AS badge_id, badge.name AS badge_name, badge.color AS badge_color

@@ -108,6 +108,9 @@ pub struct AccountJson {
     show_media: bool,
     show_media_replies: bool,
     feature_approval: FeatureApproval,
+    /// Only on silenced accounts: apps show them behind a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limited: Option<bool>,
 }
 
 pub fn account_json(a: &Account, config: &Config) -> AccountJson {
@@ -175,6 +178,7 @@ pub fn account_json(a: &Account, config: &Config) -> AccountJson {
         show_media: true,
         show_media_replies: true,
         feature_approval: FeatureApproval { automatic: Empty, manual: Empty, current_user: "missing" },
+        limited: a.silenced_at.map(|_| true),
     }
 }
 
@@ -565,7 +569,8 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
         created_at: iso(&s.created_at),
         in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
         in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
-        sensitive: s.sensitive,
+        // A sensitized author's statuses are sensitive to everyone but the author.
+        sensitive: s.sensitive || (author.sensitized_at.is_some() && !owned),
         spoiler_text: s.spoiler_text.clone(),
         visibility: s.visibility().as_str(),
         language: s.language.clone(),

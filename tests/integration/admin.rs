@@ -475,6 +475,73 @@ async fn silence_sensitive_and_disable_are_set_and_lifted() {
     assert_eq!(log, ["silence", "sensitive", "unsilence", "unsensitive", "disable", "create"]);
 }
 
+async fn act(app: &TestApp, moderator: &str, account_id: &str, kind: &str) {
+    let path = format!("/api/v1/admin/accounts/{account_id}/action");
+    app.post(&path, Some(moderator), serde_json::json!({"type": kind})).await.ok();
+}
+
+async fn public_ids(app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
+    app.get(path, token).await.ids()
+}
+
+#[tokio::test]
+async fn a_silenced_account_is_limited_and_a_sensitized_ones_media_is_sensitive() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let loud = app.register("loud").await;
+    let calm = app.register("calm").await;
+    let fan = app.register("fan").await;
+    app.follow(&fan, &loud).await;
+    let post = app.post_status(&loud, serde_json::json!({"status": "Hear me #news"})).await;
+    let post_id = post["id"].as_str().unwrap().to_string();
+    assert_eq!(public_ids(&app, "/api/v1/timelines/public", None).await, std::slice::from_ref(&post_id));
+
+    act(&app, &moderator, &loud.id, "silence").await;
+    assert!(public_ids(&app, "/api/v1/timelines/public", None).await.is_empty());
+    assert!(public_ids(&app, "/api/v1/timelines/public?local=true", Some(&fan.token)).await.is_empty());
+    assert!(public_ids(&app, "/api/v1/timelines/tag/news", Some(&calm.token)).await.is_empty());
+    let profile = app.get(&format!("/api/v1/accounts/{}", loud.id), Some(&calm.token)).await.ok();
+    assert_eq!(profile["limited"], true);
+    assert!(
+        app.get(&format!("/api/v1/accounts/{}", calm.id), None).await.ok().get("limited").is_none(),
+        "only limited accounts carry the key"
+    );
+    // The status itself is still there for whoever looks it up.
+    app.get(&format!("/api/v1/statuses/{post_id}"), Some(&calm.token)).await.ok();
+
+    // Its follows become requests; its mentions and requests reach only those who follow it.
+    let relationship = app.post(&format!("/api/v1/accounts/{}/follow", calm.id), Some(&loud.token), Value::Null).await;
+    assert_eq!(relationship.ok()["requested"], true);
+    app.post_status(&loud, serde_json::json!({"status": "@calm @fan listen"})).await;
+    app.drain_jobs().await;
+    let calm_told = app.get("/api/v1/notifications", Some(&calm.token)).await.ok();
+    assert_eq!(calm_told, serde_json::json!([]), "filtered: calm does not follow loud");
+    let fan_told = app.get("/api/v1/notifications?types[]=mention", Some(&fan.token)).await.ok();
+    assert_eq!(fan_told.as_array().unwrap().len(), 1);
+
+    app.post(&format!("/api/v1/admin/accounts/{}/unsilence", loud.id), Some(&moderator), Value::Null).await.ok();
+    let public = public_ids(&app, "/api/v1/timelines/public", None).await;
+    assert!(public.len() == 2 && public.contains(&post_id), "both its statuses are back: {public:?}");
+    let profile = app.get(&format!("/api/v1/accounts/{}", loud.id), Some(&calm.token)).await.ok();
+    assert!(profile.get("limited").is_none(), "{profile}");
+
+    // Sensitized: its statuses are sensitive to others (here and in ActivityPub), not to itself.
+    act(&app, &moderator, &loud.id, "sensitive").await;
+    let seen = app.get(&format!("/api/v1/statuses/{post_id}"), Some(&calm.token)).await.ok();
+    assert_eq!(seen["sensitive"], true);
+    let own = app.get(&format!("/api/v1/statuses/{post_id}"), Some(&loud.token)).await.ok();
+    assert_eq!(own["sensitive"], false);
+    let note = app
+        .client
+        .get(format!("{}/users/loud/statuses/{post_id}", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let note: Value = note.json().await.unwrap();
+    assert_eq!(note["sensitive"], true, "{note}");
+}
+
 #[tokio::test]
 async fn domain_blocks_are_managed_by_those_who_manage_federation() {
     let app = TestApp::spawn().await;

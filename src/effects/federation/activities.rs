@@ -330,7 +330,7 @@ async fn local_note(state: &AppState, status_id: i64) -> Result<Option<LocalNote
         "attributedTo": actor,
         "to": to,
         "cc": cc,
-        "sensitive": status.sensitive,
+        "sensitive": status.sensitive || author.sensitized_at.is_some(),
         "content": content,
         "contentMap": status.language.as_ref().map(|l| json!({ l: content })),
         "tag": tags,
