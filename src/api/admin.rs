@@ -547,6 +547,53 @@ pub async fn delete_domain_block(state: State, auth: Auth, id: web::Path<String>
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 
+/// `GET /api/v1/admin/domain_allows`.
+pub async fn domain_allows(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(p): Params<PageParams>,
+) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:domain_allows", permission::MANAGE_FEDERATION).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_BLOCKS);
+    let allows = crate::model::domain_blocks::allows_page(&state.db.primary, &page).await?;
+    Ok(block_page(&state, &req, page.limit, &allows, |a| a.id, entities::admin_domain_allow))
+}
+
+/// `GET /api/v1/admin/domain_allows/:id`.
+pub async fn domain_allow(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read:domain_allows", permission::MANAGE_FEDERATION).await?;
+    let allow = crate::model::domain_blocks::find_allow(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_domain_allow(&allow)))
+}
+
+#[derive(Deserialize)]
+pub struct DomainAllowParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    domain: Option<String>,
+}
+
+/// `POST /api/v1/admin/domain_allows`.
+pub async fn create_domain_allow(
+    state: State,
+    auth: Auth,
+    Params(p): Params<DomainAllowParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:domain_allows", permission::MANAGE_FEDERATION).await?;
+    let domain = p.domain.ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let id = staff::create_domain_allow(&state.db.primary, &staff, &domain).await?;
+    let allow = crate::model::domain_blocks::find_allow(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_domain_allow(&allow)))
+}
+
+/// `DELETE /api/v1/admin/domain_allows/:id`: `{}`.
+pub async fn delete_domain_allow(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:domain_allows", permission::MANAGE_FEDERATION).await?;
+    let limited = state.config.limited_federation;
+    staff::delete_domain_allow(&state.db.primary, &staff, path_id(&id)?, limited).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
 /// `GET /api/v1/admin/email_domain_blocks`.
 pub async fn email_domain_blocks(
     state: State,

@@ -114,7 +114,7 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
         "version": instance::version_string(),
         "source_url": "https://github.com/ferrodon/ferrodon",
         "description": settings.text("site_short_description"),
-        "usage": { "users": { "active_month": counts.active_month } },
+        "usage": { "users": { "active_month": if config.limited_federation { 0 } else { counts.active_month } } },
         "thumbnail": { "url": format!("{base}/packs/media/images/preview.png") },
         "icon": [],
         "languages": ["en"],
@@ -140,7 +140,7 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
             "media_attachments": media_configuration(true),
             "polls": poll_configuration(),
             "translation": { "enabled": false },
-            "limited_federation": false,
+            "limited_federation": config.limited_federation,
         },
         "registrations": {
             "enabled": registrations_enabled,

@@ -175,6 +175,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(admin::delete_domain_block)),
                 )
                 .service(
+                    r("/admin/domain_allows")
+                        .route(get().to(admin::domain_allows))
+                        .route(post().to(admin::create_domain_allow)),
+                )
+                .service(
+                    r("/admin/domain_allows/{id}")
+                        .route(get().to(admin::domain_allow))
+                        .route(delete().to(admin::delete_domain_allow)),
+                )
+                .service(
                     r("/admin/email_domain_blocks")
                         .route(get().to(admin::email_domain_blocks))
                         .route(post().to(admin::create_email_domain_block)),

@@ -255,6 +255,9 @@ pub struct Config {
     /// `AUTHORIZED_FETCH` (or `LIMITED_FEDERATION_MODE`): statuses and collections are
     /// served to ActivityPub clients only on signed requests ("secure mode").
     pub authorized_fetch: bool,
+    /// `LIMITED_FEDERATION_MODE`: only the servers on the allow list (`domain_allows`) are
+    /// talked to; every other one is treated as suspended.
+    pub limited_federation: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -509,6 +512,7 @@ impl Config {
             allowed_private_addresses: networks(lookup, "ALLOWED_PRIVATE_ADDRESSES")?,
             authorized_fetch: flag(lookup, "AUTHORIZED_FETCH", false)?
                 || flag(lookup, "LIMITED_FEDERATION_MODE", false)?,
+            limited_federation: flag(lookup, "LIMITED_FEDERATION_MODE", false)?,
             meili: var(lookup, "MEILI_URL").map(|url| MeiliConfig {
                 url: url.trim_end_matches('/').to_string(),
                 api_key: var(lookup, "MEILI_API_KEY"),

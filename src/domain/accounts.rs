@@ -155,6 +155,8 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         }
     };
     let mut pending = admission.pending;
+    // Whoever brings a good invite gets past the e-mail blocks.
+    let invited = admission.invite.is_some();
     let mut errors = serde_json::Map::new();
     if username.is_empty() {
         detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
@@ -175,13 +177,14 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
         .bind(email)
         .fetch_one(db)
         .await?
-        // A blocked canonical address reads as taken, as in Mastodon.
-        || sign_up_blocks::canonical_email_blocked(db, email).await?
+        // A blocked canonical address reads as taken, as in Mastodon; an invite gets past it.
+        || (!invited && sign_up_blocks::canonical_email_blocked(db, email).await?)
     {
         detail(&mut errors, "email", "ERR_TAKEN", "has already been taken");
-    } else if let Some(with_approval) =
-        sign_up_blocks::email_domain_rule(db, email.rsplit_once('@').map_or("", |(_, d)| d)).await?
-    {
+    } else if let Some(with_approval) = match invited {
+        true => None,
+        false => sign_up_blocks::email_domain_rule(db, email.rsplit_once('@').map_or("", |(_, d)| d)).await?,
+    } {
         if with_approval {
             pending = true;
         } else {

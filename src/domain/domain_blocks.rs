@@ -47,7 +47,12 @@ pub async fn severity(state: &Core, domain: &str) -> Result<Option<Severity>> {
     }))
 }
 
+/// Whether `domain` is cut off: suspended by a block or, in limited-federation mode, not on
+/// the allow list (Mastodon's `domain_not_allowed?`).
 pub async fn is_suspended(state: &Core, domain: &str) -> Result<bool> {
+    if state.config.limited_federation {
+        return Ok(crate::model::domain_blocks::find_allow_by_domain(&state.db.primary, domain).await?.is_none());
+    }
     Ok(severity(state, domain).await? == Some(Severity::Suspend))
 }
 

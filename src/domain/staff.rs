@@ -650,3 +650,49 @@ pub async fn change_registrations(
     tx.commit().await?;
     Ok(())
 }
+
+/// Puts a server on the allow list (`manage_federation`); allowing it again returns the
+/// allow there is, unlogged, as Mastodon does.
+pub async fn create_domain_allow(db: &PgPool, staff: &Staff, domain: &str) -> Result<i64> {
+    require(staff, permission::MANAGE_FEDERATION)?;
+    let domain = domain_blocks::normalize(domain)?;
+    if let Some(existing) = crate::model::domain_blocks::find_allow_by_domain(db, &domain).await? {
+        return Ok(existing.id);
+    }
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO domain_allows (domain, created_at, updated_at)
+         VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (domain) DO UPDATE SET domain = EXCLUDED.domain RETURNING id",
+    )
+    .bind(&domain)
+    .fetch_one(&mut *tx)
+    .await?;
+    log_named(&mut *tx, staff, "create", "DomainAllow", id, &domain).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Takes a server off the allow list (`manage_federation`). In limited-federation mode its
+/// accounts are suspended here at once, as Mastodon's purge after an unallow begins.
+pub async fn delete_domain_allow(db: &PgPool, staff: &Staff, id: i64, limited_federation: bool) -> Result<()> {
+    require(staff, permission::MANAGE_FEDERATION)?;
+    let allow = crate::model::domain_blocks::find_allow(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM domain_allows WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    log_named(&mut *tx, staff, "destroy", "DomainAllow", id, &allow.domain).await?;
+    if limited_federation {
+        let suspended: Vec<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET suspended_at = now() AT TIME ZONE 'UTC', suspension_origin = 0
+              WHERE domain = $1 AND suspended_at IS NULL RETURNING id",
+        )
+        .bind(&allow.domain)
+        .fetch_all(&mut *tx)
+        .await?;
+        for account_id in suspended {
+            events::emit(&mut *tx, Event::AccountSuspended { account_id, suspended: true }).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

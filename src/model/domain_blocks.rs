@@ -57,3 +57,32 @@ pub async fn all(db: &PgPool) -> Result<Vec<DomainBlock>> {
     .fetch_all(db)
     .await?)
 }
+
+/// A server a limited-federation instance talks to (`domain_allows`).
+#[derive(Debug, Clone, FromRow)]
+pub struct DomainAllow {
+    pub id: i64,
+    pub domain: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub async fn allows_page(db: &PgPool, page: &Page) -> Result<Vec<DomainAllow>> {
+    super::newest_first(db, "SELECT id, domain, created_at FROM domain_allows WHERE true", page, |a: &DomainAllow| a.id)
+        .await
+}
+
+pub async fn find_allow(db: &PgPool, id: i64) -> Result<DomainAllow> {
+    sqlx::query_as("SELECT id, domain, created_at FROM domain_allows WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// The allow of exactly this host (allows do not cover subdomains, as in Mastodon).
+pub async fn find_allow_by_domain(db: &PgPool, domain: &str) -> Result<Option<DomainAllow>> {
+    Ok(sqlx::query_as("SELECT id, domain, created_at FROM domain_allows WHERE domain = lower($1)")
+        .bind(domain)
+        .fetch_optional(db)
+        .await?)
+}

@@ -755,6 +755,11 @@ pub fn admin_report(
     })
 }
 
+/// `REST::Admin::DomainAllowSerializer`.
+pub fn admin_domain_allow(a: &crate::model::domain_blocks::DomainAllow) -> Value {
+    json!({ "id": a.id.to_string(), "domain": a.domain, "created_at": iso(&a.created_at) })
+}
+
 /// `REST::Admin::DomainBlockSerializer`.
 pub fn admin_domain_block(b: &crate::model::domain_blocks::DomainBlock) -> Value {
     use sha2::Digest;

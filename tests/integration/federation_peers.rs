@@ -591,6 +591,52 @@ async fn a_suspended_server_is_cut_off_until_unblocked() {
     assert_eq!(home[0]["content"], "<p>welcome back, B</p>", "{home}");
 }
 
+#[tokio::test]
+async fn limited_federation_talks_only_to_allowed_servers() {
+    let allow = ("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8");
+    let a = TestApp::spawn_at("127.0.0.1", &[allow, ("LIMITED_FEDERATION_MODE", "true")]).await;
+    let b = TestApp::spawn_at("127.0.0.2", &[allow]).await;
+    let b_host = b.state.config.local_domain.clone();
+    let admin = crate::admin::staff(&a, "ada", "Admin").await;
+    let carol = a.register("carol").await;
+    let bob = b.register("bob").await;
+    let instance = a.get("/api/v2/instance", None).await.ok();
+    assert_eq!(instance["configuration"]["limited_federation"], true);
+
+    assert!(resolve(&a, &carol, &format!("bob@{b_host}")).await.is_null(), "B is not on the allow list");
+    let moderator = crate::admin::staff(&a, "kim", "Moderator").await;
+    let refused = a.post("/api/v1/admin/domain_allows", Some(&moderator), json!({"domain": b_host})).await;
+    assert_eq!(refused.expect(403)["error"], "This action is not allowed");
+    let allowed = a.post("/api/v1/admin/domain_allows", Some(&admin), json!({"domain": b_host})).await.ok();
+    assert_eq!(allowed["domain"], b_host);
+    let again = a.post("/api/v1/admin/domain_allows", Some(&admin), json!({"domain": b_host})).await.ok();
+    assert_eq!(again["id"], allowed["id"], "allowing twice gives the same allow");
+    let listed = a.get("/api/v1/admin/domain_allows", Some(&admin)).await.ok();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let id = allowed["id"].as_str().unwrap();
+    assert_eq!(a.get(&format!("/api/v1/admin/domain_allows/{id}"), Some(&admin)).await.ok(), allowed);
+
+    follow_across(&a, &carol, &b, "bob").await;
+    b.post_status(&bob, json!({ "status": "hello, allowed friends" })).await;
+    settle(&a, &b).await;
+    let home = a.get("/api/v1/timelines/home", Some(&carol.token)).await.ok();
+    assert_eq!(home[0]["content"], "<p>hello, allowed friends</p>", "{home}");
+
+    a.delete(&format!("/api/v1/admin/domain_allows/{id}"), Some(&admin)).await.ok();
+    a.drain_jobs().await;
+    let suspended: bool = sqlx::query_scalar("SELECT suspended_at IS NOT NULL FROM accounts WHERE username = 'bob'")
+        .fetch_one(&a.state.db.primary)
+        .await
+        .unwrap();
+    assert!(suspended, "an unallowed server's accounts are suspended");
+    let log: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM admin_action_logs WHERE target_type = 'DomainAllow' ORDER BY id")
+            .fetch_all(&a.state.db.primary)
+            .await
+            .unwrap();
+    assert_eq!(log, ["create", "destroy"]);
+}
+
 /// Waits for `FetchRemoteMedia` and other `pull` work started by a delivery.
 async fn home_of(app: &TestApp, user: &User) -> Value {
     app.get("/api/v1/timelines/home", Some(&user.token)).await.expect(200)

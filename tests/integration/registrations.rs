@@ -189,6 +189,15 @@ async fn closed_registrations_take_sign_ups_with_a_good_invite_only() {
     let names: Vec<String> =
         following.ok().as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["ada"]);
+    // A good invite gets past the e-mail domain blocks.
+    sqlx::query(
+        "INSERT INTO email_domain_blocks (domain, created_at, updated_at) VALUES ('blocked.test', now(), now())",
+    )
+    .execute(&app.state.db.primary)
+    .await
+    .unwrap();
+    let blocked_mail = json!({"invite_code": "AdaFollow", "email": "someone@blocked.test"});
+    assert_eq!(sign_up(&app, &app_token, "blockedmail", blocked_mail).await.0, 200);
 
     // An invite stops working when its inviter can no longer use the server.
     invite(&app, "plain", "PlainTwo", None, false).await;
