@@ -419,6 +419,14 @@ pub async fn unsensitive(state: State, auth: Auth, id: web::Path<String>) -> Res
     lift(state, auth, id, Lift::Sensitive).await
 }
 
+/// `DELETE /api/v1/admin/accounts/:id`: the data of a suspended account goes now rather than
+/// after its 30 days; `{}`.
+pub async fn delete_account(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write:accounts", permission::DELETE_USER_DATA).await?;
+    crate::domain::deletion::delete_now(&state, &staff, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
 /// `POST /api/v1/admin/accounts/:id/unsuspend`.
 pub async fn unsuspend(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     lift(state, auth, id, Lift::Suspension).await

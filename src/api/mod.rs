@@ -155,7 +155,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .service(r("/admin/accounts").route(get().to(admin::accounts_v1)))
-                .service(r("/admin/accounts/{id}").route(get().to(admin::account)))
+                .service(
+                    r("/admin/accounts/{id}").route(get().to(admin::account)).route(delete().to(admin::delete_account)),
+                )
                 .service(r("/admin/accounts/{id}/approve").route(post().to(admin::approve)))
                 .service(r("/admin/accounts/{id}/reject").route(post().to(admin::reject)))
                 .service(r("/admin/accounts/{id}/enable").route(post().to(admin::enable)))

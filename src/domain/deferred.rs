@@ -17,6 +17,10 @@ pub enum Job {
     MoveFollowers { origin_id: i64, target_id: i64 },
     /// A remote account was deleted on its server: its statuses and relations go.
     PurgeAccount { account_id: i64 },
+    /// A suspended account's data goes (see `deletion`).
+    DeleteAccount { account_id: i64 },
+    /// Every minute: suspensions past their 30 days are carried out.
+    DeleteDueAccounts,
     /// A user can now use the server (confirmed and approved): what follows, once.
     Welcome { user_id: i64 },
     /// Hourly: forgets `Idempotency-Key`s older than an hour.
@@ -27,7 +31,7 @@ impl queue::Job for Job {
     const FAMILY: &'static str = "Domain";
     fn queue(&self) -> &'static str {
         match self {
-            Job::VacuumIdempotencyKeys => "scheduler",
+            Job::VacuumIdempotencyKeys | Job::DeleteDueAccounts => "scheduler",
             _ => "default",
         }
     }
@@ -39,6 +43,8 @@ impl Job {
             Job::EndPoll { poll_id } => crate::domain::polls::end(core, poll_id).await,
             Job::MoveFollowers { origin_id, target_id } => moves::move_followers(core, origin_id, target_id).await,
             Job::PurgeAccount { account_id } => moves::purge(core, account_id).await,
+            Job::DeleteAccount { account_id } => crate::domain::deletion::delete_account(core, account_id).await,
+            Job::DeleteDueAccounts => crate::domain::deletion::delete_due(core).await,
             Job::Welcome { user_id } => crate::domain::accounts::welcome(core, user_id).await,
             Job::VacuumIdempotencyKeys => {
                 sqlx::query("DELETE FROM ferrodon_idempotency_keys WHERE created_at < now() - interval '1 hour'")

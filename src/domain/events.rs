@@ -137,6 +137,11 @@ pub enum Event {
         account_id: i64,
         suspended: bool,
     },
+    /// A local account's data was deleted; `inboxes` are the servers that knew it.
+    AccountDeleted {
+        account_id: i64,
+        inboxes: Vec<String>,
+    },
 }
 
 impl Job for Event {

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod deferred;
+pub mod deletion;
 pub mod domain_blocks;
 pub mod email;
 pub mod events;

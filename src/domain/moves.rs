@@ -5,12 +5,9 @@ use crate::core::Core;
 use crate::core::error::{Error, Result};
 use crate::core::queue;
 use crate::domain::deferred::Job;
-use crate::domain::posting;
+use crate::domain::deletion;
 use crate::domain::relationships::{self, FollowOptions};
-use crate::model::{accounts, statuses};
-
-/// Statuses of a deleted account are removed this many at a time.
-const PURGE_BATCH: i64 = 100;
+use crate::model::accounts;
 
 /// Marks remote account `origin_id` as moved to `target_id` (whose `alsoKnownAs` the caller
 /// checked); its local followers follow the new account later.
@@ -100,31 +97,8 @@ pub async fn purge(state: &Core, account_id: i64) -> Result<()> {
         .bind(account_id)
         .execute(db)
         .await?;
-    loop {
-        let batch: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM statuses WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2",
-        )
-        .bind(account_id)
-        .bind(PURGE_BATCH)
-        .fetch_all(db)
-        .await?;
-        if batch.is_empty() {
-            break;
-        }
-        for status in statuses::find_many(db, &batch).await? {
-            posting::remove(state, &status).await?;
-        }
-    }
-    let followed: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT account_id, target_account_id FROM follows WHERE account_id = $1 OR target_account_id = $1
-         UNION SELECT account_id, target_account_id FROM follow_requests WHERE account_id = $1 OR target_account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
-    for (source, target) in followed {
-        relationships::unfollow(state, source, target).await?;
-    }
+    deletion::remove_statuses(state, account_id, false).await?;
+    deletion::end_follows(state, account_id).await?;
     sqlx::query("DELETE FROM accounts WHERE id = $1").bind(account_id).execute(db).await?;
     Ok(())
 }

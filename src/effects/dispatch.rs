@@ -124,6 +124,10 @@ pub fn effects_of(event: &Event, with_search: bool) -> Result<Vec<NewJob>> {
         }
         TokenRevoked { token_id } => jobs.push(NewJob::of(&streaming::Job::KillToken { token_id })?),
         UserDisabled { account_id } => jobs.push(NewJob::of(&streaming::Job::KillAccount { account_id })?),
+        AccountDeleted { account_id, inboxes } => {
+            jobs.push(NewJob::of(&federation::Job::DeleteActor { account_id, inboxes })?);
+            index.push(search::Job::Index { kind: Kind::Account, id: account_id });
+        }
         AccountSuspended { account_id, suspended } => {
             if suspended {
                 jobs.push(NewJob::of(&streaming::Job::KillAccount { account_id })?);

@@ -330,6 +330,20 @@ pub async fn follow_requests_count(db: &PgPool, account_id: i64) -> Result<i64> 
         .await?)
 }
 
+/// The inboxes of the remote accounts that follow or are followed by an account (shared ones
+/// where a server has one): where the news of its deletion goes.
+pub async fn known_inboxes(db: &PgPool, account_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT COALESCE(NULLIF(a.shared_inbox_url, ''), a.inbox_url) FROM accounts a
+          WHERE a.domain IS NOT NULL AND a.inbox_url <> ''
+            AND (a.id IN (SELECT account_id FROM follows WHERE target_account_id = $1)
+                 OR a.id IN (SELECT target_account_id FROM follows WHERE account_id = $1))",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     /// Devise stores `$2a$` hashes; OpenBSD's test vector ("U*U", cost 5) must verify.

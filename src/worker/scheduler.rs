@@ -18,6 +18,7 @@ fn job_for(schedule: &str) -> Result<Option<NewJob>> {
     Ok(match schedule {
         "feeds_vacuum" => Some(NewJob::of(&feeds::Job::Vacuum)?),
         "idempotency_keys_vacuum" => Some(NewJob::of(&deferred::Job::VacuumIdempotencyKeys)?),
+        "suspended_accounts_deletion" => Some(NewJob::of(&deferred::Job::DeleteDueAccounts)?),
         _ => None,
     })
 }

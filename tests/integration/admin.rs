@@ -422,6 +422,83 @@ async fn a_suspension_hides_the_account_ends_its_sessions_and_is_announced() {
 }
 
 #[tokio::test]
+async fn a_suspended_accounts_data_is_deleted_on_request_or_after_30_days() {
+    let app = TestApp::spawn_with(&[("ALLOWED_PRIVATE_ADDRESSES", "127.0.0.0/8")]).await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let admin = staff(&app, "ada", "Admin").await;
+    let gone = app.register("gone").await;
+    let fan = app.register("fan").await;
+    app.follow(&fan, &gone).await;
+    app.post_status(&gone, serde_json::json!({"status": "soon deleted"})).await;
+    let kept = app.post_status(&gone, serde_json::json!({"status": "evidence"})).await;
+    app.post(
+        "/api/v1/reports",
+        Some(&fan.token),
+        serde_json::json!({"account_id": gone.id, "status_ids": [kept["id"]]}),
+    )
+    .await
+    .ok();
+    let path = format!("/api/v1/admin/accounts/{}", gone.id);
+    assert_eq!(app.delete(&path, Some(&admin)).await.expect(403)["error"], "This action is not allowed");
+
+    // A report about it stays open: its statuses cited there are kept for staff.
+    sqlx::query("UPDATE reports SET action_taken_at = NULL").execute(&app.state.db.primary).await.unwrap();
+    act(&app, &admin, &gone.id, "suspend").await;
+    sqlx::query("UPDATE reports SET action_taken_at = NULL").execute(&app.state.db.primary).await.unwrap();
+    app.drain_jobs().await;
+    let inbox = remote_follower(&app, &gone.id).await;
+    let delivered = tokio::spawn(crate::adoption::receive_delivery(inbox));
+    assert_eq!(app.delete(&path, Some(&moderator)).await.expect(403)["error"], "This action is not allowed");
+    assert_eq!(app.delete(&path, Some(&admin)).await.ok(), serde_json::json!({}));
+    app.drain_jobs().await;
+
+    let id: i64 = gone.id.parse().unwrap();
+    let db = &app.state.db.primary;
+    let (statuses, follows, requests, disabled): (Vec<i64>, i64, i64, bool) = sqlx::query_as(
+        "SELECT ARRAY(SELECT s.id FROM statuses s WHERE s.account_id = $1 AND s.deleted_at IS NULL),
+                (SELECT count(*) FROM follows WHERE account_id = $1 OR target_account_id = $1),
+                (SELECT count(*) FROM account_deletion_requests WHERE account_id = $1),
+                (SELECT disabled FROM users WHERE account_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(statuses, [kept["id"].as_str().unwrap().parse::<i64>().unwrap()], "only the reported status stays");
+    assert_eq!((follows, requests, disabled), (0, 0, true));
+    let (name, suspended): (String, bool) =
+        sqlx::query_as("SELECT username, suspended_at IS NOT NULL FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), suspended), ("gone", true), "the row stays: the name is not taken again");
+    let (_, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), delivered).await.expect("a delivery").unwrap();
+    let delete: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(delete["type"], "Delete", "{delete}");
+    assert_eq!(delete["object"], delete["actor"], "the actor itself is deleted: {delete}");
+    // Taken too late: already deleted, nothing more to do.
+    assert_eq!(app.delete(&path, Some(&admin)).await.expect(403)["error"], "This action is not allowed");
+
+    // A suspension past its 30 days is carried out by the scheduler.
+    let late = app.register("late").await;
+    act(&app, &admin, &late.id, "suspend").await;
+    sqlx::query("UPDATE account_deletion_requests SET created_at = now() - interval '31 days'")
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE ferrodon_schedules SET next_run_at = now() WHERE name = 'suspended_accounts_deletion'")
+        .execute(db)
+        .await
+        .unwrap();
+    ferrodon::worker::scheduler::tick(&app.state).await.unwrap();
+    app.drain_jobs().await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM account_deletion_requests").fetch_one(db).await.unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
 async fn silence_sensitive_and_disable_are_set_and_lifted() {
     let app = TestApp::spawn().await;
     let moderator = staff(&app, "kim", "Moderator").await;

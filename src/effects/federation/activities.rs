@@ -471,6 +471,25 @@ pub async fn status_deleted(state: &AppState, author: &Account, uri: &str) -> Re
     deliver_to_followers(state, author, &activity).await
 }
 
+/// A deleted local account: a `Delete` of its actor, signed with its key, to the servers
+/// that knew it.
+pub async fn actor_deleted(state: &AppState, account_id: i64, inboxes: Vec<String>) -> Result<()> {
+    let Some(account) = accounts::find(&state.db.primary, account_id).await? else { return Ok(()) };
+    let actor = account.actor_uri(&state.config);
+    let activity = json!({
+        "@context": CONTEXT,
+        "id": format!("{actor}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": actor,
+    });
+    for inbox in inboxes {
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id, inbox, activity: activity.clone() }).await?;
+    }
+    Ok(())
+}
+
 /// One delivery (job `job_id`): a POST signed with the sender's key.
 ///
 /// - 2xx: done, and marked so, so that the job running again after its worker died does

@@ -81,6 +81,11 @@ pub enum Job {
     UpdateActor {
         account_id: i64,
     },
+    /// A local account's data was deleted: a `Delete` of its actor to `inboxes`.
+    DeleteActor {
+        account_id: i64,
+        inboxes: Vec<String>,
+    },
     /// A report forwarded to the reported account's server.
     Flag {
         report_id: i64,
@@ -172,6 +177,7 @@ impl Job {
             }
             Job::UpdateActor { account_id } => actor_changes::profile_updated(state, account_id).await,
             Job::Flag { report_id } => flags::forward(state, report_id).await,
+            Job::DeleteActor { account_id, inboxes } => activities::actor_deleted(state, account_id, inboxes).await,
             Job::Deliver { account_id, inbox, activity } => {
                 activities::deliver(state, job_id, account_id, &inbox, &activity).await
             }
