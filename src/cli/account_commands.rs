@@ -1,5 +1,5 @@
-//! `ferrodon ctl accounts create|modify`, as tootctl's: an admin at the command line is not
-//! held to the role rules of the admin API.
+//! `ferrodon ctl accounts …`, as tootctl's: an admin at the command line is not held to the
+//! role rules of the admin API.
 
 use clap::Args;
 use rand::RngCore;
@@ -153,5 +153,149 @@ pub async fn approve(state: &AppState, args: ApproveAccounts) -> Result<()> {
         crate::domain::staff::approve(db, &console, *account_id).await?;
     }
     println!("OK, approved {}", accounts.len());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct DeleteAccount {
+    #[arg(required_unless_present = "email", conflicts_with = "email")]
+    pub username: Option<String>,
+    /// The account of the user with this e-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ResetRelationships {
+    pub username: String,
+    /// Stop following everyone it follows.
+    #[arg(long)]
+    pub follows: bool,
+    /// Make everyone who follows it stop.
+    #[arg(long)]
+    pub followers: bool,
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn dry(dry_run: bool) -> &'static str {
+    if dry_run { " (dry run)" } else { "" }
+}
+
+async fn local_account(state: &AppState, username: &str) -> Result<accounts::Account> {
+    accounts::find_local(&state.db.primary, username)
+        .await?
+        .ok_or_else(|| Error::bad_request(format!("no local account named {username:?}")))
+}
+
+/// `accounts delete`: suspends the account and deletes its data at once, as the deletion
+/// after a suspension's 30 days does.
+pub async fn delete(state: &AppState, args: DeleteAccount) -> Result<()> {
+    let db = &state.db.primary;
+    let account_id = match (&args.username, &args.email) {
+        (Some(name), _) => local_account(state, name).await?.id,
+        (None, Some(email)) => {
+            accounts::user_by_email(db, email)
+                .await?
+                .ok_or_else(|| Error::bad_request(format!("no user with the e-mail address {email:?}")))?
+                .account_id
+        }
+        (None, None) => return Err(Error::bad_request("give a username or --email")),
+    };
+    if !args.dry_run {
+        crate::domain::deletion::delete_at_once(state, account_id).await?;
+    }
+    println!("OK{}", dry(args.dry_run));
+    Ok(())
+}
+
+/// The ids of every local account with a user that can use the server, but `except`.
+async fn local_followers_to_be(state: &AppState, except: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.id FROM accounts a JOIN users u ON u.account_id = a.id
+          WHERE a.domain IS NULL AND a.suspended_at IS NULL AND NOT u.disabled AND a.id <> $1 ORDER BY a.id",
+    )
+    .bind(except)
+    .fetch_all(&state.db.primary)
+    .await?)
+}
+
+/// `accounts follow USERNAME`: every local account follows it.
+pub async fn follow_by_everyone(state: &AppState, username: &str, dry_run: bool) -> Result<()> {
+    use crate::domain::relationships::{FollowOptions, follow};
+    let target = local_account(state, username).await?;
+    let sources = local_followers_to_be(state, target.id).await?;
+    for (i, source) in sources.iter().enumerate() {
+        if !dry_run {
+            // One who blocks the account (or is blocked by it) is left out.
+            match follow(state, *source, target.id, FollowOptions::default()).await {
+                Ok(()) | Err(Error::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        super::progress("accounts", i + 1, sources.len());
+    }
+    println!("\nOK, followed target from {} accounts{}", sources.len(), dry(dry_run));
+    Ok(())
+}
+
+/// `accounts unfollow ACCT`: every local account stops following it.
+pub async fn unfollow_by_everyone(state: &AppState, acct: &str, dry_run: bool) -> Result<()> {
+    let target = accounts::lookup_acct(&state.db.primary, &state.config, acct)
+        .await?
+        .ok_or_else(|| Error::bad_request(format!("no known account {acct:?}")))?;
+    let sources: Vec<i64> = sqlx::query_scalar(
+        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id
+          WHERE f.target_account_id = $1 AND a.domain IS NULL ORDER BY f.account_id",
+    )
+    .bind(target.id)
+    .fetch_all(&state.db.primary)
+    .await?;
+    for (i, source) in sources.iter().enumerate() {
+        if !dry_run {
+            crate::domain::relationships::unfollow(state, *source, target.id).await?;
+        }
+        super::progress("accounts", i + 1, sources.len());
+    }
+    println!("\nOK, unfollowed target from {} accounts{}", sources.len(), dry(dry_run));
+    Ok(())
+}
+
+/// `accounts reset-relationships USERNAME --follows --followers`.
+pub async fn reset_relationships(state: &AppState, args: ResetRelationships) -> Result<()> {
+    if !args.follows && !args.followers {
+        return Err(Error::bad_request("give --follows, --followers or both"));
+    }
+    let account = local_account(state, &args.username).await?;
+    let mut pairs: Vec<(i64, i64)> = Vec::new();
+    if args.follows {
+        pairs.extend(
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT account_id, target_account_id FROM follows WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(account.id)
+            .fetch_all(&state.db.primary)
+            .await?,
+        );
+    }
+    if args.followers {
+        pairs.extend(
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT account_id, target_account_id FROM follows WHERE target_account_id = $1 ORDER BY id",
+            )
+            .bind(account.id)
+            .fetch_all(&state.db.primary)
+            .await?,
+        );
+    }
+    for (i, (source, target)) in pairs.iter().enumerate() {
+        if !args.dry_run {
+            crate::domain::relationships::unfollow(state, *source, *target).await?;
+        }
+        super::progress("relationships", i + 1, pairs.len());
+    }
+    println!("\nOK, {} relationships ended{}", pairs.len(), dry(args.dry_run));
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! media, report usage, and remove stored files no row refers to.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 
+use super::progress;
 use crate::AppState;
 use crate::core::error::Result;
 use crate::effects::media::remove_files;
@@ -17,11 +17,6 @@ type CachedProfile = (i64, Option<String>, Option<i32>, Option<String>, Option<i
 
 fn megabytes(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_048_576.0)
-}
-
-fn progress(label: &str, done: usize, total: usize) {
-    print!("\r{label}: {done}/{total}");
-    let _ = std::io::stdout().flush();
 }
 
 /// `media remove --days N`: deletes the local copies of remote media older than `days`

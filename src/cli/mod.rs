@@ -150,6 +150,22 @@ pub enum AccountsCommand {
     Modify(account_commands::ModifyAccount),
     /// Let pending sign-ups in: one, the N oldest, or all.
     Approve(account_commands::ApproveAccounts),
+    /// Delete a local account's data now (by username or e-mail); the name stays taken.
+    Delete(account_commands::DeleteAccount),
+    /// Make every local account follow a local account.
+    Follow {
+        username: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Make every local account stop following an account (USER or USER@DOMAIN).
+    Unfollow {
+        acct: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// End a local account's follows (--follows), its followers' follows (--followers), or both.
+    ResetRelationships(account_commands::ResetRelationships),
 }
 
 #[derive(Subcommand)]
@@ -247,6 +263,22 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Approve(args))) => {
             let state = AppState::connect(config).await?;
             account_commands::approve(&state, args).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Delete(args))) => {
+            let state = AppState::connect(config).await?;
+            account_commands::delete(&state, args).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Follow { username, dry_run })) => {
+            let state = AppState::connect(config).await?;
+            account_commands::follow_by_everyone(&state, &username, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Unfollow { acct, dry_run })) => {
+            let state = AppState::connect(config).await?;
+            account_commands::unfollow_by_everyone(&state, &acct, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::ResetRelationships(args))) => {
+            let state = AppState::connect(config).await?;
+            account_commands::reset_relationships(&state, args).await
         }
         Command::Ctl(CtlCommand::EmailDomainBlocks(command)) => {
             let state = AppState::connect(config).await?;
@@ -366,6 +398,12 @@ async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Rewrites the progress line of long work: `label: done/total`.
+pub(crate) fn progress(label: &str, done: usize, total: usize) {
+    print!("\r{label}: {done}/{total}");
+    let _ = std::io::stdout().flush();
 }
 
 async fn migrate(config: &Config) -> Result<()> {

@@ -78,6 +78,23 @@ pub async fn delete_now(state: &Core, staff: &Staff, account_id: i64) -> Result<
     queue::enqueue(db, &Job::DeleteAccount { account_id }).await
 }
 
+/// `ctl accounts delete`: the account is suspended (if it is not) and its data deleted now.
+pub async fn delete_at_once(state: &Core, account_id: i64) -> Result<()> {
+    let mut tx = state.db.primary.begin().await?;
+    let suspended: Option<i64> = sqlx::query_scalar(
+        "UPDATE accounts SET suspended_at = now() AT TIME ZONE 'UTC', suspension_origin = 0
+          WHERE id = $1 AND suspended_at IS NULL RETURNING id",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if suspended.is_some() {
+        events::emit(&mut *tx, Event::AccountSuspended { account_id, suspended: true }).await?;
+    }
+    tx.commit().await?;
+    delete_account(state, account_id).await
+}
+
 /// Every minute: the oldest suspensions past their 30 days have their data deleted, ten at a
 /// time (Mastodon's SuspendedUserCleanupScheduler).
 pub async fn delete_due(state: &Core) -> Result<()> {

@@ -187,6 +187,15 @@ pub async fn lookup_acct(db: &PgPool, config: &Config, acct: &str) -> Result<Opt
     .await?)
 }
 
+pub async fn user_by_email(db: &PgPool, email: &str) -> Result<Option<User>> {
+    Ok(sqlx::query_as::<_, User>(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+    )))
+    .bind(email)
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The signed-in user's own record.
 #[derive(Debug, Clone, FromRow)]
 pub struct User {

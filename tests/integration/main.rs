@@ -32,4 +32,5 @@ mod statuses;
 mod streaming;
 mod tags;
 mod timelines;
+mod tootctl;
 mod visibility;
