@@ -51,6 +51,41 @@ pub enum IpBlocksCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum CanonicalEmailBlocksCommand {
+    /// The blocks an address falls under (any dots or +tag in it).
+    Find { email: String },
+    /// Lift the blocks an address falls under.
+    Remove { email: String },
+}
+
+pub async fn canonical_email_blocks(state: &AppState, command: CanonicalEmailBlocksCommand) -> Result<()> {
+    let db = &state.db.primary;
+    match command {
+        CanonicalEmailBlocksCommand::Find { email } => {
+            let found = sign_up_blocks::canonical_email_blocks_matching(db, &email).await?;
+            if found.is_empty() {
+                println!("{email} is not blocked");
+            }
+            for block in found {
+                println!("{email} is blocked (hash {})", block.canonical_email_hash);
+            }
+        }
+        CanonicalEmailBlocksCommand::Remove { email } => {
+            let found = sign_up_blocks::canonical_email_blocks_matching(db, &email).await?;
+            if found.is_empty() {
+                return Err(Error::bad_request(format!("{email} is not blocked")));
+            }
+            let console = Staff::console();
+            for block in &found {
+                staff::delete_canonical_email_block(db, &console, block.id).await?;
+            }
+            println!("Unblocked {email}");
+        }
+    }
+    Ok(())
+}
+
 pub async fn email_domain_blocks(state: &AppState, command: EmailDomainBlocksCommand) -> Result<()> {
     let db = &state.db.primary;
     let console = Staff::console();

@@ -4,6 +4,7 @@
 pub mod account_commands;
 pub mod adopt;
 pub mod block_commands;
+pub mod maintenance;
 pub mod media;
 
 use std::io::Write;
@@ -71,6 +72,14 @@ pub enum CtlCommand {
     /// Address ranges sign-ups (or all requests) may not come from.
     #[command(subcommand, name = "ip_blocks")]
     IpBlocks(block_commands::IpBlocksCommand),
+    /// E-mail addresses (under any dots and +tags) sign-ups may not use.
+    #[command(subcommand, name = "canonical_email_blocks")]
+    CanonicalEmailBlocks(block_commands::CanonicalEmailBlocksCommand),
+    /// Mastodon's Rails cache, and the counters kept with accounts and statuses.
+    #[command(subcommand)]
+    Cache(maintenance::CacheCommand),
+    /// The Mastodon version ferrodon answers as, and its own.
+    Version,
     #[command(subcommand)]
     Search(SearchCommand),
     /// Site settings.
@@ -200,6 +209,17 @@ pub enum DomainsCommand {
         domain: String,
     },
     List,
+    /// Remove every account of these servers, and what they posted, without a trace.
+    Purge {
+        domains: Vec<String>,
+        #[arg(long)]
+        include_subdomains: bool,
+        /// Every server that is not on the allow list.
+        #[arg(long)]
+        limited_federation_mode: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// The Meilisearch backend of search (`MEILI_URL`).
@@ -228,6 +248,8 @@ pub enum MediaCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The status a media file (given by its URL) belongs to.
+    Lookup { url: String },
 }
 
 pub async fn run(cli: Cli, config: Config) -> Result<()> {
@@ -287,6 +309,18 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::IpBlocks(command)) => {
             let state = AppState::connect(config).await?;
             block_commands::ip_blocks(&state, command).await
+        }
+        Command::Ctl(CtlCommand::CanonicalEmailBlocks(command)) => {
+            let state = AppState::connect(config).await?;
+            block_commands::canonical_email_blocks(&state, command).await
+        }
+        Command::Ctl(CtlCommand::Cache(command)) => {
+            let state = AppState::connect(config).await?;
+            maintenance::cache(&state, command).await
+        }
+        Command::Ctl(CtlCommand::Version) => {
+            println!("{}", crate::model::instance::version_string());
+            Ok(())
         }
         Command::Ctl(CtlCommand::Adopt(AdoptCommand::Check)) => {
             adopt::check(&config, |name| std::env::var_os(name).is_some_and(|v| !v.is_empty())).await
@@ -373,6 +407,9 @@ async fn domains_command(state: &AppState, command: DomainsCommand) -> Result<()
                 if removed { format!("OK, {domain} unblocked") } else { format!("{domain} was not blocked") }
             );
         }
+        DomainsCommand::Purge { domains, include_subdomains, limited_federation_mode, dry_run } => {
+            maintenance::purge_domains(state, &domains, include_subdomains, limited_federation_mode, dry_run).await?;
+        }
         DomainsCommand::List => {
             for (domain, severity, reject_media) in domain_blocks::list(state).await? {
                 let name = ["silence", "suspend", "noop"].get(severity as usize).copied().unwrap_or("silence");
@@ -396,6 +433,7 @@ async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
             println!("Checked {checked} files");
             println!("{}", media::summary("Removed", removed, "orphans", bytes, dry_run));
         }
+        MediaCommand::Lookup { url } => maintenance::media_lookup(state, &url).await?,
     }
     Ok(())
 }

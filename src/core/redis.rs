@@ -45,6 +45,32 @@ impl Redis {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+
+    /// Deletes every key matching `pattern` (a full `SCAN MATCH` pattern, prefix included),
+    /// a thousand at a time; returns how many went.
+    pub async fn delete_matching(&self, pattern: &str) -> Result<u64> {
+        let mut conn = self.conn().await?;
+        let mut deleted = 0;
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await?;
+            if !keys.is_empty() {
+                deleted += keys.len() as u64;
+                let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
 }
 
 struct Manager {

@@ -339,6 +339,34 @@ pub async fn follow_requests_count(db: &PgPool, account_id: i64) -> Result<i64> 
         .await?)
 }
 
+/// Recounts the follows, followers and (not direct) statuses of the local accounts after
+/// `after_id`, `limit` of them (tootctl's `cache recount accounts`); the last id done.
+pub async fn recount_stats(db: &PgPool, after_id: i64, limit: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "WITH batch AS (SELECT id FROM accounts WHERE domain IS NULL AND id > $1 ORDER BY id LIMIT $2),
+              counted AS (
+                SELECT b.id,
+                       (SELECT count(*) FROM follows WHERE account_id = b.id) AS following,
+                       (SELECT count(*) FROM follows WHERE target_account_id = b.id) AS followers,
+                       (SELECT count(*) FROM statuses
+                         WHERE account_id = b.id AND visibility <> 3 AND deleted_at IS NULL) AS posted
+                  FROM batch b),
+              written AS (
+                INSERT INTO account_stats (account_id, following_count, followers_count, statuses_count,
+                                           created_at, updated_at)
+                SELECT id, following, followers, posted, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM counted
+                ON CONFLICT (account_id) DO UPDATE
+                   SET following_count = EXCLUDED.following_count, followers_count = EXCLUDED.followers_count,
+                       statuses_count = EXCLUDED.statuses_count, updated_at = EXCLUDED.updated_at)
+         SELECT max(id) FROM batch",
+    )
+    .bind(after_id)
+    .bind(limit)
+    .fetch_one(db)
+    .await?)
+}
+
 /// The inboxes of the remote accounts that follow or are followed by an account (shared ones
 /// where a server has one): where the news of its deletion goes.
 pub async fn known_inboxes(db: &PgPool, account_id: i64) -> Result<Vec<String>> {

@@ -161,6 +161,34 @@ pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Status>> {
     .await?)
 }
 
+/// Recounts the (not direct) replies, the reblogs and the favourites of the statuses after
+/// `after_id`, `limit` of them (tootctl's `cache recount statuses`); the last id done.
+pub async fn recount_stats(db: &PgPool, after_id: i64, limit: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "WITH batch AS (SELECT id FROM statuses WHERE id > $1 AND deleted_at IS NULL ORDER BY id LIMIT $2),
+              counted AS (
+                SELECT b.id,
+                       (SELECT count(*) FROM statuses r
+                         WHERE r.in_reply_to_id = b.id AND r.visibility <> 3 AND r.deleted_at IS NULL) AS replies,
+                       (SELECT count(*) FROM statuses r WHERE r.reblog_of_id = b.id AND r.deleted_at IS NULL) AS reblogs,
+                       (SELECT count(*) FROM favourites f WHERE f.status_id = b.id) AS favourites
+                  FROM batch b),
+              written AS (
+                INSERT INTO status_stats (status_id, replies_count, reblogs_count, favourites_count,
+                                          created_at, updated_at)
+                SELECT id, replies, reblogs, favourites, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM counted
+                ON CONFLICT (status_id) DO UPDATE
+                   SET replies_count = EXCLUDED.replies_count, reblogs_count = EXCLUDED.reblogs_count,
+                       favourites_count = EXCLUDED.favourites_count, updated_at = EXCLUDED.updated_at)
+         SELECT max(id) FROM batch",
+    )
+    .bind(after_id)
+    .bind(limit)
+    .fetch_one(db)
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Edit {
     pub text: String,

@@ -87,3 +87,123 @@ async fn accounts_delete_removes_the_data_and_keeps_the_name() {
     let (ok, out) = ctl(&app, &["accounts", "delete"]);
     assert!(!ok && out.contains("required"), "{out}");
 }
+
+#[tokio::test]
+async fn cache_recount_and_clear() {
+    let app = TestApp::spawn().await;
+    let amy = app.register("amy").await;
+    let ben = app.register("ben").await;
+    app.follow(&ben, &amy).await;
+    let post = app.post_status(&amy, json!({"status": "count me"})).await;
+    let id = post["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/statuses/{id}/favourite"), Some(&ben.token), json!({})).await.ok();
+    app.post_status(&ben, json!({"status": "a reply", "in_reply_to_id": id})).await;
+    app.post_status(&ben, json!({"status": "a direct reply", "in_reply_to_id": id, "visibility": "direct"})).await;
+    // Counters gone wrong, as after a restore or a crash mid-update.
+    sqlx::query("UPDATE account_stats SET followers_count = 40, statuses_count = 9, following_count = 7")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE status_stats SET favourites_count = 12, replies_count = 5")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+
+    let (ok, out) = ctl(&app, &["cache", "recount", "accounts"]);
+    assert!(ok && out.contains("accounts: 2/2") && out.contains("OK, recounted accounts"), "{out}");
+    let shown = app.get(&format!("/api/v1/accounts/{}", amy.id), Some(&ben.token)).await.ok();
+    assert_eq!((shown["followers_count"].clone(), shown["statuses_count"].clone()), (json!(1), json!(1)));
+    assert_eq!(shown["following_count"], 0);
+    let (ok, out) = ctl(&app, &["cache", "recount", "statuses"]);
+    assert!(ok, "{out}");
+    let shown = app.get(&format!("/api/v1/statuses/{id}"), Some(&ben.token)).await.ok();
+    assert_eq!((shown["favourites_count"].clone(), shown["replies_count"].clone()), (json!(1), json!(1)));
+    let (ok, out) = ctl(&app, &["cache", "recount", "emoji"]);
+    assert!(!ok && out.contains("invalid value"), "{out}");
+
+    // Rails keeps its cache under `<namespace>_cache:`; the rest of Redis stays.
+    let prefix = app.state.config.redis_key_prefix.clone();
+    let cache_key = format!("{}_cache:v3:statuses/1", prefix.trim_end_matches(':'));
+    let mut redis = app.state.redis.conn().await.unwrap();
+    let _: () = redis::AsyncCommands::set(&mut redis, &cache_key, "marshalled").await.unwrap();
+    let _: () = redis::AsyncCommands::set(&mut redis, format!("{prefix}other"), "kept").await.unwrap();
+    let (ok, out) = ctl(&app, &["cache", "clear"]);
+    assert!(ok && out.contains("removed 1 cache keys"), "{out}");
+    let left: bool = redis::AsyncCommands::exists(&mut redis, &cache_key).await.unwrap();
+    let kept: bool = redis::AsyncCommands::exists(&mut redis, format!("{prefix}other")).await.unwrap();
+    assert!(!left && kept);
+}
+
+#[tokio::test]
+async fn domains_purge_canonical_email_blocks_media_lookup_and_version() {
+    let app = TestApp::spawn().await;
+    let amy = app.register("amy").await;
+    let db = &app.state.db.primary;
+    for (id, domain) in [(901, "spam.example"), (902, "a.spam.example"), (903, "fine.example")] {
+        sqlx::query(
+            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri)
+             VALUES ($1, 'someone', $2, now(), now(), 'https://' || $2 || '/users/someone')",
+        )
+        .bind(id)
+        .bind(domain)
+        .execute(db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO statuses (id, account_id, text, created_at, updated_at, uri, local)
+             VALUES ($1 * 1000, $1, 'hi', now(), now(), 'https://x/' || $1, false)",
+        )
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    let (ok, out) = ctl(&app, &["domains", "purge", "spam.example", "--include-subdomains", "--dry-run"]);
+    assert!(ok && out.contains("removed 2 accounts (dry run)"), "{out}");
+    let (ok, out) = ctl(&app, &["domains", "purge", "spam.example", "--include-subdomains"]);
+    assert!(ok && out.contains("accounts: 2/2"), "{out}");
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT domain FROM accounts WHERE domain IS NOT NULL").fetch_all(db).await.unwrap();
+    assert_eq!(left, ["fine.example"]);
+    assert_eq!(count(&app, "SELECT count(*) FROM statuses WHERE account_id IN (901, 902)").await, 0);
+    let (ok, out) = ctl(&app, &["domains", "purge"]);
+    assert!(!ok && out.contains("give the domains"), "{out}");
+
+    let (ok, out) = ctl(&app, &["canonical_email_blocks", "find", "Some.One+x@Example.test"]);
+    assert!(ok && out.contains("is not blocked"), "{out}");
+    sqlx::query(
+        "INSERT INTO canonical_email_blocks (canonical_email_hash, created_at, updated_at) VALUES ($1, now(), now())",
+    )
+    .bind(ferrodon::model::sign_up_blocks::canonical_email_hash("someone@example.test"))
+    .execute(db)
+    .await
+    .unwrap();
+    let (ok, out) = ctl(&app, &["canonical_email_blocks", "find", "Some.One+x@Example.test"]);
+    assert!(ok && out.contains("is blocked (hash "), "{out}");
+    let (ok, out) = ctl(&app, &["canonical_email_blocks", "remove", "some.one@example.test"]);
+    assert!(ok && out.contains("Unblocked"), "{out}");
+    assert_eq!(count(&app, "SELECT count(*) FROM canonical_email_blocks").await, 0);
+    let (ok, out) = ctl(&app, &["canonical_email_blocks", "remove", "some.one@example.test"]);
+    assert!(!ok && out.contains("is not blocked"), "{out}");
+
+    let png = crate::common::png(4, 4);
+    let media = app
+        .multipart(
+            reqwest::Method::POST,
+            "/api/v2/media",
+            Some(&amy.token),
+            &[],
+            &[("file", "a.png", "image/png", &png)],
+        )
+        .await
+        .ok();
+    let post = app.post_status(&amy, json!({"status": "look", "media_ids": [media["id"]]})).await;
+    let url = post["media_attachments"][0]["url"].as_str().unwrap().to_string();
+    let (ok, out) = ctl(&app, &["media", "lookup", &url]);
+    assert!(ok && out.trim().ends_with(&format!("/@amy/{}", post["id"].as_str().unwrap())), "{out}");
+    let (ok, out) = ctl(&app, &["media", "lookup", "https://example.test/not-media.png"]);
+    assert!(!ok && out.contains("not a media attachment URL"), "{out}");
+
+    let (ok, out) = ctl(&app, &["version"]);
+    assert!(ok && out.contains("compatible; ferrodon"), "{out}");
+}

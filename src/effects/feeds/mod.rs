@@ -490,28 +490,9 @@ pub async fn vacuum(state: &AppState) -> Result<u64> {
 
 /// Deletes every feed key (for `ferrodon ctl feeds clear`).
 pub async fn clear_all(state: &AppState) -> Result<u64> {
-    let mut conn = state.redis.conn().await?;
     let mut deleted = 0;
     for pattern in [state.redis.key("feed:*"), state.redis.key("cfeed:*")] {
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                deleted += keys.len() as u64;
-                let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        deleted += state.redis.delete_matching(&pattern).await?;
     }
     Ok(deleted)
 }
