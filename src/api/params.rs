@@ -93,10 +93,9 @@ fn read_params(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'stat
         if !body.is_empty() {
             let lowered = content_type.to_ascii_lowercase();
             if lowered.starts_with("application/json") {
-                // Rails keeps another JSON value (`null`, a list) under `_json`, which no
-                // endpoint reads: it adds no parameter.
-                if let Value::Object(obj) = serde_json::from_slice::<Value>(&body).map_err(|_| malformed())? {
-                    params.extend(obj);
+                match serde_json::from_slice::<Value>(&body).map_err(|_| malformed())? {
+                    Value::Object(obj) => params.extend(obj),
+                    _ => return Err(malformed()),
                 }
             } else if lowered.starts_with("multipart/form-data") {
                 parse_multipart(&content_type, &body, &mut params, &mut files)?;

@@ -587,7 +587,8 @@ async fn a_silenced_account_is_limited_and_a_sensitized_ones_media_is_sensitive(
     app.get(&format!("/api/v1/statuses/{post_id}"), Some(&calm.token)).await.ok();
 
     // Its follows become requests; its mentions and requests reach only those who follow it.
-    let relationship = app.post(&format!("/api/v1/accounts/{}/follow", calm.id), Some(&loud.token), Value::Null).await;
+    let path = format!("/api/v1/accounts/{}/follow", calm.id);
+    let relationship = app.post(&path, Some(&loud.token), serde_json::json!({})).await;
     assert_eq!(relationship.ok()["requested"], true);
     app.post_status(&loud, serde_json::json!({"status": "@calm @fan listen"})).await;
     app.drain_jobs().await;

@@ -117,7 +117,12 @@ async fn migrate_takes_over_mastodon_4_5_and_4_8_adding_only_its_own() {
         let migrated = schema::migrate(&pool).await.unwrap();
         let Found::Mastodon(found) = &migrated.found else { panic!("{dump}: not recognised as Mastodon's") };
         assert_eq!(found.release, Some(release), "{dump}");
-        assert_eq!(migrated.applied, ["20261201000101_ferrodon", "20261207000102_ferrodon_default_roles"], "{dump}");
+        let ours = [
+            "20261201000101_ferrodon",
+            "20261207000102_ferrodon_default_roles",
+            "20261207000103_ferrodon_deletion_schedule",
+        ];
+        assert_eq!(migrated.applied, ours, "{dump}");
 
         let after = tables(&pool).await;
         assert_eq!(mastodons(&after), before, "{dump}: Mastodon's tables are exactly as they were");
