@@ -705,6 +705,7 @@ impl IpBlockParams {
 pub async fn create_ip_block(state: State, auth: Auth, Params(p): Params<IpBlockParams>) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:ip_blocks", permission::MANAGE_BLOCKS).await?;
     let id = staff::create_ip_block(&state.db.primary, &staff, &p.rule(None)?).await?;
+    state.no_access.forget().await;
     let block = sign_up_blocks::ip_block(&state.db.primary, id).await?;
     Ok(HttpResponse::Ok().json(entities::admin_ip_block(&block)))
 }
@@ -720,6 +721,7 @@ pub async fn update_ip_block(
     let id = path_id(&id)?;
     let current = sign_up_blocks::ip_block(&state.db.primary, id).await?;
     staff::update_ip_block(&state.db.primary, &staff, id, &p.rule(Some(&current))?).await?;
+    state.no_access.forget().await;
     let block = sign_up_blocks::ip_block(&state.db.primary, id).await?;
     Ok(HttpResponse::Ok().json(entities::admin_ip_block(&block)))
 }
@@ -728,6 +730,7 @@ pub async fn update_ip_block(
 pub async fn delete_ip_block(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:ip_blocks", permission::MANAGE_BLOCKS).await?;
     staff::delete_ip_block(&state.db.primary, &staff, path_id(&id)?).await?;
+    state.no_access.forget().await;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 

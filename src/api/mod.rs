@@ -40,20 +40,25 @@ pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Re
     entities::status(id, &bundle, &state.config).ok_or(Error::NotFound)
 }
 
-/// The address a request comes from: the peer's, or behind a proxy on this machine (a
-/// loopback peer) the last address its `X-Forwarded-For` names.
+/// The address a request comes from, as Rails finds it: walking back from the peer through
+/// `X-Forwarded-For`, the first address that is not a trusted proxy (`TRUSTED_PROXY_IP`,
+/// loopback by default). A client cannot pass itself off as another by sending the header.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr()?.ip();
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
-    match forwarded {
-        Some(address) if peer.is_loopback() => Some(address.to_string()),
-        _ => Some(peer.to_string()),
+    let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.clone()).unwrap_or_default();
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| crate::core::config::in_network(ip, *n));
+    if !is_trusted(peer) {
+        return Some(peer.to_string());
     }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let client = forwarded.iter().rev().find(|ip| !is_trusted(**ip)).or(forwarded.first()).copied().unwrap_or(peer);
+    Some(client.to_string())
 }
 
 /// Statuses already authorized for `viewer`, rendered in the given order.
@@ -355,6 +360,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
             .app_data(web::QueryConfig::default().error_handler(|e, _| Error::bad_request(e.to_string()).into()))
             // Inside DefaultHeaders, so the responses it makes get the default headers too.
             .wrap(actix_web::middleware::from_fn(rate_limits::limit))
+            .wrap(actix_web::middleware::from_fn(rate_limits::refuse_blocked))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(
                 DefaultHeaders::new()

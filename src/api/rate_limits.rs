@@ -1,7 +1,8 @@
-//! Mastodon's Rack::Attack throttles for the API, counted in Redis so that every web process
-//! shares them: fixed windows per token or per client address (IPv6 by /64). Every API
-//! response says where its most limited throttle stands (`X-RateLimit-Limit`, `-Remaining`,
-//! `-Reset`); past the limit the answer is 429 `{"error":"Too many requests"}`.
+//! Mastodon's Rack::Attack: the blocklist of `no_access` IP blocks, and the throttles for the
+//! API, counted in Redis so that every web process shares them: fixed windows per token or
+//! per client address (IPv6 by /64). Every API response says where its most limited throttle
+//! stands (`X-RateLimit-Limit`, `-Remaining`, `-Reset`); past the limit the answer is 429
+//! `{"error":"Too many requests"}`.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -88,6 +89,23 @@ fn set_headers(headers: &mut actix_web::http::header::HeaderMap, (limit, remaini
             headers.insert(actix_web::http::header::HeaderName::from_static(name), value);
         }
     }
+}
+
+/// The middleware that refuses every request from a `no_access` IP block: 403 `Forbidden`, as
+/// Rack::Attack's blocklist answers.
+pub async fn refuse_blocked(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let ip = super::client_ip(req.request()).and_then(|ip| ip.parse().ok());
+    if let (Some(state), Some(ip)) = (state, ip)
+        && state.no_access.contains(&state.db.primary, ip).await?
+    {
+        let refused = HttpResponse::Forbidden().content_type("text/plain").body("Forbidden\n");
+        return Ok(req.into_response(refused).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The middleware: counts the request against its throttles, refuses it past a limit.

@@ -255,6 +255,9 @@ pub struct Config {
     /// `AUTHORIZED_FETCH` (or `LIMITED_FEDERATION_MODE`): statuses and collections are
     /// served to ActivityPub clients only on signed requests ("secure mode").
     pub authorized_fetch: bool,
+    /// `TRUSTED_PROXY_IP`: the proxies whose `X-Forwarded-For` names the client (loopback
+    /// when unset).
+    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
     /// `LIMITED_FEDERATION_MODE`: only the servers on the allow list (`domain_allows`) are
     /// talked to; every other one is treated as suspended.
     pub limited_federation: bool,
@@ -307,6 +310,22 @@ fn optional_number<T: std::str::FromStr>(lookup: Lookup, name: &'static str) -> 
 }
 
 /// A list of networks (`127.0.0.0/8, ::1`), separated by commas or spaces.
+/// Whether `ip` is inside the network `address/bits`.
+pub fn in_network(ip: std::net::IpAddr, (network, bits): (std::net::IpAddr, u8)) -> bool {
+    use std::net::IpAddr;
+    match (ip, network) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
 fn networks(lookup: Lookup, name: &'static str) -> Result<Vec<(std::net::IpAddr, u8)>, ConfigError> {
     let Some(value) = var(lookup, name) else { return Ok(Vec::new()) };
     value
@@ -513,6 +532,10 @@ impl Config {
             authorized_fetch: flag(lookup, "AUTHORIZED_FETCH", false)?
                 || flag(lookup, "LIMITED_FEDERATION_MODE", false)?,
             limited_federation: flag(lookup, "LIMITED_FEDERATION_MODE", false)?,
+            trusted_proxies: match networks(lookup, "TRUSTED_PROXY_IP")? {
+                listed if !listed.is_empty() => listed,
+                _ => vec![(std::net::Ipv4Addr::LOCALHOST.into(), 8), (std::net::Ipv6Addr::LOCALHOST.into(), 128)],
+            },
             meili: var(lookup, "MEILI_URL").map(|url| MeiliConfig {
                 url: url.trim_end_matches('/').to_string(),
                 api_key: var(lookup, "MEILI_API_KEY"),

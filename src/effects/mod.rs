@@ -30,6 +30,8 @@ pub struct AppState {
     pub http: crate::effects::federation::http::Client,
     /// The Meilisearch backend of search, when `MEILI_URL` is set.
     pub search: Option<Arc<crate::effects::search::meili::Meili>>,
+    /// The address ranges every request is refused from, cached.
+    pub no_access: Arc<crate::model::sign_up_blocks::NoAccessRanges>,
 }
 
 impl std::ops::Deref for AppState {
@@ -63,6 +65,7 @@ impl AppState {
             Some(meili) => Some(Arc::new(crate::effects::search::meili::Meili::new(meili)?)),
             None => None,
         };
-        Ok(AppState { core: Core { config: Arc::new(config), db }, redis, storage, http, search })
+        let no_access = Arc::default();
+        Ok(AppState { core: Core { config: Arc::new(config), db }, redis, storage, http, search, no_access })
     }
 }

@@ -52,6 +52,47 @@ pub async fn email_domain_rule(db: &PgPool, domain: &str) -> Result<Option<bool>
     .await?)
 }
 
+/// The ranges refused every request (`no_access` blocks), read again at most every ten
+/// seconds: a change reaches every web process within that.
+#[derive(Debug, Default)]
+pub struct NoAccessRanges {
+    cached: tokio::sync::RwLock<Option<(std::time::Instant, Vec<Network>)>>,
+}
+
+/// An address and its prefix length.
+type Network = (std::net::IpAddr, u8);
+
+const NO_ACCESS_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl NoAccessRanges {
+    pub async fn contains(&self, db: &PgPool, ip: std::net::IpAddr) -> Result<bool> {
+        if let Some((read_at, ranges)) = self.cached.read().await.as_ref()
+            && read_at.elapsed() < NO_ACCESS_REFRESH
+        {
+            return Ok(in_any(ranges, ip));
+        }
+        let rows: Vec<(String, i32)> =
+            sqlx::query_as("SELECT host(ip), masklen(ip) FROM ip_blocks WHERE severity = $1")
+                .bind(NO_ACCESS)
+                .fetch_all(db)
+                .await?;
+        let ranges: Vec<Network> =
+            rows.iter().filter_map(|(host, bits)| Some((host.parse().ok()?, u8::try_from(*bits).ok()?))).collect();
+        let blocked = in_any(&ranges, ip);
+        *self.cached.write().await = Some((std::time::Instant::now(), ranges));
+        Ok(blocked)
+    }
+
+    /// Reads the blocks again at the next request (this process changed them).
+    pub async fn forget(&self) {
+        *self.cached.write().await = None;
+    }
+}
+
+fn in_any(ranges: &[Network], ip: std::net::IpAddr) -> bool {
+    ranges.iter().any(|r| crate::core::config::in_network(ip, *r))
+}
+
 /// The strictest IP block containing `ip` (expired ones count until they are cleaned up,
 /// as in Mastodon).
 pub async fn ip_severity(db: &PgPool, ip: &str) -> Result<Option<i32>> {

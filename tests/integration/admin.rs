@@ -978,3 +978,58 @@ async fn ctl_accounts_approve_lets_pending_sign_ups_in() {
     assert!(ok && out.contains("approved 1"), "{out}");
     assert!(pending().await.is_empty());
 }
+
+/// A GET of the instance as if from `forwarded_for` behind the local proxy.
+async fn instance_from(app: &TestApp, forwarded_for: &str) -> (u16, String) {
+    let res = app
+        .client
+        .get(format!("{}/api/v1/instance", app.base))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn no_access_ip_blocks_refuse_every_request_from_the_range() {
+    let app = TestApp::spawn().await;
+    let admin = staff(&app, "ada", "Admin").await;
+    let block = app
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&admin),
+            serde_json::json!({"ip": "198.51.100.0/24", "severity": "no_access"}),
+        )
+        .await
+        .ok();
+    assert_eq!(instance_from(&app, "198.51.100.7").await, (403, "Forbidden\n".to_string()));
+    let page = app.client.get(format!("{}/@ada", app.base)).header("x-forwarded-for", "198.51.100.7").send().await;
+    assert_eq!(page.unwrap().status().as_u16(), 403, "the web pages too");
+    assert_eq!(instance_from(&app, "198.51.101.7").await.0, 200);
+    // Rails' walk back through X-Forwarded-For: the proxy (trusted) is skipped, the
+    // address before it is the client's.
+    assert_eq!(instance_from(&app, "198.51.100.7, 127.0.0.1").await.0, 403);
+    assert_eq!(instance_from(&app, "198.51.100.7, 203.0.113.5").await.0, 200, "the last untrusted hop counts");
+
+    app.delete(&format!("/api/v1/admin/ip_blocks/{}", block["id"].as_str().unwrap()), Some(&admin)).await.ok();
+    assert_eq!(instance_from(&app, "198.51.100.7").await.0, 200);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_through_trusted_proxies() {
+    // The loopback peer is not a trusted proxy here: its X-Forwarded-For is not believed.
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXY_IP", "10.0.0.0/8")]).await;
+    sqlx::query("INSERT INTO ip_blocks (ip, severity, comment, created_at, updated_at) VALUES ('198.51.100.0/24', 9999, '', now(), now())")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(instance_from(&app, "198.51.100.7").await.0, 200);
+    sqlx::query("INSERT INTO ip_blocks (ip, severity, comment, created_at, updated_at) VALUES ('127.0.0.0/8', 9999, '', now(), now())")
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+    // Within ten seconds every process reads the blocks again.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    assert_eq!(instance_from(&app, "203.0.113.5").await.0, 403, "the peer itself is the client");
+}

@@ -57,20 +57,6 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-fn in_network(ip: IpAddr, (network, bits): (IpAddr, u8)) -> bool {
-    match (ip, network) {
-        (IpAddr::V4(ip), IpAddr::V4(net)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
-            u32::from(ip) & mask == u32::from(net) & mask
-        }
-        (IpAddr::V6(ip), IpAddr::V6(net)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
-            u128::from(ip) & mask == u128::from(net) & mask
-        }
-        _ => false,
-    }
-}
-
 /// The address rule: public, or inside an allowed network.
 #[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
@@ -82,7 +68,7 @@ impl AddressPolicy {
         AddressPolicy { allowed }
     }
     pub fn permits(&self, ip: IpAddr) -> bool {
-        is_public(ip) || self.allowed.iter().any(|n| in_network(ip, *n))
+        is_public(ip) || self.allowed.iter().any(|n| crate::core::config::in_network(ip, *n))
     }
 }
 
