@@ -77,6 +77,7 @@ pub async fn register(
     )
     .await?;
     let token = oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &app.scopes()).await?;
+    crate::effects::activity::record_login(&state, user.id).await?;
     Ok(HttpResponse::Ok().json(entities::token(&token.token, &app.scopes().to_db(), &token.created_at)))
 }
 

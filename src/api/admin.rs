@@ -19,7 +19,7 @@ use crate::model::roles::{self, permission};
 use crate::model::sign_up_blocks;
 use crate::render::entities;
 
-type State = web::Data<AppState>;
+pub(crate) type State = web::Data<AppState>;
 
 /// Admin lists: 100 by default, at most 200.
 const DEFAULT_LIMIT: i64 = 100;
@@ -27,7 +27,7 @@ const MAX_LIMIT: i64 = 200;
 
 /// The staff member behind the token, once it holds `scope` and the role `needed`. Admin
 /// routes do not ask for a confirmed or enabled user (Mastodon's have no `require_user!`).
-async fn staff(state: &AppState, auth: &Auth, scope: &str, needed: i64) -> Result<Staff> {
+pub(crate) async fn staff(state: &AppState, auth: &Auth, scope: &str, needed: i64) -> Result<Staff> {
     auth.require(scope)?;
     let Viewer { user_id, account_id, .. } = auth.unconfirmed_viewer()?;
     staff::authorize(&state.db.primary, user_id, account_id, needed).await

@@ -97,11 +97,12 @@ async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
     if token.resource_owner_id.is_some() {
         let stale =
             token.current_sign_in_at.is_none_or(|at| crate::core::time::now() - at > chrono::Duration::hours(24));
-        if let (true, Some(user_id), Some(account_id)) = (stale, token.resource_owner_id, token.account_id)
-            && oauth::touch_user(&state.db.primary, user_id, state.config.user_active_days).await?
-        {
-            // Back after the active window: the feed was not kept up to date meanwhile.
-            crate::effects::feeds::regenerate(&state, account_id).await?;
+        if let (true, Some(user_id), Some(account_id)) = (stale, token.resource_owner_id, token.account_id) {
+            crate::effects::activity::record_login(&state, user_id).await?;
+            if oauth::touch_user(&state.db.primary, user_id, state.config.user_active_days).await? {
+                // Back after the active window: the feed was not kept up to date meanwhile.
+                crate::effects::feeds::regenerate(&state, account_id).await?;
+            }
         }
     }
     Ok(Auth { token })

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod dashboard;
 pub mod emails;
 pub mod federation;
 pub mod instance;
@@ -221,6 +222,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(admin::canonical_email_block))
                         .route(delete().to(admin::delete_canonical_email_block)),
                 )
+                .service(r("/admin/measures").route(post().to(dashboard::measures)))
+                .service(r("/admin/dimensions").route(post().to(dashboard::dimensions)))
+                .service(r("/admin/retention").route(post().to(dashboard::retention)))
                 .service(r("/admin/reports").route(get().to(admin::reports)))
                 .service(r("/admin/reports/{id}").route(get().to(admin::report)).route(put().to(admin::update_report)))
                 .service(r("/admin/reports/{id}/assign_to_self").route(post().to(admin::assign_report)))

@@ -177,6 +177,9 @@ pub async fn token(state: State, req: HttpRequest, Params(p): Params<TokenParams
             oauth::issue_token(&state.db.primary, Some(app.id), Some(user.id), &scopes).await?
         }
     };
+    if let Some(user_id) = issued.resource_owner_id {
+        crate::effects::activity::record_login(&state, user_id).await?;
+    }
     let scope = issued.scopes.clone().unwrap_or_default();
     Ok(HttpResponse::Ok().json(entities::token(&issued.token, &scope, &issued.created_at)))
 }

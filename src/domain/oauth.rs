@@ -97,6 +97,8 @@ pub struct IssuedToken {
     pub token: String,
     pub scopes: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The user signed in with it (none for an app's own token).
+    pub resource_owner_id: Option<i64>,
 }
 
 pub async fn issue_token(
@@ -107,7 +109,7 @@ pub async fn issue_token(
 ) -> Result<IssuedToken> {
     let token = sqlx::query_as::<_, IssuedToken>(
         "INSERT INTO oauth_access_tokens (token, scopes, application_id, resource_owner_id, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id, token, scopes, created_at",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id, token, scopes, created_at, resource_owner_id",
     )
     .bind(random_token())
     .bind(scopes.to_db())

@@ -1,6 +1,7 @@
 //! Effects of domain events: federation delivery, feed fan-out, live streaming events,
 //! mail, search indexing and media processing.
 
+pub mod activity;
 mod dispatch;
 pub mod federation;
 pub mod feeds;

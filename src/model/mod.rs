@@ -9,6 +9,7 @@ pub mod invites;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod metrics;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;

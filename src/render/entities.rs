@@ -755,6 +755,65 @@ pub fn admin_report(
     })
 }
 
+/// A size as Rails' `number_to_human_size` writes it (`12.3 MB`).
+fn human_size(bytes: i64) -> String {
+    let units = ["Bytes", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        return format!("{bytes} Bytes");
+    }
+    let shown = format!("{value:.2}");
+    format!("{} {}", shown.trim_end_matches('0').trim_end_matches('.'), units[unit])
+}
+
+/// `Admin::Metrics::Measure` output: numbers as strings, days at UTC midnight.
+pub fn admin_measure(
+    key: &str,
+    unit: Option<&str>,
+    total: i64,
+    previous_total: Option<i64>,
+    days: &[(chrono::NaiveDate, i64)],
+) -> Value {
+    let data: Vec<Value> =
+        days.iter().map(|(day, n)| json!({ "date": format!("{day}T00:00:00Z"), "value": n.to_string() })).collect();
+    let mut value = json!({ "key": key, "unit": unit, "total": total.to_string(), "data": data });
+    if unit == Some("bytes") {
+        value["human_value"] = json!(human_size(total));
+    }
+    if let Some(previous) = previous_total {
+        value["previous_total"] = json!(previous.to_string());
+    }
+    value
+}
+
+/// One item of an `Admin::Metrics::Dimension`; sizes also get a `human_value`.
+pub fn admin_dimension_item(key: &str, human_key: &str, value: i64, bytes: bool) -> Value {
+    let mut item = json!({ "key": key, "human_key": human_key, "value": value.to_string() });
+    if bytes {
+        item["human_value"] = json!(human_size(value));
+    }
+    item
+}
+
+/// One cohort of `Admin::Metrics::Retention`.
+pub fn admin_cohort(c: &crate::model::metrics::Cohort, frequency: &str) -> Value {
+    let at = |t: &chrono::NaiveDateTime| format!("{}T00:00:00Z", t.date());
+    let data: Vec<Value> = c
+        .retained
+        .iter()
+        .map(|(date, n)| {
+            let rate = if c.size == 0 { 0.0 } else { *n as f64 / c.size as f64 };
+            json!({ "date": at(date), "rate": rate, "value": n.to_string() })
+        })
+        .collect();
+    json!({ "period": at(&c.period), "frequency": frequency, "data": data })
+}
+
 /// `REST::Admin::DomainAllowSerializer`.
 pub fn admin_domain_allow(a: &crate::model::domain_blocks::DomainAllow) -> Value {
     json!({ "id": a.id.to_string(), "domain": a.domain, "created_at": iso(&a.created_at) })

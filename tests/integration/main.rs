@@ -9,6 +9,7 @@ mod adoption;
 mod api_smoke;
 mod connections;
 mod cors;
+mod dashboard;
 mod errors;
 mod faults;
 mod federation;
