@@ -555,6 +555,53 @@ pub async fn delete_domain_block(state: State, auth: Auth, id: web::Path<String>
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 
+/// `GET /api/v1/admin/tags`: newest first, 100 a page.
+pub async fn tags(state: State, auth: Auth, req: HttpRequest, Params(p): Params<PageParams>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read", permission::MANAGE_TAXONOMIES).await?;
+    let page = p.page(DEFAULT_LIMIT, MAX_LIMIT);
+    let tags = crate::model::tags::reviewed_page(&state.db.primary, &page).await?;
+    Ok(block_page(&state, &req, page.limit, &tags, |t| t.tag.id, |t| entities::admin_tag(t, &state.config)))
+}
+
+/// `GET /api/v1/admin/tags/:id`.
+pub async fn tag(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    staff(&state, &auth, "admin:read", permission::MANAGE_TAXONOMIES).await?;
+    let tag = crate::model::tags::reviewed(&state.db.primary, path_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_tag(&tag, &state.config)))
+}
+
+#[derive(Deserialize)]
+pub struct TagParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    usable: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    trendable: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    listable: Option<bool>,
+}
+
+/// `PUT /api/v1/admin/tags/:id`: its spelling and flags; the tag counts as reviewed.
+pub async fn update_tag(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<TagParams>,
+) -> Result<HttpResponse> {
+    let staff = staff(&state, &auth, "admin:write", permission::MANAGE_TAXONOMIES).await?;
+    let id = path_id(&id)?;
+    let review = crate::model::tags::TagReview {
+        display_name: p.display_name,
+        usable: p.usable,
+        trendable: p.trendable,
+        listable: p.listable,
+    };
+    staff::review_tag(&state.db.primary, &staff, id, &review).await?;
+    let tag = crate::model::tags::reviewed(&state.db.primary, id).await?;
+    Ok(HttpResponse::Ok().json(entities::admin_tag(&tag, &state.config)))
+}
+
 /// `GET /api/v1/admin/domain_allows`.
 pub async fn domain_allows(
     state: State,

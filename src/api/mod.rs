@@ -222,6 +222,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(admin::canonical_email_block))
                         .route(delete().to(admin::delete_canonical_email_block)),
                 )
+                .service(r("/admin/tags").route(get().to(admin::tags)))
+                .service(r("/admin/tags/{id}").route(get().to(admin::tag)).route(put().to(admin::update_tag)))
                 .service(r("/admin/measures").route(post().to(dashboard::measures)))
                 .service(r("/admin/dimensions").route(post().to(dashboard::dimensions)))
                 .service(r("/admin/retention").route(post().to(dashboard::retention)))

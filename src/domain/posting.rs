@@ -103,11 +103,14 @@ async fn tag_ids(conn: &mut sqlx::PgConnection, written: &[String]) -> Result<Ve
         ids.push(id);
     }
     if !ids.is_empty() {
-        sqlx::query("UPDATE tags SET last_status_at = $2 WHERE id = ANY($1)")
-            .bind(&ids)
-            .bind(time::now())
-            .execute(&mut *conn)
-            .await?;
+        // Tags staff made unusable are not linked (the text keeps them).
+        ids = sqlx::query_scalar(
+            "UPDATE tags SET last_status_at = $2 WHERE id = ANY($1) AND usable IS NOT FALSE RETURNING id",
+        )
+        .bind(&ids)
+        .bind(time::now())
+        .fetch_all(&mut *conn)
+        .await?;
     }
     Ok(ids)
 }

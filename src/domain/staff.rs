@@ -696,3 +696,16 @@ pub async fn delete_domain_allow(db: &PgPool, staff: &Staff, id: i64, limited_fe
     tx.commit().await?;
     Ok(())
 }
+
+/// Staff review a tag (`manage_taxonomies`): its spelling (the same letters, other case or
+/// accents), and whether it may be used in posts, trend, and be listed in search.
+pub async fn review_tag(db: &PgPool, staff: &Staff, id: i64, review: &crate::model::tags::TagReview) -> Result<()> {
+    require(staff, permission::MANAGE_TAXONOMIES)?;
+    let tag = crate::model::tags::reviewed(db, id).await?;
+    if let Some(display) = &review.display_name
+        && crate::core::text::normalize_hashtag(display) != crate::core::text::normalize_hashtag(&tag.tag.name)
+    {
+        return Err(Error::validation("Display name does not match the previous name"));
+    }
+    crate::model::tags::review(db, id, review).await
+}

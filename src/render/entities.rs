@@ -814,6 +814,16 @@ pub fn admin_cohort(c: &crate::model::metrics::Cohort, frequency: &str) -> Value
     json!({ "period": at(&c.period), "frequency": frequency, "data": data })
 }
 
+/// `REST::Admin::TagSerializer`: the tag with the flags staff review.
+pub fn admin_tag(t: &crate::model::tags::ReviewedTag, config: &Config) -> Value {
+    let mut value = tag(&t.tag, config, None);
+    value["trendable"] = json!(t.trendable.unwrap_or(false));
+    value["usable"] = json!(t.usable.unwrap_or(true));
+    value["listable"] = json!(t.listable.unwrap_or(true));
+    value["requires_review"] = json!(t.reviewed_at.is_none());
+    value
+}
+
 /// `REST::Admin::DomainAllowSerializer`.
 pub fn admin_domain_allow(a: &crate::model::domain_blocks::DomainAllow) -> Value {
     json!({ "id": a.id.to_string(), "domain": a.domain, "created_at": iso(&a.created_at) })

@@ -1,5 +1,6 @@
 //! The admin dashboard's API: measures, dimensions and retention counted from real rows (and
-//! the day's logins in Redis), for those who may view the dashboard.
+//! the day's logins in Redis), for those who may view the dashboard; and the review of
+//! hashtags by those who manage taxonomies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
@@ -151,4 +152,37 @@ async fn measures_dimensions_and_retention_come_from_the_rows() {
     assert_eq!(today["data"][0]["value"], "3");
     assert_eq!(today["data"][0]["rate"], 1.0);
     assert!(cohorts[0]["data"].as_array().unwrap().iter().all(|d| d["value"] == "0"));
+}
+
+#[tokio::test]
+async fn staff_review_hashtags() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let amy = app.register("amy").await;
+    app.post_status(&amy, json!({"status": "I like #Rust"})).await;
+    let (plain, _) = app.password_token("amy", "read write admin:read admin:write").await;
+    assert_eq!(app.get("/api/v1/admin/tags", Some(&plain)).await.expect(403)["error"], "This action is not allowed");
+
+    let listed = app.get("/api/v1/admin/tags", Some(&moderator)).await.ok();
+    let tag = &listed[0];
+    assert_eq!(tag["name"], "Rust");
+    assert_eq!(
+        (tag["usable"].clone(), tag["trendable"].clone(), tag["listable"].clone(), tag["requires_review"].clone()),
+        (json!(true), json!(false), json!(true), json!(true))
+    );
+    let path = format!("/api/v1/admin/tags/{}", tag["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, Some(&moderator)).await.ok()["name"], "Rust");
+    let reviewed = app
+        .put(&path, Some(&moderator), json!({"display_name": "RUST", "usable": false, "trendable": true}))
+        .await
+        .ok();
+    assert_eq!(reviewed["name"], "RUST");
+    assert_eq!((reviewed["usable"].clone(), reviewed["requires_review"].clone()), (json!(false), json!(false)));
+    let renamed = app.put(&path, Some(&moderator), json!({"display_name": "python"})).await;
+    assert_eq!(renamed.expect(422)["error"], "Validation failed: Display name does not match the previous name");
+    assert_eq!(app.get("/api/v1/admin/tags/12345", Some(&moderator)).await.expect(404)["error"], "Record not found");
+
+    // An unusable tag is not linked from new posts.
+    let post = app.post_status(&amy, json!({"status": "still #rust"})).await;
+    assert_eq!(post["tags"], json!([]), "{post}");
 }
