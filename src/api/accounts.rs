@@ -13,6 +13,7 @@ use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::domain::accounts::ProfileChanges;
 use crate::domain::accounts::{MadeBy, Registration};
+use crate::domain::limits::{self, Family};
 use crate::domain::oauth;
 use crate::domain::relationships::{self, FollowOptions};
 use crate::domain::timelines::{self, AccountStatusOptions};
@@ -353,6 +354,7 @@ pub async fn follow(
         _ => Vec::new(),
     });
     let opts = FollowOptions { reblogs: p.reblogs, notify: p.notify, languages, uri: None };
+    limits::check(&state.db.primary, viewer.account_id, Family::Follows).await?;
     relationships::follow(&state, viewer.account_id, target, opts).await?;
     relationship_json(&state, viewer.account_id, target).await
 }

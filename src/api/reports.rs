@@ -7,6 +7,7 @@ use super::auth::Auth;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
 use crate::AppState;
 use crate::core::error::Result;
+use crate::domain::limits::{self, Family};
 use crate::domain::reports::{self, NewReport};
 use crate::model::accounts;
 use crate::render::entities;
@@ -40,6 +41,7 @@ pub async fn create(state: State, auth: Auth, Params(p): Params<ReportParams>) -
         category: p.category,
         forward: p.forward.unwrap_or(false),
     };
+    limits::check(&state.db.primary, viewer.account_id, Family::Reports).await?;
     let report = reports::file(&state, viewer.account_id, new).await?;
     let target = accounts::get(&state.db.primary, report.target_account_id).await?;
     Ok(HttpResponse::Ok().json(entities::report(&report, &target, &state.config)))

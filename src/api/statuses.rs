@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::domain::interactions;
+use crate::domain::limits::{self, Family};
 use crate::domain::polls::NewPoll;
 use crate::domain::posting::{self, NewStatus, StatusChanges};
 use crate::domain::timelines;
@@ -101,6 +102,7 @@ pub async fn create(
         idempotency_key: req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string),
         application_id: viewer.application_id,
     };
+    limits::check(&state.db.primary, viewer.account_id, Family::Statuses).await?;
     let id = posting::post(&state, &author, &user, new).await?;
     Ok(HttpResponse::Ok().json(render_status(&state, id, Some(viewer.account_id)).await?))
 }
@@ -168,6 +170,7 @@ pub async fn update(
         poll: NewPoll::from_param(p.poll.as_ref())?,
     };
     let id = path_id(&id)?;
+    limits::check(&state.db.primary, viewer.account_id, Family::Statuses).await?;
     posting::edit(&state, &author, id, changes).await?;
     Ok(HttpResponse::Ok().json(render_status(&state, id, Some(viewer.account_id)).await?))
 }

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::core::text;
+use crate::domain::limits::{self, Family};
 use crate::domain::tags;
 use crate::model::tags::Tag;
 use crate::render::entities;
@@ -35,6 +36,7 @@ pub async fn show(state: State, auth: MaybeAuth, name: web::Path<String>) -> Res
 
 pub async fn follow(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:follows")?;
+    limits::check(&state.db.primary, viewer.account_id, Family::Follows).await?;
     let tag = tags::find_or_create(&state.db.primary, &name).await?;
     tags::follow(&state.db.primary, viewer.account_id, &tag).await?;
     Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, Some(true))))

@@ -7,6 +7,7 @@ pub mod domain_blocks;
 pub mod email;
 pub mod events;
 pub mod interactions;
+pub mod limits;
 pub mod lists;
 pub mod moves;
 pub mod notifications;

@@ -1033,3 +1033,66 @@ async fn forwarded_addresses_count_only_through_trusted_proxies() {
     tokio::time::sleep(std::time::Duration::from_secs(11)).await;
     assert_eq!(instance_from(&app, "203.0.113.5").await.0, 403, "the peer itself is the client");
 }
+
+#[tokio::test]
+async fn accounts_are_limited_in_posts_follows_and_reports() {
+    let app = TestApp::spawn().await;
+    let busy = app.register("busy").await;
+    let other = app.register("other").await;
+    let db = &app.state.db.primary;
+    let id: i64 = busy.id.parse().unwrap();
+    // 299 posts in the last three hours: one more is allowed, then no more.
+    sqlx::query(
+        "INSERT INTO statuses (id, account_id, text, created_at, updated_at, local, uri)
+         SELECT 1000 + n, $1, 'x', now() - interval '1 hour', now(), true, 'https://x/' || n FROM generate_series(1, 299) n",
+    )
+    .bind(id)
+    .execute(db)
+    .await
+    .unwrap();
+    app.post_status(&busy, serde_json::json!({"status": "the 300th"})).await;
+    let refused = app.post("/api/v1/statuses", Some(&busy.token), serde_json::json!({"status": "one too many"})).await;
+    assert_eq!(refused.expect(429)["error"], "Too many requests");
+    // Older posts do not count.
+    sqlx::query("UPDATE statuses SET created_at = now() - interval '4 hours' WHERE account_id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+    app.post_status(&busy, serde_json::json!({"status": "fine again"})).await;
+
+    // 400 hashtag follows today: no more follows of any kind.
+    sqlx::query(
+        "INSERT INTO tags (name, created_at, updated_at) SELECT 't' || n, now(), now() FROM generate_series(1, 400) n",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO tag_follows (account_id, tag_id, created_at, updated_at)
+         SELECT $1, id, now(), now() FROM tags WHERE name LIKE 't%'",
+    )
+    .bind(id)
+    .execute(db)
+    .await
+    .unwrap();
+    let path = format!("/api/v1/accounts/{}/follow", other.id);
+    let follow = app.post(&path, Some(&busy.token), serde_json::json!({})).await;
+    assert_eq!(follow.expect(429)["error"], "Too many requests");
+    assert_eq!(
+        app.post("/api/v1/tags/news/follow", Some(&busy.token), serde_json::json!({})).await.status.as_u16(),
+        429
+    );
+
+    sqlx::query(
+        "INSERT INTO reports (account_id, target_account_id, created_at, updated_at)
+         SELECT $1, $2, now(), now() FROM generate_series(1, 400)",
+    )
+    .bind(id)
+    .bind(other.id.parse::<i64>().unwrap())
+    .execute(db)
+    .await
+    .unwrap();
+    let report = app.post("/api/v1/reports", Some(&busy.token), serde_json::json!({"account_id": other.id})).await;
+    assert_eq!(report.expect(429)["error"], "Too many requests");
+}
