@@ -384,6 +384,8 @@ pub struct ActionParams {
     text: Option<String>,
     #[serde(default, deserialize_with = "opt_id")]
     report_id: Option<i64>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    send_email_notification: Option<bool>,
 }
 
 /// `POST /api/v1/admin/accounts/:id/action`: warn, disable, mark sensitive, silence or
@@ -398,7 +400,9 @@ pub async fn action(
     let kind = p.kind.as_deref().unwrap_or("none");
     let action = AccountAction::parse(kind)
         .ok_or_else(|| Error::Unprocessable(format!("Validation failed: Type '{kind}' is not a valid action")))?;
-    staff::act(&state.db.primary, &staff, path_id(&id)?, action, p.text.as_deref().unwrap_or(""), p.report_id).await?;
+    let text = p.text.as_deref().unwrap_or("");
+    let tell_user = p.send_email_notification.unwrap_or(true);
+    staff::act(&state.db.primary, &staff, path_id(&id)?, action, text, p.report_id, tell_user).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 

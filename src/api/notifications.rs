@@ -15,9 +15,11 @@ use crate::core::error::{Error, Result};
 use crate::core::time::iso;
 use crate::model::accounts::{self, Account};
 use crate::model::hydrate;
-use crate::model::notifications::{self, Filter, Notification, NotificationType, REPORT_TYPE};
+use crate::model::notifications::{self, Filter, Notification, NotificationType, REPORT_TYPE, WARNING_TYPE};
 use crate::model::reports::Report;
+use crate::model::warnings::Warning;
 use crate::render::entities;
+use crate::render::entities::Carried;
 
 type State = web::Data<AppState>;
 
@@ -57,43 +59,57 @@ struct Loaded {
     items: Vec<Notification>,
     accounts: Vec<Account>,
     bundle: hydrate::StatusBundle,
-    /// The reports of `admin.report` notifications, by id.
+    /// The reports of `admin.report` notifications and the strikes of `moderation_warning`
+    /// ones, by id.
     reports: HashMap<i64, Report>,
+    warnings: HashMap<i64, Warning>,
 }
 
 async fn load(state: &AppState, viewer: i64, items: Vec<Notification>) -> Result<Loaded> {
     let db = &state.db.primary;
     let status_ids: Vec<i64> = items.iter().filter_map(|n| n.status_id).collect();
     let bundle = hydrate::load(db, &status_ids, Some(viewer)).await?;
-    let report_ids: Vec<i64> = items.iter().filter(|n| n.kind == REPORT_TYPE).map(|n| n.activity_id).collect();
+    let ids_of = |kind: &str| items.iter().filter(|n| n.kind == kind).map(|n| n.activity_id).collect::<Vec<_>>();
     let reports: HashMap<i64, Report> =
-        crate::model::reports::find_many(db, &report_ids).await?.into_iter().map(|r| (r.id, r)).collect();
+        crate::model::reports::find_many(db, &ids_of(REPORT_TYPE)).await?.into_iter().map(|r| (r.id, r)).collect();
+    let warnings: HashMap<i64, Warning> =
+        crate::model::warnings::find_many(db, &ids_of(WARNING_TYPE)).await?.into_iter().map(|w| (w.id, w)).collect();
     let items: Vec<Notification> = items
         .into_iter()
         .filter(|n| !n.needs_status() || n.status_id.is_some_and(|id| bundle.statuses.contains_key(&id)))
         .filter(|n| n.kind != REPORT_TYPE || reports.contains_key(&n.activity_id))
+        .filter(|n| n.kind != WARNING_TYPE || warnings.contains_key(&n.activity_id))
         .collect();
     let account_ids: Vec<i64> = items
         .iter()
         .map(|n| n.from_account_id)
         .chain(reports.values().map(|r| r.target_account_id))
+        .chain(warnings.values().map(|w| w.target_account_id))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
     let accounts = accounts::find_many(db, &account_ids).await?;
-    Ok(Loaded { items, accounts, bundle, reports })
+    Ok(Loaded { items, accounts, bundle, reports, warnings })
 }
 
-/// The report an `admin.report` notification (or group) is about, and its target.
-fn report_of<'a>(loaded: &'a Loaded, n: &Notification) -> Option<(&'a Report, &'a Account)> {
-    let report = loaded.reports.get(&n.activity_id)?;
-    let target = loaded.accounts.iter().find(|a| a.id == report.target_account_id)?;
-    Some((report, target))
+/// The report or strike a notification (or group) carries, with its target.
+fn carried<'a>(loaded: &'a Loaded, n: &Notification) -> Carried<'a> {
+    let account = |id: i64| loaded.accounts.iter().find(|a| a.id == id);
+    let found = match n.kind.as_str() {
+        REPORT_TYPE => {
+            loaded.reports.get(&n.activity_id).and_then(|r| Some(Carried::Report(r, account(r.target_account_id)?)))
+        }
+        WARNING_TYPE => {
+            loaded.warnings.get(&n.activity_id).and_then(|w| Some(Carried::Warning(w, account(w.target_account_id)?)))
+        }
+        _ => None,
+    };
+    found.unwrap_or(Carried::Nothing)
 }
 
 fn render_one(state: &AppState, loaded: &Loaded, n: &Notification) -> Option<Value> {
     let from = loaded.accounts.iter().find(|a| a.id == n.from_account_id)?;
-    entities::notification(n, from, &loaded.bundle, report_of(loaded, n), &state.config)
+    entities::notification(n, from, &loaded.bundle, carried(loaded, n), &state.config)
 }
 
 pub async fn index(state: State, auth: Auth, req: HttpRequest, Params(p): Params<ListParams>) -> Result<HttpResponse> {
@@ -207,9 +223,8 @@ pub async fn grouped(
             if newest.needs_status() {
                 group["status_id"] = json!(newest.status_id.map(|s| s.to_string()));
             }
-            if newest.kind == REPORT_TYPE {
-                let (report, target) = report_of(&loaded, newest)?;
-                group["report"] = entities::report(report, target, &state.config);
+            if let Some((field, shown)) = carried(&loaded, newest).field(&state.config) {
+                group[field] = shown;
             }
             Some(group)
         })

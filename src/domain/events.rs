@@ -137,6 +137,10 @@ pub enum Event {
         account_id: i64,
         suspended: bool,
     },
+    /// Staff acted on a local account and the user is to be told by mail.
+    AccountWarned {
+        warning_id: i64,
+    },
     /// A local account's data was deleted; `inboxes` are the servers that knew it.
     AccountDeleted {
         account_id: i64,

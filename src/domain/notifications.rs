@@ -23,7 +23,9 @@ pub async fn notify(
     kind: NotificationType,
     activity_id: i64,
 ) -> Result<Option<i64>> {
-    if recipient == from && kind != NotificationType::Poll {
+    // Authors hear of their own poll's end, and of staff acting on their account (staff stay
+    // anonymous: the strike comes from the account itself).
+    if recipient == from && !matches!(kind, NotificationType::Poll | NotificationType::ModerationWarning) {
         return Ok(None);
     }
     let now = time::now();
@@ -44,6 +46,7 @@ pub async fn notify(
             | NotificationType::Poll
             | NotificationType::AdminSignUp
             | NotificationType::AdminReport
+            | NotificationType::ModerationWarning
     );
     let created: Option<(i64, bool)> = sqlx::query_as(
         "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type,
@@ -51,7 +54,8 @@ pub async fn notify(
          SELECT $1, $2, $3, $3, $4, $5, $6, $7,
                 $9 AND EXISTS (SELECT 1 FROM accounts WHERE id = $5 AND silenced_at IS NOT NULL)
                    AND NOT EXISTS (SELECT 1 FROM follows WHERE account_id = $4 AND target_account_id = $5)
-          WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND NOT disabled)
+          WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND (NOT disabled OR $6 = 'moderation_warning'))
+            AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = $4 AND suspended_at IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
                                                   OR (account_id = $5 AND target_account_id = $4))
             AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $4 AND target_account_id = $5 AND hide_notifications

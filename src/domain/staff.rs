@@ -6,7 +6,9 @@ use sqlx::PgPool;
 use crate::core::error::{Error, Result};
 use crate::domain::domain_blocks;
 use crate::domain::events::{self, Event};
+use crate::domain::notifications;
 use crate::model::accounts;
+use crate::model::notifications::NotificationType;
 use crate::model::reports;
 use crate::model::roles::{self, Role, permission};
 use crate::model::settings::{self as site_settings, RegistrationsMode};
@@ -260,6 +262,7 @@ pub async fn act(
     action: AccountAction,
     text: &str,
     report_id: Option<i64>,
+    tell_user: bool,
 ) -> Result<()> {
     require(staff, permission::MANAGE_USERS)?;
     let target = accounts::find(db, account_id).await?.filter(|a| a.id > 0).ok_or(Error::NotFound)?;
@@ -323,6 +326,12 @@ pub async fn act(
     .bind(&status_ids)
     .fetch_one(&mut *tx)
     .await?;
+    // The user hears of it (Mastodon's `send_email_notification`): a notification from their
+    // own account, staff staying anonymous, and an e-mail.
+    if tell_user && user.is_some() {
+        notifications::notify(&mut tx, account_id, account_id, NotificationType::ModerationWarning, warning).await?;
+        events::emit(&mut *tx, Event::AccountWarned { warning_id: warning }).await?;
+    }
     match action {
         AccountAction::None if !text.is_empty() => {
             log_target(&mut *tx, staff, "create", "AccountWarning", warning, account_id).await?

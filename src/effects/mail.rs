@@ -40,6 +40,10 @@ pub enum Job {
     Notification {
         notification_id: i64,
     },
+    /// Staff acted on the user's account.
+    Warning {
+        warning_id: i64,
+    },
 }
 
 impl queue::Job for Job {
@@ -62,6 +66,7 @@ impl Job {
             Job::PasswordReset { user_id, token } => password_reset(state, user_id, &token).await?,
             Job::NotificationCreated { notification_id } => return queue_notification(state, notification_id).await,
             Job::Notification { notification_id } => notification(state, notification_id).await?,
+            Job::Warning { warning_id } => warning(state, warning_id).await?,
         };
         let Some(mail) = mail else { return Ok(()) };
         let sent = state.redis.key(format!("ferrodon:mailed:{job_id}"));
@@ -205,6 +210,50 @@ async fn confirmation(state: &AppState, user_id: i64) -> Result<Option<Mail>> {
         text,
         html,
     }))
+}
+
+/// What staff did, as Mastodon's warning mail says it: a subject and an explanation.
+fn warning_words(action: &str, acct: &str) -> (String, &'static str) {
+    match action {
+        "disable" => (
+            format!("Your account {acct} has been frozen"),
+            "You can no longer use your account, but your profile and other data remain intact.",
+        ),
+        "sensitive" => (
+            format!("Your account {acct} posting media has been marked as sensitive"),
+            "From now on, the media you post will be marked as sensitive and hidden behind a warning.",
+        ),
+        "silence" => (
+            format!("Your account {acct} has been limited"),
+            "You can still use your account, but only people who already follow you will see your posts here.",
+        ),
+        "suspend" => (
+            format!("Your account {acct} has been suspended"),
+            "You can no longer use your account, and your profile and other data are no longer accessible.",
+        ),
+        _ => (format!("Your account {acct} has received a warning"), "A moderator has sent you a warning."),
+    }
+}
+
+async fn warning(state: &AppState, warning_id: i64) -> Result<Option<Mail>> {
+    let found: Option<(String, String, i32, String)> = sqlx::query_as(
+        "SELECT u.email, a.username, w.action, w.text FROM account_warnings w
+           JOIN accounts a ON a.id = w.target_account_id JOIN users u ON u.account_id = a.id
+          WHERE w.id = $1",
+    )
+    .bind(warning_id)
+    .fetch_optional(&state.db.primary)
+    .await?;
+    let Some((email, username, action, reason)) = found else { return Ok(None) };
+    let acct = format!("@{username}@{}", state.config.local_domain);
+    let (subject, explanation) = warning_words(crate::model::warnings::action_name(action), &acct);
+    let mut lines = vec![explanation];
+    if !reason.is_empty() {
+        lines.push(&reason);
+    }
+    let link = format!("{}/disputes/strikes/{warning_id}", state.config.base_url());
+    let (text, html) = body(&format!("Hello @{username},"), &lines, Some(("Review the decision", &link)));
+    Ok(Some(Mail { to: email, subject, text, html }))
 }
 
 async fn password_reset(state: &AppState, user_id: i64, token: &str) -> Result<Option<Mail>> {

@@ -304,11 +304,20 @@ async fn notification(state: &AppState, recipient: i64, notification_id: i64) ->
         notifications::REPORT_TYPE => Some(crate::model::reports::find(db, n.activity_id).await?),
         _ => None,
     };
-    let target = match &report {
-        Some(r) => accounts::find(db, r.target_account_id).await?,
+    let warning = match n.kind.as_str() {
+        notifications::WARNING_TYPE => crate::model::warnings::find_many(db, &[n.activity_id]).await?.pop(),
+        _ => None,
+    };
+    let target_id = report.as_ref().map(|r| r.target_account_id).or(warning.as_ref().map(|w| w.target_account_id));
+    let target = match target_id {
+        Some(id) => accounts::find(db, id).await?,
         None => None,
     };
-    let report = report.as_ref().zip(target.as_ref());
-    Ok(entities::notification(&n, &from, &bundle, report, &state.config)
+    let carried = match (&report, &warning, &target) {
+        (Some(r), _, Some(t)) => entities::Carried::Report(r, t),
+        (_, Some(w), Some(t)) => entities::Carried::Warning(w, t),
+        _ => entities::Carried::Nothing,
+    };
+    Ok(entities::notification(&n, &from, &bundle, carried, &state.config)
         .map(|payload| (channel, json!({ "event": "notification", "payload": payload }).to_string())))
 }

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod sign_up_blocks;
 pub mod statuses;
 pub mod tags;
+pub mod warnings;
 
 /// One page of the rows `select` gives (a query up to its `WHERE` conditions, without
 /// parameters of its own), newest first by `id`: the admin lists.

@@ -22,10 +22,12 @@ pub enum NotificationType {
     AdminSignUp,
     /// To staff who manage reports: an account got its first open report.
     AdminReport,
+    /// To a user: staff acted on their account (a strike).
+    ModerationWarning,
 }
 
 impl NotificationType {
-    pub const ALL: [&'static str; 10] = [
+    pub const ALL: [&'static str; 11] = [
         "mention",
         "status",
         "reblog",
@@ -36,12 +38,13 @@ impl NotificationType {
         "poll",
         "admin.sign_up",
         "admin.report",
+        "moderation_warning",
     ];
 
     pub fn parse(name: &str) -> Option<NotificationType> {
         Self::ALL.iter().position(|n| *n == name).map(|i| Self::VARIANTS[i])
     }
-    const VARIANTS: [NotificationType; 10] = [
+    const VARIANTS: [NotificationType; 11] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -52,6 +55,7 @@ impl NotificationType {
         NotificationType::Poll,
         NotificationType::AdminSignUp,
         NotificationType::AdminReport,
+        NotificationType::ModerationWarning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl NotificationType {
             NotificationType::Poll => "poll",
             NotificationType::AdminSignUp => "admin.sign_up",
             NotificationType::AdminReport => "admin.report",
+            NotificationType::ModerationWarning => "moderation_warning",
         }
     }
     /// The polymorphic `activity_type` column: which table `activity_id` points into.
@@ -79,6 +84,7 @@ impl NotificationType {
             NotificationType::Poll => "Poll",
             NotificationType::AdminSignUp => "Account",
             NotificationType::AdminReport => "Report",
+            NotificationType::ModerationWarning => "AccountWarning",
         }
     }
     /// Types that `/api/v2/notifications` may fold together.
@@ -89,6 +95,8 @@ impl NotificationType {
 
 /// The type of the notifications that carry a report.
 pub const REPORT_TYPE: &str = "admin.report";
+/// The type of the notifications that carry a strike.
+pub const WARNING_TYPE: &str = "moderation_warning";
 
 /// The status a notification is about, derived from its activity.
 const STATUS_OF_ACTIVITY: &str = "CASE n.activity_type

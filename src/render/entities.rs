@@ -652,13 +652,45 @@ pub fn status_edits(s: &Status, edits: &[Edit], bundle: &StatusBundle, config: &
 }
 
 /// `REST::NotificationSerializer`; the status (if any) must be in the bundle.
-/// `REST::NotificationSerializer`; `report` is the report (and its target) of an
-/// `admin.report` notification, which is not shown without it.
+/// What some notifications carry besides their account and status (each with its target
+/// account); such a notification is not shown without it.
+#[derive(Clone, Copy)]
+pub enum Carried<'a> {
+    Nothing,
+    Report(&'a crate::model::reports::Report, &'a Account),
+    Warning(&'a crate::model::warnings::Warning, &'a Account),
+}
+
+impl Carried<'_> {
+    /// The field it is shown in, and how.
+    pub fn field(self, config: &Config) -> Option<(&'static str, Value)> {
+        match self {
+            Carried::Nothing => None,
+            Carried::Report(r, target) => Some(("report", report(r, target, config))),
+            Carried::Warning(w, target) => Some(("moderation_warning", moderation_warning(w, target, config))),
+        }
+    }
+}
+
+/// `REST::AccountWarningSerializer` (appeals are not taken yet: `appeal` is null).
+pub fn moderation_warning(w: &crate::model::warnings::Warning, target: &Account, config: &Config) -> Value {
+    json!({
+        "id": w.id.to_string(),
+        "action": crate::model::warnings::action_name(w.action),
+        "text": w.text,
+        "status_ids": w.status_ids.clone().unwrap_or_default(),
+        "target_account": account(target, config),
+        "appeal": null,
+        "created_at": iso(&w.created_at),
+    })
+}
+
+/// `REST::NotificationSerializer`.
 pub fn notification(
     n: &Notification,
     from: &Account,
     bundle: &StatusBundle,
-    report: Option<(&crate::model::reports::Report, &Account)>,
+    carried: Carried<'_>,
     config: &Config,
 ) -> Option<Value> {
     let mut value = json!({
@@ -671,9 +703,11 @@ pub fn notification(
     if n.needs_status() {
         value["status"] = status(n.status_id?, bundle, config)?;
     }
-    if n.kind == crate::model::notifications::REPORT_TYPE {
-        let (r, target) = report?;
-        value["report"] = self::report(r, target, config);
+    let needed = [crate::model::notifications::REPORT_TYPE, crate::model::notifications::WARNING_TYPE];
+    match carried.field(config) {
+        Some((field, shown)) => value[field] = shown,
+        None if needed.contains(&n.kind.as_str()) => return None,
+        None => {}
     }
     Some(value)
 }

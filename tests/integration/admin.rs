@@ -553,8 +553,7 @@ async fn silence_sensitive_and_disable_are_set_and_lifted() {
 }
 
 async fn act(app: &TestApp, moderator: &str, account_id: &str, kind: &str) {
-    let path = format!("/api/v1/admin/accounts/{account_id}/action");
-    app.post(&path, Some(moderator), serde_json::json!({"type": kind})).await.ok();
+    act_with(app, moderator, account_id, serde_json::json!({"type": kind})).await;
 }
 
 async fn public_ids(app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
@@ -1095,4 +1094,51 @@ async fn accounts_are_limited_in_posts_follows_and_reports() {
     .unwrap();
     let report = app.post("/api/v1/reports", Some(&busy.token), serde_json::json!({"account_id": other.id})).await;
     assert_eq!(report.expect(429)["error"], "Too many requests");
+}
+
+#[tokio::test]
+async fn a_warned_user_is_notified_and_mailed_from_their_own_account() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "kim", "Moderator").await;
+    let noisy = app.register("noisy").await;
+    app.drain_jobs().await;
+    let mails_before = std::fs::read_dir(&app.state.config.mail.mail_dir).map_or(0, |d| d.count());
+    act_with(&app, &moderator, &noisy.id, serde_json::json!({"type": "none", "text": "Please be nice"})).await;
+    app.drain_jobs().await;
+
+    let told = app.get("/api/v1/notifications?types[]=moderation_warning", Some(&noisy.token)).await.ok();
+    assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
+    let warning = &told[0];
+    assert_eq!(warning["account"]["username"], "noisy", "staff stay anonymous");
+    assert_eq!(warning["moderation_warning"]["action"], "none");
+    assert_eq!(warning["moderation_warning"]["text"], "Please be nice");
+    assert_eq!(warning["moderation_warning"]["target_account"]["id"], noisy.id.as_str());
+    assert_eq!(warning["moderation_warning"]["appeal"], Value::Null);
+    let mails: Vec<String> = std::fs::read_dir(&app.state.config.mail.mail_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), mails_before + 1);
+    let mail = mails.iter().find(|m| m.contains("has received a warning")).expect("the warning mail");
+    assert!(mail.contains("To: noisy@example.test") && mail.contains("Please be nice"), "{mail}");
+
+    // Without send_email_notification the user is not told.
+    act_with(&app, &moderator, &noisy.id, serde_json::json!({"type": "silence", "send_email_notification": false}))
+        .await;
+    app.drain_jobs().await;
+    let told = app.get("/api/v1/notifications?types[]=moderation_warning", Some(&noisy.token)).await.ok();
+    assert_eq!(told.as_array().unwrap().len(), 1);
+    // A disabled user still gets the news of it.
+    act_with(&app, &moderator, &noisy.id, serde_json::json!({"type": "disable"})).await;
+    app.drain_jobs().await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE type = 'moderation_warning'")
+        .fetch_one(&app.state.db.primary)
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+}
+
+async fn act_with(app: &TestApp, moderator: &str, account_id: &str, body: Value) {
+    app.post(&format!("/api/v1/admin/accounts/{account_id}/action"), Some(moderator), body).await.ok();
 }
