@@ -6,7 +6,7 @@ use rand::RngCore;
 
 use crate::AppState;
 use crate::core::error::{Error, Result};
-use crate::domain::accounts::{UserChanges, change_user, register};
+use crate::domain::accounts::{MadeBy, UserChanges, change_user, register};
 use crate::model::{accounts, roles};
 
 #[derive(Args)]
@@ -17,6 +17,12 @@ pub struct CreateAccount {
     /// The role to give (Owner, Admin, Moderator or one the admins made).
     #[arg(long)]
     pub role: Option<String>,
+    /// The e-mail address is taken as confirmed (otherwise a confirmation mail goes to it).
+    #[arg(long)]
+    pub confirmed: bool,
+    /// Let the account in now, whatever the registration mode (otherwise only when sign-ups are open).
+    #[arg(long)]
+    pub approve: bool,
 }
 
 #[derive(Args)]
@@ -80,8 +86,11 @@ pub async fn create(state: &AppState, args: CreateAccount) -> Result<()> {
         None => None,
     };
     let password = new_password();
-    let user =
-        register(&state.db.primary, &state.config, super::registration(&args.username, &args.email, &password)).await?;
+    let open = crate::model::settings::load(&state.db.primary).await?.registrations_mode()
+        == crate::model::settings::RegistrationsMode::Open;
+    let mut registration = super::registration(&args.username, &args.email, &password);
+    registration.by = MadeBy::Administrator { confirmed: args.confirmed, approved: args.approve || open };
+    let user = register(&state.db.primary, &state.config, registration).await?;
     if let Some(role) = role {
         roles::assign(&state.db.primary, user.id, &role).await?;
     }

@@ -153,7 +153,7 @@ pub enum AdoptCommand {
 
 #[derive(Subcommand)]
 pub enum AccountsCommand {
-    /// Create a local account, confirmed and approved; prints the generated password.
+    /// Create a local account (--confirmed, --approve as tootctl's); prints the generated password.
     Create(account_commands::CreateAccount),
     /// Change a local user: role, e-mail, confirmation, approval, access, two-factor, password.
     Modify(account_commands::ModifyAccount),

@@ -166,7 +166,8 @@ async fn pending_sign_ups_are_approved_or_rejected_and_disabled_users_enabled() 
 #[tokio::test]
 async fn ctl_accounts_create_and_modify() {
     let app = TestApp::spawn().await;
-    let (ok, out) = ctl(&app, &["accounts", "create", "chief", "--email", "chief@example.test", "--role", "Admin"]);
+    let created = ["accounts", "create", "chief", "--email", "chief@example.test", "--role", "Admin", "--confirmed"];
+    let (ok, out) = ctl(&app, &created);
     assert!(ok, "{out}");
     let password = out.lines().find_map(|l| l.strip_prefix("New password: ")).expect("a password").to_string();
     let role: Option<String> = sqlx::query_scalar(
@@ -183,6 +184,27 @@ async fn ctl_accounts_create_and_modify() {
         .await
         .unwrap();
     assert_eq!(made, 0, "a bad role leaves no account behind");
+    // Without --confirmed the address is confirmed by mail; without --approve, the mode decides.
+    let (ok, out) = ctl(&app, &["settings", "registrations", "approved"]);
+    assert!(ok, "{out}");
+    for (name, extra) in [("waits", None), ("welcome", Some("--approve"))] {
+        let email = format!("{name}@example.test");
+        let mut args = vec!["accounts", "create", name, "--email", &email];
+        args.extend(extra);
+        let (ok, out) = ctl(&app, &args);
+        assert!(ok, "{out}");
+    }
+    let states: Vec<(String, bool, bool)> = sqlx::query_as(
+        "SELECT a.username, u.confirmed_at IS NOT NULL, u.approved FROM users u JOIN accounts a ON a.id = u.account_id
+          ORDER BY u.id",
+    )
+    .fetch_all(&app.state.db.primary)
+    .await
+    .unwrap();
+    let expected = [("chief", true, true), ("waits", false, false), ("welcome", false, true)];
+    assert_eq!(states.iter().map(|(n, c, a)| (n.as_str(), *c, *a)).collect::<Vec<_>>(), expected);
+    let (ok, out) = ctl(&app, &["settings", "registrations", "open"]);
+    assert!(ok, "{out}");
 
     let signed_in = |password: String| {
         let app = &app;
