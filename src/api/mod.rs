@@ -46,7 +46,8 @@ pub async fn render_status(state: &AppState, id: i64, viewer: Option<i64>) -> Re
 /// loopback by default). A client cannot pass itself off as another by sending the header.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr()?.ip();
-    let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.clone()).unwrap_or_default();
+    let state = req.app_data::<web::Data<AppState>>();
+    let trusted = state.map_or(&[][..], |s| s.config.trusted_proxies.as_slice());
     let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| crate::core::config::in_network(ip, *n));
     if !is_trusted(peer) {
         return Some(peer.to_string());

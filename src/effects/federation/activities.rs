@@ -447,9 +447,13 @@ pub async fn announced(state: &AppState, reblog: &statuses::Status, announced: b
 
 /// Queues `activity` from local `account` to the servers its followers are on.
 pub(crate) async fn deliver_to_followers(state: &AppState, account: &Account, activity: &Value) -> Result<()> {
-    for inbox in follower_inboxes(state, account.id).await? {
-        queue::enqueue(&state.db.primary, &Job::Deliver { account_id: account.id, inbox, activity: activity.clone() })
-            .await?;
+    deliver_to_inboxes(state, account.id, follower_inboxes(state, account.id).await?, activity).await
+}
+
+/// Queues one delivery of `account_id`'s activity to each inbox.
+async fn deliver_to_inboxes(state: &AppState, account_id: i64, inboxes: Vec<String>, activity: &Value) -> Result<()> {
+    for inbox in inboxes {
+        queue::enqueue(&state.db.primary, &Job::Deliver { account_id, inbox, activity: activity.clone() }).await?;
     }
     Ok(())
 }
@@ -484,10 +488,7 @@ pub async fn actor_deleted(state: &AppState, account_id: i64, inboxes: Vec<Strin
         "to": [PUBLIC],
         "object": actor,
     });
-    for inbox in inboxes {
-        queue::enqueue(&state.db.primary, &Job::Deliver { account_id, inbox, activity: activity.clone() }).await?;
-    }
-    Ok(())
+    deliver_to_inboxes(state, account_id, inboxes, &activity).await
 }
 
 /// One delivery (job `job_id`): a POST signed with the sender's key.
