@@ -4,8 +4,10 @@
 //!     cargo build --release -p ferrodon-streaming -p ferrodon-bench
 //!     target/release/ferrodon-bench streaming --clients 10000
 //!     target/release/ferrodon-bench fanout [--quick] [--reuse-graph] [--home-only]
+//!     target/release/ferrodon-bench limits [--requests 10000] [--rounds 5]
 
 mod fanout;
+mod limits;
 mod setup;
 mod stats;
 mod streaming;
@@ -39,6 +41,18 @@ enum Bench {
         #[arg(long, default_value = "target/bench")]
         out: std::path::PathBuf,
     },
+    /// Web requests per second with and without the rate limiter, next to Rack::Attack's
+    /// pattern and a fixed answer.
+    Limits {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// (Used by `streaming`: the bare broadcast server of the raw-limit measurement.)
     #[command(hide = true)]
     RawWsServer,
@@ -62,6 +76,9 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Bench::Fanout { accounts, quick, reuse_graph, home_only, out } => {
             fanout::run(fanout::Args { accounts, quick, reuse_graph, home_only, out_dir: out }).await
+        }
+        Bench::Limits { requests, rounds, connections } => {
+            limits::run(limits::Args { requests, rounds, connections }).await
         }
         Bench::RawWsServer => streaming::raw_ws_server().await,
         Bench::Streaming { clients, rounds, out } => {

@@ -4,7 +4,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
@@ -91,9 +91,26 @@ pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-async fn load(state: web::Data<AppState>, bearer: String) -> Result<Auth> {
-    let token =
-        crate::model::oauth::authenticate(&state.db.primary, &bearer).await?.ok_or_else(Error::invalid_token)?;
+/// The token a request was authenticated with, looked up once per request (by the rate
+/// limiter when it runs first) and kept in the request's extensions.
+#[derive(Clone)]
+struct Authenticated(Option<AccessToken>);
+
+/// The live token behind the request's bearer, if it has one.
+pub(super) async fn token_of(state: &AppState, req: &HttpRequest) -> Result<Option<AccessToken>> {
+    if let Some(Authenticated(found)) = req.extensions().get::<Authenticated>() {
+        return Ok(found.clone());
+    }
+    let token = match bearer(req) {
+        Some(bearer) => crate::model::oauth::authenticate(&state.db.primary, &bearer).await?,
+        None => None,
+    };
+    req.extensions_mut().insert(Authenticated(token.clone()));
+    Ok(token)
+}
+
+async fn load(state: web::Data<AppState>, req: HttpRequest) -> Result<Auth> {
+    let token = token_of(&state, &req).await?.ok_or_else(Error::invalid_token)?;
     if token.resource_owner_id.is_some() {
         let stale =
             token.current_sign_in_at.is_none_or(|at| crate::core::time::now() - at > chrono::Duration::hours(24));
@@ -118,11 +135,8 @@ impl FromRequest for Auth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state_of(req);
-        let bearer = bearer(req);
-        Box::pin(async move {
-            let bearer = bearer.ok_or_else(Error::invalid_token)?;
-            load(state?, bearer).await
-        })
+        let req = req.clone();
+        Box::pin(async move { load(state?, req).await })
     }
 }
 
@@ -146,11 +160,11 @@ impl FromRequest for MaybeAuth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state_of(req);
-        let bearer = bearer(req);
+        let req = req.clone();
         Box::pin(async move {
-            match bearer {
+            match bearer(&req) {
                 None => Ok(MaybeAuth(None)),
-                Some(bearer) => Ok(MaybeAuth(Some(load(state?, bearer).await?))),
+                Some(_) => Ok(MaybeAuth(Some(load(state?, req).await?))),
             }
         })
     }

@@ -877,6 +877,69 @@ async fn rate_limits_are_shared_by_web_processes_and_answer_429() {
     );
 }
 
+/// `count` user tokens for `username` from one app's password grant.
+async fn tokens_of(app: &TestApp, username: &str, count: usize) -> Vec<String> {
+    let (id, secret) = app.app("read write").await;
+    let mut tokens = Vec::new();
+    for _ in 0..count {
+        let pairs = [
+            ("grant_type", "password"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("username", username),
+            ("password", "correct horse battery"),
+            ("scope", "read write"),
+        ];
+        let token = app.post_form("/oauth/token", None, &pairs).await.ok();
+        tokens.push(token["access_token"].as_str().unwrap().to_string());
+    }
+    tokens
+}
+
+#[tokio::test]
+async fn a_user_is_limited_across_tokens_and_paging_has_its_own_limit() {
+    let app = TestApp::spawn_with(&[("FERRODON_RATE_LIMITS", "true")]).await;
+    at_the_start_of_a_window().await;
+    let user = app.register("busy").await;
+    let tokens = tokens_of(&app, &format!("{}@example.test", user.username), 7).await;
+
+    // Paging: 300 requests per user in fifteen minutes, whichever token asks.
+    for i in 0..300 {
+        let res = app.get("/api/v1/timelines/home?max_id=999999999999999999", Some(&tokens[i % 2])).await;
+        assert_eq!(res.status.as_u16(), 200, "paging request {i}");
+    }
+    let refused = app.get("/api/v1/timelines/home?since_id=1", Some(&tokens[2])).await;
+    assert_eq!(refused.expect(429)["error"], "Too many requests");
+    let first_page = app.get("/api/v1/timelines/home", Some(&tokens[2])).await;
+    assert_eq!(first_page.status.as_u16(), 200, "the first page is not paging");
+
+    // Each token: 300 requests in five minutes (this one has made 150 so far).
+    let busiest = &tokens[0];
+    for i in 150..300 {
+        assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(busiest)).await.status.as_u16(), 200, "{i}");
+    }
+    let refused = app.get("/api/v1/accounts/verify_credentials", Some(busiest)).await;
+    assert_eq!(refused.status.as_u16(), 429);
+    assert_eq!(refused.headers["x-ratelimit-limit"], "300");
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&tokens[3])).await.status.as_u16(), 200);
+
+    // The user: 1,500 requests in five minutes over all their tokens; 455 are made (one at
+    // sign-up), refused ones included.
+    let mut accepted = 0;
+    let refused = loop {
+        let res = app.get("/api/v1/accounts/verify_credentials", Some(&tokens[3 + accepted % 4])).await;
+        if res.status.as_u16() != 200 {
+            break res;
+        }
+        accepted += 1;
+    };
+    assert_eq!(accepted, 1500 - 455);
+    assert_eq!(refused.status.as_u16(), 429);
+    assert_eq!(refused.headers["x-ratelimit-limit"], "1500");
+    // Someone else is not affected.
+    assert_eq!(app.get("/api/v1/instance", None).await.status.as_u16(), 200);
+}
+
 #[tokio::test]
 async fn sign_ups_are_limited_to_five_per_address_in_half_an_hour() {
     let app = TestApp::spawn_with(&[("FERRODON_RATE_LIMITS", "true")]).await;
