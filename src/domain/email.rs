@@ -34,14 +34,15 @@ fn reset_digest(secret_key_base: &str, token: &str) -> String {
 /// confirmation of an approved user lets them in ([`accounts::welcome`]).
 pub async fn confirm(db: &PgPool, token: &str) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
-    let confirmed: Option<(i64, Option<i64>, bool, bool)> = sqlx::query_as(
+    let confirmed: Option<(i64, i64, Option<i64>, bool, bool, bool)> = sqlx::query_as(
         "UPDATE users u SET confirmed_at = now() AT TIME ZONE 'UTC', email = COALESCE(u.unconfirmed_email, u.email),
                 unconfirmed_email = NULL, confirmation_token = NULL, updated_at = now() AT TIME ZONE 'UTC'
            FROM users before
           WHERE u.confirmation_token = $1 AND NOT u.disabled AND before.id = u.id
-         RETURNING u.id, u.created_by_application_id,
+         RETURNING u.id, u.account_id, u.created_by_application_id,
                    u.confirmation_sent_at < (now() AT TIME ZONE 'UTC') - make_interval(days => $2),
-                   u.approved AND before.confirmed_at IS NULL",
+                   u.approved AND before.confirmed_at IS NULL,
+                   NOT u.approved AND before.confirmed_at IS NULL",
     )
     .bind(token)
     .bind(CONFIRM_WITHIN_DAYS)
@@ -49,12 +50,15 @@ pub async fn confirm(db: &PgPool, token: &str) -> Result<Option<i64>> {
     .await?;
     match confirmed {
         None => Err(Error::validation("Confirmation token is invalid")),
-        Some((_, _, true, _)) => {
+        Some((_, _, _, true, _, _)) => {
             Err(Error::validation("Email needs to be confirmed within 2 days, please request a new one"))
         }
-        Some((user_id, app, false, first_time)) => {
-            if first_time {
+        Some((user_id, account_id, app, false, usable_now, pending_now)) => {
+            if usable_now {
                 accounts::welcome_later(&mut tx, user_id).await?;
+            }
+            if pending_now {
+                events::emit(&mut *tx, Event::AccountPending { account_id }).await?;
             }
             tx.commit().await?;
             Ok(app)

@@ -137,6 +137,10 @@ pub enum Event {
         account_id: i64,
         suspended: bool,
     },
+    /// A new user confirmed their address and awaits approval: staff are told by mail.
+    AccountPending {
+        account_id: i64,
+    },
     /// Staff acted on a local account and the user is to be told by mail.
     AccountWarned {
         warning_id: i64,

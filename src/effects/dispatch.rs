@@ -124,6 +124,7 @@ pub fn effects_of(event: &Event, with_search: bool) -> Result<Vec<NewJob>> {
         }
         TokenRevoked { token_id } => jobs.push(NewJob::of(&streaming::Job::KillToken { token_id })?),
         UserDisabled { account_id } => jobs.push(NewJob::of(&streaming::Job::KillAccount { account_id })?),
+        AccountPending { account_id } => jobs.push(NewJob::of(&mail::Job::PendingAccount { account_id })?),
         AccountWarned { warning_id } => jobs.push(NewJob::of(&mail::Job::Warning { warning_id })?),
         AccountDeleted { account_id, inboxes } => {
             jobs.push(NewJob::of(&federation::Job::DeleteActor { account_id, inboxes })?);

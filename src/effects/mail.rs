@@ -44,6 +44,24 @@ pub enum Job {
     Warning {
         warning_id: i64,
     },
+    /// A sign-up was confirmed and awaits approval: queues a `Staff` mail for each holder of
+    /// `manage_users` who keeps that mail on.
+    PendingAccount {
+        account_id: i64,
+    },
+    /// One staff member's mail about something awaiting them.
+    Staff {
+        recipient_user_id: i64,
+        about: StaffAlert,
+    },
+}
+
+/// What a staff mail is about (Mastodon's AdminMailer).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind")]
+pub enum StaffAlert {
+    PendingAccount { account_id: i64 },
+    Report { report_id: i64 },
 }
 
 impl queue::Job for Job {
@@ -67,6 +85,8 @@ impl Job {
             Job::NotificationCreated { notification_id } => return queue_notification(state, notification_id).await,
             Job::Notification { notification_id } => notification(state, notification_id).await?,
             Job::Warning { warning_id } => warning(state, warning_id).await?,
+            Job::PendingAccount { account_id } => return queue_pending_account(state, account_id).await,
+            Job::Staff { recipient_user_id, about } => staff_alert(state, recipient_user_id, about).await?,
         };
         let Some(mail) = mail else { return Ok(()) };
         let sent = state.redis.key(format!("ferrodon:mailed:{job_id}"));
@@ -343,16 +363,22 @@ fn mailed_by_default(kind: NotificationType) -> Option<bool> {
 /// kind of mail on and is not reading along on a streaming connection, unless they asked
 /// for mail always (Mastodon's NotifyService rules).
 async fn queue_notification(state: &AppState, notification_id: i64) -> Result<()> {
-    let found: Option<(i64, String)> = sqlx::query_as("SELECT account_id, type FROM notifications WHERE id = $1")
-        .bind(notification_id)
-        .fetch_optional(&state.db.primary)
-        .await?;
-    let Some((recipient, kind)) = found else { return Ok(()) };
+    let found: Option<(i64, String, i64)> =
+        sqlx::query_as("SELECT account_id, type, activity_id FROM notifications WHERE id = $1")
+            .bind(notification_id)
+            .fetch_optional(&state.db.primary)
+            .await?;
+    let Some((recipient, kind, activity_id)) = found else { return Ok(()) };
+    if kind == NotificationType::AdminReport.as_str() {
+        // Staff hear of a report by the admin mail, at once, whether or not they are online.
+        let Some(user) = staff_member(state, recipient, "notification_emails.report").await? else { return Ok(()) };
+        let about = StaffAlert::Report { report_id: activity_id };
+        return queue::enqueue(&state.db.primary, &Job::Staff { recipient_user_id: user.id, about }).await;
+    }
     let Some(default) = NotificationType::parse(&kind).and_then(mailed_by_default) else { return Ok(()) };
     let user = crate::model::accounts::user_by_account(&state.db.primary, recipient).await?;
     let Some(user) = user.filter(|u| u.confirmed_at.is_some()) else { return Ok(()) };
-    let settings = user.settings().other;
-    let setting = |key: &str| settings.get(key).and_then(serde_json::Value::as_bool);
+    let setting = |key: &str| user_setting(&user, key);
     if !setting(&format!("notification_emails.{kind}")).unwrap_or(default) {
         return Ok(());
     }
@@ -365,4 +391,84 @@ async fn queue_notification(state: &AppState, notification_id: i64) -> Result<()
     }
     let job = Job::Notification { notification_id };
     queue::enqueue_in(&state.db.primary, &job, NOTIFICATION_DELAY_SECONDS).await
+}
+
+/// A user's boolean setting, if they set it.
+fn user_setting(user: &crate::model::accounts::User, key: &str) -> Option<bool> {
+    user.settings().other.get(key).and_then(serde_json::Value::as_bool)
+}
+
+/// The staff member behind `account_id` if they keep the staff mail `setting` on (the
+/// default).
+async fn staff_member(
+    state: &AppState,
+    account_id: i64,
+    setting: &str,
+) -> Result<Option<crate::model::accounts::User>> {
+    let user = crate::model::accounts::user_by_account(&state.db.primary, account_id).await?;
+    Ok(user.filter(|u| user_setting(u, setting).unwrap_or(true)))
+}
+
+async fn queue_pending_account(state: &AppState, account_id: i64) -> Result<()> {
+    use crate::model::roles::{self, permission};
+    let mut tx = state.db.primary.begin().await?;
+    for staff in roles::accounts_permitted(&mut tx, permission::MANAGE_USERS).await? {
+        let Some(user) = staff_member(state, staff, "notification_emails.pending_account").await? else { continue };
+        let about = StaffAlert::PendingAccount { account_id };
+        queue::enqueue_once_in(&mut *tx, &Job::Staff { recipient_user_id: user.id, about }, 0).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Mastodon's AdminMailer mails: a sign-up up for review (while it still is), a new report.
+async fn staff_alert(state: &AppState, recipient_user_id: i64, about: StaffAlert) -> Result<Option<Mail>> {
+    let Some(staff) = recipient(state, recipient_user_id).await? else { return Ok(None) };
+    let (domain, base) = (&state.config.local_domain, state.config.base_url());
+    let greeting = format!("Hello @{},", staff.username);
+    let (subject, lines, link) = match about {
+        StaffAlert::PendingAccount { account_id } => {
+            let pending: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT a.username, u.email, host(u.sign_up_ip), r.text
+                   FROM accounts a JOIN users u ON u.account_id = a.id
+                   LEFT JOIN user_invite_requests r ON r.user_id = u.id
+                  WHERE a.id = $1 AND NOT u.approved",
+            )
+            .bind(account_id)
+            .fetch_optional(&state.db.primary)
+            .await?;
+            let Some((username, email, ip, reason)) = pending else { return Ok(None) };
+            let mut lines = vec![
+                "The details of the new account are below. You can approve or reject this application.".to_string(),
+                format!("{email} (@{username})"),
+            ];
+            lines.extend(ip);
+            lines.extend(reason.filter(|r| !r.trim().is_empty()));
+            let subject = format!("New account up for review on {domain} ({username})");
+            (subject, lines, format!("{base}/admin/accounts/{account_id}"))
+        }
+        StaffAlert::Report { report_id } => {
+            let report: Option<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
+                "SELECT f.username, f.domain, t.username, t.domain
+                   FROM reports r JOIN accounts f ON f.id = r.account_id JOIN accounts t ON t.id = r.target_account_id
+                  WHERE r.id = $1",
+            )
+            .bind(report_id)
+            .fetch_optional(&state.db.primary)
+            .await?;
+            let Some((reporter, reporter_domain, target, target_domain)) = report else { return Ok(None) };
+            let target = match target_domain {
+                Some(d) => format!("{target}@{d}"),
+                None => target,
+            };
+            let line = match reporter_domain {
+                None => format!("{reporter} has reported {target}"),
+                Some(d) => format!("Someone from {d} has reported {target}"),
+            };
+            (format!("New report for {domain} (#{report_id})"), vec![line], format!("{base}/admin/reports/{report_id}"))
+        }
+    };
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let (text, html) = body(&greeting, &lines, Some(("View", &link)));
+    Ok(Some(Mail { to: staff.email, subject, text, html }))
 }

@@ -63,6 +63,26 @@ async fn notifications_of(app: &TestApp, token: &str, kind: &str) -> Vec<Value> 
     list.as_array().unwrap().clone()
 }
 
+/// The mails written to the app's mail directory for `to`, oldest first.
+fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(&app.state.config.mail.mail_dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let to = format!("To: {to}");
+    files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).filter(|m| m.contains(&to)).collect()
+}
+
+/// Turns a staff mail off for the user with `email`, as the preferences page stores it.
+async fn mail_off(app: &TestApp, email: &str, key: &str) {
+    sqlx::query("UPDATE users SET settings = json_build_object($2::text, false)::text WHERE email = $1")
+        .bind(email)
+        .bind(key)
+        .execute(&app.state.db.primary)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn site_settings_are_what_the_instance_says_of_itself() {
     let app = TestApp::spawn().await;
@@ -212,7 +232,10 @@ async fn closed_registrations_take_sign_ups_with_a_good_invite_only() {
 #[tokio::test]
 async fn approval_mode_asks_for_a_reason_and_tells_staff_of_sign_ups() {
     let app = TestApp::spawn().await;
+    staff(&app, "ada", "Admin").await;
+    app.drain_jobs().await;
     let moderator = staff(&app, "kim", "Moderator").await;
+    mail_off(&app, "ada@example.test", "notification_emails.pending_account").await;
     app.drain_jobs().await;
     let (ok, out) = ctl(&app, &["settings", "registrations", "approved", "--require-reason"]);
     assert!(ok, "{out}");
@@ -230,6 +253,14 @@ async fn approval_mode_asks_for_a_reason_and_tells_staff_of_sign_ups() {
     let waiting = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await.expect(403);
     assert_eq!(waiting["error"], "Your login is currently pending approval");
     assert!(notifications_of(&app, &moderator, "admin.sign_up").await.is_empty(), "not until approved");
+    // Staff who keep the mail on hear of the sign-up waiting for them.
+    let mails = mails_to(&app, "kim@example.test");
+    let review = format!("Subject: New account up for review on {} (hopeful)", app.state.config.local_domain);
+    let waiting: Vec<_> = mails.iter().filter(|m| m.contains(&review)).collect();
+    assert_eq!(waiting.len(), 1, "{mails:?}");
+    assert!(waiting[0].contains("hopeful@example.test (@hopeful)") && waiting[0].contains("I like ferrets"));
+    assert!(waiting[0].contains("/admin/accounts/"), "{}", waiting[0]);
+    assert!(!mails_to(&app, "ada@example.test").iter().any(|m| m.contains(&review)), "ada turned it off");
 
     let pending = app.get("/api/v1/admin/accounts?pending=true", Some(&moderator)).await.ok();
     assert_eq!(pending[0]["username"], "hopeful");
@@ -294,9 +325,17 @@ async fn a_first_open_report_tells_those_who_manage_reports() {
     assert_eq!(one.ok()["report"]["category"], "violation");
     let grouped = app.get("/api/v2/notifications?types[]=admin.report", Some(&moderator)).await.ok();
     assert_eq!(grouped["notification_groups"][0]["report"]["id"], report["id"], "{grouped}");
+    let subject =
+        format!("Subject: New report for {} (#{})", app.state.config.local_domain, report["id"].as_str().unwrap());
+    let mails = mails_to(&app, "kim@example.test");
+    let reported: Vec<_> = mails.iter().filter(|m| m.contains(&subject)).collect();
+    assert_eq!(reported.len(), 1, "{mails:?}");
+    assert!(reported[0].contains("reporter has reported target"), "{}", reported[0]);
 
     // While that report is open, more about the same account tell nobody again.
     app.post("/api/v1/reports", Some(&reporter.token), json!({"account_id": target.id})).await.ok();
+    app.drain_jobs().await;
     assert_eq!(notifications_of(&app, &moderator, "admin.report").await.len(), 1);
     assert!(notifications_of(&app, &reporter.token, "admin.report").await.is_empty());
+    assert_eq!(mails_to(&app, "kim@example.test").iter().filter(|m| m.contains("Subject: New report")).count(), 1);
 }
