@@ -1,8 +1,8 @@
-//! `ferrodon ctl cache|domains purge|media lookup|version`, as tootctl's.
+//! `ferrodon ctl cache|domains purge|media lookup|statuses remove|version`, as tootctl's.
 
 use clap::Subcommand;
 
-use super::progress;
+use super::{progress, progress_count};
 use crate::AppState;
 use crate::core::error::{Error, Result};
 use crate::model::{accounts, statuses};
@@ -18,6 +18,72 @@ pub enum CacheCommand {
         #[arg(value_parser = ["accounts", "statuses"])]
         kind: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum StatusesCommand {
+    /// Delete remote statuses older than --days that nothing local refers to (no local reply,
+    /// boost, pin, mention, favourite or bookmark; by default none of accounts someone here
+    /// follows), then attachments never attached to a status.
+    Remove {
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long, short = 'b', default_value_t = 1000)]
+        batch_size: i64,
+        /// Also statuses of remote accounts that local accounts follow.
+        #[arg(long)]
+        clean_followed: bool,
+        /// Only the clean-up of attachments.
+        #[arg(long)]
+        skip_status_remove: bool,
+        /// Leave unattached attachments.
+        #[arg(long)]
+        skip_media_remove: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn statuses(state: &AppState, command: StatusesCommand) -> Result<()> {
+    let StatusesCommand::Remove { days, batch_size, clean_followed, skip_status_remove, skip_media_remove, dry_run } =
+        command;
+    if batch_size < 1 {
+        return Err(Error::bad_request("Cannot run with this batch_size setting, must be at least 1"));
+    }
+    if days < 1 {
+        return Err(Error::bad_request("--days must be at least 1"));
+    }
+    let db = &state.db.primary;
+    let marker = if dry_run { " (DRY RUN)" } else { "" };
+    if !skip_status_remove {
+        let (mut after, mut found, mut removed) = (0, 0, 0);
+        loop {
+            let ids = statuses::unreferenced_remote(db, days, clean_followed, after, batch_size).await?;
+            let Some(&last) = ids.last() else { break };
+            after = last;
+            found += ids.len();
+            if !dry_run {
+                removed += statuses::delete_rows(db, &ids).await?;
+            }
+            progress_count("statuses found", found);
+        }
+        println!("\rOK, removed {removed} out of {found} statuses{marker}");
+    }
+    if !skip_media_remove {
+        // As tootctl: attachments left unattached for a day less than the statuses' age.
+        let older_than = days - 1;
+        let mut removed = 0;
+        loop {
+            let batch = crate::effects::media::remove_unattached(state, older_than, batch_size, dry_run).await?;
+            removed += batch;
+            if dry_run || batch == 0 {
+                break;
+            }
+            progress_count("media attachments removed", removed);
+        }
+        println!("\rOK, removed {removed} unattached media attachments{marker}");
+    }
+    Ok(())
 }
 
 /// Rows recounted per statement.

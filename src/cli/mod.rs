@@ -78,6 +78,8 @@ pub enum CtlCommand {
     /// Mastodon's Rails cache, and the counters kept with accounts and statuses.
     #[command(subcommand)]
     Cache(maintenance::CacheCommand),
+    #[command(subcommand)]
+    Statuses(maintenance::StatusesCommand),
     /// The Mastodon version ferrodon answers as, and its own.
     Version,
     #[command(subcommand)]
@@ -318,6 +320,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             let state = AppState::connect(config).await?;
             maintenance::cache(&state, command).await
         }
+        Command::Ctl(CtlCommand::Statuses(command)) => {
+            let state = AppState::connect(config).await?;
+            maintenance::statuses(&state, command).await
+        }
         Command::Ctl(CtlCommand::Version) => {
             println!("{}", crate::model::instance::version_string());
             Ok(())
@@ -441,6 +447,12 @@ async fn media_command(state: &AppState, command: MediaCommand) -> Result<()> {
 /// Rewrites the progress line of long work: `label: done/total`.
 pub(crate) fn progress(label: &str, done: usize, total: usize) {
     print!("\r{label}: {done}/{total}");
+    let _ = std::io::stdout().flush();
+}
+
+/// Rewrites the progress line of long work whose end is not known: `label: done`.
+pub(crate) fn progress_count(label: &str, done: usize) {
+    print!("\r{label}: {done}");
     let _ = std::io::stdout().flush();
 }
 

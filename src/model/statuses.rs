@@ -161,6 +161,50 @@ pub async fn find_many(db: &PgPool, ids: &[i64]) -> Result<Vec<Status>> {
     .await?)
 }
 
+/// The ids of the status that `tootctl statuses remove` may delete, after `after_id`, at most
+/// `limit`: remote statuses posted more than `days` ago that nothing local refers to (no
+/// local reply, boost, pin, mention, favourite or bookmark, no recent boost, not a boost of a
+/// local status) and, unless `clean_followed`, whose author nobody here follows.
+pub async fn unreferenced_remote(
+    db: &PgPool,
+    days: i64,
+    clean_followed: bool,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "WITH bound AS (
+            SELECT (extract(epoch FROM now() - make_interval(days => $1::int)) * 1000)::bigint << 16 AS max_id)
+         SELECT s.id FROM statuses s, bound
+          WHERE s.id > $3 AND s.id < bound.max_id AND s.deleted_at IS NULL AND NOT s.local AND s.uri IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM statuses r WHERE r.in_reply_to_id = s.id)
+            AND NOT EXISTS (SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id AND (o.uri IS NULL OR o.local))
+            AND NOT EXISTS (SELECT 1 FROM statuses b WHERE b.reblog_of_id = s.id
+                              AND (b.uri IS NULL OR b.local OR b.id >= bound.max_id))
+            AND NOT EXISTS (SELECT 1 FROM status_pins p WHERE p.status_id = s.id)
+            AND NOT EXISTS (SELECT 1 FROM mentions m JOIN accounts a ON a.id = m.account_id
+                             WHERE m.status_id = s.id AND a.domain IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM favourites f JOIN accounts a ON a.id = f.account_id
+                             WHERE f.status_id = s.id AND a.domain IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM bookmarks k JOIN accounts a ON a.id = k.account_id
+                             WHERE k.status_id = s.id AND a.domain IS NULL)
+            AND ($2 OR NOT EXISTS (SELECT 1 FROM follows w WHERE w.target_account_id = s.account_id))
+          ORDER BY s.id LIMIT $4",
+    )
+    .bind(days)
+    .bind(clean_followed)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Deletes status rows outright, as Mastodon's `delete_all` does: what refers to them goes
+/// by the schema's foreign keys, and no one is told.
+pub async fn delete_rows(db: &PgPool, ids: &[i64]) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM statuses WHERE id = ANY($1)").bind(ids).execute(db).await?.rows_affected())
+}
+
 /// Recounts the (not direct) replies, the reblogs and the favourites of the statuses after
 /// `after_id`, `limit` of them (tootctl's `cache recount statuses`); the last id done.
 pub async fn recount_stats(db: &PgPool, after_id: i64, limit: i64) -> Result<Option<i64>> {

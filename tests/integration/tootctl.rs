@@ -207,3 +207,104 @@ async fn domains_purge_canonical_email_blocks_media_lookup_and_version() {
     let (ok, out) = ctl(&app, &["version"]);
     assert!(ok && out.contains("compatible; ferrodon"), "{out}");
 }
+
+#[tokio::test]
+async fn statuses_remove_deletes_only_old_remote_statuses_nothing_local_refers_to() {
+    let app = TestApp::spawn().await;
+    let amy = app.register("amy").await;
+    let amy_id: i64 = amy.id.parse().unwrap();
+    let db = &app.state.db.primary;
+    for (id, domain) in [(801, "far.example"), (802, "followed.example")] {
+        sqlx::query(
+            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri)
+             VALUES ($1, 'someone', $2, now(), now(), 'https://' || $2 || '/users/someone')",
+        )
+        .bind(id)
+        .bind(domain)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO follows (account_id, target_account_id, created_at, updated_at) VALUES ($1, 802, now(), now())",
+    )
+    .bind(amy_id)
+    .execute(db)
+    .await
+    .unwrap();
+    // Status ids are Mastodon's: milliseconds since the epoch, shifted by 16 bits.
+    let now = chrono::Utc::now();
+    let posted = |days_ago: i64, n: i64| ((now - chrono::Duration::days(days_ago)).timestamp_millis() << 16) + n;
+    let statuses = [
+        ("old", posted(120, 1), 801, false),
+        ("favourited", posted(120, 2), 801, false),
+        ("replied to", posted(120, 3), 801, false),
+        ("recent", posted(10, 4), 801, false),
+        ("followed author", posted(120, 5), 802, false),
+    ];
+    for (text, id, account, local) in statuses {
+        sqlx::query(
+            "INSERT INTO statuses (id, account_id, text, created_at, updated_at, uri, local)
+             VALUES ($1, $2, $3, now(), now(), 'https://x/' || $1, $4)",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(text)
+        .bind(local)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    sqlx::query("INSERT INTO favourites (account_id, status_id, created_at, updated_at) VALUES ($1, $2, now(), now())")
+        .bind(amy_id)
+        .bind(posted(120, 2))
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO statuses (account_id, text, created_at, updated_at, local, in_reply_to_id)
+         VALUES ($1, 'yes', now(), now(), true, $2)",
+    )
+    .bind(amy_id)
+    .bind(posted(120, 3))
+    .execute(db)
+    .await
+    .unwrap();
+    let png = crate::common::png(4, 4);
+    let mut uploaded = Vec::new();
+    for _ in 0..2 {
+        let files = [("file", "a.png", "image/png", png.as_slice())];
+        let media = app.multipart(reqwest::Method::POST, "/api/v2/media", Some(&amy.token), &[], &files).await.ok();
+        uploaded.push(media["id"].as_str().unwrap().parse::<i64>().unwrap());
+    }
+    let (stale, fresh) = (uploaded[0], uploaded[1]);
+    sqlx::query("UPDATE media_attachments SET created_at = now() - interval '100 days' WHERE id = $1")
+        .bind(stale)
+        .execute(db)
+        .await
+        .unwrap();
+    let texts = || async {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT text FROM statuses WHERE NOT local ORDER BY id").fetch_all(db).await.unwrap();
+        rows
+    };
+
+    let (ok, out) = ctl(&app, &["statuses", "remove", "--dry-run"]);
+    assert!(ok && out.contains("removed 0 out of 1 statuses (DRY RUN)"), "{out}");
+    assert!(out.contains("removed 1 unattached media attachments (DRY RUN)"), "{out}");
+    assert_eq!(texts().await.len(), 5);
+
+    let (ok, out) = ctl(&app, &["statuses", "remove"]);
+    assert!(ok && out.contains("removed 1 out of 1 statuses"), "{out}");
+    assert_eq!(texts().await, ["favourited", "replied to", "followed author", "recent"]);
+    assert!(out.contains("removed 1 unattached media attachments"), "{out}");
+    let media_left: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM media_attachments WHERE status_id IS NULL").fetch_all(db).await.unwrap();
+    assert_eq!(media_left, [fresh]);
+
+    let (ok, out) = ctl(&app, &["statuses", "remove", "--clean-followed", "--skip-media-remove"]);
+    assert!(ok && out.contains("removed 1 out of 1 statuses"), "{out}");
+    assert_eq!(texts().await, ["favourited", "replied to", "recent"]);
+    let (ok, out) = ctl(&app, &["statuses", "remove", "--batch-size", "0"]);
+    assert!(!ok && out.contains("must be at least 1"), "{out}");
+}

@@ -457,6 +457,35 @@ pub async fn destroy_unattached(state: &AppState, account_id: i64, ids: &[i64]) 
     Ok(())
 }
 
+/// Deletes up to `limit` attachments that were never attached to a status (nor to a
+/// scheduled one) and are older than `days`, with their files; returns how many went. With
+/// `dry_run` only counts them.
+pub async fn remove_unattached(state: &AppState, days: i64, limit: i64, dry_run: bool) -> Result<usize> {
+    const UNATTACHED: &str = "m.status_id IS NULL AND m.scheduled_status_id IS NULL
+                              AND m.created_at < (now() AT TIME ZONE 'UTC') - make_interval(days => $1::int)";
+    if dry_run {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM media_attachments m WHERE {UNATTACHED}"
+        )))
+        .bind(days)
+        .fetch_one(&state.db.primary)
+        .await?;
+        return Ok(count as usize);
+    }
+    let removed: Vec<MediaAttachment> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM media_attachments m WHERE m.id IN (SELECT id FROM media_attachments m WHERE {UNATTACHED} LIMIT $2)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(days)
+    .bind(limit)
+    .fetch_all(&state.db.primary)
+    .await?;
+    for media in &removed {
+        remove_files(state, media).await?;
+    }
+    Ok(removed.len())
+}
+
 /// Replaces an account's avatar or header (`None` removes it), deleting the old file.
 pub async fn set_profile_image(
     state: &AppState,
