@@ -231,6 +231,23 @@ async fn local_followers_to_be(state: &AppState, except: i64) -> Result<Vec<i64>
     .await?)
 }
 
+/// `accounts rotate USERNAME | --all`: new key pairs, each announced by an actor `Update`.
+pub async fn rotate(state: &AppState, username: Option<&str>, all: bool, dry_run: bool) -> Result<()> {
+    let ids = match (username, all) {
+        (Some(username), false) => vec![local_account(state, username).await?.id],
+        (None, true) => accounts::local_signing_ids(&state.db.primary).await?,
+        _ => return Err(Error::bad_request("give a USERNAME or --all")),
+    };
+    for (i, id) in ids.iter().enumerate() {
+        if !dry_run {
+            crate::domain::accounts::rotate_keys(&state.db.primary, *id).await?;
+        }
+        super::progress("accounts", i + 1, ids.len());
+    }
+    println!("\nOK, rotated the keys of {} accounts{}", ids.len(), dry(dry_run));
+    Ok(())
+}
+
 /// `accounts follow USERNAME`: every local account follows it.
 pub async fn follow_by_everyone(state: &AppState, username: &str, dry_run: bool) -> Result<()> {
     use crate::domain::relationships::{FollowOptions, follow};

@@ -177,6 +177,14 @@ pub enum AccountsCommand {
     },
     /// End a local account's follows (--follows), its followers' follows (--followers), or both.
     ResetRelationships(account_commands::ResetRelationships),
+    /// New signing keys for a local account (or --all), announced to the servers that know it.
+    Rotate {
+        username: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -299,6 +307,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Unfollow { acct, dry_run })) => {
             let state = AppState::connect(config).await?;
             account_commands::unfollow_by_everyone(&state, &acct, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Rotate { username, all, dry_run })) => {
+            let state = AppState::connect(config).await?;
+            account_commands::rotate(&state, username.as_deref(), all, dry_run).await
         }
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::ResetRelationships(args))) => {
             let state = AppState::connect(config).await?;

@@ -601,3 +601,17 @@ async fn has_security_keys(db: &PgPool, user_id: i64) -> Result<bool> {
         .fetch_one(db)
         .await?)
 }
+
+/// `tootctl accounts rotate`: a new key pair for a local account, announced to its servers
+/// by an `Update` of the actor (signed with the new key: a server that cannot verify it
+/// fetches the actor again, as Mastodon's do).
+pub async fn rotate_keys(db: &PgPool, account_id: i64) -> Result<()> {
+    let (private, public) = accounts::generate_keypair()?;
+    let mut tx = db.begin().await?;
+    if !accounts::set_keypair(&mut tx, account_id, &private, &public).await? {
+        return Err(Error::NotFound);
+    }
+    events::emit(&mut *tx, Event::ProfileUpdated { account_id }).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -298,6 +298,29 @@ pub fn generate_keypair() -> Result<(String, String)> {
     Ok((private_pem, public_pem))
 }
 
+/// Replaces a local account's key pair; returns whether the account was there.
+pub async fn set_keypair(conn: &mut sqlx::PgConnection, account_id: i64, private: &str, public: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET private_key = $2, public_key = $3, updated_at = now() AT TIME ZONE 'UTC'
+          WHERE id = $1 AND domain IS NULL",
+    )
+    .bind(account_id)
+    .bind(private)
+    .bind(public)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The ids of local accounts that sign what they send (not suspended or deleted), in order.
+pub async fn local_signing_ids(db: &PgPool) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE domain IS NULL AND suspended_at IS NULL AND private_key IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// Adds `delta` to one counter in `account_stats`, creating the row if needed.
 pub async fn bump_stat(conn: &mut sqlx::PgConnection, account_id: i64, counter: Counter, delta: i64) -> Result<()> {
     let column = counter.column();

@@ -908,3 +908,37 @@ async fn secure_mode_serves_statuses_only_to_signed_fetches() {
     let refused = ferrodon::effects::federation::remote::fetch_object(&b.state, post["uri"].as_str().unwrap()).await;
     assert!(refused.is_err(), "{refused:?}");
 }
+
+/// `ctl accounts rotate`: alice gets a new key pair, B hears of it by the actor's `Update`
+/// (signed with the new key, which B fetches again) and then takes her new signatures.
+#[tokio::test]
+async fn rotated_keys_reach_the_following_server() {
+    let (a, b, alice, bob, remote_alice) = bob_on_b_follows_alice_on_a().await;
+    let key_of = |app: &TestApp, sql: &'static str| {
+        let db = app.state.db.primary.clone();
+        async move { sqlx::query_scalar::<_, String>(sql).fetch_one(&db).await.unwrap() }
+    };
+    let local_key = "SELECT public_key FROM accounts WHERE username = 'alice' AND domain IS NULL";
+    let remote_key = "SELECT public_key FROM accounts WHERE username = 'alice' AND domain IS NOT NULL";
+    let before = key_of(&a, local_key).await;
+    assert_eq!(key_of(&b, remote_key).await, before);
+
+    let (ok, out) = crate::admin::ctl(&a, &["accounts", "rotate", "alice", "--dry-run"]);
+    assert!(ok && out.contains("rotated the keys of 1 accounts (dry run)"), "{out}");
+    assert_eq!(key_of(&a, local_key).await, before);
+    let (ok, out) = crate::admin::ctl(&a, &["accounts", "rotate", "alice"]);
+    assert!(ok && out.contains("accounts: 1/1"), "{out}");
+    let after = key_of(&a, local_key).await;
+    assert_ne!(after, before);
+    settle(&a, &b).await;
+    assert_eq!(key_of(&b, remote_key).await, after, "B has the new key");
+
+    // What alice signs with the new key is taken: her next post reaches bob.
+    a.post_status(&alice, json!({"status": "signed anew"})).await;
+    settle(&a, &b).await;
+    let statuses =
+        b.get(&format!("/api/v1/accounts/{}/statuses", remote_alice["id"].as_str().unwrap()), Some(&bob.token)).await;
+    assert_eq!(statuses.ok()[0]["content"], "<p>signed anew</p>");
+    let (ok, out) = crate::admin::ctl(&a, &["accounts", "rotate"]);
+    assert!(!ok && out.contains("give a USERNAME or --all"), "{out}");
+}
