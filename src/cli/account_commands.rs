@@ -231,6 +231,19 @@ async fn local_followers_to_be(state: &AppState, except: i64) -> Result<Vec<i64>
     .await?)
 }
 
+/// `accounts prune`: remote accounts nobody here ever dealt with go, with their files.
+pub async fn prune(state: &AppState, dry_run: bool) -> Result<()> {
+    let ids = accounts::prunable_remote(&state.db.primary).await?;
+    for (i, id) in ids.iter().enumerate() {
+        if !dry_run {
+            crate::domain::moves::purge(state, *id).await?;
+        }
+        super::progress("accounts", i + 1, ids.len());
+    }
+    println!("\nOK, pruned {} accounts{}", ids.len(), dry(dry_run));
+    Ok(())
+}
+
 /// `accounts rotate USERNAME | --all`: new key pairs, each announced by an actor `Update`.
 pub async fn rotate(state: &AppState, username: Option<&str>, all: bool, dry_run: bool) -> Result<()> {
     let ids = match (username, all) {

@@ -177,6 +177,11 @@ pub enum AccountsCommand {
     },
     /// End a local account's follows (--follows), its followers' follows (--followers), or both.
     ResetRelationships(account_commands::ResetRelationships),
+    /// Remove remote accounts that never interacted with anyone here.
+    Prune {
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// New signing keys for a local account (or --all), announced to the servers that know it.
     Rotate {
         username: Option<String>,
@@ -307,6 +312,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Unfollow { acct, dry_run })) => {
             let state = AppState::connect(config).await?;
             account_commands::unfollow_by_everyone(&state, &acct, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Prune { dry_run })) => {
+            let state = AppState::connect(config).await?;
+            account_commands::prune(&state, dry_run).await
         }
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Rotate { username, all, dry_run })) => {
             let state = AppState::connect(config).await?;

@@ -312,6 +312,28 @@ pub async fn set_keypair(conn: &mut sqlx::PgConnection, account_id: i64, private
     Ok(done.rows_affected() == 1)
 }
 
+/// Remote accounts that `tootctl accounts prune` removes: people (not bots or groups), neither
+/// suspended nor silenced, that never touched anyone here — no statuses, mentions,
+/// favourites, follows or follow requests either way, blocks either way, mutes or reports.
+pub async fn prunable_remote(db: &PgPool) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.id FROM accounts a
+          WHERE a.domain IS NOT NULL AND a.suspended_at IS NULL AND a.silenced_at IS NULL
+            AND COALESCE(a.actor_type, 'Person') NOT IN ('Application', 'Service', 'Group')
+            AND NOT EXISTS (SELECT 1 FROM statuses x WHERE x.account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM mentions x WHERE x.account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM favourites x WHERE x.account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM follows x WHERE x.account_id = a.id OR x.target_account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM follow_requests x WHERE x.account_id = a.id OR x.target_account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM blocks x WHERE x.account_id = a.id OR x.target_account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM mutes x WHERE x.target_account_id = a.id)
+            AND NOT EXISTS (SELECT 1 FROM reports x WHERE x.target_account_id = a.id)
+          ORDER BY a.id",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// The ids of local accounts that sign what they send (not suspended or deleted), in order.
 pub async fn local_signing_ids(db: &PgPool) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(

@@ -308,3 +308,45 @@ async fn statuses_remove_deletes_only_old_remote_statuses_nothing_local_refers_t
     let (ok, out) = ctl(&app, &["statuses", "remove", "--batch-size", "0"]);
     assert!(!ok && out.contains("must be at least 1"), "{out}");
 }
+
+#[tokio::test]
+async fn accounts_prune_removes_remote_accounts_nobody_here_dealt_with() {
+    let app = TestApp::spawn().await;
+    let amy = app.register("amy").await;
+    let amy_id: i64 = amy.id.parse().unwrap();
+    let db = &app.state.db.primary;
+    for (id, name, actor_type) in
+        [(701, "stranger", "Person"), (702, "followed", "Person"), (703, "muted", "Person"), (704, "robot", "Service")]
+    {
+        sqlx::query(
+            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri, actor_type)
+             VALUES ($1, $2, 'far.example', now(), now(), 'https://far.example/users/' || $2, $3)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(actor_type)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    for sql in [
+        "INSERT INTO follows (account_id, target_account_id, created_at, updated_at) VALUES ($1, 702, now(), now())",
+        "INSERT INTO mutes (account_id, target_account_id, created_at, updated_at) VALUES ($1, 703, now(), now())",
+    ] {
+        sqlx::query(sql).bind(amy_id).execute(db).await.unwrap();
+    }
+    let remote = || async {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT username FROM accounts WHERE domain IS NOT NULL ORDER BY id")
+                .fetch_all(db)
+                .await
+                .unwrap();
+        names
+    };
+    let (ok, out) = ctl(&app, &["accounts", "prune", "--dry-run"]);
+    assert!(ok && out.contains("OK, pruned 1 accounts (dry run)"), "{out}");
+    assert_eq!(remote().await.len(), 4);
+    let (ok, out) = ctl(&app, &["accounts", "prune"]);
+    assert!(ok && out.contains("OK, pruned 1 accounts"), "{out}");
+    assert_eq!(remote().await, ["followed", "muted", "robot"]);
+}
