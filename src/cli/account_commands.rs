@@ -231,6 +231,58 @@ async fn local_followers_to_be(state: &AppState, except: i64) -> Result<Vec<i64>
     .await?)
 }
 
+/// Which remote accounts a command is for: named ones, one server's, or all.
+pub struct Remote {
+    pub accts: Vec<String>,
+    pub domain: Option<String>,
+    pub all: bool,
+}
+
+async fn remote_accounts(state: &AppState, which: Remote) -> Result<Vec<i64>> {
+    let db = &state.db.primary;
+    match which {
+        Remote { accts, domain: None, all: false } if !accts.is_empty() => {
+            let mut ids = Vec::new();
+            for acct in &accts {
+                let found = accounts::lookup_acct(db, &state.config, acct).await?.filter(|a| !a.is_local());
+                ids.push(found.ok_or_else(|| Error::bad_request(format!("No such account: {acct}")))?.id);
+            }
+            Ok(ids)
+        }
+        Remote { accts, domain, all } if accts.is_empty() && (all || domain.is_some()) => {
+            accounts::remote_ids(db, domain.as_deref()).await
+        }
+        _ => Err(Error::bad_request("give USER@DOMAIN…, --domain DOMAIN or --all")),
+    }
+}
+
+/// `accounts refresh`: remote avatars and headers fetched again, a few accounts at a time;
+/// an account whose server fails is reported and the rest go on.
+pub async fn refresh(state: &AppState, which: Remote, concurrency: usize, dry_run: bool) -> Result<()> {
+    use futures_util::StreamExt;
+    let ids = remote_accounts(state, which).await?;
+    if dry_run {
+        println!("OK, refreshed {} accounts{}", ids.len(), dry(dry_run));
+        return Ok(());
+    }
+    let mut fetches = futures_util::stream::iter(ids.iter().copied())
+        .map(|id| async move { (id, crate::effects::media::remote::fetch_profile_images(state, id).await) })
+        .buffer_unordered(concurrency.max(1));
+    let (mut done, mut failed) = (0, Vec::new());
+    while let Some((id, fetched)) = fetches.next().await {
+        done += 1;
+        if let Err(e) = fetched {
+            failed.push(format!("account {id}: {e}"));
+        }
+        super::progress("accounts", done, ids.len());
+    }
+    println!("\nOK, refreshed {} accounts", ids.len() - failed.len());
+    for failure in &failed {
+        println!("Account failed: {failure}");
+    }
+    Ok(())
+}
+
 /// `accounts prune`: remote accounts nobody here ever dealt with go, with their files.
 pub async fn prune(state: &AppState, dry_run: bool) -> Result<()> {
     let ids = accounts::prunable_remote(&state.db.primary).await?;

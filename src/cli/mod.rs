@@ -177,6 +177,19 @@ pub enum AccountsCommand {
     },
     /// End a local account's follows (--follows), its followers' follows (--followers), or both.
     ResetRelationships(account_commands::ResetRelationships),
+    /// Fetch remote accounts' avatars and headers again: USER@DOMAIN…, --domain or --all.
+    Refresh {
+        accts: Vec<String>,
+        #[arg(long)]
+        domain: Option<String>,
+        #[arg(long)]
+        all: bool,
+        /// Accounts fetched at the same time.
+        #[arg(short = 'c', long, default_value_t = 5)]
+        concurrency: usize,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Remove remote accounts that never interacted with anyone here.
     Prune {
         #[arg(long)]
@@ -312,6 +325,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Unfollow { acct, dry_run })) => {
             let state = AppState::connect(config).await?;
             account_commands::unfollow_by_everyone(&state, &acct, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Refresh { accts, domain, all, concurrency, dry_run })) => {
+            let state = AppState::connect(config).await?;
+            let which = account_commands::Remote { accts, domain, all };
+            account_commands::refresh(&state, which, concurrency, dry_run).await
         }
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Prune { dry_run })) => {
             let state = AppState::connect(config).await?;

@@ -334,6 +334,16 @@ pub async fn prunable_remote(db: &PgPool) -> Result<Vec<i64>> {
     .await?)
 }
 
+/// The ids of remote accounts, of one server or all, in order.
+pub async fn remote_ids(db: &PgPool, domain: Option<&str>) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE domain IS NOT NULL AND ($1::text IS NULL OR lower(domain) = lower($1)) ORDER BY id",
+    )
+    .bind(domain)
+    .fetch_all(db)
+    .await?)
+}
+
 /// The ids of local accounts that sign what they send (not suspended or deleted), in order.
 pub async fn local_signing_ids(db: &PgPool) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(

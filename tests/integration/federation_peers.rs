@@ -942,3 +942,42 @@ async fn rotated_keys_reach_the_following_server() {
     let (ok, out) = crate::admin::ctl(&a, &["accounts", "rotate"]);
     assert!(!ok && out.contains("give a USERNAME or --all"), "{out}");
 }
+
+/// `ctl accounts refresh`: B copies a remote avatar again (here, after losing its copy).
+#[tokio::test]
+async fn refresh_fetches_remote_avatars_again() {
+    let (a, b, alice, _bob, _) = bob_on_b_follows_alice_on_a().await;
+    let png = common::png(400, 400);
+    let files = [("avatar", "me.png", "image/png", png.as_slice())];
+    a.multipart(reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", Some(&alice.token), &[], &files)
+        .await
+        .expect(200);
+    settle(&a, &b).await;
+    let copy = || async {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT avatar_file_name FROM accounts WHERE username = 'alice' AND domain IS NOT NULL")
+                .fetch_one(&b.state.db.primary)
+                .await
+                .unwrap();
+        name
+    };
+    assert!(copy().await.is_some(), "B copied the avatar with the Update");
+    sqlx::query("UPDATE accounts SET avatar_file_name = NULL WHERE username = 'alice' AND domain IS NOT NULL")
+        .execute(&b.state.db.primary)
+        .await
+        .unwrap();
+
+    let handle = format!("alice@{}", a.state.config.local_domain);
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh", &handle, "--dry-run"]);
+    assert!(ok && out.contains("refreshed 1 accounts (dry run)"), "{out}");
+    assert!(copy().await.is_none());
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh", &handle]);
+    assert!(ok && out.contains("OK, refreshed 1 accounts"), "{out}");
+    assert!(copy().await.is_some(), "fetched again");
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh", "--domain", &a.state.config.local_domain]);
+    assert!(ok && out.contains("OK, refreshed 1 accounts"), "{out}");
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh", "nobody@nowhere.example"]);
+    assert!(!ok && out.contains("No such account"), "{out}");
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh"]);
+    assert!(!ok && out.contains("--domain DOMAIN or --all"), "{out}");
+}

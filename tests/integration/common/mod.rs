@@ -323,8 +323,9 @@ impl TestApp {
         self.server = serve(self.state.clone(), listener);
     }
 
-    /// The `ferrodon` binary under test, set up for this app's database, Redis prefix and
-    /// domain, with nothing else from the environment.
+    /// The `ferrodon` binary under test, set up for this app's database, Redis prefix,
+    /// domain, media directory and reachable private networks, with nothing else from the
+    /// environment.
     pub fn ferrodon_command(&self) -> std::process::Command {
         let config = &self.state.config;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodon"));
@@ -333,7 +334,13 @@ impl TestApp {
             .env("LOCAL_DOMAIN", &config.local_domain)
             .env("DATABASE_URL", &config.database_url)
             .env("REDIS_URL", &config.redis_url)
-            .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix);
+            .env("FERRODON_REDIS_PREFIX", &config.redis_key_prefix)
+            .env("PAPERCLIP_ROOT_PATH", &config.media.root_path);
+        let networks: Vec<String> =
+            config.allowed_private_addresses.iter().map(|(ip, bits)| format!("{ip}/{bits}")).collect();
+        if !networks.is_empty() {
+            cmd.env("ALLOWED_PRIVATE_ADDRESSES", networks.join(","));
+        }
         cmd
     }
 
