@@ -97,6 +97,18 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     HttpResponse::NotFound().json(json!({ "error": "Record not found" }))
 }
 
+/// HEAD is answered as GET, as Rails answers it (the server leaves the body out): a HEAD of
+/// an actor is how Mastodon's `tootctl accounts cull` asks whether an account still exists.
+async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> actix_web::Result<ServiceResponse<impl actix_web::body::MessageBody>> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 /// A known path with a method it does not take: Mastodon's catch-all route answers 404,
 /// with the same JSON body as any unknown route (actix would send an empty 405);
 /// OPTIONS is a CORS preflight.
@@ -377,6 +389,7 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
                     .add(("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS)),
             )
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(actix_web::middleware::from_fn(head_as_get))
             .configure(configure)
     })
     .workers(workers)

@@ -283,6 +283,53 @@ pub async fn refresh(state: &AppState, which: Remote, concurrency: usize, dry_ru
     Ok(())
 }
 
+/// `accounts cull`: each remote account not seen for a week is asked for (HEAD of its
+/// actor); those answered 404 or 410 are removed, the others marked as seen. A server that
+/// cannot be reached is skipped for the rest of the run and listed.
+pub async fn cull(state: &AppState, domains: &[String], concurrency: usize, dry_run: bool) -> Result<()> {
+    use futures_util::StreamExt;
+    let candidates = accounts::cull_candidates(&state.db.primary, domains).await?;
+    let unreachable = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let check = |(id, domain, uri): (i64, String, String)| {
+        let unreachable = &unreachable;
+        async move {
+            if unreachable.borrow().contains(&domain) {
+                return Ok(false);
+            }
+            let gone = match state.http.head_status(&uri).await {
+                Ok(status) => matches!(status, 404 | 410),
+                Err(_) => {
+                    unreachable.borrow_mut().insert(domain);
+                    return Ok(false);
+                }
+            };
+            if !gone {
+                accounts::touch(&state.db.primary, id).await?;
+            } else if !dry_run {
+                crate::domain::moves::purge(state, id).await?;
+            }
+            Ok::<bool, Error>(gone)
+        }
+    };
+    let mut checks = futures_util::stream::iter(candidates.clone()).map(check).buffer_unordered(concurrency.max(1));
+    let (mut visited, mut culled) = (0, 0);
+    while let Some(gone) = checks.next().await {
+        visited += 1;
+        culled += usize::from(gone?);
+        super::progress("accounts", visited, candidates.len());
+    }
+    drop(checks);
+    println!("\nVisited {visited} accounts, removed {culled}{}", dry(dry_run));
+    let unreachable = unreachable.into_inner();
+    if !unreachable.is_empty() {
+        println!("The following domains were not available during the check:");
+        for domain in unreachable {
+            println!("  {domain}");
+        }
+    }
+    Ok(())
+}
+
 /// `accounts prune`: remote accounts nobody here ever dealt with go, with their files.
 pub async fn prune(state: &AppState, dry_run: bool) -> Result<()> {
     let ids = accounts::prunable_remote(&state.db.primary).await?;

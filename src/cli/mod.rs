@@ -177,6 +177,15 @@ pub enum AccountsCommand {
     },
     /// End a local account's follows (--follows), its followers' follows (--followers), or both.
     ResetRelationships(account_commands::ResetRelationships),
+    /// Remove remote accounts their servers say are gone (404 or 410), of DOMAIN… or all.
+    Cull {
+        domains: Vec<String>,
+        /// Accounts checked at the same time.
+        #[arg(short = 'c', long, default_value_t = 5)]
+        concurrency: usize,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Fetch remote accounts' avatars and headers again: USER@DOMAIN…, --domain or --all.
     Refresh {
         accts: Vec<String>,
@@ -330,6 +339,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
             let state = AppState::connect(config).await?;
             let which = account_commands::Remote { accts, domain, all };
             account_commands::refresh(&state, which, concurrency, dry_run).await
+        }
+        Command::Ctl(CtlCommand::Accounts(AccountsCommand::Cull { domains, concurrency, dry_run })) => {
+            let state = AppState::connect(config).await?;
+            account_commands::cull(&state, &domains, concurrency, dry_run).await
         }
         Command::Ctl(CtlCommand::Accounts(AccountsCommand::Prune { dry_run })) => {
             let state = AppState::connect(config).await?;

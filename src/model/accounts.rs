@@ -334,6 +334,31 @@ pub async fn prunable_remote(db: &PgPool) -> Result<Vec<i64>> {
     .await?)
 }
 
+/// Remote ActivityPub accounts `tootctl accounts cull` checks, of `domains` (all when empty):
+/// (id, domain, uri) of those neither updated nor webfingered in the last week.
+pub async fn cull_candidates(db: &PgPool, domains: &[String]) -> Result<Vec<(i64, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, domain, uri FROM accounts
+          WHERE domain IS NOT NULL AND protocol = 1 AND uri IS NOT NULL AND uri <> ''
+            AND (cardinality($1::text[]) = 0 OR lower(domain) = ANY($1))
+            AND updated_at < (now() AT TIME ZONE 'UTC') - interval '7 days'
+            AND (last_webfingered_at IS NULL OR last_webfingered_at < (now() AT TIME ZONE 'UTC') - interval '7 days')
+          ORDER BY id",
+    )
+    .bind(domains.iter().map(|d| d.to_ascii_lowercase()).collect::<Vec<_>>())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Marks an account as seen now (`updated_at`), so checks skip it for a while.
+pub async fn touch(db: &PgPool, account_id: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The ids of remote accounts, of one server or all, in order.
 pub async fn remote_ids(db: &PgPool, domain: Option<&str>) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(

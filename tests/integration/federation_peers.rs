@@ -981,3 +981,48 @@ async fn refresh_fetches_remote_avatars_again() {
     let (ok, out) = crate::admin::ctl(&b, &["accounts", "refresh"]);
     assert!(!ok && out.contains("--domain DOMAIN or --all"), "{out}");
 }
+
+/// `ctl accounts cull`: B asks A for the remote accounts it has not seen for a week; the one
+/// A says is gone is removed, the one A has is kept (and not asked again for a week), and a
+/// server that cannot be reached is listed.
+#[tokio::test]
+async fn cull_removes_remote_accounts_their_server_says_are_gone() {
+    let (a, b, _alice, _bob, _) = bob_on_b_follows_alice_on_a().await;
+    let a_base = a.base.clone();
+    let a_domain = a.state.config.local_domain.clone();
+    for (name, domain, uri) in [
+        ("ghost", a_domain.as_str(), format!("{a_base}/users/ghost")),
+        ("faraway", "127.0.0.9:9", "http://127.0.0.9:9/users/faraway".to_string()),
+    ] {
+        sqlx::query(
+            "INSERT INTO accounts (username, domain, uri, inbox_url, protocol, created_at, updated_at)
+             VALUES ($1, $2, $3, $3 || '/inbox', 1, now(), now())",
+        )
+        .bind(name)
+        .bind(domain)
+        .bind(uri)
+        .execute(&b.state.db.primary)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE accounts SET updated_at = now() - interval '10 days', last_webfingered_at = NULL WHERE domain IS NOT NULL")
+        .execute(&b.state.db.primary)
+        .await
+        .unwrap();
+    let remote = || async {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT username FROM accounts WHERE domain IS NOT NULL ORDER BY username")
+                .fetch_all(&b.state.db.primary)
+                .await
+                .unwrap();
+        names
+    };
+
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "cull", "--dry-run", "-c", "1"]);
+    assert!(ok && out.contains("Visited 3 accounts, removed 1 (dry run)"), "{out}");
+    assert!(out.contains("not available during the check:\n  127.0.0.9:9"), "{out}");
+    assert_eq!(remote().await, ["alice", "faraway", "ghost"]);
+    let (ok, out) = crate::admin::ctl(&b, &["accounts", "cull", &a_domain]);
+    assert!(ok && out.contains("Visited 1 accounts, removed 1"), "alice was seen a moment ago: {out}");
+    assert_eq!(remote().await, ["alice", "faraway"]);
+}

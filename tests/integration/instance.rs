@@ -181,3 +181,25 @@ async fn health_is_plain_ok() {
     let content_type = res.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     assert!(content_type.starts_with("text/plain"), "{content_type}");
 }
+
+#[tokio::test]
+async fn head_is_answered_as_get_without_a_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let address = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!("HEAD /api/v1/instance HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\n"), "no body: {answer}");
+    let missing = app
+        .client
+        .head(format!("{}/users/nobody", app.base))
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}

@@ -154,6 +154,13 @@ impl Client {
         serde_json::from_slice(&body).map_err(|_| Error::Unprocessable(format!("{url} did not return JSON")))
     }
 
+    /// The status a HEAD of `url` answers with (an unsigned request, as Mastodon's cull makes).
+    pub async fn head_status(&self, url: &str) -> Result<u16> {
+        let target = self.check(url)?;
+        let response = self.http.head(target).send().await.map_err(|e| fetch_error(url, &e))?;
+        Ok(response.status().as_u16())
+    }
+
     /// GETs a file (remote media) of at most `limit` bytes, with its declared content type.
     pub async fn get_file(&self, url: &str, limit: usize) -> Result<(Vec<u8>, String)> {
         let target = self.check(url)?;

@@ -148,9 +148,9 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
         "INSERT INTO accounts (username, domain, uri, url, display_name, note, locked, actor_type, inbox_url,
                 outbox_url, shared_inbox_url, followers_url, following_url, public_key, discoverable, indexable,
                 avatar_remote_url, header_remote_url, also_known_as, featured_collection_url,
-                created_at, updated_at, last_webfingered_at)
+                created_at, updated_at, last_webfingered_at, protocol)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+                 now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1)
          ON CONFLICT (lower(username::text), COALESCE(lower(domain::text), '')) DO UPDATE
             SET uri = EXCLUDED.uri, url = EXCLUDED.url, display_name = EXCLUDED.display_name, note = EXCLUDED.note,
                 locked = EXCLUDED.locked, actor_type = EXCLUDED.actor_type, inbox_url = EXCLUDED.inbox_url,
@@ -160,7 +160,7 @@ pub async fn fetch_actor(state: &AppState, uri: &str) -> Result<i64> {
                 indexable = EXCLUDED.indexable, avatar_remote_url = EXCLUDED.avatar_remote_url,
                 header_remote_url = EXCLUDED.header_remote_url, also_known_as = EXCLUDED.also_known_as,
                 featured_collection_url = EXCLUDED.featured_collection_url, updated_at = EXCLUDED.updated_at,
-                last_webfingered_at = EXCLUDED.last_webfingered_at
+                last_webfingered_at = EXCLUDED.last_webfingered_at, protocol = 1
          RETURNING id",
     )
     .bind(username)
