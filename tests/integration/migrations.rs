@@ -121,6 +121,7 @@ async fn migrate_takes_over_mastodon_4_5_and_4_8_adding_only_its_own() {
             "20261201000101_ferrodon",
             "20261207000102_ferrodon_default_roles",
             "20261207000103_ferrodon_deletion_schedule",
+            "20261207000104_ferrodon_remote_protocol",
         ];
         assert_eq!(migrated.applied, ours, "{dump}");
 
