@@ -311,12 +311,13 @@ pub async fn cull(state: &AppState, domains: &[String], concurrency: usize, dry_
             Ok::<bool, Error>(gone)
         }
     };
-    let mut checks = futures_util::stream::iter(candidates.clone()).map(check).buffer_unordered(concurrency.max(1));
+    let total = candidates.len();
+    let mut checks = futures_util::stream::iter(candidates).map(check).buffer_unordered(concurrency.max(1));
     let (mut visited, mut culled) = (0, 0);
     while let Some(gone) = checks.next().await {
         visited += 1;
         culled += usize::from(gone?);
-        super::progress("accounts", visited, candidates.len());
+        super::progress("accounts", visited, total);
     }
     drop(checks);
     println!("\nVisited {visited} accounts, removed {culled}{}", dry(dry_run));

@@ -16,6 +16,21 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&app.state.db.primary).await.unwrap()
 }
 
+/// A remote account row `name@domain` with the given id and actor type.
+async fn remote_account(app: &TestApp, id: i64, name: &str, domain: &str, actor_type: &str) {
+    sqlx::query(
+        "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri, actor_type)
+         VALUES ($1, $2, $3, now(), now(), 'https://' || $3 || '/users/' || $2, $4)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(domain)
+    .bind(actor_type)
+    .execute(&app.state.db.primary)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn accounts_follow_unfollow_and_reset_relationships() {
     let app = TestApp::spawn().await;
@@ -140,15 +155,7 @@ async fn domains_purge_canonical_email_blocks_media_lookup_and_version() {
     let amy = app.register("amy").await;
     let db = &app.state.db.primary;
     for (id, domain) in [(901, "spam.example"), (902, "a.spam.example"), (903, "fine.example")] {
-        sqlx::query(
-            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri)
-             VALUES ($1, 'someone', $2, now(), now(), 'https://' || $2 || '/users/someone')",
-        )
-        .bind(id)
-        .bind(domain)
-        .execute(db)
-        .await
-        .unwrap();
+        remote_account(&app, id, "someone", domain, "Person").await;
         sqlx::query(
             "INSERT INTO statuses (id, account_id, text, created_at, updated_at, uri, local)
              VALUES ($1 * 1000, $1, 'hi', now(), now(), 'https://x/' || $1, false)",
@@ -215,15 +222,7 @@ async fn statuses_remove_deletes_only_old_remote_statuses_nothing_local_refers_t
     let amy_id: i64 = amy.id.parse().unwrap();
     let db = &app.state.db.primary;
     for (id, domain) in [(801, "far.example"), (802, "followed.example")] {
-        sqlx::query(
-            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri)
-             VALUES ($1, 'someone', $2, now(), now(), 'https://' || $2 || '/users/someone')",
-        )
-        .bind(id)
-        .bind(domain)
-        .execute(db)
-        .await
-        .unwrap();
+        remote_account(&app, id, "someone", domain, "Person").await;
     }
     sqlx::query(
         "INSERT INTO follows (account_id, target_account_id, created_at, updated_at) VALUES ($1, 802, now(), now())",
@@ -318,16 +317,7 @@ async fn accounts_prune_removes_remote_accounts_nobody_here_dealt_with() {
     for (id, name, actor_type) in
         [(701, "stranger", "Person"), (702, "followed", "Person"), (703, "muted", "Person"), (704, "robot", "Service")]
     {
-        sqlx::query(
-            "INSERT INTO accounts (id, username, domain, created_at, updated_at, uri, actor_type)
-             VALUES ($1, $2, 'far.example', now(), now(), 'https://far.example/users/' || $2, $3)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(actor_type)
-        .execute(db)
-        .await
-        .unwrap();
+        remote_account(&app, id, name, "far.example", actor_type).await;
     }
     for sql in [
         "INSERT INTO follows (account_id, target_account_id, created_at, updated_at) VALUES ($1, 702, now(), now())",
