@@ -47,6 +47,8 @@ pub struct StatusParams {
     poll: Option<Value>,
     #[serde(default, deserialize_with = "opt_string")]
     scheduled_at: Option<String>,
+    #[serde(default, deserialize_with = "opt_string_list")]
+    allowed_mentions: Option<Vec<String>>,
 }
 
 fn media_ids(raw: &[String]) -> Result<Vec<i64>> {
@@ -101,10 +103,24 @@ pub async fn create(
         poll: NewPoll::from_param(p.poll.as_ref())?,
         idempotency_key: req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string),
         application_id: viewer.application_id,
+        // Ids that are not numbers name no account, so they allow nothing.
+        allowed_mentions: p.allowed_mentions.map(|ids| ids.iter().filter_map(|id| id.parse().ok()).collect()),
     };
     limits::check(&state.db.primary, viewer.account_id, Family::Statuses).await?;
-    let id = posting::post(&state, &author, &user, new).await?;
+    let id = match posting::post(&state, &author, &user, new).await {
+        Err(Error::UnexpectedMentions(ids)) => return unexpected_mentions(&state, &ids).await,
+        other => other?,
+    };
     Ok(HttpResponse::Ok().json(render_status(&state, id, Some(viewer.account_id)).await?))
+}
+
+/// Mastodon's 422 for `allowed_mentions`: the message and the accounts that were not allowed.
+async fn unexpected_mentions(state: &AppState, ids: &[i64]) -> Result<HttpResponse> {
+    let accounts = accounts::find_many(&state.db.primary, ids).await?;
+    Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({
+        "error": Error::UnexpectedMentions(Vec::new()).to_string(),
+        "unexpected_accounts": accounts.iter().map(|a| entities::account(a, &state.config)).collect::<Vec<_>>(),
+    })))
 }
 
 pub async fn show(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
@@ -266,7 +282,12 @@ pub async fn reblog(
     let user =
         accounts::user_by_account(&state.db.primary, viewer.account_id).await?.ok_or_else(Error::invalid_token)?;
     let reblog_id = posting::reblog(&state, &account, &user, path_id(&id)?, p.visibility.as_deref()).await?;
-    after(&state, reblog_id, viewer.account_id).await
+    let mut wrapper = render_status(&state, reblog_id, Some(viewer.account_id)).await?;
+    // Mastodon answers with the viewer's flags on the reblogged status, the wrapper included.
+    for flag in ["favourited", "reblogged", "bookmarked", "muted"] {
+        wrapper[flag] = wrapper["reblog"][flag].clone();
+    }
+    Ok(HttpResponse::Ok().json(wrapper))
 }
 
 pub async fn unreblog(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {

@@ -21,6 +21,10 @@ pub enum Error {
     /// 422 with Mastodon's per-attribute `details` (registration).
     #[error("{message}")]
     Invalid { message: String, details: serde_json::Value },
+    /// 422: a post would mention accounts outside its `allowed_mentions` (the API answers
+    /// with those accounts rendered).
+    #[error("Post would be sent to unexpected accounts")]
+    UnexpectedMentions(Vec<i64>),
     /// 400: malformed parameters.
     #[error("{0}")]
     BadRequest(String),
@@ -33,7 +37,7 @@ pub enum Error {
     #[error("{reason} (retry in {after_seconds} s)")]
     RetryLater { after_seconds: i64, reason: String },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("redis error: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("internal error: {0}")]
@@ -76,6 +80,17 @@ pub fn with_causes(err: &dyn std::error::Error) -> String {
     message
 }
 
+impl From<sqlx::Error> for Error {
+    /// A row that refers to one deleted meanwhile (a reply to, or a favourite of, a status
+    /// removed by a concurrent request) is a record not found, not a server error.
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => Error::NotFound,
+            _ => Error::Database(err),
+        }
+    }
+}
+
 /// True when a database error is a unique-constraint violation (a concurrent duplicate).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
@@ -87,7 +102,9 @@ impl ResponseError for Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::Unprocessable(_) | Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unprocessable(_) | Error::Invalid { .. } | Error::UnexpectedMentions(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Gone(_) => StatusCode::GONE,
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

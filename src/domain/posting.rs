@@ -27,6 +27,8 @@ pub struct NewStatus {
     pub poll: Option<NewPoll>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
+    /// The only accounts it may mention, when the client says so.
+    pub allowed_mentions: Option<Vec<i64>>,
 }
 
 fn validate_text(text: &str, spoiler_text: &str, media: usize) -> Result<()> {
@@ -54,7 +56,7 @@ fn language_cascade(candidates: &[Option<&str>]) -> Option<String> {
 
 /// The language of a new post: the one asked for, else the user's posting language,
 /// else the user's locale, else English (as PostStatusService).
-fn post_language(requested: Option<&str>, user: &User) -> Option<String> {
+pub fn post_language(requested: Option<&str>, user: &User) -> Option<String> {
     let settings = user.settings();
     language_cascade(&[requested, settings.default_language.as_deref(), user.locale.as_deref(), Some("en")])
 }
@@ -238,7 +240,13 @@ pub async fn post(state: &Core, author: &Account, user: &User, new: NewStatus) -
         Some(p) if p.reblog_of_id.is_some() => return Err(Error::NotFound),
         other => other,
     };
-    let mentions = resolve_mentions(state, &new.text).await?.into_iter().map(|(id, _)| id).collect();
+    let mentions: Vec<i64> = resolve_mentions(state, &new.text).await?.into_iter().map(|(id, _)| id).collect();
+    if let Some(allowed) = &new.allowed_mentions {
+        let unexpected: Vec<i64> = mentions.iter().filter(|id| !allowed.contains(id)).copied().collect();
+        if !unexpected.is_empty() {
+            return Err(Error::UnexpectedMentions(unexpected));
+        }
+    }
     let draft = Draft {
         tags: text::extract_hashtags(&new.text),
         spoiler_text: new.spoiler_text.trim().to_string(),

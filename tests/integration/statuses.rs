@@ -459,6 +459,54 @@ async fn context_lists_ancestors_and_descendants_in_thread_order() {
     app.get("/api/v1/statuses/999999999/context", None).await.expect(404);
 }
 
+/// Issue 18, defect 2: a thread read, replied to and favourited while its statuses are
+/// deleted (by their author, and outright as `ctl statuses remove` does) never answers 500.
+#[tokio::test]
+async fn a_thread_being_deleted_answers_without_server_errors() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let root = post(&app, &alice, json!({ "status": "root" })).await;
+    let mut replies = Vec::new();
+    for i in 0..24 {
+        replies.push(post(&app, &bob, json!({ "status": format!("reply {i}"), "in_reply_to_id": root })).await);
+    }
+    let readers = async {
+        let mut statuses = Vec::new();
+        for _ in 0..40 {
+            statuses.push(app.get(&format!("/api/v1/statuses/{root}/context"), Some(&alice.token)).await.status);
+        }
+        statuses
+    };
+    let writers = async {
+        let mut statuses = Vec::new();
+        for (i, id) in replies.iter().enumerate() {
+            let (a, b, c) = tokio::join!(
+                act(&app, &alice, id, "favourite"),
+                app.post("/api/v1/statuses", Some(&alice.token), json!({ "status": "and", "in_reply_to_id": id })),
+                async {
+                    if i % 2 == 0 {
+                        app.delete(&format!("/api/v1/statuses/{id}"), Some(&bob.token)).await.status.as_u16()
+                    } else {
+                        let gone = sqlx::query("DELETE FROM statuses WHERE id = $1")
+                            .bind(id.parse::<i64>().unwrap())
+                            .execute(&app.state.db.primary)
+                            .await;
+                        if gone.is_ok() { 200 } else { 500 }
+                    }
+                }
+            );
+            statuses.extend([a.status.as_u16(), b.status.as_u16(), c]);
+        }
+        statuses
+    };
+    let (read, written) = tokio::join!(readers, writers);
+    assert!(read.iter().all(|s| s.as_u16() == 200), "{read:?}");
+    assert!(written.iter().all(|s| *s == 200 || *s == 404), "{written:?}");
+    app.drain_jobs().await;
+    app.get(&format!("/api/v1/statuses/{root}/context"), Some(&alice.token)).await.expect(200);
+}
+
 fn ids(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|v| s(&v["id"])).collect()
 }
@@ -514,6 +562,9 @@ async fn reblogs_wrap_the_original() {
     assert_eq!(reblog["account"]["id"], bob.id.as_str());
     assert_eq!(reblog["reblog"]["id"], id.as_str());
     assert_eq!(reblog["reblog"]["reblogged"], true);
+    // Clients read the flag on the returned status itself (issue 18, defect 1).
+    assert_eq!(reblog["reblogged"], true);
+    assert_eq!(reblog["favourited"], false);
     assert_eq!(reblog["reblog"]["reblogs_count"], 1);
     assert_eq!(reblog["content"], "");
     assert_eq!(reblog["visibility"], "public");
@@ -630,4 +681,31 @@ async fn a_content_warning_without_text_becomes_the_text() {
     let status = app.post_status(&alice, json!({ "status": "", "spoiler_text": "only a warning" })).await;
     assert_eq!(status["content"], "<p>only a warning</p>");
     assert_eq!(status["spoiler_text"], "");
+}
+
+/// Issue 18, defect 6: `allowed_mentions` refuses a post that would reach anyone else, with
+/// the accounts it would have reached, and writes nothing.
+#[tokio::test]
+async fn allowed_mentions_refuses_unexpected_recipients() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let body = |allowed: Vec<&str>| json!({ "status": "@bob @carol hello", "allowed_mentions": allowed });
+    let refused = app.post("/api/v1/statuses", Some(&alice.token), body(vec![&bob.id])).await.expect(422);
+    assert_eq!(refused["error"], "Post would be sent to unexpected accounts");
+    assert_eq!(refused["unexpected_accounts"].as_array().unwrap().len(), 1, "{refused}");
+    assert_eq!(refused["unexpected_accounts"][0]["id"], carol.id.as_str());
+    assert_eq!(refused["unexpected_accounts"][0]["acct"], "carol");
+    assert_eq!(count(&app, "statuses").await, 0);
+    assert_eq!(count(&app, "notifications").await, 0);
+
+    let posted = app.post("/api/v1/statuses", Some(&alice.token), body(vec![&bob.id, &carol.id])).await.expect(200);
+    assert_eq!(posted["mentions"].as_array().unwrap().len(), 2);
+    // Form clients send the list as `allowed_mentions[]`.
+    let form = [("status", "@bob again"), ("allowed_mentions[]", carol.id.as_str())];
+    app.post_form("/api/v1/statuses", Some(&alice.token), &form).await.expect(422);
+    app.post("/api/v1/statuses", Some(&alice.token), json!({ "status": "no one", "allowed_mentions": [] }))
+        .await
+        .expect(200);
 }
