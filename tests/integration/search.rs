@@ -128,3 +128,29 @@ async fn statuses_are_found_only_where_mastodon_lets_them_be() {
     assert_eq!(query("aardvark&limit=2").await.len(), 2);
     assert_eq!(query(&format!("aardvark&account_id={}", open.id)).await, vec![id(&mentioned), id(&indexable)]);
 }
+
+/// Issue 18, defect 3: a lone `#tag` finds the hashtag and the statuses tagged with it (not
+/// those that merely use the word), and a lone handle finds the account, not statuses.
+#[tokio::test]
+async fn a_lone_hashtag_or_handle_is_not_searched_as_text() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    app.patch("/api/v1/accounts/update_credentials", Some(&alice.token), json!({ "indexable": true })).await.ok();
+    let tagged = app.post_status(&alice, json!({ "status": "spotted a #heron today" })).await;
+    app.post_status(&alice, json!({ "status": "heron without a tag" })).await;
+    let domain = app.state.config.local_domain.clone();
+    app.post_status(&alice, json!({ "status": format!("hello @alice and @alice@{domain}") })).await;
+    app.drain_jobs().await;
+
+    let by_tag = search(&app, Some(&alice), "q=%23heron").await;
+    assert_eq!(names(&by_tag["hashtags"], "name"), vec!["heron"]);
+    assert_eq!(ids(&by_tag["statuses"]), vec![tagged["id"].as_str().unwrap()]);
+    assert_eq!(search(&app, Some(&alice), "q=heron&type=statuses").await["statuses"].as_array().unwrap().len(), 2);
+
+    for handle in ["%40alice".to_string(), format!("%40alice%40{domain}")] {
+        let found = search(&app, Some(&alice), &format!("q={handle}")).await;
+        assert_eq!(ids(&found["accounts"]), vec![alice.id.clone()], "{handle}");
+        assert!(found["statuses"].as_array().unwrap().is_empty(), "{handle}: {found}");
+        assert!(found["hashtags"].as_array().unwrap().is_empty(), "{handle}");
+    }
+}

@@ -244,8 +244,11 @@ pub struct StatusQuery {
     pub has_media: Vec<(bool, &'static [i32])>,
     /// `has:poll` (and `-has:poll`).
     pub has_poll: Option<bool>,
-    /// `has:link|embed`: ferrodon has no cards yet, so nothing matches.
-    pub has_unsupported: bool,
+    /// `#tag` keywords: statuses carrying each of these hashtags (normalized names).
+    pub tags: Vec<String>,
+    /// Nothing can match: `has:link|embed` (ferrodon has no cards yet), or a query of
+    /// account handles alone (`@alice@example.com`), which finds the account, not statuses.
+    pub matches_nothing: bool,
     pub language: Option<String>,
     pub before: Option<NaiveDate>,
     pub after: Option<NaiveDate>,
@@ -304,13 +307,23 @@ impl StatusQuery {
             query.chars().map(|c| if "“”„«»「」『』《》".contains(c) { '"' } else { c }).collect();
         let mut parsed = StatusQuery::default();
         let mut words = Vec::new();
+        let mut handles = 0;
         for token in tokens(&straightened) {
             let (negated, body) = match token.strip_prefix('-') {
                 Some(rest) => (true, rest),
                 None => (false, token.trim_start_matches('+')),
             };
-            let Some((prefix, value)) = body.split_once(':').filter(|(p, v)| !p.is_empty() && !v.is_empty()) else {
-                words.push(token.clone());
+            // A handle may carry a port (`@alice@localhost:3000`): it is no `prefix:value`.
+            let prefixed = body.split_once(':').filter(|(p, v)| !p.is_empty() && !v.is_empty() && !is_handle(body));
+            let Some((prefix, value)) = prefixed else {
+                match (negated, body.strip_prefix('#'), is_handle(body)) {
+                    (false, Some(tag), _) if !tag.is_empty() => parsed.tags.push(text::normalize_hashtag(tag)),
+                    (false, _, true) => {
+                        handles += 1;
+                        words.push(token.clone());
+                    }
+                    _ => words.push(token.clone()),
+                }
                 continue;
             };
             match (prefix.to_ascii_lowercase().as_str(), value.to_ascii_lowercase().as_str()) {
@@ -321,7 +334,7 @@ impl StatusQuery {
                 ("has", "poll") => parsed.has_poll = Some(!negated),
                 ("has", kind) => match media_types(kind) {
                     Some(types) => parsed.has_media.push((!negated, types)),
-                    None if !negated => parsed.has_unsupported = true,
+                    None if !negated => parsed.matches_nothing = true,
                     None => {}
                 },
                 ("language", lang) => parsed.language = Some(lang.to_string()),
@@ -338,12 +351,25 @@ impl StatusQuery {
             }
         }
         parsed.words = words.join(" ");
-        let has_keyword = words.iter().any(|w| !w.starts_with('-'));
-        if !has_keyword && !parsed.library_only {
+        let positive = words.iter().filter(|w| !w.starts_with('-')).count();
+        let has_keyword = positive > handles || !parsed.tags.is_empty();
+        if !has_keyword && handles > 0 {
+            parsed.matches_nothing = true;
+        } else if !has_keyword && !parsed.library_only {
             return Err(Error::bad_request("At least one keyword or phrase is required"));
         }
         Ok(parsed)
     }
+}
+
+/// `@user` or `@user@domain`: an account handle rather than a word.
+fn is_handle(token: &str) -> bool {
+    let Some(acct) = token.strip_prefix('@') else { return false };
+    let (user, domain) = acct.split_once('@').unwrap_or((acct, "x"));
+    !user.is_empty()
+        && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !domain.is_empty()
+        && domain.chars().all(|c| c.is_alphanumeric() || ".-:".contains(c))
 }
 
 /// Statuses matching `query` that `viewer` may find, newest first.
@@ -355,7 +381,7 @@ pub async fn statuses(
     id_range: (Option<i64>, Option<i64>),
     window: Window,
 ) -> Result<Vec<i64>> {
-    if query.has_unsupported || window.limit < 1 {
+    if query.matches_nothing || window.limit < 1 {
         return Ok(Vec::new());
     }
     let (db, local_domain) = (&state.db.replica, state.config.local_domain.as_str());
@@ -391,7 +417,10 @@ pub async fn statuses(
         }
     };
     let search = StatusSearch { viewer, query, from, id_range, window, media_filters: &media_filters };
-    let Some(meili) = &state.search else { return status_rows(db, &search, None).await };
+    // Hashtags alone are found through `statuses_tags`, with no words to look up.
+    let Some(meili) = state.search.as_ref().filter(|_| !query.words.is_empty()) else {
+        return status_rows(db, &search, None).await;
+    };
     // Meilisearch finds candidates newest first, in rounds, until the SQL below has
     // a page of them or Meilisearch has nothing more.
     let filter = meili::StatusFilter {
@@ -435,7 +464,10 @@ async fn status_rows(db: &PgPool, search: &StatusSearch<'_>, candidates: Option<
     let (min_id, max_id) = *id_range;
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT s.id FROM statuses s
-          WHERE ($16::bigint[] IS NULL AND {STATUS_DOCUMENT} @@ websearch_to_tsquery('simple', $2) OR s.id = ANY($16))
+          WHERE ($16::bigint[] IS NULL AND ($2 = '' OR {STATUS_DOCUMENT} @@ websearch_to_tsquery('simple', $2))
+                 OR s.id = ANY($16))
+            AND (SELECT count(DISTINCT lower(t.name)) FROM statuses_tags x JOIN tags t ON t.id = x.tag_id
+                  WHERE x.status_id = s.id AND lower(t.name) = ANY($17)) = cardinality($17::text[])
             AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
             AND ((NOT $3 AND s.visibility = 0 AND EXISTS (
                     SELECT 1 FROM accounts author WHERE author.id = s.account_id AND author.indexable))
@@ -478,6 +510,7 @@ async fn status_rows(db: &PgPool, search: &StatusSearch<'_>, candidates: Option<
     .bind(window.offset)
     .bind(query.has_poll)
     .bind(candidates)
+    .bind(&query.tags)
     .fetch_all(db)
     .await?)
 }
@@ -516,6 +549,11 @@ mod tests {
         assert_eq!(during.after, NaiveDate::from_ymd_opt(2026, 3, 9));
         assert_eq!(during.before, NaiveDate::from_ymd_opt(2026, 3, 11));
         assert_eq!(StatusQuery::parse("ratio:high cats").unwrap().words, "ratio:high cats");
+        let tagged = StatusQuery::parse("#Cats").unwrap();
+        assert_eq!((tagged.words.as_str(), tagged.tags.as_slice()), ("", &["cats".to_string()][..]));
+        assert!(StatusQuery::parse("@alice@example.com").unwrap().matches_nothing);
+        assert!(StatusQuery::parse("@alice").unwrap().matches_nothing);
+        assert!(!StatusQuery::parse("@alice cats").unwrap().matches_nothing);
     }
 
     #[test]
