@@ -157,18 +157,8 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     let mut pending = admission.pending;
     // Whoever brings a good invite gets past the e-mail blocks.
     let invited = admission.invite.is_some();
+    // In Mastodon's order: Devise's e-mail and password checks, then the account's username.
     let mut errors = serde_json::Map::new();
-    if username.is_empty() {
-        detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
-    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        detail(&mut errors, "username", "ERR_INVALID", "must contain only letters, numbers and underscores");
-    } else if username.len() > MAX_USERNAME {
-        detail(&mut errors, "username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
-    } else if RESERVED_USERNAMES.contains(&username.to_ascii_lowercase().as_str()) {
-        detail(&mut errors, "username", "ERR_RESERVED", "is reserved");
-    } else if find_local(db, username).await?.is_some() {
-        detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
-    }
     if email.is_empty() {
         detail(&mut errors, "email", "ERR_BLANK", "can't be blank");
     } else if !valid_email(email) {
@@ -199,11 +189,22 @@ pub async fn register(db: &PgPool, config: &Config, reg: Registration<'_>) -> Re
     } else if reg.password.len() > 72 {
         detail(&mut errors, "password", "ERR_TOO_LONG", "is too long (maximum is 72 characters)");
     }
-    if !reg.agreement {
-        detail(&mut errors, "agreement", "ERR_ACCEPTED", "must be accepted");
+    if username.is_empty() {
+        detail(&mut errors, "username", "ERR_BLANK", "can't be blank");
+    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        detail(&mut errors, "username", "ERR_INVALID", "must contain only letters, numbers and underscores");
+    } else if username.len() > MAX_USERNAME {
+        detail(&mut errors, "username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
+    } else if RESERVED_USERNAMES.contains(&username.to_ascii_lowercase().as_str()) {
+        detail(&mut errors, "username", "ERR_RESERVED", "is reserved");
+    } else if find_local(db, username).await?.is_some() {
+        detail(&mut errors, "username", "ERR_TAKEN", "has already been taken");
     }
     if admission.reason_required && reason.is_none() {
         detail(&mut errors, "reason", "ERR_BLANK", "can't be blank");
+    }
+    if !reg.agreement {
+        detail(&mut errors, "agreement", "ERR_ACCEPTED", "must be accepted");
     }
     if let Some(locale) = reg.locale
         && !(locale.len() <= 10 && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))

@@ -137,6 +137,13 @@ async fn registration_validation_errors_carry_details() {
     assert_eq!(detail(&blank, "password").as_deref(), Some("ERR_BLANK"), "{blank}");
     assert_eq!(detail(&blank, "agreement").as_deref(), Some("ERR_ACCEPTED"), "{blank}");
     assert!(blank["details"]["username"][0]["description"].is_string());
+    // Keys in Mastodon's order (issue 18, defect 5): Devise's checks, the account, the agreement.
+    let keys: Vec<&str> = blank["details"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["email", "password", "username", "agreement"]);
+    assert_eq!(
+        blank["error"],
+        "Validation failed: Email can't be blank, Password can't be blank, Username can't be blank, Agreement must be accepted"
+    );
 
     let mut bad = valid_signup("not valid!");
     bad["email"] = json!("not-an-email");
@@ -299,6 +306,11 @@ async fn update_credentials_accepts_rails_style_form_fields() {
     assert_eq!(res["fields"][1]["name"], "Two");
     assert_eq!(res["fields"][1]["value"], "2");
     assert_eq!(res["source"]["privacy"], "unlisted");
+    // JSON clients send the same hash keyed by index (issue 18, defect 5).
+    let keyed =
+        json!({ "fields_attributes": { "1": { "name": "B", "value": "b" }, "0": { "name": "A", "value": "a" } } });
+    let res = app.patch("/api/v1/accounts/update_credentials", Some(&alice.token), keyed).await.expect(200);
+    assert_eq!((res["fields"][0]["name"].as_str(), res["fields"][1]["name"].as_str()), (Some("A"), Some("B")));
 }
 
 #[tokio::test]
