@@ -85,7 +85,7 @@ pub async fn v1(state: State) -> Result<HttpResponse> {
         "version": instance::version_string(),
         "urls": { "streaming_api": config.streaming_url() },
         "stats": { "user_count": counts.user_count, "status_count": counts.status_count, "domain_count": counts.domain_count },
-        "thumbnail": null,
+        "thumbnail": format!("{}{DEFAULT_THUMBNAIL_PATH}", config.base_url()),
         "languages": ["en"],
         "registrations": registrations_enabled,
         "approval_required": settings.registrations_mode() == RegistrationsMode::Approved,
@@ -115,7 +115,10 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
         "source_url": "https://github.com/ferrodon/ferrodon",
         "description": settings.text("site_short_description"),
         "usage": { "users": { "active_month": if config.limited_federation { 0 } else { counts.active_month } } },
-        "thumbnail": { "url": format!("{base}/packs/media/images/preview.png") },
+        "thumbnail": {
+            "url": format!("{base}{DEFAULT_THUMBNAIL_PATH}"),
+            "description": "A blue gradient, the default picture of an instance that has not chosen one.",
+        },
         "icon": [],
         "languages": ["en"],
         "configuration": {
@@ -153,6 +156,8 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": settings.text("site_contact_email"), "account": contact_account },
         "rules": rules,
+        // Mastodon's annual-report campaign: ferrodon does not make annual reports yet.
+        "wrapstodon": null,
     })))
 }
 
@@ -213,7 +218,8 @@ pub async fn preferences(state: State, auth: Auth) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({
         "posting:default:visibility": user.default_privacy(),
         "posting:default:sensitive": settings.default_sensitive.unwrap_or(false),
-        "posting:default:language": settings.default_language,
+        // The language a post gets when the app names none, as Mastodon's preferred_posting_language.
+        "posting:default:language": crate::domain::posting::post_language(None, &user),
         "posting:default:quote_policy": "public",
         "reading:expand:media": settings.display_media.unwrap_or_else(|| "default".into()),
         "reading:expand:spoilers": settings.expand_spoilers.unwrap_or(false),
@@ -264,6 +270,15 @@ pub async fn missing_avatar() -> HttpResponse {
     static PNG: &[u8] = include_bytes!("../../public/avatars/original/missing.png");
     HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "public, max-age=2419200")).body(PNG)
 }
+
+/// The instance's picture where the admin set none (`thumbnail` in `/api/v1/instance`).
+pub async fn default_thumbnail() -> HttpResponse {
+    static PNG: &[u8] = include_bytes!("../../public/packs/media/images/preview.png");
+    HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "public, max-age=2419200")).body(PNG)
+}
+
+/// Where `default_thumbnail` is served.
+pub const DEFAULT_THUMBNAIL_PATH: &str = "/packs/media/images/preview.png";
 
 pub async fn missing_header() -> HttpResponse {
     static PNG: &[u8] = include_bytes!("../../public/headers/original/missing.png");

@@ -139,6 +139,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(r("/auth/password").route(post().to(emails::password)).route(put().to(emails::password)))
         .service(r("/avatars/original/missing.png").route(get().to(instance::missing_avatar)))
         .service(r("/headers/original/missing.png").route(get().to(instance::missing_header)))
+        .service(r(instance::DEFAULT_THUMBNAIL_PATH).route(get().to(instance::default_thumbnail)))
         .service(r("/.well-known/nodeinfo").route(get().to(instance::nodeinfo_index)))
         .service(r("/invite/{code}").route(get().to(accounts::invite)))
         .service(r("/.well-known/webfinger").route(get().to(federation::webfinger)))

@@ -554,10 +554,19 @@ impl Config {
         format!("{}://{}", if self.https { "https" } else { "http" }, self.web_domain)
     }
 
+    /// The streaming URL clients are told: `STREAMING_API_BASE_URL`, else the web domain in
+    /// production (behind a proxy that forwards `/api/v1/streaming`), else the streaming
+    /// process itself on this host, as Mastodon outside production.
     pub fn streaming_url(&self) -> String {
         match &self.streaming_api_base_url {
             Some(u) => u.clone(),
-            None => format!("{}://{}", if self.https { "wss" } else { "ws" }, self.web_domain),
+            None if self.env == RailsEnv::Production => {
+                format!("{}://{}", if self.https { "wss" } else { "ws" }, self.web_domain)
+            }
+            None => {
+                let host = self.local_domain.rsplit_once(':').map_or(self.local_domain.as_str(), |(h, _)| h);
+                format!("ws://{host}:{}", self.streaming_port)
+            }
         }
     }
 }
@@ -598,6 +607,8 @@ mod tests {
         assert_eq!(c.port, 3000);
         assert_eq!(c.streaming_port, 4000);
         assert_eq!(c.local_domain, "localhost:3000");
+        // Clients are sent straight to the streaming process, which is what listens there.
+        assert_eq!(c.streaming_url(), "ws://localhost:4000");
         assert!(c.password_grant);
         assert_eq!(c.database_url, "postgres://mastodon@localhost:5432/mastodon_production");
         Ok(())

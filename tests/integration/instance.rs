@@ -66,7 +66,11 @@ async fn instance_v2() {
     assert_eq!(v2["version"], v1["version"]);
     assert!(v2["source_url"].as_str().unwrap().starts_with("https://"));
     assert!(v2["usage"]["users"]["active_month"].as_i64().unwrap() >= 2, "{}", v2["usage"]);
-    assert!(v2["thumbnail"]["url"].is_string());
+    // Issue 18, defect 9: Mastodon's shapes, with a default picture that is really served.
+    assert_eq!(v2["thumbnail"]["url"], v1["thumbnail"]);
+    let (status, png) = app.fetch_bytes(v1["thumbnail"].as_str().unwrap()).await;
+    assert_eq!((status, &png[1..4]), (200, &b"PNG"[..]));
+    assert!(v2.as_object().unwrap().contains_key("wrapstodon"));
     let config = &v2["configuration"];
     assert_eq!(config["urls"]["streaming"], v1["urls"]["streaming_api"]);
     assert_eq!(config["statuses"]["max_characters"], 500);
@@ -133,6 +137,7 @@ async fn preferences_follow_the_profile_source() {
     assert_eq!(prefs["posting:default:sensitive"], false);
     assert_eq!(prefs["reading:expand:media"], "default");
     assert_eq!(prefs["reading:expand:spoilers"], false);
+    assert_eq!(prefs["posting:default:language"], "en", "the language a post would get");
 
     app.patch(
         "/api/v1/accounts/update_credentials",

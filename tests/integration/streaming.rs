@@ -445,3 +445,27 @@ async fn list_streams_get_their_members_posts() {
     assert_eq!(frame["stream"], json!(["list", list]));
     assert_eq!(payload(&frame)["id"], status["id"]);
 }
+
+/// Issue 18, defect 7: a client that takes the streaming URL the instance advertises reaches
+/// the streaming process (outside production: this host, `STREAMING_PORT`).
+#[tokio::test]
+async fn the_advertised_streaming_url_reaches_the_streaming_process() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let app = TestApp::spawn_with(&[("STREAMING_PORT", port.as_str())]).await;
+    let streaming = ferrodon_streaming::Streaming::connect(&app.state.config).await.unwrap();
+    tokio::spawn(ferrodon_streaming::serve(streaming, listener));
+    let alice = app.register("alice").await;
+
+    let v1 = app.get("/api/v1/instance", None).await.expect(200);
+    let v2 = app.get("/api/v2/instance", None).await.expect(200);
+    let advertised = v1["urls"]["streaming_api"].as_str().unwrap().to_string();
+    assert_eq!(v2["configuration"]["urls"]["streaming"], advertised.as_str());
+    let url = format!("{advertised}/api/v1/streaming?access_token={}&stream=user", alice.token);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("the advertised URL answers");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.post_status(&alice, json!({ "status": "streamed" })).await;
+    app.drain_jobs().await;
+    let update = expect_event(&mut ws, "update").await;
+    assert_eq!(payload(&update)["content"], "<p>streamed</p>");
+}
