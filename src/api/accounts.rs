@@ -459,3 +459,130 @@ pub async fn mutes(
     let viewer = auth.user("read:mutes")?;
     account_list(&state, &req, AccountList::Mutes(viewer.account_id), page).await
 }
+
+#[derive(Deserialize)]
+pub struct NoteParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/accounts/:id/note`: the viewer's private note (blank removes it).
+pub async fn note(
+    state: State,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<NoteParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let target = path_id(&id)?;
+    relationships::set_note(&state, viewer.account_id, target, p.comment.as_deref().unwrap_or_default()).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+/// `POST /api/v1/accounts/:id/endorse` (and the older `/pin`).
+pub async fn endorse(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let target = path_id(&id)?;
+    relationships::endorse(&state, viewer.account_id, target).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+/// `POST /api/v1/accounts/:id/unendorse` (and the older `/unpin`).
+pub async fn unendorse(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let target = path_id(&id)?;
+    relationships::unendorse(&state, viewer.account_id, target).await?;
+    relationship_json(&state, viewer.account_id, target).await
+}
+
+/// `GET /api/v1/endorsements`: the accounts the viewer endorses.
+pub async fn endorsements(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:accounts")?;
+    account_list(&state, &req, AccountList::Endorsements(viewer.account_id), page).await
+}
+
+/// `GET /api/v1/accounts/:id/endorsements`: anyone's endorsements (none for a suspended account).
+pub async fn account_endorsements(
+    state: State,
+    auth: MaybeAuth,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    auth.viewer("read:accounts")?;
+    let account = accounts::get(&state.db.primary, path_id(&id)?).await?;
+    if account.suspended_at.is_some() {
+        return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
+    }
+    account_list(&state, &req, AccountList::Endorsements(account.id), page).await
+}
+
+/// `POST /api/v1/accounts/:id/remove_from_followers`.
+pub async fn remove_from_followers(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:follows")?;
+    let follower = path_id(&id)?;
+    relationships::remove_from_followers(&state, viewer.account_id, follower).await?;
+    relationship_json(&state, viewer.account_id, follower).await
+}
+
+/// `GET /api/v1/accounts/familiar_followers?id[]=`: who among the viewer's follows follows each.
+pub async fn familiar_followers(state: State, auth: Auth, Params(p): Params<IdsParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:follows")?;
+    let ids: Vec<i64> = p.id.iter().filter_map(|id| id.parse().ok()).collect();
+    let found = crate::model::relationships::familiar_followers(&state.db.primary, viewer.account_id, &ids).await?;
+    let rendered: Vec<Value> = found
+        .iter()
+        .map(|(id, followers)| {
+            let accounts: Vec<Value> = followers.iter().map(|a| entities::account(a, &state.config)).collect();
+            json!({ "id": id.to_string(), "accounts": accounts })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(rendered))
+}
+
+/// `GET /api/v1/accounts/:id/identity_proofs`: Mastodon dropped identity proofs and answers
+/// an empty list to any signed-in user, whatever the token's scopes.
+pub async fn identity_proofs(auth: Auth) -> Result<HttpResponse> {
+    auth.viewer()?;
+    Ok(HttpResponse::Ok().json(Vec::<Value>::new()))
+}
+
+#[derive(Deserialize)]
+pub struct DomainParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    domain: Option<String>,
+}
+
+/// `GET /api/v1/domain_blocks`: the domains the viewer hides.
+pub async fn domain_blocks(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:blocks")?;
+    let page = page.page(100, 200);
+    let rows = crate::model::relationships::blocked_domains(&state.db.primary, viewer.account_id, &page).await?;
+    let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
+    let domains: Vec<Value> = rows.into_iter().map(|(_, d)| Value::String(d)).collect();
+    Ok(json_page_limited(&state, &req, &cursors, page.limit, domains))
+}
+
+/// `POST /api/v1/domain_blocks` (`domain`).
+pub async fn block_domain(state: State, auth: Auth, Params(p): Params<DomainParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:blocks")?;
+    relationships::block_domain(&state, viewer.account_id, p.domain.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `DELETE /api/v1/domain_blocks` (`domain`).
+pub async fn unblock_domain(state: State, auth: Auth, Params(p): Params<DomainParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:blocks")?;
+    relationships::unblock_domain(&state, viewer.account_id, p.domain.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}

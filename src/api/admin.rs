@@ -522,8 +522,7 @@ pub async fn create_domain_block(
     Params(p): Params<DomainBlockParams>,
 ) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:domain_blocks", permission::MANAGE_FEDERATION).await?;
-    let domain =
-        p.domain.clone().ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let domain = p.domain.clone().ok_or_else(|| Error::missing_param("domain"))?;
     let settings = p.settings(None)?;
     match staff::create_domain_block(&state.db.primary, &staff, &domain, &settings).await? {
         Created::Id(id) => {
@@ -639,7 +638,7 @@ pub async fn create_domain_allow(
     Params(p): Params<DomainAllowParams>,
 ) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:domain_allows", permission::MANAGE_FEDERATION).await?;
-    let domain = p.domain.ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let domain = p.domain.ok_or_else(|| Error::missing_param("domain"))?;
     let id = staff::create_domain_allow(&state.db.primary, &staff, &domain).await?;
     let allow = crate::model::domain_blocks::find_allow(&state.db.primary, id).await?;
     Ok(HttpResponse::Ok().json(entities::admin_domain_allow(&allow)))
@@ -688,7 +687,7 @@ pub async fn create_email_domain_block(
     Params(p): Params<EmailDomainBlockParams>,
 ) -> Result<HttpResponse> {
     let staff = staff(&state, &auth, "admin:write:email_domain_blocks", permission::MANAGE_BLOCKS).await?;
-    let domain = p.domain.ok_or_else(|| Error::bad_request("param is missing or the value is empty: domain"))?;
+    let domain = p.domain.ok_or_else(|| Error::missing_param("domain"))?;
     let id =
         staff::create_email_domain_block(&state.db.primary, &staff, &domain, p.allow_with_approval.unwrap_or(false))
             .await?;
@@ -842,7 +841,7 @@ pub async fn test_canonical_email(
     Params(p): Params<CanonicalParams>,
 ) -> Result<HttpResponse> {
     staff(&state, &auth, "admin:read:canonical_email_blocks", permission::MANAGE_BLOCKS).await?;
-    let email = p.email.ok_or_else(|| Error::bad_request("param is missing or the value is empty: email"))?;
+    let email = p.email.ok_or_else(|| Error::missing_param("email"))?;
     let found = sign_up_blocks::canonical_email_blocks_matching(&state.db.primary, &email).await?;
     Ok(HttpResponse::Ok().json(found.iter().map(canonical_json).collect::<Vec<_>>()))
 }

@@ -20,14 +20,10 @@ fn text<'a>(params: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     params.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn missing(name: &str) -> Error {
-    Error::bad_request(format!("param is missing or the value is empty: {name}"))
-}
-
 /// `start_at` and `end_at` as whole days (ISO dates or times); 400 when missing or unreadable.
 fn range(params: &Map<String, Value>) -> Result<(NaiveDate, NaiveDate)> {
     let day = |name: &str| -> Result<NaiveDate> {
-        let value = text(params, name).ok_or_else(|| missing(name))?;
+        let value = text(params, name).ok_or_else(|| Error::missing_param(name))?;
         value
             .get(..10)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -44,7 +40,7 @@ fn keys(params: &Map<String, Value>) -> Result<Vec<String>> {
         Some(Value::String(one)) => vec![one.clone()],
         _ => Vec::new(),
     };
-    if keys.is_empty() { Err(missing("keys")) } else { Ok(keys) }
+    if keys.is_empty() { Err(Error::missing_param("keys")) } else { Ok(keys) }
 }
 
 /// The parameter hash of a key (`tag_uses[id]`, `instance_accounts[domain]`): 400 when absent.
@@ -54,7 +50,7 @@ fn key_param(params: &Map<String, Value>, key: &str, field: &str) -> Result<Stri
         .and_then(|h| h.get(field))
         .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string())))
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| missing(&format!("{key}[{field}]")))
+        .ok_or_else(|| Error::missing_param(&format!("{key}[{field}]")))
 }
 
 /// `POST /api/v1/admin/measures`.

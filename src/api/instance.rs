@@ -4,9 +4,10 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::auth::Auth;
+use super::auth::{Auth, MaybeAuth};
 use crate::AppState;
 use crate::core::error::Result;
+use crate::core::text;
 use crate::domain::polls;
 use crate::effects::media;
 use crate::model::accounts;
@@ -168,6 +169,73 @@ fn paragraphs(text: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| format!("<p>{}</p>", crate::core::text::escape_html(p).replace('\n', "<br>")))
         .collect()
+}
+
+/// `{updated_at, content}` of a text an admin wrote (`%{domain}` stands for this server).
+fn admin_text(
+    text: &str,
+    updated_at: Option<chrono::NaiveDateTime>,
+    config: &crate::core::config::Config,
+    untrusted: bool,
+) -> Value {
+    let updated_at = updated_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let text = text.replace("%{domain}", &config.local_domain);
+    let content = if text.trim().is_empty() { String::new() } else { text::markdown_html(&text, untrusted) };
+    json!({ "updated_at": updated_at, "content": content })
+}
+
+/// `GET /api/v1/instance/extended_description`: the about page's text.
+pub async fn extended_description(state: State) -> Result<HttpResponse> {
+    let db = &state.db.replica;
+    let text = site_settings::load(db).await?.text("site_extended_description");
+    let updated_at = site_settings::updated_at(db, "site_extended_description").await?;
+    Ok(HttpResponse::Ok().json(admin_text(&text, updated_at, &state.config, false)))
+}
+
+/// The privacy policy of a server whose admin wrote none.
+const DEFAULT_PRIVACY_POLICY: &str = include_str!("default_privacy_policy.md");
+
+/// `GET /api/v1/instance/privacy_policy`: the admin's (`site_terms`), else ferrodon's default.
+pub async fn privacy_policy(state: State) -> Result<HttpResponse> {
+    let db = &state.db.replica;
+    let custom = site_settings::load(db).await?.text("site_terms");
+    let (text, updated_at) = if custom.trim().is_empty() {
+        (
+            DEFAULT_PRIVACY_POLICY.to_string(),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 7).and_then(|d| d.and_hms_opt(0, 0, 0)),
+        )
+    } else {
+        (custom, site_settings::updated_at(db, "site_terms").await?)
+    };
+    Ok(HttpResponse::Ok().json(admin_text(&text, updated_at, &state.config, true)))
+}
+
+/// `GET /api/v1/instance/translation_languages`: none, as Mastodon without a translation backend.
+pub async fn translation_languages() -> HttpResponse {
+    HttpResponse::Ok().json(json!({}))
+}
+
+/// `GET /api/v1/instance/domain_blocks`: the servers this one limits, when the admin shows them
+/// (`show_domain_blocks`: to everyone, or to signed-in users; otherwise 404), with the public
+/// reason when `show_domain_blocks_rationale` allows it. Obfuscated domains are partly hidden.
+pub async fn domain_blocks(state: State, auth: MaybeAuth) -> Result<HttpResponse> {
+    let db = &state.db.replica;
+    let settings = site_settings::load(db).await?;
+    let signed_in = auth.0.as_ref().is_some_and(|a| a.viewer().is_ok());
+    let shown_to = |setting: &str| match settings.text(setting).as_str() {
+        "all" => true,
+        "users" => signed_in,
+        _ => false,
+    };
+    if !shown_to("show_domain_blocks") {
+        return Err(crate::Error::NotFound);
+    }
+    let with_comment = shown_to("show_domain_blocks_rationale");
+    let mut blocks = crate::model::domain_blocks::all(db).await?;
+    blocks.retain(|b| matches!(b.severity, Some(0 | 1)) || b.reject_media);
+    blocks.sort_by(|a, b| (a.severity, &a.domain).cmp(&(b.severity, &b.domain)));
+    let rendered: Vec<Value> = blocks.iter().map(|b| entities::public_domain_block(b, with_comment)).collect();
+    Ok(HttpResponse::Ok().json(rendered))
 }
 
 /// `GET /api/v1/instance/rules`.

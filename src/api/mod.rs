@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod conversations;
 pub mod dashboard;
 pub mod emails;
 pub mod federation;
@@ -251,6 +252,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/instance/peers").route(get().to(instance::peers)))
                 .service(r("/instance/activity").route(get().to(instance::activity)))
                 .service(r("/instance/rules").route(get().to(instance::rules)))
+                .service(r("/instance/extended_description").route(get().to(instance::extended_description)))
+                .service(r("/instance/privacy_policy").route(get().to(instance::privacy_policy)))
+                .service(r("/instance/translation_languages").route(get().to(instance::translation_languages)))
+                .service(r("/instance/domain_blocks").route(get().to(instance::domain_blocks)))
                 .service(r("/custom_emojis").route(get().to(instance::empty_list)))
                 .service(r("/preferences").route(get().to(instance::preferences)))
                 .service(r("/apps").route(post().to(oauth::create_app)))
@@ -277,6 +282,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/lookup").route(get().to(accounts::lookup)))
                 .service(r("/accounts/search").route(get().to(search::accounts)))
                 .service(r("/accounts/relationships").route(get().to(accounts::relationships)))
+                .service(r("/accounts/familiar_followers").route(get().to(accounts::familiar_followers)))
                 .service(r("/accounts/{id}").route(get().to(accounts::show)))
                 .service(r("/accounts/{id}/statuses").route(get().to(accounts::statuses)))
                 .service(r("/accounts/{id}/followers").route(get().to(accounts::followers)))
@@ -284,6 +290,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/{id}/follow").route(post().to(accounts::follow)))
                 .service(r("/accounts/{id}/unfollow").route(post().to(accounts::unfollow)))
                 .service(r("/accounts/{id}/block").route(post().to(accounts::block)))
+                .service(r("/accounts/{id}/note").route(post().to(accounts::note)))
+                .service(r("/accounts/{id}/endorse").route(post().to(accounts::endorse)))
+                .service(r("/accounts/{id}/pin").route(post().to(accounts::endorse)))
+                .service(r("/accounts/{id}/unendorse").route(post().to(accounts::unendorse)))
+                .service(r("/accounts/{id}/unpin").route(post().to(accounts::unendorse)))
+                .service(r("/accounts/{id}/endorsements").route(get().to(accounts::account_endorsements)))
+                .service(r("/accounts/{id}/featured_tags").route(get().to(tags::account_featured_tags)))
+                .service(r("/accounts/{id}/identity_proofs").route(get().to(accounts::identity_proofs)))
+                .service(r("/accounts/{id}/remove_from_followers").route(post().to(accounts::remove_from_followers)))
+                .service(r("/endorsements").route(get().to(accounts::endorsements)))
+                .service(r("/conversations").route(get().to(conversations::index)))
+                .service(r("/conversations/{id}").route(delete().to(conversations::destroy)))
+                .service(r("/conversations/{id}/read").route(post().to(conversations::read)))
+                .service(r("/conversations/{id}/unread").route(post().to(conversations::unread)))
+                .service(
+                    r("/domain_blocks")
+                        .route(get().to(accounts::domain_blocks))
+                        .route(post().to(accounts::block_domain))
+                        .route(delete().to(accounts::unblock_domain)),
+                )
                 .service(r("/accounts/{id}/unblock").route(post().to(accounts::unblock)))
                 .service(r("/accounts/{id}/mute").route(post().to(accounts::mute)))
                 .service(r("/accounts/{id}/unmute").route(post().to(accounts::unmute)))
@@ -307,6 +333,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/statuses/{id}/reblog").route(post().to(statuses::reblog)))
                 .service(r("/statuses/{id}/unreblog").route(post().to(statuses::unreblog)))
                 .service(r("/statuses/{id}/bookmark").route(post().to(statuses::bookmark)))
+                .service(r("/statuses/{id}/mute").route(post().to(statuses::mute)))
+                .service(r("/statuses/{id}/unmute").route(post().to(statuses::unmute)))
+                .service(r("/statuses/{id}/translate").route(post().to(statuses::translate)))
                 .service(r("/statuses/{id}/unbookmark").route(post().to(statuses::unbookmark)))
                 .service(r("/statuses/{id}/pin").route(post().to(statuses::pin)))
                 .service(r("/statuses/{id}/unpin").route(post().to(statuses::unpin)))
@@ -339,6 +368,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/tags/{name}/follow").route(post().to(tags::follow)))
                 .service(r("/tags/{name}/unfollow").route(post().to(tags::unfollow)))
                 .service(r("/followed_tags").route(get().to(tags::followed)))
+                .service(r("/tags/{name}/feature").route(post().to(tags::feature)))
+                .service(r("/tags/{name}/unfeature").route(post().to(tags::unfeature)))
+                .service(
+                    r("/featured_tags")
+                        .route(get().to(tags::featured_tags))
+                        .route(post().to(tags::create_featured_tag)),
+                )
+                .service(r("/featured_tags/suggestions").route(get().to(tags::featured_tag_suggestions)))
+                .service(r("/featured_tags/{id}").route(delete().to(tags::delete_featured_tag)))
                 .service(r("/markers").route(get().to(markers::index)).route(post().to(markers::save)))
                 .service(r("/notifications").route(get().to(notifications::index)))
                 .service(r("/notifications/clear").route(post().to(notifications::clear)))

@@ -108,11 +108,11 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     let mut hashtags = Vec::new();
     if wants("hashtags") {
         for tag in search::hashtags(&state, query, p.exclude_unreviewed == Some(true), window).await? {
-            let following = match viewer {
-                Some(v) => Some(crate::model::tags::is_following(db, v, tag.id).await?),
+            let flags = match viewer {
+                Some(v) => Some(crate::model::tags::flags(db, v, tag.id).await?),
                 None => None,
             };
-            hashtags.push(entities::tag(&tag, &state.config, following));
+            hashtags.push(entities::tag(&tag, &state.config, flags));
         }
     }
     let mut statuses = Vec::new();

@@ -223,6 +223,29 @@ async fn after(state: &AppState, id: i64, viewer: i64) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(render_status(state, id, Some(viewer)).await?))
 }
 
+/// `POST /api/v1/statuses/:id/mute`: no more notifications from its conversation.
+pub async fn mute(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:mutes")?;
+    let id = path_id(&id)?;
+    interactions::mute_conversation(&state, viewer.account_id, id, true).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+pub async fn unmute(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:mutes")?;
+    let id = path_id(&id)?;
+    interactions::mute_conversation(&state, viewer.account_id, id, false).await?;
+    after(&state, id, viewer.account_id).await
+}
+
+/// `POST /api/v1/statuses/:id/translate`: ferrodon has no translation backend, and
+/// Mastodon without one answers 404 for a status the viewer can see.
+pub async fn translate(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:statuses")?;
+    statuses::find_visible(&state.db.primary, path_id(&id)?, Some(viewer.account_id)).await?;
+    Err(Error::NotFound)
+}
+
 pub async fn favourite(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:favourites")?;
     let id = path_id(&id)?;

@@ -1,17 +1,20 @@
-//! `/api/v1/tags/:name` (with follow/unfollow) and `/api/v1/followed_tags`.
+//! `/api/v1/tags/:name` (with follow/unfollow and feature/unfeature), `/api/v1/followed_tags`
+//! and featured tags (`/api/v1/featured_tags`, `/api/v1/accounts/:id/featured_tags`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page;
-use super::params::Params;
+use super::params::{Params, opt_string, path_id};
 use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
 use crate::core::text;
 use crate::domain::limits::{self, Family};
-use crate::domain::tags;
-use crate::model::tags::Tag;
+use crate::domain::tags::{self, MAX_FEATURED};
+use crate::model::{self, accounts::Account, tags::Tag, tags::TagFlags};
 use crate::render::entities;
 
 type State = web::Data<AppState>;
@@ -26,12 +29,18 @@ pub async fn show(state: State, auth: MaybeAuth, name: web::Path<String>) -> Res
         }
         None => return Err(Error::NotFound),
     };
-    let following = match viewer {
-        Some(v) if tag.id != 0 => Some(crate::model::tags::is_following(&state.db.primary, v, tag.id).await?),
-        Some(_) => Some(false),
+    let flags = match viewer {
+        Some(v) if tag.id != 0 => Some(model::tags::flags(&state.db.primary, v, tag.id).await?),
+        Some(_) => Some(TagFlags::default()),
         None => None,
     };
-    Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, following)))
+    Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, flags)))
+}
+
+/// A tag as the viewer now sees it, after a change.
+async fn tag_json(state: &AppState, viewer: i64, tag: &Tag) -> Result<HttpResponse> {
+    let flags = model::tags::flags(&state.db.primary, viewer, tag.id).await?;
+    Ok(HttpResponse::Ok().json(entities::tag(tag, &state.config, Some(flags))))
 }
 
 pub async fn follow(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
@@ -39,14 +48,14 @@ pub async fn follow(state: State, auth: Auth, name: web::Path<String>) -> Result
     limits::check(&state.db.primary, viewer.account_id, Family::Follows).await?;
     let tag = tags::find_or_create(&state.db.primary, &name).await?;
     tags::follow(&state.db.primary, viewer.account_id, &tag).await?;
-    Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, Some(true))))
+    tag_json(&state, viewer.account_id, &tag).await
 }
 
 pub async fn unfollow(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
     let viewer = auth.user("write:follows")?;
     let tag = crate::model::tags::find(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
     tags::unfollow(&state, viewer.account_id, &tag).await?;
-    Ok(HttpResponse::Ok().json(entities::tag(&tag, &state.config, Some(false))))
+    tag_json(&state, viewer.account_id, &tag).await
 }
 
 pub async fn followed(
@@ -57,9 +66,89 @@ pub async fn followed(
 ) -> Result<HttpResponse> {
     let viewer = auth.user("read:follows")?;
     let page = page.page(100, 200);
-    let rows = crate::model::tags::followed(&state.db.primary, viewer.account_id, &page).await?;
+    let rows = model::tags::followed(&state.db.primary, viewer.account_id, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-    let rendered: Vec<serde_json::Value> =
-        rows.iter().map(|(_, t)| entities::tag(t, &state.config, Some(true))).collect();
+    let mut rendered = Vec::with_capacity(rows.len());
+    for (_, t) in &rows {
+        let flags = model::tags::flags(&state.db.primary, viewer.account_id, t.id).await?;
+        rendered.push(entities::tag(t, &state.config, Some(flags)));
+    }
     Ok(json_page(&state, &req, &cursors, rendered))
+}
+
+/// `POST /api/v1/tags/:name/feature`.
+pub async fn feature(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let (tag, _) = tags::feature(&state.db.primary, viewer.account_id, &name).await?;
+    tag_json(&state, viewer.account_id, &tag).await
+}
+
+/// `POST /api/v1/tags/:name/unfeature`.
+pub async fn unfeature(state: State, auth: Auth, name: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let tag = model::tags::find(&state.db.primary, &name).await?.ok_or(Error::NotFound)?;
+    model::tags::unfeature(&state.db.primary, viewer.account_id, None, Some(tag.id)).await?;
+    tag_json(&state, viewer.account_id, &tag).await
+}
+
+/// Featured tags of `account`, most used first, as Mastodon lists them.
+async fn featured_json(state: &AppState, account: &Account) -> Result<Vec<Value>> {
+    let mut featured = model::tags::featured(&state.db.primary, account.id, None).await?;
+    featured.sort_by_key(|f| std::cmp::Reverse(f.statuses_count));
+    Ok(featured.iter().map(|f| entities::featured_tag(f, account, &state.config)).collect())
+}
+
+/// `GET /api/v1/featured_tags`: the viewer's own.
+pub async fn featured_tags(state: State, auth: Auth) -> Result<HttpResponse> {
+    let viewer = auth.user("read:accounts")?;
+    let account = model::accounts::get(&state.db.primary, viewer.account_id).await?;
+    Ok(HttpResponse::Ok().json(featured_json(&state, &account).await?))
+}
+
+/// `GET /api/v1/accounts/:id/featured_tags`: anyone's, nothing for a suspended account.
+pub async fn account_featured_tags(state: State, auth: MaybeAuth, id: web::Path<String>) -> Result<HttpResponse> {
+    auth.viewer("read:accounts")?;
+    let account = model::accounts::get(&state.db.primary, path_id(&id)?).await?;
+    if account.suspended_at.is_some() {
+        return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
+    }
+    Ok(HttpResponse::Ok().json(featured_json(&state, &account).await?))
+}
+
+#[derive(Deserialize)]
+pub struct FeatureParams {
+    #[serde(default, deserialize_with = "opt_string")]
+    name: Option<String>,
+}
+
+/// `POST /api/v1/featured_tags` (`name`).
+pub async fn create_featured_tag(state: State, auth: Auth, Params(p): Params<FeatureParams>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    let name = p.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| Error::missing_param("name"))?;
+    let (_, id) = tags::feature(&state.db.primary, viewer.account_id, name.trim()).await?;
+    let account = model::accounts::get(&state.db.primary, viewer.account_id).await?;
+    let featured = model::tags::featured(&state.db.primary, account.id, Some(id)).await?;
+    let featured = featured.first().ok_or(Error::NotFound)?;
+    Ok(HttpResponse::Ok().json(entities::featured_tag(featured, &account, &state.config)))
+}
+
+/// `DELETE /api/v1/featured_tags/:id`.
+pub async fn delete_featured_tag(state: State, auth: Auth, id: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("write:accounts")?;
+    model::tags::unfeature(&state.db.primary, viewer.account_id, Some(path_id(&id)?), None)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// `GET /api/v1/featured_tags/suggestions`: tags the viewer used lately and does not feature.
+pub async fn featured_tag_suggestions(state: State, auth: Auth) -> Result<HttpResponse> {
+    let viewer = auth.user("read:accounts")?;
+    let tags = model::tags::feature_suggestions(&state.db.primary, viewer.account_id, MAX_FEATURED).await?;
+    let mut rendered = Vec::with_capacity(tags.len());
+    for t in &tags {
+        let flags = model::tags::flags(&state.db.primary, viewer.account_id, t.id).await?;
+        rendered.push(entities::tag(t, &state.config, Some(flags)));
+    }
+    Ok(HttpResponse::Ok().json(rendered))
 }

@@ -53,6 +53,10 @@ impl Error {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Error::BadRequest(message.into())
     }
+    /// Rails' 400 for a required parameter that is absent or blank.
+    pub fn missing_param(name: &str) -> Self {
+        Error::BadRequest(format!("param is missing or the value is empty: {name}"))
+    }
     pub fn invalid_token() -> Self {
         Error::Unauthorized("The access token is invalid".into())
     }

@@ -1465,9 +1465,31 @@ const COUNTRY_TLDS: &[&str] = &[
     "al", "ai", "ag", "af", "ae", "ad", "ac",
 ];
 
+/// Markdown an admin wrote (the about page, the privacy policy) as HTML, as Mastodon renders
+/// it with Redcarpet. `untrusted_html`: raw HTML shows as text and images as their
+/// description (Redcarpet's `escape_html` and `no_images`).
+pub fn markdown_html(source: &str, untrusted_html: bool) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let events = Parser::new(source).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) if untrusted_html => Some(Event::Text(raw)),
+        Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) if untrusted_html => None,
+        other => Some(other),
+    });
+    let mut html = String::with_capacity(source.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_from_admins_escapes_html_when_untrusted() {
+        assert_eq!(markdown_html("# Rules\n\nBe *kind*.", true), "<h1>Rules</h1>\n<p>Be <em>kind</em>.</p>\n");
+        assert_eq!(markdown_html("<b>x</b> ![cat](c.png)", true), "<p>&lt;b&gt;x&lt;/b&gt; cat</p>\n");
+        assert_eq!(markdown_html("<b>x</b>", false), "<p><b>x</b></p>\n");
+    }
 
     const BASE: &str = "https://ferro.example";
 

@@ -74,6 +74,18 @@ pub enum Event {
         target_account_id: i64,
         follow_uri: Option<String>,
     },
+    /// `target_account_id` removed its follower `account_id` (a remote follower is sent a
+    /// Reject of its Follow, `follow_uri`).
+    FollowerRemoved {
+        account_id: i64,
+        target_account_id: i64,
+        follow_uri: Option<String>,
+    },
+    /// A local account's direct conversation got a status, lost one, or was read.
+    ConversationChanged {
+        account_id: i64,
+        account_conversation_id: i64,
+    },
     /// A follow or a follow request ended; `follow_uri` is the id of the remote Follow.
     Unfollowed {
         account_id: i64,

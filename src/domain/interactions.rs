@@ -210,3 +210,19 @@ pub async fn saved_statuses(db: &PgPool, account_id: i64, bookmarks: bool, page:
     .await?;
     Ok(page.in_order(rows, |(id, _)| *id))
 }
+
+/// Mutes (or unmutes) the conversation of a status the viewer can see: no more
+/// notifications from it (Mastodon's `mute_conversation!`).
+pub async fn mute_conversation(state: &Core, account_id: i64, status_id: i64, mute: bool) -> Result<()> {
+    let db = &state.db.primary;
+    let status = statuses::find_visible(db, status_id, Some(account_id)).await?;
+    let conversation = status.conversation_id.ok_or_else(|| Error::validation("Conversation can't be blank"))?;
+    let sql = if mute {
+        "INSERT INTO conversation_mutes (account_id, conversation_id) VALUES ($1, $2)
+         ON CONFLICT (account_id, conversation_id) DO NOTHING"
+    } else {
+        "DELETE FROM conversation_mutes WHERE account_id = $1 AND conversation_id = $2"
+    };
+    sqlx::query(sql).bind(account_id).bind(conversation).execute(db).await?;
+    Ok(())
+}

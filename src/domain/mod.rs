@@ -1,6 +1,7 @@
 //! Every write operation, with authorization and visibility.
 
 pub mod accounts;
+pub mod conversations;
 pub mod deferred;
 pub mod deletion;
 pub mod domain_blocks;

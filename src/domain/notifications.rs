@@ -29,9 +29,9 @@ pub async fn notify(
         return Ok(None);
     }
     let now = time::now();
+    let status_id = target_status_of(conn, kind, activity_id).await?;
     let group_key = match kind {
         NotificationType::Favourite | NotificationType::Reblog => {
-            let status_id = target_status_of(conn, kind, activity_id).await?;
             Some(format!("{}-{}-{}", kind.as_str(), status_id.unwrap_or(0), now.and_utc().timestamp() / 3600))
         }
         NotificationType::Follow | NotificationType::AdminSignUp => {
@@ -60,6 +60,11 @@ pub async fn notify(
                                                   OR (account_id = $5 AND target_account_id = $4))
             AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $4 AND target_account_id = $5 AND hide_notifications
                               AND (expires_at IS NULL OR expires_at > $3))
+            AND NOT EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON lower(a.domain) = d.domain
+                             WHERE d.account_id = $4 AND a.id = $5
+                               AND NOT EXISTS (SELECT 1 FROM follows WHERE account_id = $4 AND target_account_id = $5))
+            AND NOT EXISTS (SELECT 1 FROM conversation_mutes cm JOIN statuses ts ON ts.conversation_id = cm.conversation_id
+                             WHERE cm.account_id = $4 AND ts.id = $10)
             AND NOT ($8 AND EXISTS (SELECT 1 FROM notifications WHERE activity_id = $1 AND activity_type = $2
                                                                   AND account_id = $4 AND type = $6))
          RETURNING id, filtered",
@@ -73,6 +78,7 @@ pub async fn notify(
     .bind(group_key)
     .bind(once_per_activity)
     .bind(filterable)
+    .bind(status_id)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some((notification_id, false)) = created {
@@ -81,12 +87,17 @@ pub async fn notify(
     Ok(created.map(|(id, _)| id))
 }
 
-/// The status a favourite or reblog notification is grouped by.
+/// The status a notification is about (favourite and reblog notifications are grouped by
+/// it; none are sent from a conversation the recipient muted).
 async fn target_status_of(conn: &mut PgConnection, kind: NotificationType, activity_id: i64) -> Result<Option<i64>> {
+    use NotificationType::*;
     let sql = match kind {
-        NotificationType::Favourite => "SELECT status_id FROM favourites WHERE id = $1",
-        NotificationType::Reblog => "SELECT reblog_of_id FROM statuses WHERE id = $1",
-        _ => return Ok(Some(activity_id)),
+        Favourite => "SELECT status_id FROM favourites WHERE id = $1",
+        Reblog => "SELECT reblog_of_id FROM statuses WHERE id = $1",
+        Mention => "SELECT status_id FROM mentions WHERE id = $1",
+        Poll => "SELECT id FROM statuses WHERE poll_id = $1",
+        Status | Update => return Ok(Some(activity_id)),
+        Follow | FollowRequest | AdminSignUp | AdminReport | ModerationWarning => return Ok(None),
     };
     Ok(sqlx::query_scalar::<_, Option<i64>>(sql).bind(activity_id).fetch_optional(conn).await?.flatten())
 }

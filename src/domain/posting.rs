@@ -11,6 +11,7 @@ use crate::domain::events::{self, Event};
 use crate::domain::notifications::notify;
 use crate::domain::polls::{self, NewPoll, RemotePoll};
 use crate::model::accounts::{self, Account, Counter, User};
+use crate::model::conversations;
 use crate::model::media::{self, MediaEdit, RemoteMedia};
 use crate::model::notifications::{self, NotificationType};
 use crate::model::statuses::{self, MAX_CHARACTERS, Status, Visibility};
@@ -394,8 +395,22 @@ pub async fn create(state: &Core, author: &Account, draft: Draft) -> Result<i64>
         .bind(created_at)
         .execute(&mut *tx)
         .await?;
+    let mut told = Vec::new();
     for (mention_id, account_id) in created_mentions {
-        notify(&mut tx, account_id, author.id, NotificationType::Mention, mention_id).await?;
+        if notify(&mut tx, account_id, author.id, NotificationType::Mention, mention_id).await?.is_some() {
+            told.push(account_id);
+        }
+    }
+    if draft.visibility == Visibility::Direct {
+        // The author's conversation and those of the local people told of it.
+        let participants: Vec<i64> = draft.mentions.iter().copied().chain([author.id]).collect();
+        let author_side = author.is_local().then_some(author.id);
+        for account_id in told.into_iter().chain(author_side) {
+            let unread = account_id != author.id;
+            let id = conversations::add_status(&mut tx, account_id, conversation_id, &participants, status_id, unread)
+                .await?;
+            events::emit(&mut *tx, Event::ConversationChanged { account_id, account_conversation_id: id }).await?;
+        }
     }
     if let Origin::Local { idempotency_key: Some(key), .. } = &draft.origin {
         sqlx::query("UPDATE ferrodon_idempotency_keys SET status_id = $3 WHERE account_id = $1 AND key = $2")
@@ -726,6 +741,9 @@ pub async fn remove(state: &Core, status: &Status) -> Result<()> {
     .bind(status.id)
     .fetch_all(&mut *tx)
     .await?;
+    for (id, account_id) in conversations::remove_status(&mut tx, status.id).await? {
+        events::emit(&mut *tx, Event::ConversationChanged { account_id, account_conversation_id: id }).await?;
+    }
     sqlx::query("DELETE FROM statuses WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
     let deleted = Event::StatusDeleted { status: Box::new(status.clone()), tags, reblogs };
     events::emit(&mut *tx, deleted).await?;

@@ -165,6 +165,69 @@ pub async fn unfollow(state: &Core, source: i64, target: i64) -> Result<()> {
     Ok(())
 }
 
+/// `target` stops `follower` following it (Mastodon's RemoveFromFollowersService).
+pub async fn remove_from_followers(state: &Core, target: i64, follower: i64) -> Result<()> {
+    accounts::get(&state.db.primary, follower).await?;
+    let mut tx = state.db.primary.begin().await?;
+    let follow_uri: Option<Option<String>> =
+        sqlx::query_scalar("SELECT uri FROM follows WHERE account_id = $1 AND target_account_id = $2")
+            .bind(follower)
+            .bind(target)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(follow_uri) = follow_uri {
+        remove_follow(&mut tx, follower, target).await?;
+        let removed = Event::FollowerRemoved { account_id: follower, target_account_id: target, follow_uri };
+        events::emit(&mut *tx, removed).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How long a private note may be (Mastodon's `AccountNote::COMMENT_SIZE_LIMIT`).
+pub const MAX_NOTE: usize = 2_000;
+
+/// `source`'s private note about `target` (blank: none).
+pub async fn set_note(state: &Core, source: i64, target: i64, comment: &str) -> Result<()> {
+    accounts::get(&state.db.primary, target).await?;
+    if comment.chars().count() > MAX_NOTE {
+        return Err(Error::validation(format!("Comment is too long (maximum is {MAX_NOTE} characters)")));
+    }
+    crate::model::relationships::set_note(&state.db.primary, source, target, comment).await
+}
+
+/// Shows `target` among `source`'s endorsed accounts; only a followed account can be.
+pub async fn endorse(state: &Core, source: i64, target: i64) -> Result<()> {
+    accounts::get(&state.db.primary, target).await?;
+    let added = sqlx::query(
+        "INSERT INTO account_pins (account_id, target_account_id, created_at, updated_at)
+         SELECT $1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+          WHERE EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)
+         ON CONFLICT (account_id, target_account_id) DO NOTHING",
+    )
+    .bind(source)
+    .bind(target)
+    .execute(&state.db.primary)
+    .await?
+    .rows_affected();
+    let endorsed =
+        added > 0 || crate::model::relationships::relationship(&state.db.primary, source, target).await?.endorsed;
+    if !endorsed {
+        return Err(Error::validation("You must be already following the person you want to endorse"));
+    }
+    Ok(())
+}
+
+pub async fn unendorse(state: &Core, source: i64, target: i64) -> Result<()> {
+    accounts::get(&state.db.primary, target).await?;
+    sqlx::query("DELETE FROM account_pins WHERE account_id = $1 AND target_account_id = $2")
+        .bind(source)
+        .bind(target)
+        .execute(&state.db.primary)
+        .await?;
+    Ok(())
+}
+
 /// Deletes the follow with its counters and its `follow` notification (Mastodon destroys
 /// the notification with the follow).
 async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) -> Result<bool> {
@@ -175,6 +238,12 @@ async fn remove_follow(tx: &mut sqlx::PgConnection, source: i64, target: i64) ->
             .fetch_optional(&mut *tx)
             .await?;
     if let Some(id) = removed {
+        // An endorsement needs the follow (Mastodon's Follow#remove_endorsements).
+        sqlx::query("DELETE FROM account_pins WHERE account_id = $1 AND target_account_id = $2")
+            .bind(source)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
         accounts::bump_stat(tx, source, Counter::Following, -1).await?;
         accounts::bump_stat(tx, target, Counter::Followers, -1).await?;
         notifications::remove_for_activity(tx, "Follow", &[id]).await?;
@@ -328,5 +397,86 @@ pub async fn unmute(state: &Core, source: i64, target: i64) -> Result<()> {
         events::emit(&mut *tx, Event::Unmuted { account_id: source, target_account_id: target }).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// A domain as a user's block stores it (Mastodon's `DomainValidator` messages).
+fn user_blocked_domain(domain: Option<&str>) -> Result<String> {
+    let domain = domain.map(str::trim).filter(|d| !d.is_empty());
+    let domain = domain.ok_or_else(|| Error::validation("Domain can't be blank"))?;
+    crate::domain::domain_blocks::normalize(domain)
+        .ok()
+        .filter(|d| d.split('.').all(|label| !label.is_empty()))
+        .ok_or_else(|| Error::validation("Domain is not a valid domain name"))
+}
+
+/// `account_id` hides `domain` (Mastodon's `block_domain!` and AfterBlockDomainFromAccountService):
+/// its notifications to the account go, follows end both ways (remote followers are sent a
+/// Reject) and pending requests from it are rejected, in one transaction.
+pub async fn block_domain(state: &Core, account_id: i64, domain: Option<&str>) -> Result<()> {
+    let domain = user_blocked_domain(domain)?;
+    let mut tx = state.db.primary.begin().await?;
+    sqlx::query(
+        "INSERT INTO account_domain_blocks (account_id, domain, created_at, updated_at)
+         VALUES ($1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (account_id, domain) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(&domain)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM notifications n USING accounts a
+          WHERE n.account_id = $1 AND a.id = n.from_account_id AND lower(a.domain) = $2",
+    )
+    .bind(account_id)
+    .bind(&domain)
+    .execute(&mut *tx)
+    .await?;
+    // (follower, followed, the Follow's uri, whether it is still a request)
+    let ended: Vec<(i64, i64, Option<String>, bool)> = sqlx::query_as(
+        "SELECT f.account_id, f.target_account_id, f.uri, false FROM follows f JOIN accounts a
+             ON a.id = CASE WHEN f.account_id = $1 THEN f.target_account_id ELSE f.account_id END
+          WHERE (f.account_id = $1 OR f.target_account_id = $1) AND lower(a.domain) = $2
+         UNION ALL
+         SELECT r.account_id, r.target_account_id, r.uri, true FROM follow_requests r JOIN accounts a
+             ON a.id = CASE WHEN r.account_id = $1 THEN r.target_account_id ELSE r.account_id END
+          WHERE (r.account_id = $1 OR r.target_account_id = $1) AND lower(a.domain) = $2",
+    )
+    .bind(account_id)
+    .bind(&domain)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (follower, followed, follow_uri, request) in ended {
+        if request {
+            sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
+                .bind(follower)
+                .bind(followed)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            remove_follow(&mut tx, follower, followed).await?;
+        }
+        let event = if follower == account_id {
+            Event::Unfollowed { account_id: follower, target_account_id: followed, follow_uri }
+        } else if request {
+            Event::FollowRequestRejected { account_id: follower, target_account_id: followed, follow_uri }
+        } else {
+            Event::FollowerRemoved { account_id: follower, target_account_id: followed, follow_uri }
+        };
+        events::emit(&mut *tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `account_id` stops hiding `domain` (nothing to do when it was not hidden).
+pub async fn unblock_domain(state: &Core, account_id: i64, domain: Option<&str>) -> Result<()> {
+    let Some(domain) = domain.and_then(|d| user_blocked_domain(Some(d)).ok()) else { return Ok(()) };
+    sqlx::query("DELETE FROM account_domain_blocks WHERE account_id = $1 AND domain = $2")
+        .bind(account_id)
+        .bind(domain)
+        .execute(&state.db.primary)
+        .await?;
     Ok(())
 }

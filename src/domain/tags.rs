@@ -66,3 +66,26 @@ pub async fn unfollow(state: &Core, account_id: i64, tag: &Tag) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// How many hashtags an account may feature (Mastodon's `FeaturedTag::LIMIT`).
+pub const MAX_FEATURED: i64 = 10;
+
+/// Features the hashtag `name` on `account_id`'s profile (created if new); the tag and the
+/// featured tag's id. Featuring it again changes nothing.
+pub async fn feature(db: &PgPool, account_id: i64, name: &str) -> Result<(Tag, i64)> {
+    let name = name.trim_start_matches('#');
+    let tag = match find_or_create(db, name).await {
+        Err(Error::NotFound) => return Err(Error::validation("Name is invalid")),
+        other => other?,
+    };
+    let mut tx = db.begin().await?;
+    // One feature at a time per account, so two requests cannot pass the limit together.
+    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE").bind(account_id).execute(&mut *tx).await?;
+    let already = crate::model::tags::flags(db, account_id, tag.id).await?.featuring;
+    if !already && crate::model::tags::featured_count(&mut tx, account_id).await? >= MAX_FEATURED {
+        return Err(Error::validation("You have already featured the maximum number of hashtags"));
+    }
+    let id = crate::model::tags::feature(&mut tx, account_id, &tag).await?;
+    tx.commit().await?;
+    Ok((tag, id))
+}

@@ -17,7 +17,17 @@ fn not_muted_sql(alias: &str, viewer: &str) -> String {
     format!(
         "({viewer}::bigint IS NULL OR NOT EXISTS (
             SELECT 1 FROM mutes mm WHERE mm.account_id = {viewer} AND mm.target_account_id = {alias}.account_id
-               AND (mm.expires_at IS NULL OR mm.expires_at > now() AT TIME ZONE 'UTC')))"
+               AND (mm.expires_at IS NULL OR mm.expires_at > now() AT TIME ZONE 'UTC'))) AND {}",
+        not_domain_blocked_sql(alias, viewer)
+    )
+}
+
+/// The author is not from a domain the viewer hides.
+fn not_domain_blocked_sql(alias: &str, viewer: &str) -> String {
+    format!(
+        "({viewer}::bigint IS NULL OR NOT EXISTS (
+            SELECT 1 FROM account_domain_blocks db JOIN accounts da ON lower(da.domain) = db.domain
+             WHERE db.account_id = {viewer} AND da.id = {alias}.account_id))"
     )
 }
 
@@ -129,7 +139,7 @@ pub async fn account(
             {} {} {} {}
             AND ($6 = '' OR EXISTS (SELECT 1 FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
                                      WHERE st.status_id = s.id AND lower(t.name) = lower($6)))
-            AND {} {}",
+            AND {} AND {} {}",
         media_sql(opts.only_media),
         if opts.exclude_replies { "AND (NOT s.reply OR s.in_reply_to_account_id = s.account_id)" } else { "" },
         if opts.exclude_reblogs { "AND s.reblog_of_id IS NULL" } else { "" },
@@ -139,6 +149,7 @@ pub async fn account(
             ""
         },
         visible_sql("s", "$1"),
+        not_domain_blocked_sql("s", "$1"),
         page.sql("s.id", 2)
     );
     ids_page(db, sql, viewer, page, vec![account_id.to_string(), opts.tagged.clone().unwrap_or_default()]).await

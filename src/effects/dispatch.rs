@@ -75,6 +75,16 @@ pub fn effects_of(event: &Event, with_search: bool) -> Result<Vec<NewJob>> {
         FollowRequestRejected { account_id, target_account_id, follow_uri } => {
             jobs.push(NewJob::of(&federation::Job::RejectFollow { account_id, target_account_id, follow_uri })?)
         }
+        ConversationChanged { account_id, account_conversation_id } => {
+            jobs.push(NewJob::of(&streaming::Job::Conversation { account_id, account_conversation_id })?)
+        }
+        FollowerRemoved { account_id, target_account_id, follow_uri } => {
+            jobs.push(NewJob::of(&feeds::Job::UnmergeFromHome {
+                from_account_id: target_account_id,
+                into_account_id: account_id,
+            })?);
+            jobs.push(NewJob::of(&federation::Job::RejectFollow { account_id, target_account_id, follow_uri })?);
+        }
         Unfollowed { account_id, target_account_id, follow_uri } => {
             jobs.push(NewJob::of(&feeds::Job::UnmergeFromHome {
                 from_account_id: target_account_id,

@@ -232,6 +232,8 @@ pub enum Job {
     /// A deleted public status, to the public and hashtag streams (home streams hear of it
     /// when it leaves their feeds).
     StatusDeleted { status: Box<Status>, tags: Vec<String> },
+    /// A changed direct conversation, to its owner's `direct` stream.
+    Conversation { account_id: i64, account_conversation_id: i64 },
     /// Ends every stream opened with a revoked token.
     KillToken { token_id: i64 },
     /// Ends every stream of an account (its user was disabled or suspended).
@@ -249,6 +251,9 @@ impl Job {
         let messages = match self {
             Job::Notification { account_id, notification_id } => {
                 notification(state, account_id, notification_id).await?.into_iter().collect()
+            }
+            Job::Conversation { account_id, account_conversation_id } => {
+                conversation(state, account_id, account_conversation_id).await?.into_iter().collect()
             }
             Job::StatusDeleted { status, tags } => {
                 let message = json!({ "event": "delete", "payload": status.id.to_string() }).to_string();
@@ -287,6 +292,23 @@ async fn publish_once(state: &AppState, job_id: i64, messages: &[(String, String
     let mut conn = state.redis.conn().await?;
     let _: i64 = invocation.invoke_async(&mut conn).await?;
     Ok(())
+}
+
+/// The `conversation` event for an owner listening on their `direct` stream (nothing when the
+/// conversation was removed meanwhile).
+async fn conversation(state: &AppState, account_id: i64, id: i64) -> Result<Option<(String, String)>> {
+    let channel = format!("timeline:direct:{account_id}");
+    if !subscribed(state, std::slice::from_ref(&channel)).await?.first().copied().unwrap_or(false) {
+        return Ok(None);
+    }
+    let db = &state.db.primary;
+    let found = match crate::model::conversations::find(db, account_id, id).await {
+        Err(crate::Error::NotFound) => return Ok(None),
+        other => other?,
+    };
+    let rendered = crate::render::conversations::render(db, &state.config, account_id, &[found]).await?;
+    let Some(payload) = rendered.into_iter().next() else { return Ok(None) };
+    Ok(Some((channel, json!({ "event": "conversation", "payload": payload }).to_string())))
 }
 
 /// The `notification` event for a recipient listening on their notification stream.

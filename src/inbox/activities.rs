@@ -147,18 +147,25 @@ async fn answer(state: &AppState, signer: &Account, object: &Value, accepted: bo
     let requester = match object["actor"].as_str() {
         Some(uri) => local_account(state, uri).await?.map(|a| a.id),
         None => {
-            sqlx::query_scalar("SELECT account_id FROM follow_requests WHERE target_account_id = $1 AND uri = $2")
-                .bind(signer.id)
-                .bind(id_of(object).unwrap_or_default())
-                .fetch_optional(&state.db.primary)
-                .await?
+            sqlx::query_scalar(
+                "SELECT account_id FROM follow_requests WHERE target_account_id = $1 AND uri = $2
+                 UNION SELECT account_id FROM follows WHERE target_account_id = $1 AND uri = $2",
+            )
+            .bind(signer.id)
+            .bind(id_of(object).unwrap_or_default())
+            .fetch_optional(&state.db.primary)
+            .await?
         }
     };
     let Some(requester) = requester else { return Ok(()) };
     let outcome = if accepted {
         relationships::authorize_follow_request(state, signer.id, requester).await
     } else {
-        relationships::reject_follow_request(state, signer.id, requester).await
+        // A Reject of a follow already accepted ends it (Mastodon's reject_follow_for_relationship).
+        match relationships::reject_follow_request(state, signer.id, requester).await {
+            Err(Error::NotFound) => relationships::remove_from_followers(state, signer.id, requester).await,
+            other => other,
+        }
     };
     match outcome {
         Err(Error::NotFound) => Ok(()),

@@ -45,6 +45,8 @@ pub struct ViewerFlags {
     pub reblogged: HashSet<i64>,
     pub bookmarked: HashSet<i64>,
     pub pinned: HashSet<i64>,
+    /// Statuses of conversations the viewer muted.
+    pub muted: HashSet<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +98,7 @@ struct Row {
     reblogged: bool,
     bookmarked: bool,
     pinned: bool,
+    muted: bool,
 }
 
 /// Statuses with counters, mentions, tags, application and the viewer's flags, in one
@@ -114,7 +117,8 @@ async fn rows(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -> Res
                 s.id IN (SELECT reblog_of_id FROM statuses WHERE account_id = $2 AND reblog_of_id = ANY($1)
                            AND deleted_at IS NULL) AS reblogged,
                 s.id IN (SELECT status_id FROM bookmarks WHERE account_id = $2 AND status_id = ANY($1)) AS bookmarked,
-                s.id IN (SELECT status_id FROM status_pins WHERE account_id = $2 AND status_id = ANY($1)) AS pinned
+                s.id IN (SELECT status_id FROM status_pins WHERE account_id = $2 AND status_id = ANY($1)) AS pinned,
+                s.conversation_id IN (SELECT conversation_id FROM conversation_mutes WHERE account_id = $2) AS muted
            FROM statuses s LEFT JOIN status_stats st ON st.status_id = s.id
                 LEFT JOIN oauth_applications app ON app.id = s.application_id
                 LEFT JOIN (SELECT m.status_id,
@@ -204,6 +208,7 @@ async fn load_with(db: &PgPool, ids: &[i64], viewer: Option<i64>, check: bool) -
             (&mut flags.reblogged, row.reblogged),
             (&mut flags.bookmarked, row.bookmarked),
             (&mut flags.pinned, row.pinned),
+            (&mut flags.muted, row.muted),
         ] {
             if on {
                 set.insert(id);
@@ -226,7 +231,10 @@ pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Res
          UNION ALL
          SELECT 2, account_id, status_id FROM bookmarks WHERE account_id = ANY($1) AND status_id = ANY($2)
          UNION ALL
-         SELECT 3, account_id, status_id FROM status_pins WHERE account_id = ANY($1) AND status_id = ANY($2)",
+         SELECT 3, account_id, status_id FROM status_pins WHERE account_id = ANY($1) AND status_id = ANY($2)
+         UNION ALL
+         SELECT 4, m.account_id, s.id FROM conversation_mutes m JOIN statuses s ON s.conversation_id = m.conversation_id
+          WHERE m.account_id = ANY($1) AND s.id = ANY($2)",
     )
     .bind(viewers)
     .bind(ids)
@@ -238,7 +246,8 @@ pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Res
                 0 => &mut f.favourited,
                 1 => &mut f.reblogged,
                 2 => &mut f.bookmarked,
-                _ => &mut f.pinned,
+                3 => &mut f.pinned,
+                _ => &mut f.muted,
             };
             set.insert(status);
         }

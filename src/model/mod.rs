@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin_accounts;
+pub mod conversations;
 pub mod domain_blocks;
 pub mod hydrate;
 pub mod instance;

@@ -24,6 +24,8 @@ pub struct Relationship {
     pub requested: bool,
     pub requested_by: bool,
     pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
 }
 
 /// The viewer's relationships to each of `ids`, in that order (one query).
@@ -43,7 +45,10 @@ pub async fn relationships(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<Vec<
                 fr.id IS NOT NULL AS requested,
                 EXISTS (SELECT 1 FROM follow_requests WHERE account_id = t.id AND target_account_id = $1) AS requested_by,
                 EXISTS (SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.id = t.id
-                         WHERE d.account_id = $1 AND d.domain = a.domain) AS domain_blocking
+                         WHERE d.account_id = $1 AND d.domain = a.domain) AS domain_blocking,
+                EXISTS (SELECT 1 FROM account_pins WHERE account_id = $1 AND target_account_id = t.id) AS endorsed,
+                COALESCE((SELECT comment FROM account_notes WHERE account_id = $1 AND target_account_id = t.id), '')
+                  AS note
            FROM unnest($2::bigint[]) WITH ORDINALITY AS t(id, ord)
            LEFT JOIN follows f ON f.account_id = $1 AND f.target_account_id = t.id
            LEFT JOIN follow_requests fr ON fr.account_id = $1 AND fr.target_account_id = t.id
@@ -81,6 +86,8 @@ pub enum AccountList {
     Blocks(i64),
     Mutes(i64),
     FollowRequests(i64),
+    /// The accounts an account endorses on its profile.
+    Endorsements(i64),
 }
 
 /// A page of accounts with the cursor (row id) each was found under, newest first.
@@ -97,6 +104,7 @@ pub async fn list_accounts(db: &PgPool, list: AccountList, page: &Page) -> Resul
             "AND (r.expires_at IS NULL OR r.expires_at > now() AT TIME ZONE 'UTC')",
         ),
         AccountList::FollowRequests(id) => ("follow_requests", "target_account_id", "account_id", id, ""),
+        AccountList::Endorsements(id) => ("account_pins", "account_id", "target_account_id", id, ""),
     };
     let rows: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT r.id, r.{account_col} FROM {table} r JOIN accounts a ON a.id = r.{account_col}
@@ -115,4 +123,67 @@ pub async fn list_accounts(db: &PgPool, list: AccountList, page: &Page) -> Resul
         .into_iter()
         .filter_map(|(cursor, account_id)| accounts.iter().find(|a| a.id == account_id).map(|a| (cursor, a.clone())))
         .collect())
+}
+
+/// For each of `ids`: the accounts `viewer` follows that follow it, unless it hides its
+/// collections (Mastodon's familiar followers). Followers who hide theirs are left out too.
+pub async fn familiar_followers(db: &PgPool, viewer: i64, ids: &[i64]) -> Result<Vec<(i64, Vec<Account>)>> {
+    let pairs: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT t.id, f.account_id
+           FROM accounts t
+           JOIN follows f ON f.target_account_id = t.id
+           JOIN follows mine ON mine.account_id = $1 AND mine.target_account_id = f.account_id
+           JOIN accounts follower ON follower.id = f.account_id
+          WHERE t.id = ANY($2) AND NOT COALESCE(t.hide_collections, false)
+            AND NOT COALESCE(follower.hide_collections, false) AND follower.suspended_at IS NULL
+          ORDER BY f.id DESC",
+    )
+    .bind(viewer)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    let known: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ANY($1) AND suspended_at IS NULL")
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
+    let followers = accounts::find_many(db, &pairs.iter().map(|(_, f)| *f).collect::<Vec<_>>()).await?;
+    Ok(ids
+        .iter()
+        .filter(|id| known.contains(id))
+        .map(|id| {
+            let of_id = pairs.iter().filter(|(t, _)| t == id);
+            let list = of_id.filter_map(|(_, f)| followers.iter().find(|a| a.id == *f).cloned()).collect();
+            (*id, list)
+        })
+        .collect())
+}
+
+/// `account_id`'s private note about `target`; a blank comment removes it.
+pub async fn set_note(db: &PgPool, account_id: i64, target: i64, comment: &str) -> Result<()> {
+    let sql = if comment.trim().is_empty() {
+        "DELETE FROM account_notes WHERE account_id = $1 AND target_account_id = $2 AND $3::text IS NOT NULL"
+    } else {
+        "INSERT INTO account_notes (account_id, target_account_id, comment, created_at, updated_at)
+         VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+         ON CONFLICT (account_id, target_account_id) DO UPDATE
+            SET comment = EXCLUDED.comment, updated_at = EXCLUDED.updated_at
+          WHERE account_notes.comment <> EXCLUDED.comment"
+    };
+    sqlx::query(sql).bind(account_id).bind(target).bind(comment).execute(db).await?;
+    Ok(())
+}
+
+/// A page of the domains `account_id` hides, with the row id of each for pagination.
+pub async fn blocked_domains(db: &PgPool, account_id: i64, page: &Page) -> Result<Vec<(i64, String)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id, domain FROM account_domain_blocks WHERE account_id = $1 {}",
+        page.sql("id", 2)
+    )))
+    .bind(account_id)
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |(id, _)| *id))
 }

@@ -192,6 +192,11 @@ fn plain_text(s: &str) -> bool {
         && decode(&format!("--- {s}\n")) == *s
 }
 
+/// When `var` was last written (none if never).
+pub async fn updated_at(db: &PgPool, var: &str) -> Result<Option<chrono::NaiveDateTime>> {
+    Ok(sqlx::query_scalar("SELECT updated_at FROM settings WHERE var = $1").bind(var).fetch_optional(db).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

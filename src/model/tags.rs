@@ -20,12 +20,109 @@ pub async fn find(db: &PgPool, name: &str) -> Result<Option<Tag>> {
         .await?)
 }
 
-pub async fn is_following(db: &PgPool, account_id: i64, tag_id: i64) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tag_follows WHERE account_id = $1 AND tag_id = $2)")
+/// Whether a viewer follows a tag, and features it on their profile.
+#[derive(Debug, Clone, Copy, Default, FromRow)]
+pub struct TagFlags {
+    pub following: bool,
+    pub featuring: bool,
+}
+
+pub async fn flags(db: &PgPool, account_id: i64, tag_id: i64) -> Result<TagFlags> {
+    Ok(sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM tag_follows WHERE account_id = $1 AND tag_id = $2) AS following,
+                EXISTS (SELECT 1 FROM featured_tags WHERE account_id = $1 AND tag_id = $2) AS featuring",
+    )
+    .bind(account_id)
+    .bind(tag_id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// A hashtag an account features on its profile, with its use in the account's public and
+/// unlisted statuses (counted when read, so it is right after edits and deletions).
+#[derive(Debug, Clone, FromRow)]
+pub struct FeaturedTag {
+    pub id: i64,
+    pub name: String,
+    pub statuses_count: i64,
+    pub last_status_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Featured tags of `account_id` (or just `only`), in the order they were featured.
+pub async fn featured(db: &PgPool, account_id: i64, only: Option<i64>) -> Result<Vec<FeaturedTag>> {
+    Ok(sqlx::query_as(
+        "SELECT f.id, COALESCE(t.display_name, t.name) AS name, count(s.id) AS statuses_count,
+                max(s.created_at) AS last_status_at
+           FROM featured_tags f JOIN tags t ON t.id = f.tag_id
+           LEFT JOIN statuses_tags x ON x.tag_id = f.tag_id
+           LEFT JOIN statuses s ON s.id = x.status_id AND s.account_id = f.account_id
+                AND s.visibility IN (0, 1) AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+          WHERE f.account_id = $1 AND ($2::bigint IS NULL OR f.id = $2)
+          GROUP BY f.id, t.display_name, t.name ORDER BY f.id",
+    )
+    .bind(account_id)
+    .bind(only)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Features `tag_id` for `account_id` unless it already is; the featured tag's id.
+pub async fn feature(db: &mut sqlx::PgConnection, account_id: i64, tag: &Tag) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "WITH added AS (
+            INSERT INTO featured_tags (account_id, tag_id, name, statuses_count, created_at, updated_at)
+            VALUES ($1, $2, $3, 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+            ON CONFLICT (account_id, tag_id) DO NOTHING RETURNING id)
+         SELECT id FROM added UNION ALL SELECT id FROM featured_tags WHERE account_id = $1 AND tag_id = $2",
+    )
+    .bind(account_id)
+    .bind(tag.id)
+    .bind(tag.display_name.as_deref().unwrap_or(&tag.name))
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn featured_count(db: &mut sqlx::PgConnection, account_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM featured_tags WHERE account_id = $1")
         .bind(account_id)
-        .bind(tag_id)
         .fetch_one(db)
         .await?)
+}
+
+/// Stops featuring; the tag it was, if it was featured.
+pub async fn unfeature(
+    db: &PgPool,
+    account_id: i64,
+    featured_tag_id: Option<i64>,
+    tag_id: Option<i64>,
+) -> Result<Option<Tag>> {
+    Ok(sqlx::query_as(
+        "WITH removed AS (DELETE FROM featured_tags WHERE account_id = $1 AND (id = $2 OR tag_id = $3) RETURNING tag_id)
+         SELECT t.id, t.name, t.display_name FROM tags t JOIN removed r ON r.tag_id = t.id",
+    )
+    .bind(account_id)
+    .bind(featured_tag_id)
+    .bind(tag_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Tags `account_id` used lately and does not feature yet, most used first (Mastodon's
+/// featured tag suggestions).
+pub async fn feature_suggestions(db: &PgPool, account_id: i64, limit: i64) -> Result<Vec<Tag>> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.name, t.display_name FROM tags t
+           JOIN (SELECT x.tag_id, count(*) AS uses FROM statuses_tags x
+                   JOIN (SELECT id FROM statuses WHERE account_id = $1 AND deleted_at IS NULL
+                          ORDER BY id DESC LIMIT 1000) s ON s.id = x.status_id
+                  GROUP BY x.tag_id) used ON used.tag_id = t.id
+          WHERE NOT EXISTS (SELECT 1 FROM featured_tags f WHERE f.account_id = $1 AND f.tag_id = t.id)
+          ORDER BY used.uses DESC, t.name LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
 }
 
 /// The tags an account follows, keyed by the follow row for pagination.

@@ -291,8 +291,8 @@ pub fn relationship(r: &Relationship) -> Value {
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": r.domain_blocking,
-        "endorsed": false,
-        "note": "",
+        "endorsed": r.endorsed,
+        "note": r.note,
     })
 }
 
@@ -607,7 +607,7 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
         filtered: Empty,
         favourited: seen(&flags.favourited),
         reblogged: seen(&flags.reblogged),
-        muted: bundle.viewer.map(|_| false),
+        muted: seen(&flags.muted),
         bookmarked: seen(&flags.bookmarked),
         pinned: if pinnable { Some(flags.pinned.contains(&s.id)) } else { None },
     })
@@ -718,7 +718,8 @@ pub fn rule(r: &crate::model::instance::Rule) -> Value {
 }
 
 /// `REST::TagSerializer`: the name as first written, and the viewer's `following`.
-pub fn tag(t: &crate::model::tags::Tag, config: &Config, following: Option<bool>) -> Value {
+/// A hashtag; with the viewer's `following` and `featuring` when there is a viewer.
+pub fn tag(t: &crate::model::tags::Tag, config: &Config, viewer: Option<crate::model::tags::TagFlags>) -> Value {
     let shown = t.display_name.clone().unwrap_or_else(|| t.name.clone());
     let mut value = json!({
         "id": if t.id == 0 { String::new() } else { t.id.to_string() },
@@ -726,11 +727,22 @@ pub fn tag(t: &crate::model::tags::Tag, config: &Config, following: Option<bool>
         "url": format!("{}/tags/{}", config.base_url(), t.name),
         "history": [],
     });
-    if let Some(f) = following {
-        value["following"] = json!(f);
-        value["featuring"] = json!(false);
+    if let Some(flags) = viewer {
+        value["following"] = json!(flags.following);
+        value["featuring"] = json!(flags.featuring);
     }
     value
+}
+
+/// A hashtag featured on `owner`'s profile (`statuses_count` is a string, as Mastodon sends it).
+pub fn featured_tag(f: &crate::model::tags::FeaturedTag, owner: &Account, config: &Config) -> Value {
+    json!({
+        "id": f.id.to_string(),
+        "name": f.name,
+        "url": format!("{}/@{}/tagged/{}", config.base_url(), owner.acct(), f.name),
+        "statuses_count": f.statuses_count.to_string(),
+        "last_status_at": f.last_status_at.map(|t| t.date().to_string()),
+    })
 }
 
 /// `{"home": {...}, "notifications": {...}}` for `/api/v1/markers`.
@@ -864,19 +876,45 @@ pub fn admin_domain_allow(a: &crate::model::domain_blocks::DomainAllow) -> Value
 }
 
 /// `REST::Admin::DomainBlockSerializer`.
-pub fn admin_domain_block(b: &crate::model::domain_blocks::DomainBlock) -> Value {
-    use sha2::Digest;
-    let severity = match b.severity.unwrap_or(0) {
+fn domain_block_severity(b: &crate::model::domain_blocks::DomainBlock) -> &'static str {
+    match b.severity.unwrap_or(0) {
         1 => "suspend",
         2 => "noop",
         _ => "silence",
+    }
+}
+
+fn domain_digest(domain: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(domain.as_bytes()))
+}
+
+/// A domain block as the public sees it (`/api/v1/instance/domain_blocks`): an obfuscated
+/// domain keeps its dots and its first and last quarter, the rest is `*`.
+pub fn public_domain_block(b: &crate::model::domain_blocks::DomainBlock, with_comment: bool) -> Value {
+    let domain = if b.obfuscate {
+        let chars: Vec<char> = b.domain.chars().collect();
+        let visible = chars.len() / 4;
+        let hidden = |i: usize, c: char| i > visible && i < chars.len() - visible && c != '.';
+        chars.iter().enumerate().map(|(i, c)| if hidden(i, *c) { '*' } else { *c }).collect()
+    } else {
+        b.domain.clone()
     };
+    json!({
+        "domain": domain,
+        "digest": domain_digest(&b.domain),
+        "severity": domain_block_severity(b),
+        "comment": if with_comment { b.public_comment.clone() } else { None },
+    })
+}
+
+pub fn admin_domain_block(b: &crate::model::domain_blocks::DomainBlock) -> Value {
     json!({
         "id": b.id.to_string(),
         "domain": b.domain,
-        "digest": hex::encode(sha2::Sha256::digest(b.domain.as_bytes())),
+        "digest": domain_digest(&b.domain),
         "created_at": iso(&b.created_at),
-        "severity": severity,
+        "severity": domain_block_severity(b),
         "reject_media": b.reject_media,
         "reject_reports": b.reject_reports,
         "private_comment": b.private_comment,

@@ -1026,3 +1026,29 @@ async fn cull_removes_remote_accounts_their_server_says_are_gone() {
     assert!(ok && out.contains("Visited 1 accounts, removed 1"), "alice was seen a moment ago: {out}");
     assert_eq!(remote().await, ["alice", "faraway"]);
 }
+
+/// Removing a remote follower, or hiding its whole domain, sends its server a Reject of the
+/// Follow, and the follow ends there too.
+#[tokio::test]
+async fn a_removed_remote_follower_stops_following_on_its_server() {
+    let (a, b, alice, bob, remote_alice) = bob_on_b_follows_alice_on_a().await;
+    let alice_on_b = remote_alice["id"].as_str().unwrap().to_string();
+    let following = || {
+        let (b, path, token) = (&b, format!("/api/v1/accounts/relationships?id[]={alice_on_b}"), bob.token.clone());
+        async move { b.get(&path, Some(&token)).await.expect(200)[0]["following"].clone() }
+    };
+    assert_eq!(following().await, true);
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", b.state.config.local_domain)).await;
+    let path = format!("/api/v1/accounts/{}/remove_from_followers", bob_on_a["id"].as_str().unwrap());
+    a.post(&path, Some(&alice.token), json!({})).await.expect(200);
+    settle(&a, &b).await;
+    assert_eq!(following().await, false);
+
+    // Followed again, then alice hides B's whole domain.
+    follow_across(&b, &bob, &a, "alice").await;
+    assert_eq!(following().await, true);
+    let domain = b.state.config.local_domain.clone();
+    a.post("/api/v1/domain_blocks", Some(&alice.token), json!({ "domain": domain })).await.expect(200);
+    settle(&a, &b).await;
+    assert_eq!(following().await, false);
+}

@@ -208,3 +208,61 @@ async fn head_is_answered_as_get_without_a_body() {
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
 }
+
+/// The texts an admin writes and the list of limited servers, as Mastodon serves them.
+#[tokio::test]
+async fn about_texts_and_the_public_list_of_limited_servers() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let db = &app.state.db.primary;
+    let store = |var: &'static str, value: Value| async move {
+        ferrodon::model::settings::store(db, var, &value).await.unwrap();
+    };
+
+    let about = app.get("/api/v1/instance/extended_description", None).await.expect(200);
+    assert_eq!(about, json!({ "updated_at": null, "content": "" }));
+    store("site_extended_description", json!("# Welcome\n\nA <b>friendly</b> place.")).await;
+    let about = app.get("/api/v1/instance/extended_description", None).await.expect(200);
+    assert_eq!(about["content"], "<h1>Welcome</h1>\n<p>A <b>friendly</b> place.</p>\n");
+    assert!(about["updated_at"].as_str().unwrap().ends_with('Z'), "{about}");
+
+    let policy = app.get("/api/v1/instance/privacy_policy", None).await.expect(200);
+    assert!(policy["content"].as_str().unwrap().contains(&app.state.config.local_domain), "{policy}");
+    store("site_terms", json!("Nothing is kept on %{domain}. <script>x</script>")).await;
+    let policy = app.get("/api/v1/instance/privacy_policy", None).await.expect(200);
+    let expected =
+        format!("<p>Nothing is kept on {}. &lt;script&gt;x&lt;/script&gt;</p>\n", app.state.config.local_domain);
+    assert_eq!(policy["content"], expected.as_str());
+    assert_eq!(app.get("/api/v1/instance/translation_languages", None).await.expect(200), json!({}));
+
+    for (domain, severity, obfuscate) in [
+        ("bad.example", 1, false),
+        ("quiet.example", 0, false),
+        ("secretive.example", 1, true),
+        ("fine.example", 2, false),
+    ] {
+        sqlx::query(
+            "INSERT INTO domain_blocks (domain, severity, obfuscate, public_comment, created_at, updated_at)
+             VALUES ($1, $2, $3, 'spam', now(), now())",
+        )
+        .bind(domain)
+        .bind(severity)
+        .bind(obfuscate)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    app.get("/api/v1/instance/domain_blocks", None).await.expect(404);
+    store("show_domain_blocks", json!("users")).await;
+    app.get("/api/v1/instance/domain_blocks", None).await.expect(404);
+    let listed = app.get("/api/v1/instance/domain_blocks", Some(&alice.token)).await.expect(200);
+    let domains: Vec<&str> = listed.as_array().unwrap().iter().map(|b| b["domain"].as_str().unwrap()).collect();
+    assert_eq!(domains, ["quiet.example", "bad.example", "secre****.***mple"], "silenced first, no noop");
+    assert_eq!(listed[0]["severity"], "silence");
+    assert_eq!(listed[0]["comment"], Value::Null);
+    assert_eq!(listed[2]["digest"].as_str().unwrap().len(), 64);
+    store("show_domain_blocks", json!("all")).await;
+    store("show_domain_blocks_rationale", json!("all")).await;
+    let listed = app.get("/api/v1/instance/domain_blocks", None).await.expect(200);
+    assert_eq!(listed[1]["comment"], "spam");
+}

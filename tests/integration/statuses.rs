@@ -709,3 +709,32 @@ async fn allowed_mentions_refuses_unexpected_recipients() {
         .await
         .expect(200);
 }
+
+/// Muting a conversation silences its notifications (favourites, replies, mentions) and
+/// shows as `muted`; translation without a backend is Mastodon's 404.
+#[tokio::test]
+async fn a_muted_conversation_stops_notifying() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let root = post(&app, &alice, json!({ "status": "a thread" })).await;
+    let muted = act(&app, &alice, &root, "mute").await.expect(200);
+    assert_eq!(muted["muted"], true);
+    assert_eq!(show(&app, &root, &alice).await["muted"], true);
+    assert_eq!(show(&app, &root, &bob).await["muted"], false, "a mute is the muter's own");
+
+    act(&app, &bob, &root, "favourite").await.expect(200);
+    post(&app, &bob, json!({ "status": "@alice a reply", "in_reply_to_id": root })).await;
+    app.drain_jobs().await;
+    assert_eq!(count(&app, "notifications").await, 0);
+
+    assert_eq!(act(&app, &alice, &root, "unmute").await.expect(200)["muted"], false);
+    post(&app, &bob, json!({ "status": "@alice another", "in_reply_to_id": root })).await;
+    app.drain_jobs().await;
+    assert_eq!(count(&app, "notifications").await, 1);
+
+    let private = post(&app, &alice, json!({ "status": "mine", "visibility": "private" })).await;
+    act(&app, &bob, &private, "mute").await.expect(404);
+    act(&app, &bob, &root, "translate").await.expect(404);
+    act(&app, &bob, &private, "translate").await.expect(404);
+}
