@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page_limited;
 use super::params::{Form, Params, hash_list, opt_bool, opt_i64, opt_string, path_id, string_list};
-use super::{render_account_list, render_statuses};
+use super::{render_account_list, render_statuses_in};
 use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
@@ -267,7 +267,7 @@ pub async fn statuses(
     };
     let page = p.page.page(20, 40);
     let ids = timelines::account(&state.db.primary, viewer, account.id, &opts, &page).await?;
-    Ok(json_page_limited(&state, &req, &ids, page.limit, render_statuses(&state, &ids, viewer).await?))
+    Ok(json_page_limited(&state, &req, &ids, page.limit, render_statuses_in(&state, &ids, viewer, "account").await?))
 }
 
 async fn account_list(

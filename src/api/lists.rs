@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::auth::Auth;
 use super::links::json_page;
 use super::params::{Params, opt_bool, opt_string, path_id, string_list};
-use super::{render_account_list, render_statuses};
+use super::{render_account_list, render_statuses_in};
 use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::{Error, Result};
@@ -143,5 +143,5 @@ pub async fn timeline(
     let viewer = auth.user("read:lists")?;
     let page = page.page(20, 40);
     let ids = feeds::read_list(&state, viewer.account_id, path_id(&id)?, &page).await?;
-    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?))
+    Ok(json_page(&state, &req, &ids, render_statuses_in(&state, &ids, Some(viewer.account_id), "home").await?))
 }

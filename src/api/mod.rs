@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod dashboard;
 pub mod emails;
 pub mod federation;
+pub mod filters;
 pub mod instance;
 pub mod links;
 pub mod lists;
@@ -67,6 +68,19 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 /// Statuses already authorized for `viewer`, rendered in the given order.
 pub async fn render_statuses(state: &AppState, ids: &[i64], viewer: Option<i64>) -> Result<Vec<entities::StatusJson>> {
     let bundle = hydrate::load(&state.db.replica, ids, viewer).await?;
+    Ok(entities::statuses(ids, &bundle, &state.config))
+}
+
+/// `render_statuses` for a timeline of filter context `context` (`home`, `public`, `thread`,
+/// `account`, `notifications`): each status carries the viewer's filters it matches.
+pub async fn render_statuses_in(
+    state: &AppState,
+    ids: &[i64],
+    viewer: Option<i64>,
+    context: &str,
+) -> Result<Vec<entities::StatusJson>> {
+    let mut bundle = hydrate::load(&state.db.replica, ids, viewer).await?;
+    hydrate::apply_filters(&state.db.replica, &mut bundle, context).await?;
     Ok(entities::statuses(ids, &bundle, &state.config))
 }
 
@@ -300,6 +314,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/{id}/identity_proofs").route(get().to(accounts::identity_proofs)))
                 .service(r("/accounts/{id}/remove_from_followers").route(post().to(accounts::remove_from_followers)))
                 .service(r("/endorsements").route(get().to(accounts::endorsements)))
+                .service(r("/filters").route(get().to(filters::v1_index)).route(post().to(filters::v1_create)))
+                .service(
+                    r("/filters/{id}")
+                        .route(get().to(filters::v1_show))
+                        .route(put().to(filters::v1_update))
+                        .route(delete().to(filters::v1_destroy)),
+                )
                 .service(r("/conversations").route(get().to(conversations::index)))
                 .service(r("/conversations/{id}").route(delete().to(conversations::destroy)))
                 .service(r("/conversations/{id}/read").route(post().to(conversations::read)))
@@ -386,6 +407,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/api/v2")
+                .service(r("/filters").route(get().to(filters::index)).route(post().to(filters::create)))
+                .service(
+                    r("/filters/keywords/{id}")
+                        .route(get().to(filters::show_keyword))
+                        .route(put().to(filters::update_keyword))
+                        .route(delete().to(filters::delete_keyword)),
+                )
+                .service(
+                    r("/filters/statuses/{id}")
+                        .route(get().to(filters::show_status))
+                        .route(delete().to(filters::delete_status)),
+                )
+                .service(
+                    r("/filters/{id}/keywords")
+                        .route(get().to(filters::keywords))
+                        .route(post().to(filters::add_keyword)),
+                )
+                .service(
+                    r("/filters/{id}/statuses")
+                        .route(get().to(filters::statuses))
+                        .route(post().to(filters::add_status)),
+                )
+                .service(
+                    r("/filters/{id}")
+                        .route(get().to(filters::show))
+                        .route(put().to(filters::update))
+                        .route(delete().to(filters::destroy)),
+                )
                 .service(r("/admin/accounts").route(get().to(admin::accounts_v2)))
                 .service(r("/instance").route(get().to(instance::v2)))
                 .service(r("/search").route(get().to(search::v2)))

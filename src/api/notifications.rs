@@ -68,7 +68,8 @@ struct Loaded {
 async fn load(state: &AppState, viewer: i64, items: Vec<Notification>) -> Result<Loaded> {
     let db = &state.db.primary;
     let status_ids: Vec<i64> = items.iter().filter_map(|n| n.status_id).collect();
-    let bundle = hydrate::load(db, &status_ids, Some(viewer)).await?;
+    let mut bundle = hydrate::load(db, &status_ids, Some(viewer)).await?;
+    hydrate::apply_filters(db, &mut bundle, "notifications").await?;
     let ids_of = |kind: &str| items.iter().filter(|n| n.kind == kind).map(|n| n.activity_id).collect::<Vec<_>>();
     let reports: HashMap<i64, Report> =
         crate::model::reports::find_many(db, &ids_of(REPORT_TYPE)).await?.into_iter().map(|r| (r.id, r)).collect();

@@ -211,7 +211,8 @@ pub async fn context(state: State, auth: MaybeAuth, id: web::Path<String>) -> Re
     let status = statuses::find_visible(&state.db.primary, path_id(&id)?, viewer).await?;
     let (ancestors, descendants) = timelines::context(&state.db.primary, viewer, &status).await?;
     let all: Vec<i64> = ancestors.iter().chain(descendants.iter()).copied().collect();
-    let bundle = hydrate::load(&state.db.primary, &all, viewer).await?;
+    let mut bundle = hydrate::load(&state.db.primary, &all, viewer).await?;
+    hydrate::apply_filters(&state.db.primary, &mut bundle, "thread").await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "ancestors": entities::statuses(&ancestors, &bundle, &state.config),
         "descendants": entities::statuses(&descendants, &bundle, &state.config),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::auth::{Auth, MaybeAuth};
 use super::links::json_page;
 use super::params::{Params, opt_bool, string_list};
-use super::render_statuses;
+use super::render_statuses_in;
 use crate::AppState;
 use crate::api::params::PageParams;
 use crate::core::error::Result;
@@ -25,7 +25,8 @@ pub async fn home(
     let viewer = auth.user("read:statuses")?;
     let page = page.page(20, 40);
     let (ids, regenerating) = feeds::read_home(&state, viewer.account_id, &page).await?;
-    let mut response = json_page(&state, &req, &ids, render_statuses(&state, &ids, Some(viewer.account_id)).await?);
+    let mut response =
+        json_page(&state, &req, &ids, render_statuses_in(&state, &ids, Some(viewer.account_id), "home").await?);
     if regenerating {
         // Mastodon's answer while a feed is rebuilt: what there is so far, 206, and where
         // to poll for the end of the rebuild.
@@ -87,7 +88,7 @@ pub async fn public(
     let viewer = auth.viewer("read:statuses")?;
     let page = p.page.page(20, 40);
     let ids = timelines::public(&state.db.replica, viewer, &p.options(), &page).await?;
-    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+    Ok(json_page(&state, &req, &ids, render_statuses_in(&state, &ids, viewer, "public").await?))
 }
 
 #[derive(Deserialize)]
@@ -120,5 +121,5 @@ pub async fn tag(
     };
     let name = normalize_hashtag(&hashtag);
     let ids = timelines::tag(&state.db.replica, viewer, &name, &opts, &page).await?;
-    Ok(json_page(&state, &req, &ids, render_statuses(&state, &ids, viewer).await?))
+    Ok(json_page(&state, &req, &ids, render_statuses_in(&state, &ids, viewer, "public").await?))
 }

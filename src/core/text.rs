@@ -1465,6 +1465,12 @@ const COUNTRY_TLDS: &[&str] = &[
     "al", "ai", "ag", "af", "ae", "ad", "ac",
 ];
 
+/// The words of HTML (a remote status's content): tags dropped, entities read.
+pub fn plain_text(html: &str) -> String {
+    let stripped = ammonia::Builder::empty().clean(html).to_string();
+    stripped.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+}
+
 /// Markdown an admin wrote (the about page, the privacy policy) as HTML, as Mastodon renders
 /// it with Redcarpet. `untrusted_html`: raw HTML shows as text and images as their
 /// description (Redcarpet's `escape_html` and `no_images`).

@@ -81,6 +81,10 @@ pub enum Event {
         target_account_id: i64,
         follow_uri: Option<String>,
     },
+    /// A user changed their filters: their streams are told to reload them.
+    FiltersChanged {
+        account_id: i64,
+    },
     /// A local account's direct conversation got a status, lost one, or was read.
     ConversationChanged {
         account_id: i64,

@@ -7,6 +7,7 @@ pub mod deletion;
 pub mod domain_blocks;
 pub mod email;
 pub mod events;
+pub mod filters;
 pub mod interactions;
 pub mod limits;
 pub mod lists;

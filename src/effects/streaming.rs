@@ -232,6 +232,8 @@ pub enum Job {
     /// A deleted public status, to the public and hashtag streams (home streams hear of it
     /// when it leaves their feeds).
     StatusDeleted { status: Box<Status>, tags: Vec<String> },
+    /// Changed filters, to the user's stream (apps fetch them again).
+    FiltersChanged { account_id: i64 },
     /// A changed direct conversation, to its owner's `direct` stream.
     Conversation { account_id: i64, account_conversation_id: i64 },
     /// Ends every stream opened with a revoked token.
@@ -251,6 +253,11 @@ impl Job {
         let messages = match self {
             Job::Notification { account_id, notification_id } => {
                 notification(state, account_id, notification_id).await?.into_iter().collect()
+            }
+            Job::FiltersChanged { account_id } => {
+                // As Mastodon: streaming servers reload the filters they apply to this user.
+                let message = json!({ "event": "filters_changed" }).to_string();
+                vec![(user_channel(account_id), message.clone()), (system_channel(account_id), message)]
             }
             Job::Conversation { account_id, account_conversation_id } => {
                 conversation(state, account_id, account_conversation_id).await?.into_iter().collect()

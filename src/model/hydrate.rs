@@ -62,6 +62,8 @@ pub struct StatusBundle {
     /// Polls by poll id, with the viewer's votes.
     pub polls: HashMap<i64, (Poll, ViewerVotes)>,
     pub flags: ViewerFlags,
+    /// The viewer's filters each status matches, once `apply_filters` ran for a context.
+    pub filtered: HashMap<i64, Vec<crate::model::filters::FilterMatch>>,
 }
 
 impl StatusBundle {
@@ -253,4 +255,33 @@ pub async fn viewer_flags_many(db: &PgPool, viewers: &[i64], ids: &[i64]) -> Res
         }
     }
     Ok(flags)
+}
+
+/// Marks the statuses of `bundle` the viewer's filters in `context` match (Mastodon's
+/// `filtered`): keywords are looked for in the spoiler, the text, the poll options and the
+/// media descriptions of the status (or of the status it reblogs).
+pub async fn apply_filters(db: &PgPool, bundle: &mut StatusBundle, context: &str) -> Result<()> {
+    let Some(viewer) = bundle.viewer else { return Ok(()) };
+    let filters = crate::model::filters::of_account(db, viewer, Some(context)).await?;
+    if filters.is_empty() {
+        return Ok(());
+    }
+    let mut texts = HashMap::new();
+    let mut reblog_of = HashMap::new();
+    for (id, status) in &bundle.statuses {
+        let proper = status.reblog_of_id.and_then(|r| bundle.statuses.get(&r)).unwrap_or(status);
+        if let Some(original) = status.reblog_of_id {
+            reblog_of.insert(*id, original);
+        }
+        let body = if proper.is_local() { proper.text.clone() } else { crate::core::text::plain_text(&proper.text) };
+        let mut parts = vec![proper.spoiler_text.clone(), body];
+        if let Some((poll, _)) = proper.poll_id.and_then(|p| bundle.polls.get(&p)) {
+            parts.push(poll.options.join("\n\n"));
+        }
+        let descriptions = bundle.media.get(&proper.id).into_iter().flatten().filter_map(|m| m.description.clone());
+        parts.extend(descriptions);
+        texts.insert(*id, parts.join("\n\n"));
+    }
+    bundle.filtered = crate::model::filters::matches(&filters, &texts, &reblog_of);
+    Ok(())
 }

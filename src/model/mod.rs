@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin_accounts;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod filters;
 pub mod hydrate;
 pub mod instance;
 pub mod invites;

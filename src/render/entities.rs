@@ -418,7 +418,7 @@ pub struct StatusJson {
     quote: Option<()>,
     quote_approval: QuoteApproval,
     tagged_collections: Empty,
-    filtered: Empty,
+    filtered: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     favourited: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -604,7 +604,7 @@ pub fn status_json(id: i64, bundle: &StatusBundle, config: &Config) -> Option<St
             current_user: if owned { "automatic" } else { "denied" },
         },
         tagged_collections: Empty,
-        filtered: Empty,
+        filtered: bundle.filtered.get(&s.id).into_iter().flatten().map(filter_result).collect(),
         favourited: seen(&flags.favourited),
         reblogged: seen(&flags.reblogged),
         muted: seen(&flags.muted),
@@ -959,5 +959,50 @@ pub fn list(l: &crate::model::lists::List) -> Value {
         "title": l.title,
         "replies_policy": crate::model::lists::replies_policy_name(l.replies_policy),
         "exclusive": l.exclusive,
+    })
+}
+
+/// `Filter` (v2); with its `keywords` and `statuses` when `rules` (the filters API), without
+/// them inside a status's `filtered`.
+pub fn filter(f: &crate::model::filters::Filter, rules: Option<&crate::model::filters::FilterWithRules>) -> Value {
+    let mut value = json!({
+        "id": f.id.to_string(),
+        "title": f.title,
+        "context": f.context,
+        "expires_at": f.expires_at.as_ref().map(iso),
+        "filter_action": f.action_name(),
+    });
+    if let Some(rules) = rules {
+        value["keywords"] = rules.keywords.iter().map(filter_keyword).collect();
+        value["statuses"] = rules.statuses.iter().map(filter_status).collect();
+    }
+    value
+}
+
+pub fn filter_keyword(k: &crate::model::filters::Keyword) -> Value {
+    json!({ "id": k.id.to_string(), "keyword": k.keyword, "whole_word": k.whole_word })
+}
+
+pub fn filter_status(s: &crate::model::filters::FilteredStatus) -> Value {
+    json!({ "id": s.id.to_string(), "status_id": s.status_id.to_string() })
+}
+
+/// The v1 filter API's view: one filter per keyword.
+pub fn filter_v1(k: &crate::model::filters::Keyword, f: &crate::model::filters::Filter) -> Value {
+    json!({
+        "id": k.id.to_string(),
+        "phrase": k.keyword,
+        "context": f.context,
+        "whole_word": k.whole_word,
+        "expires_at": f.expires_at.as_ref().map(iso),
+        "irreversible": f.action_name() == "hide",
+    })
+}
+
+fn filter_result(m: &crate::model::filters::FilterMatch) -> Value {
+    json!({
+        "filter": filter(&m.filter, None),
+        "keyword_matches": m.keyword_matches,
+        "status_matches": m.status_matches.as_ref().map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>()),
     })
 }

@@ -16,6 +16,7 @@ mod faults;
 mod federation;
 mod federation_peers;
 mod feeds;
+mod filters;
 mod instance;
 mod layers;
 mod lists;

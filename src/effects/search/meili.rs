@@ -275,15 +275,9 @@ async fn documents(db: &PgPool, kind: Kind, ids: &[i64], after: i64) -> Result<V
             if kind == Kind::Status
                 && let Some(text) = doc["text"].as_str()
             {
-                doc["text"] = serde_json::Value::String(plain_text(text));
+                doc["text"] = serde_json::Value::String(crate::core::text::plain_text(text));
             }
             Ok((id, doc))
         })
         .collect()
-}
-
-/// The words of a status: remote ones are stored as HTML.
-fn plain_text(html: &str) -> String {
-    let stripped = ammonia::Builder::empty().clean(html).to_string();
-    stripped.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
 }
