@@ -20,6 +20,7 @@ pub mod params;
 pub mod polls;
 pub mod rate_limits;
 pub mod reports;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod statuses;
 pub mod tags;
@@ -314,6 +315,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/{id}/identity_proofs").route(get().to(accounts::identity_proofs)))
                 .service(r("/accounts/{id}/remove_from_followers").route(post().to(accounts::remove_from_followers)))
                 .service(r("/endorsements").route(get().to(accounts::endorsements)))
+                .service(r("/scheduled_statuses").route(get().to(scheduled_statuses::index)))
+                .service(
+                    r("/scheduled_statuses/{id}")
+                        .route(get().to(scheduled_statuses::show))
+                        .route(put().to(scheduled_statuses::update))
+                        .route(delete().to(scheduled_statuses::destroy)),
+                )
                 .service(r("/filters").route(get().to(filters::v1_index)).route(post().to(filters::v1_create)))
                 .service(
                     r("/filters/{id}")

@@ -82,9 +82,10 @@ pub async fn create(
     Params(p): Params<StatusParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.user("write:statuses")?;
-    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::validation("Scheduled statuses are not supported by this server yet"));
-    }
+    let scheduled_at = match p.scheduled_at.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => Some(super::scheduled_statuses::parse_time(raw)?),
+        None => None,
+    };
     let author = accounts::get(&state.db.primary, viewer.account_id).await?;
     let user =
         accounts::user_by_account(&state.db.primary, viewer.account_id).await?.ok_or_else(Error::invalid_token)?;
@@ -106,6 +107,12 @@ pub async fn create(
         // Ids that are not numbers name no account, so they allow nothing.
         allowed_mentions: p.allowed_mentions.map(|ids| ids.iter().filter_map(|id| id.parse().ok()).collect()),
     };
+    // A time already past posts at once, as Mastodon does.
+    if let Some(at) = scheduled_at.filter(|at| *at > crate::core::time::now()) {
+        let id = crate::domain::scheduled::schedule(&state, &author, &user, new, p.poll.as_ref(), at).await?;
+        let row = crate::model::scheduled_statuses::find(&state.db.primary, viewer.account_id, id).await?;
+        return Ok(HttpResponse::Ok().json(super::scheduled_statuses::render(&state, &[row]).await?.pop()));
+    }
     limits::check(&state.db.primary, viewer.account_id, Family::Statuses).await?;
     let id = match posting::post(&state, &author, &user, new).await {
         Err(Error::UnexpectedMentions(ids)) => return unexpected_mentions(&state, &ids).await,

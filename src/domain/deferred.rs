@@ -25,13 +25,17 @@ pub enum Job {
     Welcome { user_id: i64 },
     /// Hourly: forgets `Idempotency-Key`s older than an hour.
     VacuumIdempotencyKeys,
+    /// A scheduled post's time has come (it is posted once, whichever job runs first).
+    PublishScheduledStatus { id: i64 },
+    /// Every minute: scheduled posts that are due and have no job (adopted from Mastodon).
+    PublishDueScheduledStatuses,
 }
 
 impl queue::Job for Job {
     const FAMILY: &'static str = "Domain";
     fn queue(&self) -> &'static str {
         match self {
-            Job::VacuumIdempotencyKeys | Job::DeleteDueAccounts => "scheduler",
+            Job::VacuumIdempotencyKeys | Job::DeleteDueAccounts | Job::PublishDueScheduledStatuses => "scheduler",
             _ => "default",
         }
     }
@@ -46,6 +50,8 @@ impl Job {
             Job::DeleteAccount { account_id } => crate::domain::deletion::delete_account(core, account_id).await,
             Job::DeleteDueAccounts => crate::domain::deletion::delete_due(core).await,
             Job::Welcome { user_id } => crate::domain::accounts::welcome(core, user_id).await,
+            Job::PublishScheduledStatus { id } => crate::domain::scheduled::publish(core, id).await,
+            Job::PublishDueScheduledStatuses => crate::domain::scheduled::publish_due(core).await,
             Job::VacuumIdempotencyKeys => {
                 sqlx::query("DELETE FROM ferrodon_idempotency_keys WHERE created_at < now() - interval '1 hour'")
                     .execute(&core.db.primary)

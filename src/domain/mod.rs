@@ -18,6 +18,7 @@ pub mod polls;
 pub mod posting;
 pub mod relationships;
 pub mod reports;
+pub mod scheduled;
 pub mod staff;
 pub mod tags;
 pub mod timelines;

@@ -219,6 +219,13 @@ async fn reserve_idempotency_key(tx: &mut PgConnection, account_id: i64, key: &s
 
 /// Posts a new status as local `author`. Returns its id.
 pub async fn post(state: &Core, author: &Account, user: &User, new: NewStatus) -> Result<i64> {
+    let draft = prepare(state, author, user, new).await?;
+    create(state, author, draft).await
+}
+
+/// A local post checked as posting checks it (text, visibility, the reply, the allowed
+/// mentions), ready to be written; scheduling checks a post this way too.
+pub async fn prepare(state: &Core, author: &Account, user: &User, new: NewStatus) -> Result<Draft> {
     let db = &state.db.primary;
     // Mastodon posts a content warning without text as the text.
     let mut new = new;
@@ -248,7 +255,7 @@ pub async fn post(state: &Core, author: &Account, user: &User, new: NewStatus) -
             return Err(Error::UnexpectedMentions(unexpected));
         }
     }
-    let draft = Draft {
+    Ok(Draft {
         tags: text::extract_hashtags(&new.text),
         spoiler_text: new.spoiler_text.trim().to_string(),
         text: new.text,
@@ -266,8 +273,7 @@ pub async fn post(state: &Core, author: &Account, user: &User, new: NewStatus) -
             application_id: new.application_id,
             idempotency_key: new.idempotency_key.filter(|k| !k.is_empty()),
         },
-    };
-    create(state, author, draft).await
+    })
 }
 
 /// Where a new status comes from.

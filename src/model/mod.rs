@@ -18,6 +18,7 @@ pub mod polls;
 pub mod relationships;
 pub mod reports;
 pub mod roles;
+pub mod scheduled_statuses;
 pub mod sessions;
 pub mod settings;
 pub mod sign_up_blocks;

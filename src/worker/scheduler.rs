@@ -19,6 +19,7 @@ fn job_for(schedule: &str) -> Result<Option<NewJob>> {
         "feeds_vacuum" => Some(NewJob::of(&feeds::Job::Vacuum)?),
         "idempotency_keys_vacuum" => Some(NewJob::of(&deferred::Job::VacuumIdempotencyKeys)?),
         "suspended_accounts_deletion" => Some(NewJob::of(&deferred::Job::DeleteDueAccounts)?),
+        "scheduled_statuses" => Some(NewJob::of(&deferred::Job::PublishDueScheduledStatuses)?),
         _ => None,
     })
 }

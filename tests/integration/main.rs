@@ -30,6 +30,7 @@ mod polls;
 mod profiles;
 mod queues;
 mod registrations;
+mod scheduled_statuses;
 mod search;
 mod search_meili;
 mod statuses;

@@ -122,6 +122,7 @@ async fn migrate_takes_over_mastodon_4_5_and_4_8_adding_only_its_own() {
             "20261207000102_ferrodon_default_roles",
             "20261207000103_ferrodon_deletion_schedule",
             "20261207000104_ferrodon_remote_protocol",
+            "20261207000105_ferrodon_scheduled_statuses_schedule",
         ];
         assert_eq!(migrated.applied, ours, "{dump}");
 
