@@ -448,6 +448,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/search").route(get().to(search::v2)))
                 .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v2)))
                 .service(r("/notifications").route(get().to(notifications::grouped)))
+                .service(r("/notifications/unread_count").route(get().to(notifications::unread_group_count)))
+                .service(r("/notifications/{group_key}").route(get().to(notifications::group)))
+                .service(r("/notifications/{group_key}/accounts").route(get().to(notifications::group_accounts)))
                 .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),
         )
         .service(r("/api/v1_alpha/async_refreshes/{id}").route(get().to(timelines::async_refresh)))

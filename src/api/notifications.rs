@@ -170,11 +170,21 @@ pub async fn grouped(
     let items = notifications::list(&state.db.primary, viewer.account_id, &p.filter()?, &page).await?;
     let cursors: Vec<i64> = items.iter().map(|n| n.id).collect();
     let loaded = load(&state, viewer.account_id, items).await?;
-    let grouped_types: Vec<String> = if p.grouped_types.is_empty() {
+    let body = grouped_json(&state, &loaded, &grouped_types(&p.grouped_types));
+    Ok(json_page(&state, &req, &cursors, body))
+}
+
+/// The types folded into groups: those asked for, else all Mastodon groups.
+fn grouped_types(asked: &[String]) -> Vec<String> {
+    if asked.is_empty() {
         ["favourite", "reblog", "follow", "admin.sign_up"].map(String::from).to_vec()
     } else {
-        p.grouped_types.clone()
-    };
+        asked.to_vec()
+    }
+}
+
+/// `GroupedNotificationsResults`: the groups of `loaded` with their accounts and statuses.
+fn grouped_json(state: &AppState, loaded: &Loaded, grouped_types: &[String]) -> Value {
     let mut groups: Vec<(String, Vec<&Notification>)> = Vec::new();
     for n in &loaded.items {
         let key = if grouped_types.contains(&n.kind) && NotificationType::groupable(&n.kind) {
@@ -236,12 +246,64 @@ pub async fn grouped(
         .map(|a| entities::account(a, &state.config))
         .collect();
     let statuses = entities::statuses(&status_ids, &loaded.bundle, &state.config);
-    Ok(json_page(
-        &state,
-        &req,
-        &cursors,
-        json!({ "accounts": accounts, "statuses": statuses, "notification_groups": rendered_groups }),
-    ))
+    json!({ "accounts": accounts, "statuses": statuses, "notification_groups": rendered_groups })
+}
+
+/// `GET /api/v2/notifications/:group_key`: that group alone, shaped as the list.
+pub async fn group(state: State, auth: Auth, key: web::Path<String>) -> Result<HttpResponse> {
+    let viewer = auth.user("read:notifications")?;
+    let page = crate::core::pagination::Page::new([None, None, None], None, 1000, 1000);
+    let items = notifications::in_group(&state.db.primary, viewer.account_id, &key, &page).await?;
+    if items.is_empty() {
+        return Err(Error::NotFound);
+    }
+    let loaded = load(&state, viewer.account_id, items).await?;
+    Ok(HttpResponse::Ok().json(grouped_json(&state, &loaded, &grouped_types(&[]))))
+}
+
+/// `GET /api/v2/notifications/:group_key/accounts`: who is behind a group, newest first.
+pub async fn group_accounts(
+    state: State,
+    auth: Auth,
+    req: HttpRequest,
+    key: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:notifications")?;
+    let page = page.page(40, 80);
+    let items = notifications::in_group(&state.db.primary, viewer.account_id, &key, &page).await?;
+    let cursors: Vec<i64> = items.iter().map(|n| n.id).collect();
+    let ids: Vec<i64> = items.iter().map(|n| n.from_account_id).collect();
+    let found = accounts::find_many(&state.db.primary, &ids).await?;
+    let accounts: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| found.iter().find(|a| a.id == *id))
+        .map(|a| entities::account(a, &state.config))
+        .collect();
+    Ok(json_page(&state, &req, &cursors, accounts))
+}
+
+#[derive(Deserialize)]
+pub struct GroupedUnreadParams {
+    #[serde(default, deserialize_with = "opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "string_list")]
+    grouped_types: Vec<String>,
+}
+
+/// `GET /api/v2/notifications/unread_count`: unread groups, at most `limit` (100, up to 1,000).
+pub async fn unread_group_count(
+    state: State,
+    auth: Auth,
+    Params(p): Params<GroupedUnreadParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.user("read:notifications")?;
+    let limit = p.limit.filter(|l| *l > 0).unwrap_or(100).min(1000);
+    let grouped = grouped_types(&p.grouped_types);
+    let count =
+        notifications::unread_group_count(&state.db.primary, viewer.user_id, viewer.account_id, &grouped, limit)
+            .await?;
+    Ok(HttpResponse::Ok().json(json!({ "count": count })))
 }
 
 pub async fn dismiss_group(state: State, auth: Auth, key: web::Path<String>) -> Result<HttpResponse> {

@@ -222,6 +222,52 @@ pub async fn unread_count(db: &PgPool, user_id: i64, account_id: i64, limit: i64
     .await?)
 }
 
+/// Groups with a notification newer than the read marker, capped at `limit` (v2's
+/// `unread_count`): notifications of `grouped` types count once per group key.
+pub async fn unread_group_count(
+    db: &PgPool,
+    user_id: i64,
+    account_id: i64,
+    grouped: &[String],
+    limit: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM (SELECT DISTINCT CASE WHEN n.type = ANY($4) AND n.group_key IS NOT NULL
+                                                    THEN n.group_key ELSE 'ungrouped-' || n.id END
+           FROM notifications n
+           WHERE n.account_id = $1 AND NOT n.filtered AND {FROM_ACTIVE_ACCOUNT}
+             AND n.id > COALESCE((SELECT last_read_id FROM markers WHERE user_id = $2 AND timeline = 'notifications'), 0)
+           LIMIT $3) unread"
+    )))
+    .bind(account_id)
+    .bind(user_id)
+    .bind(limit)
+    .bind(grouped)
+    .fetch_one(db)
+    .await?)
+}
+
+/// The notifications of one group, newest first (`ungrouped-<id>` is that one alone).
+pub async fn in_group(db: &PgPool, account_id: i64, group_key: &str, page: &Page) -> Result<Vec<Notification>> {
+    let single = group_key.strip_prefix("ungrouped-").and_then(|s| s.parse::<i64>().ok());
+    let rows = sqlx::query_as::<_, Notification>(AssertSqlSafe(format!(
+        "{NOTIFICATION_SELECT}, {STATUS_OF_ACTIVITY} AS status_id FROM notifications n
+          WHERE n.account_id = $1 AND NOT n.filtered AND {FROM_ACTIVE_ACCOUNT}
+            AND (n.id = $5 OR ($5::bigint IS NULL AND n.group_key = $6))
+            {}",
+        page.sql("n.id", 2)
+    )))
+    .bind(account_id)
+    .bind(page.max_id)
+    .bind(page.since_id)
+    .bind(page.min_id)
+    .bind(single)
+    .bind(group_key)
+    .fetch_all(db)
+    .await?;
+    Ok(page.in_order(rows, |n| n.id))
+}
+
 /// Removes the notifications caused by an activity that no longer exists.
 pub async fn remove_for_activity(conn: &mut sqlx::PgConnection, activity_type: &str, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {

@@ -435,8 +435,25 @@ async fn notifications_v2_are_grouped() {
     expected.sort();
     assert_eq!(status_ids, expected);
 
-    // Dismissing the group dismisses both favourites.
+    // One group on its own, who is in it, and how many groups are unread.
     let key = s(&faves["group_key"]);
+    let one = app.get(&format!("/api/v2/notifications/{key}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(one["notification_groups"].as_array().unwrap().len(), 1);
+    assert_eq!(one["notification_groups"][0]["notifications_count"], 2);
+    assert_eq!(one["statuses"][0]["id"], status.as_str());
+    let people = app.get(&format!("/api/v2/notifications/{key}/accounts"), Some(&alice.token)).await;
+    assert_eq!(people.ids(), vec![carol.id.clone(), bob.id.clone()]);
+    let mention_key = s(&groups[0]["group_key"]);
+    let alone = app.get(&format!("/api/v2/notifications/{mention_key}"), Some(&alice.token)).await.expect(200);
+    assert_eq!(alone["notification_groups"][0]["type"], "mention");
+    app.get("/api/v2/notifications/favourite-1-1", Some(&alice.token)).await.expect(404);
+    app.get(&format!("/api/v2/notifications/{key}"), Some(&bob.token)).await.expect(404);
+    let unread = app.get("/api/v2/notifications/unread_count", Some(&alice.token)).await.expect(200);
+    assert_eq!(unread, json!({ "count": 3 }), "three groups of four notifications");
+    let v1 = app.get("/api/v1/notifications/unread_count", Some(&alice.token)).await.expect(200);
+    assert_eq!(v1, json!({ "count": 4 }));
+
+    // Dismissing the group dismisses both favourites.
     app.post(&format!("/api/v2/notifications/{key}/dismiss"), Some(&alice.token), json!({})).await.expect(200);
     let after = app.get("/api/v2/notifications", Some(&alice.token)).await.expect(200);
     let keys: Vec<String> =
