@@ -234,7 +234,7 @@ fn grouped_json(state: &AppState, loaded: &Loaded, grouped_types: &[String]) -> 
             if newest.needs_status() {
                 group["status_id"] = json!(newest.status_id.map(|s| s.to_string()));
             }
-            if let Some((field, shown)) = carried(&loaded, newest).field(&state.config) {
+            if let Some((field, shown)) = carried(loaded, newest).field(&state.config) {
                 group[field] = shown;
             }
             Some(group)
