@@ -23,6 +23,7 @@ pub mod reports;
 pub mod scheduled_statuses;
 pub mod search;
 pub mod statuses;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 
@@ -315,6 +316,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/accounts/{id}/identity_proofs").route(get().to(accounts::identity_proofs)))
                 .service(r("/accounts/{id}/remove_from_followers").route(post().to(accounts::remove_from_followers)))
                 .service(r("/endorsements").route(get().to(accounts::endorsements)))
+                .service(r("/suggestions").route(get().to(suggestions::v1)))
+                .service(r("/directory").route(get().to(suggestions::directory)))
+                .service(r("/suggestions/{account_id}").route(delete().to(suggestions::dismiss)))
                 .service(r("/scheduled_statuses").route(get().to(scheduled_statuses::index)))
                 .service(
                     r("/scheduled_statuses/{id}")
@@ -449,6 +453,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v2)))
                 .service(r("/notifications").route(get().to(notifications::grouped)))
                 .service(r("/notifications/unread_count").route(get().to(notifications::unread_group_count)))
+                .service(r("/suggestions").route(get().to(suggestions::v2)))
                 .service(r("/notifications/{group_key}").route(get().to(notifications::group)))
                 .service(r("/notifications/{group_key}/accounts").route(get().to(notifications::group_accounts)))
                 .service(r("/notifications/{group_key}/dismiss").route(post().to(notifications::dismiss_group))),

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_up_blocks;
 pub mod statuses;
+pub mod suggestions;
 pub mod tags;
 pub mod warnings;
 

@@ -224,3 +224,82 @@ async fn a_hidden_domain_leaves_timelines_notifications_and_follows() {
     assert!(seen().await.contains(&public.to_string()));
     app.get("/api/v1/domain_blocks", None).await.expect(401);
 }
+
+/// Suggestions come from the admin's featured accounts, friends of friends and the most
+/// followed, never someone already followed, blocked or dismissed.
+#[tokio::test]
+async fn follow_suggestions_and_dismissing_them() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let star = app.register("star").await;
+    let shy = app.register("shy").await;
+    app.patch("/api/v1/accounts/update_credentials", Some(&shy.token), json!({ "discoverable": false }))
+        .await
+        .expect(200);
+    app.follow(&alice, &bob).await;
+    app.follow(&bob, &carol).await;
+    app.follow(&bob, &shy).await;
+    app.post_status(&star, json!({ "status": "hello" })).await;
+    app.follow(&carol, &star).await;
+    ferrodon::model::settings::store(&app.state.db.primary, "bootstrap_timeline_accounts", &json!("@star"))
+        .await
+        .unwrap();
+
+    let v2 = app.get("/api/v2/suggestions", Some(&alice.token)).await.expect(200);
+    let found: Vec<(String, String, String)> = v2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["account"]["username"].as_str().unwrap().into(),
+                s["sources"][0].as_str().unwrap().into(),
+                s["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("star".into(), "featured".into(), "staff".into()),
+            ("carol".into(), "friends_of_friends".into(), "past_interactions".into())
+        ],
+        "not bob (followed), not shy (not discoverable), not alice herself"
+    );
+    let v1 = app.get("/api/v1/suggestions?limit=1", Some(&alice.token)).await.expect(200);
+    assert_eq!(ids(&v1), vec![star.id.clone()]);
+
+    app.delete(&format!("/api/v1/suggestions/{}", carol.id), Some(&alice.token)).await.expect(200);
+    app.post(&format!("/api/v1/accounts/{}/block", star.id), Some(&alice.token), json!({})).await.expect(200);
+    assert_eq!(app.get("/api/v2/suggestions", Some(&alice.token)).await.expect(200), json!([]));
+    // Others still see star, now the most followed local account too.
+    let dave = app.register("dave").await;
+    let for_dave = app.get("/api/v1/suggestions", Some(&dave.token)).await.expect(200);
+    assert!(ids(&for_dave).contains(&star.id), "{for_dave}");
+    app.get("/api/v1/suggestions", None).await.expect(401);
+}
+
+#[tokio::test]
+async fn the_profile_directory_lists_discoverable_accounts() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let hidden = app.register("hidden").await;
+    app.patch("/api/v1/accounts/update_credentials", Some(&hidden.token), json!({ "discoverable": false }))
+        .await
+        .expect(200);
+    app.post_status(&alice, json!({ "status": "recent" })).await;
+
+    let active = app.get("/api/v1/directory", None).await.expect(200);
+    assert_eq!(ids(&active), vec![alice.id.clone(), bob.id.clone()], "most recently posting first");
+    let newest = app.get("/api/v1/directory?order=new&local=true", None).await.expect(200);
+    assert_eq!(ids(&newest), vec![bob.id.clone(), alice.id.clone()]);
+    let paged = app.get("/api/v1/directory?limit=1&offset=1", None).await.expect(200);
+    assert_eq!(ids(&paged), vec![bob.id.clone()]);
+    app.post(&format!("/api/v1/accounts/{}/block", bob.id), Some(&alice.token), json!({})).await.expect(200);
+    assert_eq!(ids(&app.get("/api/v1/directory", Some(&alice.token)).await.expect(200)), vec![alice.id.clone()]);
+    ferrodon::model::settings::store(&app.state.db.primary, "profile_directory", &json!(false)).await.unwrap();
+    app.get("/api/v1/directory", None).await.expect(404);
+}
