@@ -14,6 +14,7 @@ pub mod links;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
@@ -414,6 +415,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/notifications").route(get().to(notifications::index)))
                 .service(r("/notifications/clear").route(post().to(notifications::clear)))
                 .service(r("/notifications/unread_count").route(get().to(notifications::unread_count)))
+                .service(r("/notifications/requests").route(get().to(notification_requests::index)))
+                .service(r("/notifications/requests/accept").route(post().to(notification_requests::accept_many)))
+                .service(r("/notifications/requests/dismiss").route(post().to(notification_requests::dismiss_many)))
+                .service(r("/notifications/requests/merged").route(get().to(notification_requests::merged)))
+                .service(r("/notifications/requests/{id}").route(get().to(notification_requests::show)))
+                .service(r("/notifications/requests/{id}/accept").route(post().to(notification_requests::accept)))
+                .service(r("/notifications/requests/{id}/dismiss").route(post().to(notification_requests::dismiss)))
                 .service(r("/notifications/{id}").route(get().to(notifications::show)))
                 .service(r("/notifications/{id}/dismiss").route(post().to(notifications::dismiss))),
         )
@@ -453,6 +461,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/media").app_data(upload_limit()).route(post().to(media::create_v2)))
                 .service(r("/notifications").route(get().to(notifications::grouped)))
                 .service(r("/notifications/unread_count").route(get().to(notifications::unread_group_count)))
+                .service(
+                    r("/notifications/policy")
+                        .route(get().to(notification_requests::policy))
+                        .route(patch().to(notification_requests::update_policy)),
+                )
                 .service(r("/suggestions").route(get().to(suggestions::v2)))
                 .service(r("/notifications/{group_key}").route(get().to(notifications::group)))
                 .service(r("/notifications/{group_key}/accounts").route(get().to(notifications::group_accounts)))

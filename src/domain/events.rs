@@ -81,6 +81,10 @@ pub enum Event {
         target_account_id: i64,
         follow_uri: Option<String>,
     },
+    /// Notifications held back from a sender were let through: apps reload the list.
+    NotificationsMerged {
+        account_id: i64,
+    },
     /// A user changed their filters: their streams are told to reload them.
     FiltersChanged {
         account_id: i64,

@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod limits;
 pub mod lists;
 pub mod moves;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;

@@ -6,16 +6,17 @@ use sqlx::PgConnection;
 use crate::core::error::Result;
 use crate::core::time;
 use crate::domain::events::{self, Event};
+use crate::model::notification_policies as policies;
 use crate::model::notifications::NotificationType;
 
 /// Creates a notification unless the recipient would not want it: from themselves, from an
-/// account they block or mute with notifications hidden, or from one that blocks them. Only
-/// local accounts (with a user) are notified. One from a silenced account the recipient does
-/// not follow is kept aside (`filtered`, Mastodon's default policy for limited accounts):
-/// neither listed, streamed nor mailed. The end of a poll is the one notification
-/// authors get about their own activity. An activity notifies each recipient once, so an
-/// operation that runs again (a delivery received twice) does not notify twice; edits
-/// notify at each edit.
+/// account they block or mute with notifications hidden, from one that blocks them, from a
+/// muted conversation. Only local accounts (with a user) are notified. The recipient's
+/// notification policy then accepts it, drops it, or keeps it aside (`filtered`: neither
+/// listed, streamed nor mailed; a filtered mention opens a notification request). The end
+/// of a poll is the one notification authors get about their own activity. An activity
+/// notifies each recipient once, so an operation that runs again (a delivery received twice)
+/// does not notify twice; edits notify at each edit. Returns the id of a notification shown.
 pub async fn notify(
     conn: &mut PgConnection,
     recipient: i64,
@@ -48,12 +49,25 @@ pub async fn notify(
             | NotificationType::AdminReport
             | NotificationType::ModerationWarning
     );
+    // The recipient's policy for this sender: accept, filter (into a request) or drop.
+    let outcome = if filterable {
+        let private_mention = match (kind, status_id) {
+            (NotificationType::Mention, Some(status)) => {
+                policies::unsolicited_private_mention(conn, status, recipient, from).await?
+            }
+            _ => false,
+        };
+        policies::outcome(conn, recipient, from, private_mention).await?
+    } else {
+        0
+    };
+    if outcome >= 2 {
+        return Ok(None);
+    }
     let created: Option<(i64, bool)> = sqlx::query_as(
         "INSERT INTO notifications (activity_id, activity_type, created_at, updated_at, account_id, from_account_id, type,
                                     group_key, filtered)
-         SELECT $1, $2, $3, $3, $4, $5, $6, $7,
-                $9 AND EXISTS (SELECT 1 FROM accounts WHERE id = $5 AND silenced_at IS NOT NULL)
-                   AND NOT EXISTS (SELECT 1 FROM follows WHERE account_id = $4 AND target_account_id = $5)
+         SELECT $1, $2, $3, $3, $4, $5, $6, $7, $9
           WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $4 AND (NOT disabled OR $6 = 'moderation_warning'))
             AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = $4 AND suspended_at IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $4 AND target_account_id = $5)
@@ -77,14 +91,20 @@ pub async fn notify(
     .bind(kind.as_str())
     .bind(group_key)
     .bind(once_per_activity)
-    .bind(filterable)
+    .bind(outcome == 1)
     .bind(status_id)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((notification_id, false)) = created {
-        events::emit(&mut *conn, Event::Notified { account_id: recipient, notification_id }).await?;
+    match created {
+        Some((notification_id, false)) => {
+            events::emit(&mut *conn, Event::Notified { account_id: recipient, notification_id }).await?;
+        }
+        Some((_, true)) if kind == NotificationType::Mention => {
+            policies::record_request(conn, recipient, from, status_id).await?;
+        }
+        _ => {}
     }
-    Ok(created.map(|(id, _)| id))
+    Ok(created.filter(|(_, filtered)| !filtered).map(|(id, _)| id))
 }
 
 /// The status a notification is about (favourite and reblog notifications are grouped by

@@ -75,6 +75,9 @@ pub fn effects_of(event: &Event, with_search: bool) -> Result<Vec<NewJob>> {
         FollowRequestRejected { account_id, target_account_id, follow_uri } => {
             jobs.push(NewJob::of(&federation::Job::RejectFollow { account_id, target_account_id, follow_uri })?)
         }
+        NotificationsMerged { account_id } => {
+            jobs.push(NewJob::of(&streaming::Job::NotificationsMerged { account_id })?)
+        }
         FiltersChanged { account_id } => jobs.push(NewJob::of(&streaming::Job::FiltersChanged { account_id })?),
         ConversationChanged { account_id, account_conversation_id } => {
             jobs.push(NewJob::of(&streaming::Job::Conversation { account_id, account_conversation_id })?)

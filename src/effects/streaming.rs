@@ -232,6 +232,8 @@ pub enum Job {
     /// A deleted public status, to the public and hashtag streams (home streams hear of it
     /// when it leaves their feeds).
     StatusDeleted { status: Box<Status>, tags: Vec<String> },
+    /// Accepted notification requests, to the user's notification stream.
+    NotificationsMerged { account_id: i64 },
     /// Changed filters, to the user's stream (apps fetch them again).
     FiltersChanged { account_id: i64 },
     /// A changed direct conversation, to its owner's `direct` stream.
@@ -253,6 +255,10 @@ impl Job {
         let messages = match self {
             Job::Notification { account_id, notification_id } => {
                 notification(state, account_id, notification_id).await?.into_iter().collect()
+            }
+            Job::NotificationsMerged { account_id } => {
+                let message = json!({ "event": "notifications_merged", "payload": "1" }).to_string();
+                vec![(notifications_channel(account_id), message)]
             }
             Job::FiltersChanged { account_id } => {
                 // As Mastodon: streaming servers reload the filters they apply to this user.

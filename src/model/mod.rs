@@ -12,6 +12,7 @@ pub mod lists;
 pub mod markers;
 pub mod media;
 pub mod metrics;
+pub mod notification_policies;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;

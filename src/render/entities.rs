@@ -1006,3 +1006,16 @@ fn filter_result(m: &crate::model::filters::FilterMatch) -> Value {
         "status_matches": m.status_matches.as_ref().map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>()),
     })
 }
+
+/// The policy as the API shows it.
+pub fn notification_policy(p: &crate::model::notification_policies::Policy, pending: (i64, i64)) -> Value {
+    let name = |v: i32| crate::model::notification_policies::OUTCOMES.get(v as usize).copied().unwrap_or("accept");
+    json!({
+        "for_not_following": name(p.for_not_following),
+        "for_not_followers": name(p.for_not_followers),
+        "for_new_accounts": name(p.for_new_accounts),
+        "for_private_mentions": name(p.for_private_mentions),
+        "for_limited_accounts": name(p.for_limited_accounts),
+        "summary": { "pending_requests_count": pending.0, "pending_notifications_count": pending.1 },
+    })
+}

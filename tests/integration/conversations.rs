@@ -22,6 +22,9 @@ async fn direct_statuses_make_conversations_per_participant() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
+    // Private mentions from people one does not follow wait as requests (Mastodon's policy).
+    app.follow(&bob, &alice).await;
+    app.follow(&carol, &alice).await;
     let first = app.post_status(&alice, json!({ "status": "@bob psst", "visibility": "direct" })).await;
     app.post_status(&alice, json!({ "status": "public, not a conversation" })).await;
     app.drain_jobs().await;
@@ -83,6 +86,7 @@ async fn the_direct_stream_hears_each_conversation_change() {
     tokio::spawn(ferrodon_streaming::serve(streaming, listener));
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
+    app.follow(&bob, &alice).await;
     let url = format!("ws://{host}/api/v1/streaming?access_token={}&stream=direct", bob.token);
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;

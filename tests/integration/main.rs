@@ -25,6 +25,7 @@ mod media;
 mod media_s3;
 mod migrations;
 mod nginx;
+mod notification_requests;
 mod oauth;
 mod polls;
 mod profiles;
