@@ -107,12 +107,16 @@ pub async fn v2(state: State, auth: MaybeAuth, Params(p): Params<SearchParams>) 
     }
     let mut hashtags = Vec::new();
     if wants("hashtags") {
-        for tag in search::hashtags(&state, query, p.exclude_unreviewed == Some(true), window).await? {
-            let flags = match viewer {
-                Some(v) => Some(crate::model::tags::flags(db, v, tag.id).await?),
-                None => None,
-            };
-            hashtags.push(entities::tag(&tag, &state.config, flags));
+        let found = search::hashtags(&state, query, p.exclude_unreviewed == Some(true), window).await?;
+        let flags = match viewer {
+            Some(v) => {
+                Some(crate::model::tags::flags_of(db, v, &found.iter().map(|t| t.id).collect::<Vec<_>>()).await?)
+            }
+            None => None,
+        };
+        for tag in &found {
+            let viewer_flags = flags.as_ref().map(|f| f.get(&tag.id).copied().unwrap_or_default());
+            hashtags.push(entities::tag(tag, &state.config, viewer_flags));
         }
     }
     let mut statuses = Vec::new();

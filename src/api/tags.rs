@@ -68,12 +68,19 @@ pub async fn followed(
     let page = page.page(100, 200);
     let rows = model::tags::followed(&state.db.primary, viewer.account_id, &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-    let mut rendered = Vec::with_capacity(rows.len());
-    for (_, t) in &rows {
-        let flags = model::tags::flags(&state.db.primary, viewer.account_id, t.id).await?;
-        rendered.push(entities::tag(t, &state.config, Some(flags)));
-    }
+    let tags: Vec<Tag> = rows.into_iter().map(|(_, t)| t).collect();
+    let rendered = tags_json(&state, viewer.account_id, &tags).await?;
     Ok(json_page(&state, &req, &cursors, rendered))
+}
+
+/// Tags with the viewer's `following` and `featuring`, read in one query.
+async fn tags_json(state: &AppState, viewer: i64, tags: &[Tag]) -> Result<Vec<Value>> {
+    let ids: Vec<i64> = tags.iter().map(|t| t.id).collect();
+    let flags = model::tags::flags_of(&state.db.primary, viewer, &ids).await?;
+    Ok(tags
+        .iter()
+        .map(|t| entities::tag(t, &state.config, Some(flags.get(&t.id).copied().unwrap_or_default())))
+        .collect())
 }
 
 /// `POST /api/v1/tags/:name/feature`.
@@ -145,10 +152,5 @@ pub async fn delete_featured_tag(state: State, auth: Auth, id: web::Path<String>
 pub async fn featured_tag_suggestions(state: State, auth: Auth) -> Result<HttpResponse> {
     let viewer = auth.user("read:accounts")?;
     let tags = model::tags::feature_suggestions(&state.db.primary, viewer.account_id, MAX_FEATURED).await?;
-    let mut rendered = Vec::with_capacity(tags.len());
-    for t in &tags {
-        let flags = model::tags::flags(&state.db.primary, viewer.account_id, t.id).await?;
-        rendered.push(entities::tag(t, &state.config, Some(flags)));
-    }
-    Ok(HttpResponse::Ok().json(rendered))
+    Ok(HttpResponse::Ok().json(tags_json(&state, viewer.account_id, &tags).await?))
 }

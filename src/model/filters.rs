@@ -253,9 +253,9 @@ pub struct FilterMatch {
     pub status_matches: Option<Vec<i64>>,
 }
 
-/// The first match of `keyword` in `text`, as Mastodon's `CustomFilterKeyword#to_regex`
-/// finds it: case-insensitive; a whole word is bounded by `\b` on a word-character side.
-fn keyword_match(keyword: &Keyword, text: &str) -> Option<String> {
+/// `keyword` as Mastodon's `CustomFilterKeyword#to_regex` makes it: case-insensitive; a
+/// whole word is bounded by `\b` on a word-character side.
+fn keyword_regex(keyword: &Keyword) -> Option<regex::Regex> {
     let escaped = regex::escape(&keyword.keyword);
     let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     let pattern = if keyword.whole_word {
@@ -265,7 +265,7 @@ fn keyword_match(keyword: &Keyword, text: &str) -> Option<String> {
     } else {
         format!("(?i){escaped}")
     };
-    regex::Regex::new(&pattern).ok()?.find(text).map(|m| m.as_str().to_string())
+    regex::Regex::new(&pattern).ok()
 }
 
 /// The filters (in effect for the viewer in the context) each status matches, given the
@@ -275,10 +275,14 @@ pub fn matches(
     texts: &HashMap<i64, String>,
     reblog_of: &HashMap<i64, i64>,
 ) -> HashMap<i64, Vec<FilterMatch>> {
+    // Each keyword's pattern is built once for the whole page of statuses.
+    let patterns: Vec<Vec<regex::Regex>> =
+        filters.iter().map(|rules| rules.keywords.iter().filter_map(keyword_regex).collect()).collect();
     let mut found: HashMap<i64, Vec<FilterMatch>> = HashMap::new();
     for (status_id, text) in texts {
-        for rules in filters {
-            let keyword_matches: Vec<String> = rules.keywords.iter().filter_map(|k| keyword_match(k, text)).collect();
+        for (rules, patterns) in filters.iter().zip(&patterns) {
+            let keyword_matches: Vec<String> =
+                patterns.iter().filter_map(|p| p.find(text)).map(|m| m.as_str().to_string()).collect();
             let candidates = [Some(*status_id), reblog_of.get(status_id).copied()];
             let status_matches: Vec<i64> = candidates
                 .into_iter()
@@ -304,6 +308,10 @@ mod tests {
 
     fn keyword(word: &str, whole_word: bool) -> Keyword {
         Keyword { id: 1, custom_filter_id: 1, keyword: word.into(), whole_word }
+    }
+
+    fn keyword_match(keyword: &Keyword, text: &str) -> Option<String> {
+        keyword_regex(keyword)?.find(text).map(|m| m.as_str().to_string())
     }
 
     #[test]

@@ -28,14 +28,26 @@ pub struct TagFlags {
 }
 
 pub async fn flags(db: &PgPool, account_id: i64, tag_id: i64) -> Result<TagFlags> {
-    Ok(sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM tag_follows WHERE account_id = $1 AND tag_id = $2) AS following,
-                EXISTS (SELECT 1 FROM featured_tags WHERE account_id = $1 AND tag_id = $2) AS featuring",
+    Ok(flags_of(db, account_id, &[tag_id]).await?.remove(&tag_id).unwrap_or_default())
+}
+
+/// `flags` for many tags in one query, by tag id.
+pub async fn flags_of(
+    db: &PgPool,
+    account_id: i64,
+    tag_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, TagFlags>> {
+    let rows: Vec<(i64, bool, bool)> = sqlx::query_as(
+        "SELECT t.id,
+                EXISTS (SELECT 1 FROM tag_follows WHERE account_id = $1 AND tag_id = t.id),
+                EXISTS (SELECT 1 FROM featured_tags WHERE account_id = $1 AND tag_id = t.id)
+           FROM unnest($2::bigint[]) AS t(id)",
     )
     .bind(account_id)
-    .bind(tag_id)
-    .fetch_one(db)
-    .await?)
+    .bind(tag_ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(id, following, featuring)| (id, TagFlags { following, featuring })).collect())
 }
 
 /// A hashtag an account features on its profile, with its use in the account's public and
