@@ -106,12 +106,7 @@ async fn apply_keywords(tx: &mut sqlx::PgConnection, filter_id: i64, keywords: &
                 filters::insert_keyword(tx, filter_id, word, k.whole_word.unwrap_or(true)).await?;
             }
             Some(id) => {
-                let owner: Option<i64> =
-                    sqlx::query_scalar("SELECT custom_filter_id FROM custom_filter_keywords WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if owner != Some(filter_id) {
+                if filters::keyword_filter_id(tx, id).await? != Some(filter_id) {
                     return Err(Error::NotFound);
                 }
                 if k.destroy {

@@ -193,6 +193,14 @@ pub async fn update_keyword(
     Ok(())
 }
 
+/// The filter a keyword belongs to, if it exists.
+pub async fn keyword_filter_id(tx: &mut PgConnection, id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT custom_filter_id FROM custom_filter_keywords WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx)
+        .await?)
+}
+
 pub async fn delete_keyword(tx: &mut PgConnection, id: i64) -> Result<()> {
     sqlx::query("DELETE FROM custom_filter_keywords WHERE id = $1").bind(id).execute(tx).await?;
     Ok(())
