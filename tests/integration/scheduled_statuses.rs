@@ -72,6 +72,9 @@ async fn a_scheduled_post_is_kept_moved_and_posted_once_when_due() {
         .expect(200);
     assert_eq!(scheduled["params"]["text"], "in ten minutes");
     assert_eq!(scheduled["media_attachments"][0]["id"], media["id"]);
+    // The poll's flags are always there, as the Poll parameters entity declares them.
+    assert_eq!(scheduled["params"]["poll"]["multiple"], false);
+    assert_eq!(scheduled["params"]["poll"]["hide_totals"], false);
     assert!(scheduled["scheduled_at"].as_str().unwrap().ends_with('Z'));
     let id = s(&scheduled["id"]);
     assert_eq!(count(&app, "SELECT count(*) FROM statuses").await, 0, "nothing posted yet");
