@@ -14,6 +14,7 @@ use crate::model::accounts;
 use crate::model::instance::{self, MASTODON_API_VERSION, SOFTWARE_VERSION};
 use crate::model::settings::{self as site_settings, RegistrationsMode, SiteSettings};
 use crate::model::statuses::{CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_PINNED};
+use crate::model::terms_of_service::{self, TermsOfService};
 use crate::render::entities;
 
 type State = web::Data<AppState>;
@@ -109,6 +110,7 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
     let About { settings, contact_account, rules, registrations_enabled } = about(&state).await?;
     let approval_required = settings.registrations_mode() == RegistrationsMode::Approved;
     let closed_message = settings.text("closed_registrations_message");
+    let has_terms = terms_of_service::current(&state.db.replica).await?.is_some();
     Ok(HttpResponse::Ok().json(json!({
         "domain": config.local_domain,
         "title": settings.text("site_title"),
@@ -128,7 +130,7 @@ pub async fn v2(state: State) -> Result<HttpResponse> {
                 "status": Some(settings.text("status_page_url")).filter(|url| !url.is_empty()),
                 "about": format!("{base}/about"),
                 "privacy_policy": format!("{base}/privacy-policy"),
-                "terms_of_service": null,
+                "terms_of_service": has_terms.then(|| format!("{base}/terms-of-service")),
             },
             "vapid": { "public_key": "" },
             "accounts": {
@@ -208,6 +210,36 @@ pub async fn privacy_policy(state: State) -> Result<HttpResponse> {
         (custom, site_settings::updated_at(db, "site_terms").await?)
     };
     Ok(HttpResponse::Ok().json(admin_text(&text, updated_at, &state.config, true)))
+}
+
+/// `GET /api/v1/instance/terms_of_service`: the terms in force (404 when there are none).
+pub async fn terms_of_service(state: State) -> Result<HttpResponse> {
+    let terms = terms_of_service::current(&state.db.replica).await?.ok_or(crate::Error::NotFound)?;
+    Ok(HttpResponse::Ok().json(terms_json(&state, &terms).await?))
+}
+
+/// `GET /api/v1/instance/terms_of_service/{date}`: the published terms of that day.
+pub async fn terms_of_service_on(state: State, date: web::Path<String>) -> Result<HttpResponse> {
+    let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| crate::Error::NotFound)?;
+    let terms = terms_of_service::effective_on(&state.db.replica, date).await?.ok_or(crate::Error::NotFound)?;
+    Ok(HttpResponse::Ok().json(terms_json(&state, &terms).await?))
+}
+
+/// A `TermsOfService` entity: the admin's Markdown (HTML escaped, `%{domain}` filled in), the
+/// day it takes effect (the publication time for terms without one), and what replaces it.
+async fn terms_json(state: &AppState, terms: &TermsOfService) -> Result<Value> {
+    let today = crate::core::time::now().date();
+    let effective_date = match (terms.effective_date, terms.published_at) {
+        (Some(date), _) => Some(date.to_string()),
+        (None, published) => published.as_ref().map(crate::core::time::iso),
+    };
+    let succeeded_by = terms_of_service::succeeded_by(&state.db.replica, terms).await?;
+    Ok(json!({
+        "effective_date": effective_date,
+        "effective": terms.published_at.is_some() && terms.effective_date.is_some_and(|d| d < today),
+        "content": text::markdown_html(&terms.text.replace("%{domain}", &state.config.local_domain), true),
+        "succeeded_by": succeeded_by.map(|d| d.to_string()),
+    }))
 }
 
 /// `GET /api/v1/instance/translation_languages`: none, as Mastodon without a translation backend.

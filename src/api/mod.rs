@@ -271,6 +271,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(r("/instance/rules").route(get().to(instance::rules)))
                 .service(r("/instance/extended_description").route(get().to(instance::extended_description)))
                 .service(r("/instance/privacy_policy").route(get().to(instance::privacy_policy)))
+                .service(r("/instance/terms_of_service").route(get().to(instance::terms_of_service)))
+                .service(r("/instance/terms_of_service/{date}").route(get().to(instance::terms_of_service_on)))
                 .service(r("/instance/translation_languages").route(get().to(instance::translation_languages)))
                 .service(r("/instance/domain_blocks").route(get().to(instance::domain_blocks)))
                 .service(r("/custom_emojis").route(get().to(instance::empty_list)))

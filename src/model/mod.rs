@@ -26,6 +26,7 @@ pub mod sign_up_blocks;
 pub mod statuses;
 pub mod suggestions;
 pub mod tags;
+pub mod terms_of_service;
 pub mod warnings;
 
 /// One page of the rows `select` gives (a query up to its `WHERE` conditions, without

@@ -266,3 +266,36 @@ async fn about_texts_and_the_public_list_of_limited_servers() {
     let listed = app.get("/api/v1/instance/domain_blocks", None).await.expect(200);
     assert_eq!(listed[1]["comment"], "spam");
 }
+
+/// Terms of service as Mastodon's admin publishes them: the one in force, each by its day, and
+/// 404 before there are any.
+#[tokio::test]
+async fn terms_of_service_in_force_and_by_day() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/instance/terms_of_service", None).await.expect(404);
+    let insert = |text: &'static str, date: &'static str| {
+        sqlx::query(
+            "INSERT INTO terms_of_services (text, changelog, effective_date, published_at, created_at, updated_at)
+             VALUES ($1, 'changed', $2::date, now(), now(), now())",
+        )
+        .bind(text)
+        .bind(date)
+    };
+    insert("Be kind on %{domain}. <b>x</b>", "2026-01-01").execute(&app.state.db.primary).await.unwrap();
+    insert("Newer terms", "2099-01-01").execute(&app.state.db.primary).await.unwrap();
+
+    let current = app.get("/api/v1/instance/terms_of_service", None).await.expect(200);
+    assert_eq!(current["effective_date"], "2026-01-01");
+    assert_eq!(current["effective"], true);
+    assert_eq!(current["succeeded_by"], "2099-01-01");
+    let content = current["content"].as_str().unwrap();
+    assert!(content.contains(&app.state.config.local_domain) && content.contains("&lt;b&gt;"), "{content}");
+
+    let upcoming = app.get("/api/v1/instance/terms_of_service/2099-01-01", None).await.expect(200);
+    assert_eq!(upcoming["effective"], false);
+    assert_eq!(upcoming["succeeded_by"], Value::Null);
+    app.get("/api/v1/instance/terms_of_service/2050-05-05", None).await.expect(404);
+    app.get("/api/v1/instance/terms_of_service/not-a-date", None).await.expect(404);
+    let instance = app.get("/api/v2/instance", None).await.expect(200);
+    assert!(instance["configuration"]["urls"]["terms_of_service"].as_str().unwrap().ends_with("/terms-of-service"));
+}
