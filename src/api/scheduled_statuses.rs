@@ -40,7 +40,7 @@ pub async fn render(state: &AppState, rows: &[ScheduledStatus]) -> Result<Vec<Va
             params["quote_approval_policy"] = json!("nobody");
             if let Some(poll) = params.get_mut("poll").filter(|p| p.is_object()) {
                 for key in ["multiple", "hide_totals"] {
-                    poll[key] = json!(is_set(&poll[key]));
+                    poll[key] = json!(crate::domain::polls::is_set(&poll[key]));
                 }
             }
             let attachments: Vec<Value> = media
@@ -56,16 +56,6 @@ pub async fn render(state: &AppState, rows: &[ScheduledStatus]) -> Result<Vec<Va
             })
         })
         .collect())
-}
-
-/// A poll flag as the client stored it: a boolean, or a form value ("true", "1").
-fn is_set(flag: &Value) -> bool {
-    match flag {
-        Value::Bool(b) => *b,
-        Value::String(s) => matches!(s.as_str(), "true" | "1" | "on"),
-        Value::Number(n) => n.as_i64() == Some(1),
-        _ => false,
-    }
 }
 
 async fn one(state: &AppState, account_id: i64, id: i64) -> Result<HttpResponse> {

@@ -38,6 +38,16 @@ pub struct NewPoll {
     pub hide_totals: bool,
 }
 
+/// A poll flag as a client sends it: a JSON boolean, or a form value ("true", "1", "on").
+pub fn is_set(flag: &Value) -> bool {
+    match flag {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.as_str(), "true" | "1" | "on"),
+        Value::Number(n) => n.as_i64() == Some(1),
+        _ => false,
+    }
+}
+
 impl NewPoll {
     /// Reads `poll[options][]`, `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`
     /// (form values arrive as strings, JSON ones typed). `None` when no poll was given.
@@ -49,7 +59,7 @@ impl NewPoll {
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         };
-        let flag = |key: &str| text(&poll[key]).is_some_and(|s| matches!(s.as_str(), "true" | "1" | "on"));
+        let flag = |key: &str| is_set(&poll[key]);
         let options: Vec<String> = match &poll["options"] {
             Value::Array(items) => items.iter().filter_map(text).map(|o| o.trim().to_string()).collect(),
             Value::Null => Vec::new(),
